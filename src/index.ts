@@ -1,0 +1,55 @@
+/**
+ * @module jobwire — background jobs for Node HTTP apps: submit, follow live, cancel, store results.
+ * In memory by default. Integrations live on their own subpaths (`jobwire/testing`, …).
+ */
+export { JobwireError, isJobwireError, JOBWIRE_ERROR_CODES } from './errors.js';
+export type { JobErrorInfo, JobwireErrorCode, JobwireErrorOptions } from './errors.js';
+
+export { JOB_STATUSES, JOB_TRANSITIONS, canTransition, isTerminalStatus } from './job.js';
+export type { JobEvent, JobEventType, JobMetadata, JobSnapshot, JobStatus, TerminalStatus } from './job.js';
+
+export { silentLogger } from './logger.js';
+export type { Logger } from './logger.js';
+export { isValidJobId } from './ids.js';
+
+export { definePlugin, checkPlugin, PLUGIN_NAME_PATTERN, LocalPluginManager } from './plugin-manager/index.js';
+export type {
+  ExecuteContext,
+  JobContextInfo,
+  JsonSchema,
+  Plugin,
+  PluginConfigInput,
+  PluginContext,
+  PluginFilter,
+  PluginInput,
+  PluginManager,
+  PluginMeta,
+  PluginOutput,
+  PluginSpec,
+  RegisterOptions,
+  ValidationIssue,
+} from './plugin-manager/index.js';
+
+export { MemoryResultStorage, FileResultStorage } from './storage/index.js';
+export type { FileResultStorageOptions, ResultPage, ResultQuery, ResultStorage, StoredResult } from './storage/index.js';
+
+export { JobTracker, MemoryBackend } from './tracker/index.js';
+export type {
+  BackendEventsOptions,
+  BackendHost,
+  BackendListQuery,
+  BackendSettings,
+  CloseOptions,
+  EventsOptions,
+  JobBackend,
+  JobPage,
+  JobRemovedEvent,
+  JobStats,
+  JobTrackerEvents,
+  JobTrackerOptions,
+  ListQuery,
+  NewJob,
+  StorageFailedEvent,
+  SubmitOptions,
+  WaitOptions,
+} from './tracker/index.js';

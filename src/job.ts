@@ -1,0 +1,88 @@
+import type { JobErrorInfo } from './errors.js';
+
+/** Where a job is in its life. `completed`, `failed` and `cancelled` are terminal. */
+export type JobStatus = 'queued' | 'running' | 'completed' | 'failed' | 'cancelled';
+
+/** A status that never changes again. */
+export type TerminalStatus = 'completed' | 'failed' | 'cancelled';
+
+/** Every status, in life order. */
+export const JOB_STATUSES: readonly JobStatus[] = Object.freeze(['queued', 'running', 'completed', 'failed', 'cancelled']);
+
+/** The kinds of event in a job's log. */
+export type JobEventType = 'queued' | 'started' | 'progress' | 'completed' | 'failed' | 'cancelled';
+
+/**
+ * The only legal moves between statuses. `running → queued` exists for retries only.
+ * A terminal status has no way out.
+ */
+export const JOB_TRANSITIONS: Readonly<Record<JobStatus, readonly JobStatus[]>> = Object.freeze({
+  queued: Object.freeze(['running', 'cancelled'] as const),
+  running: Object.freeze(['completed', 'failed', 'cancelled', 'queued'] as const),
+  completed: Object.freeze([] as const),
+  failed: Object.freeze([] as const),
+  cancelled: Object.freeze([] as const),
+});
+
+/** True when a job may move from `from` to `to`. */
+export function canTransition(from: JobStatus, to: JobStatus): boolean {
+  return JOB_TRANSITIONS[from].includes(to);
+}
+
+/** True for `completed`, `failed` and `cancelled`. */
+export function isTerminalStatus(status: JobStatus): status is TerminalStatus {
+  return status === 'completed' || status === 'failed' || status === 'cancelled';
+}
+
+/** True for the event types that end a job's log. */
+export function isTerminalEventType(type: JobEventType): type is TerminalStatus {
+  return type === 'completed' || type === 'failed' || type === 'cancelled';
+}
+
+/** JSON-safe free-form data a host attaches to a job. */
+export type JobMetadata = Record<string, unknown>;
+
+/**
+ * A job as clients see it: plain JSON, safe to send over HTTP. Times are ISO 8601.
+ * Treat it as read-only; it may share `input`, `result` and `metadata` with the tracker.
+ */
+export interface JobSnapshot {
+  /** Unguessable, URL-safe id (≥ 96 random bits). */
+  id: string;
+  /** Name of the plugin that runs it. */
+  plugin: string;
+  status: JobStatus;
+  /** 0..100; 100 once `completed`. */
+  progress: number;
+  /** Last progress message, if any. */
+  message?: string;
+  /** The input after validation by the plugin's schema. */
+  input: unknown;
+  /** The plugin's return value, once `completed`. */
+  result?: unknown;
+  /** Why it `failed` or was `cancelled`. */
+  error?: JobErrorInfo;
+  tenantId?: string;
+  workspaceId?: string;
+  metadata: JobMetadata;
+  /** Higher runs first. */
+  priority: number;
+  createdAt: string;
+  startedAt?: string;
+  finishedAt?: string;
+  /** When a finished job will be removed. */
+  expiresAt?: string;
+}
+
+/**
+ * One entry of a job's event log. `seq` counts from 1 per job and never repeats; it is the SSE `id`.
+ * `job` is the snapshot as of this event.
+ */
+export interface JobEvent {
+  seq: number;
+  type: JobEventType;
+  jobId: string;
+  /** ISO 8601 time of the event. */
+  at: string;
+  job: JobSnapshot;
+}

@@ -1,0 +1,131 @@
+import { z } from 'zod';
+import { JobwireError } from '../errors.js';
+import type { PluginContext } from './types.js';
+
+/** Plugin names: lowercase, digits, `.`, `_`, `-`; 1–64 characters, starting with a letter or digit. */
+export const PLUGIN_NAME_PATTERN = /^[a-z0-9][a-z0-9._-]{0,63}$/;
+
+/** The schema used when a plugin declares no `config`. */
+const EMPTY_CONFIG = z.object({});
+
+/** What a plugin author writes; see {@link definePlugin}. */
+export interface PluginSpec<
+  TInput extends z.ZodType,
+  TConfig extends z.ZodType = typeof EMPTY_CONFIG,
+  TOutput extends z.ZodType = z.ZodUnknown,
+> {
+  /** Unique name, matching {@link PLUGIN_NAME_PATTERN}. */
+  name: string;
+  /** Display name. @default name */
+  title?: string;
+  /** @default '0.0.0' */
+  version?: string;
+  category?: string;
+  description?: string;
+  /** Checked on submit; `run` gets the parsed value. */
+  input: TInput;
+  /** Checked on register and configure; `ctx.config` gets the parsed value. */
+  config?: TConfig;
+  /** Checked when `run` resolves, when given. */
+  output?: TOutput;
+  /** Cap on this plugin's running jobs, under the tracker's global concurrency. */
+  concurrency?: number;
+  /** Default per-job timeout in milliseconds. */
+  timeoutMs?: number;
+  /** Do the work. Honour `ctx.signal`; report with `ctx.progress`. */
+  run(input: z.output<TInput>, ctx: PluginContext<z.output<TConfig>>): Promise<z.input<TOutput>> | z.input<TOutput>;
+}
+
+/** A checked plugin definition, ready for `LocalPluginManager.register`. */
+export interface Plugin<
+  TInput extends z.ZodType = z.ZodType,
+  TConfig extends z.ZodType = z.ZodType,
+  TOutput extends z.ZodType = z.ZodType,
+> {
+  readonly name: string;
+  readonly title: string;
+  readonly version: string;
+  readonly category?: string;
+  readonly description?: string;
+  readonly input: TInput;
+  readonly config: TConfig;
+  readonly output?: TOutput;
+  readonly concurrency?: number;
+  readonly timeoutMs?: number;
+  run(input: z.output<TInput>, ctx: PluginContext<z.output<TConfig>>): Promise<z.input<TOutput>> | z.input<TOutput>;
+}
+
+/** Input type of a plugin, as a client sends it. */
+export type PluginInput<P> = P extends Plugin<infer I, z.ZodType, z.ZodType> ? z.input<I> : never;
+/** Result type of a plugin. */
+export type PluginOutput<P> = P extends Plugin<z.ZodType, z.ZodType, infer O> ? z.output<O> : never;
+/** Config type of a plugin, as given to `register`/`configure`. */
+export type PluginConfigInput<P> = P extends Plugin<z.ZodType, infer C, z.ZodType> ? z.input<C> : never;
+
+function isSchema(value: unknown): value is z.ZodType {
+  return typeof value === 'object' && value !== null && typeof (value as { safeParse?: unknown }).safeParse === 'function';
+}
+
+function isPositiveInteger(value: unknown): value is number {
+  return typeof value === 'number' && Number.isInteger(value) && value > 0;
+}
+
+function invalid(name: unknown, why: string): JobwireError {
+  return new JobwireError('INVALID_CONFIG', `Invalid plugin ${typeof name === 'string' ? `"${name}"` : ''}: ${why}`.replace('  ', ' '));
+}
+
+/**
+ * Define a plugin. `run`'s input and `ctx.config` are typed from the zod schemas.
+ *
+ * @throws JobwireError `INVALID_CONFIG` when the definition is malformed (bad name, missing schema…).
+ * @example
+ * ```ts
+ * const transcribe = definePlugin({
+ *   name: 'transcribe',
+ *   input: z.object({ audio: z.string() }),
+ *   config: z.object({ model: z.string().default('tiny') }),
+ *   async run(input, ctx) {
+ *     ctx.progress(10, `loading ${ctx.config.model}`);
+ *     return { text: `…${input.audio}` };
+ *   },
+ * });
+ * ```
+ */
+export function definePlugin<
+  TInput extends z.ZodType,
+  TConfig extends z.ZodType = typeof EMPTY_CONFIG,
+  TOutput extends z.ZodType = z.ZodUnknown,
+>(spec: PluginSpec<TInput, TConfig, TOutput>): Plugin<TInput, TConfig, TOutput> {
+  return checkPlugin(spec) as unknown as Plugin<TInput, TConfig, TOutput>;
+}
+
+/**
+ * Check an untrusted value is a plugin definition (as `definePlugin` would) and return it normalised.
+ * Used for plugins that come from modules loaded at run time.
+ */
+export function checkPlugin(value: unknown): Plugin {
+  if (typeof value !== 'object' || value === null) throw invalid(undefined, `expected an object, got ${value === null ? 'null' : typeof value}`);
+  const spec = value as Record<string, unknown>;
+  const { name } = spec;
+  if (typeof name !== 'string' || !PLUGIN_NAME_PATTERN.test(name)) {
+    throw invalid(name, `name must match ${PLUGIN_NAME_PATTERN}, got ${JSON.stringify(name) ?? String(name)}`);
+  }
+  if (!isSchema(spec.input)) throw invalid(name, '`input` must be a zod schema');
+  if (spec.config !== undefined && !isSchema(spec.config)) throw invalid(name, '`config` must be a zod schema');
+  if (spec.output !== undefined && !isSchema(spec.output)) throw invalid(name, '`output` must be a zod schema');
+  if (typeof spec.run !== 'function') throw invalid(name, '`run` must be a function');
+  for (const key of ['title', 'version', 'category', 'description'] as const) {
+    if (spec[key] !== undefined && typeof spec[key] !== 'string') throw invalid(name, `\`${key}\` must be a string`);
+  }
+  if (spec.concurrency !== undefined && !isPositiveInteger(spec.concurrency)) throw invalid(name, '`concurrency` must be a positive integer');
+  if (spec.timeoutMs !== undefined && !isPositiveInteger(spec.timeoutMs)) throw invalid(name, '`timeoutMs` must be a positive integer');
+
+  const plugin: Record<string, unknown> = {
+    ...spec,
+    name,
+    title: (spec.title as string | undefined) ?? name,
+    version: (spec.version as string | undefined) ?? '0.0.0',
+    config: spec.config ?? EMPTY_CONFIG,
+  };
+  return Object.freeze(plugin) as unknown as Plugin;
+}

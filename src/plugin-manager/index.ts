@@ -1,0 +1,7 @@
+/** @module Plugins: define them, register them, and the contract a JobTracker runs them through. */
+export { definePlugin, checkPlugin, PLUGIN_NAME_PATTERN } from './define-plugin.js';
+export type { Plugin, PluginSpec, PluginInput, PluginOutput, PluginConfigInput } from './define-plugin.js';
+export { LocalPluginManager } from './local-plugin-manager.js';
+export type { RegisterOptions } from './local-plugin-manager.js';
+export type { ExecuteContext, JobContextInfo, JsonSchema, PluginContext, PluginFilter, PluginManager, PluginMeta } from './types.js';
+export type { ValidationIssue } from './zod-issues.js';

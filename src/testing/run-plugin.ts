@@ -1,0 +1,69 @@
+import type { z } from 'zod';
+import type { JobMetadata } from '../job.js';
+import { createJobId } from '../ids.js';
+import type { Plugin } from '../plugin-manager/define-plugin.js';
+import { LocalPluginManager } from '../plugin-manager/local-plugin-manager.js';
+import { clampPercent } from '../plugin-manager/progress.js';
+
+/** Options for {@link runPlugin}. */
+export interface RunPluginOptions<TConfig> {
+  /** Plugin config, checked by its schema. @default {} */
+  config?: TConfig;
+  /** Abort to test cancellation. */
+  signal?: AbortSignal;
+  /** @default a fresh random id */
+  jobId?: string;
+  /** What `ctx.job` carries. */
+  job?: { tenantId?: string; workspaceId?: string; metadata?: JobMetadata };
+}
+
+/** One `ctx.progress` call, as recorded by {@link runPlugin}. */
+export interface ProgressRecord {
+  percent: number;
+  message?: string;
+}
+
+/** What {@link runPlugin} resolves with. */
+export interface RunPluginResult<TResult> {
+  /** The result, checked by the plugin's `output` schema when it has one. */
+  result: TResult;
+  /** Every progress report, in order (percent clamped as the tracker does). */
+  progress: ProgressRecord[];
+  /** Every `ctx.log` line. */
+  logs: string[];
+}
+
+/**
+ * Run one plugin with a real context, outside any tracker: input and config are checked by its
+ * schemas exactly as a tracker would, progress and logs are recorded.
+ *
+ * @throws JobwireError `INVALID_INPUT` / `INVALID_CONFIG` for bad input or config; whatever the plugin throws.
+ * @example
+ * ```ts
+ * const { result, progress } = await runPlugin(transcribe, { audio: 'a.wav' }, { config: { model: 'tiny' } });
+ * ```
+ */
+export async function runPlugin<I extends z.ZodType, C extends z.ZodType, O extends z.ZodType>(
+  plugin: Plugin<I, C, O>,
+  input: z.input<I>,
+  options: RunPluginOptions<z.input<C>> = {},
+): Promise<RunPluginResult<z.output<O>>> {
+  const manager = new LocalPluginManager().register(plugin, options.config);
+  const parsed = manager.validateInput(plugin.name, input);
+  const progress: ProgressRecord[] = [];
+  const logs: string[] = [];
+  const result = await manager.execute(plugin.name, parsed, {
+    jobId: options.jobId ?? createJobId(),
+    signal: options.signal ?? new AbortController().signal,
+    progress(percent, message) {
+      const record: ProgressRecord = { percent: clampPercent(percent) };
+      if (message !== undefined) record.message = String(message);
+      progress.push(record);
+    },
+    log(message) {
+      logs.push(String(message));
+    },
+    job: { tenantId: options.job?.tenantId, workspaceId: options.job?.workspaceId, metadata: options.job?.metadata ?? {} },
+  });
+  return { result: result as z.output<O>, progress, logs };
+}

@@ -1,0 +1,236 @@
+import { EventEmitter } from 'eventemitter3';
+import type { z } from 'zod';
+import { JobwireError, messageOf } from '../errors.js';
+import { isTerminalEventType, isTerminalStatus, type JobEvent, type JobEventType, type JobSnapshot } from '../job.js';
+import { silentLogger, type Logger } from '../logger.js';
+import type { Plugin } from '../plugin-manager/define-plugin.js';
+import type { PluginManager } from '../plugin-manager/types.js';
+import type { BackendHost, JobBackend } from './backend.js';
+import { EventStream } from './event-stream.js';
+import { MemoryBackend } from './memory-backend.js';
+import { checkListQuery, checkSubmitOptions, checkTrackerOptions, MAX_TIMER_MS } from './options.js';
+import type {
+  CloseOptions,
+  EventsOptions,
+  JobPage,
+  JobStats,
+  JobTrackerEvents,
+  JobTrackerOptions,
+  ListQuery,
+  SubmitOptions,
+  WaitOptions,
+} from './types.js';
+
+type EventName = keyof JobTrackerEvents;
+type AnyListener = (payload: never) => void;
+
+/**
+ * Submits jobs to plugins, runs them under a concurrency limit, and lets clients follow, wait
+ * for, cancel and list them. In memory by default; pass a `backend` to scale out.
+ *
+ * @example
+ * ```ts
+ * const tracker = new JobTracker({ plugins, concurrency: 2 });
+ * const job = await tracker.submit('transcribe', { audio: 'a.wav' });
+ * for await (const event of tracker.events(job.id)) console.log(event.type, event.job.progress);
+ * ```
+ */
+export class JobTracker {
+  /** The plugins this tracker runs (what the HTTP routes list). */
+  readonly plugins: PluginManager;
+  readonly #backend: JobBackend;
+  readonly #emitter = new EventEmitter();
+  readonly #logger: Logger;
+  /** Listener → the wrapper registered for it, so one listener that throws cannot starve the others. */
+  readonly #wrappers = new WeakMap<AnyListener, Map<EventName, (payload: unknown) => void>>();
+  #closing: Promise<void> | undefined;
+
+  constructor(options: JobTrackerOptions) {
+    const settings = checkTrackerOptions(options);
+    this.plugins = options.plugins;
+    this.#logger = options.logger ?? silentLogger;
+    this.#backend = options.backend ?? new MemoryBackend();
+    const emitter = this.#emitter;
+    const host: BackendHost = {
+      plugins: options.plugins,
+      storage: options.storage,
+      now: options.now ?? Date.now,
+      logger: this.#logger,
+      settings,
+      listening: (type: JobEventType) => emitter.listenerCount(`job:${type}`) > 0,
+      emit: (event: JobEvent) => {
+        emitter.emit(`job:${event.type}`, event);
+      },
+      emitRemoved: (jobId, job) => {
+        if (emitter.listenerCount('job:removed') > 0) emitter.emit('job:removed', { jobId, job: job() });
+      },
+      emitStorageFailed: (event) => {
+        emitter.emit('job:storage-failed', event);
+      },
+    };
+    this.#backend.start(host);
+  }
+
+  /**
+   * Submit a job. Resolves at once with the `queued` snapshot; the work runs in the background.
+   *
+   * @throws JobwireError `PLUGIN_NOT_FOUND`, `PLUGIN_DISABLED`, `INVALID_INPUT`, `INVALID_REQUEST`
+   * (bad options), `QUEUE_FULL`, `CLOSED`.
+   * @example
+   * ```ts
+   * const job = await tracker.submit(transcribe, { audio: 'a.wav' }, { tenantId: 'acme', priority: 10 });
+   * ```
+   */
+  submit<I extends z.ZodType>(plugin: Plugin<I, z.ZodType, z.ZodType>, input: z.input<I>, options?: SubmitOptions): Promise<JobSnapshot>;
+  submit(plugin: string, input: unknown, options?: SubmitOptions): Promise<JobSnapshot>;
+  async submit(plugin: string | Plugin, input: unknown, options?: SubmitOptions): Promise<JobSnapshot> {
+    if (this.#closing) throw new JobwireError('CLOSED', 'Tracker is closed');
+    const name = typeof plugin === 'string' ? plugin : plugin?.name;
+    if (typeof name !== 'string') throw new JobwireError('INVALID_REQUEST', '`plugin` must be a plugin name or a plugin definition');
+    const checked = checkSubmitOptions(options);
+    const parsed = this.plugins.validateInput(name, input);
+    return this.#backend.submit({ plugin: name, input: parsed, ...checked });
+  }
+
+  /** The job's current snapshot, or `undefined` (unknown, removed or expired). */
+  async get(id: string): Promise<JobSnapshot | undefined> {
+    if (typeof id !== 'string') return undefined;
+    return this.#backend.get(id);
+  }
+
+  /**
+   * Jobs newest first, filtered; page with `nextCursor`. A cursor never skips or repeats a job
+   * while new ones are submitted.
+   * @throws JobwireError `INVALID_REQUEST` for a bad status, limit or cursor.
+   */
+  async list(query?: ListQuery): Promise<JobPage> {
+    return this.#backend.list(checkListQuery(query));
+  }
+
+  /**
+   * Cancel a queued or running job: it turns `cancelled` at once and `ctx.signal` is aborted.
+   * A finished job is returned unchanged.
+   * @throws JobwireError `JOB_NOT_FOUND`.
+   */
+  async cancel(id: string, reason?: string): Promise<JobSnapshot> {
+    if (typeof id !== 'string') throw new JobwireError('JOB_NOT_FOUND', 'Unknown job');
+    return this.#backend.cancel(id, reason === undefined ? 'Cancelled' : String(reason), 'CANCELLED');
+  }
+
+  /** Cancel (if live) and delete a job. Resolves whether it existed. Stored results are kept. */
+  async remove(id: string): Promise<boolean> {
+    if (typeof id !== 'string') return false;
+    return this.#backend.remove(id);
+  }
+
+  /**
+   * Resolve with the job's snapshot once it is terminal.
+   * @throws JobwireError `JOB_NOT_FOUND`; `TIMEOUT` after `timeoutMs`; `CANCELLED` when `signal` aborts.
+   */
+  async wait(id: string, options: WaitOptions = {}): Promise<JobSnapshot> {
+    const { signal, timeoutMs } = options;
+    if (timeoutMs !== undefined && (!Number.isInteger(timeoutMs) || timeoutMs < 0 || timeoutMs > MAX_TIMER_MS)) {
+      throw new JobwireError('INVALID_REQUEST', `\`timeoutMs\` must be an integer from 0 to ${MAX_TIMER_MS}`);
+    }
+    if (signal?.aborted) throw new JobwireError('CANCELLED', 'Wait aborted', { cause: signal.reason });
+    const stop = new AbortController();
+    let timedOut = false;
+    const onAbort = (): void => stop.abort();
+    signal?.addEventListener('abort', onAbort, { once: true });
+    const timer =
+      timeoutMs === undefined
+        ? undefined
+        : setTimeout(() => {
+            timedOut = true;
+            stop.abort();
+          }, timeoutMs);
+    try {
+      for await (const event of this.events(id, { signal: stop.signal })) {
+        if (isTerminalEventType(event.type)) return event.job;
+      }
+      if (timedOut) throw new JobwireError('TIMEOUT', `Job ${id} did not finish within ${timeoutMs} ms`);
+      if (signal?.aborted) throw new JobwireError('CANCELLED', 'Wait aborted', { cause: signal.reason });
+      const job = await this.get(id);
+      if (job && isTerminalStatus(job.status)) return job;
+      throw new JobwireError('JOB_NOT_FOUND', `Job ${id} was removed`);
+    } finally {
+      if (timer) clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+    }
+  }
+
+  /**
+   * The job's events: those with `seq > afterSeq` first, then live ones; ends after the terminal
+   * event. `return()` or aborting `signal` ends it at once. An unknown id rejects the first
+   * `next()` with `JOB_NOT_FOUND`.
+   *
+   * Replay keeps every status event and the latest progress after each; a consumer slower than
+   * the plugin gets the newest progress instead of every step. Seqs always increase.
+   * @example
+   * ```ts
+   * for await (const event of tracker.events(id, { afterSeq: 3 })) render(event.job);
+   * ```
+   */
+  events(id: string, options: EventsOptions = {}): AsyncIterableIterator<JobEvent> {
+    const { afterSeq = 0, signal } = options;
+    if (!Number.isSafeInteger(afterSeq) || afterSeq < 0) {
+      return EventStream.failed(new JobwireError('INVALID_REQUEST', `\`afterSeq\` must be a non-negative integer, got ${String(afterSeq)}`));
+    }
+    if (typeof id !== 'string') return EventStream.failed(new JobwireError('JOB_NOT_FOUND', 'Unknown job'));
+    return this.#backend.events(id, { afterSeq, signal });
+  }
+
+  /** Job counts by status, now. */
+  async stats(): Promise<JobStats> {
+    return this.#backend.stats();
+  }
+
+  /** Listen for a tracker event. A listener that throws is logged and does not disturb the others. */
+  on<K extends EventName>(type: K, listener: JobTrackerEvents[K]): this {
+    this.#emitter.on(type, this.#wrap(type, listener as AnyListener));
+    return this;
+  }
+
+  /** Listen for one occurrence. */
+  once<K extends EventName>(type: K, listener: JobTrackerEvents[K]): this {
+    this.#emitter.once(type, this.#wrap(type, listener as AnyListener));
+    return this;
+  }
+
+  /** Stop listening. */
+  off<K extends EventName>(type: K, listener: JobTrackerEvents[K]): this {
+    const wrapper = this.#wrappers.get(listener as AnyListener)?.get(type);
+    if (wrapper) this.#emitter.off(type, wrapper);
+    return this;
+  }
+
+  /**
+   * Shut down: new submits get `CLOSED`, queued jobs end `cancelled` (code `CLOSED`) at once,
+   * running jobs get `timeoutMs` to finish and are then cancelled. Safe to call twice.
+   */
+  close(options: CloseOptions = {}): Promise<void> {
+    const timeoutMs = options.timeoutMs ?? 30_000;
+    if (!Number.isInteger(timeoutMs) || timeoutMs < 0 || timeoutMs > MAX_TIMER_MS) {
+      return Promise.reject(new JobwireError('INVALID_REQUEST', `\`timeoutMs\` must be an integer from 0 to ${MAX_TIMER_MS}`));
+    }
+    this.#closing ??= this.#backend.close(timeoutMs);
+    return this.#closing;
+  }
+
+  #wrap(type: EventName, listener: AnyListener): (payload: unknown) => void {
+    let byType = this.#wrappers.get(listener);
+    if (!byType) this.#wrappers.set(listener, (byType = new Map()));
+    let wrapper = byType.get(type);
+    if (!wrapper) {
+      wrapper = (payload: unknown) => {
+        try {
+          (listener as (payload: unknown) => void)(payload);
+        } catch (error) {
+          this.#logger.error({ event: type, err: error }, `jobwire: a ${type} listener threw: ${messageOf(error)}`);
+        }
+      };
+      byType.set(type, wrapper);
+    }
+    return wrapper;
+  }
+}

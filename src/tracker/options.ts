@@ -1,0 +1,130 @@
+import { JobwireError } from '../errors.js';
+import { JOB_STATUSES, type JobMetadata, type JobStatus } from '../job.js';
+import { normalizeLimit } from '../storage/query.js';
+import type { BackendListQuery, BackendSettings } from './backend.js';
+import type { JobTrackerOptions, ListQuery, SubmitOptions } from './types.js';
+
+/** setTimeout's largest delay; a larger one fires at once. */
+export const MAX_TIMER_MS = 2_147_483_647;
+const MAX_ID_LENGTH = 256;
+
+const show = (value: unknown): string => {
+  try {
+    return JSON.stringify(value) ?? String(value);
+  } catch {
+    return typeof value;
+  }
+};
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (typeof value !== 'object' || value === null) return false;
+  const proto = Object.getPrototypeOf(value) as unknown;
+  return proto === Object.prototype || proto === null;
+}
+
+function badRequest(message: string): JobwireError {
+  return new JobwireError('INVALID_REQUEST', message);
+}
+
+function optionalString(value: unknown, name: string): string | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string' || value.length === 0 || value.length > MAX_ID_LENGTH) {
+    throw badRequest(`\`${name}\` must be a string of 1 to ${MAX_ID_LENGTH} characters, got ${show(value)}`);
+  }
+  return value;
+}
+
+const SUBMIT_KEYS = new Set(['tenantId', 'workspaceId', 'priority', 'timeoutMs', 'metadata', 'idempotencyKey']);
+
+/** Checked submit options. @throws JobwireError `INVALID_REQUEST`. */
+export interface CheckedSubmitOptions {
+  tenantId: string | undefined;
+  workspaceId: string | undefined;
+  priority: number;
+  timeoutMs: number | undefined;
+  metadata: JobMetadata;
+  idempotencyKey: string | undefined;
+}
+
+/** Check and default submit options. @throws JobwireError `INVALID_REQUEST` */
+export function checkSubmitOptions(options: SubmitOptions | undefined): CheckedSubmitOptions {
+  if (options === undefined) {
+    return { tenantId: undefined, workspaceId: undefined, priority: 0, timeoutMs: undefined, metadata: {}, idempotencyKey: undefined };
+  }
+  if (!isPlainObject(options)) throw badRequest(`Submit options must be an object, got ${show(options)}`);
+  for (const key of Object.keys(options)) if (!SUBMIT_KEYS.has(key)) throw badRequest(`Unknown submit option \`${key}\``);
+  const { priority = 0, timeoutMs, metadata = {} } = options;
+  if (typeof priority !== 'number' || !Number.isFinite(priority)) throw badRequest(`\`priority\` must be a finite number, got ${show(priority)}`);
+  if (timeoutMs !== undefined && (typeof timeoutMs !== 'number' || !Number.isInteger(timeoutMs) || timeoutMs < 1 || timeoutMs > MAX_TIMER_MS)) {
+    throw badRequest(`\`timeoutMs\` must be an integer from 1 to ${MAX_TIMER_MS}, got ${show(timeoutMs)}`);
+  }
+  if (!isPlainObject(metadata)) throw badRequest(`\`metadata\` must be a plain object, got ${show(metadata)}`);
+  return {
+    tenantId: optionalString(options.tenantId, 'tenantId'),
+    workspaceId: optionalString(options.workspaceId, 'workspaceId'),
+    priority,
+    timeoutMs,
+    metadata,
+    idempotencyKey: optionalString(options.idempotencyKey, 'idempotencyKey'),
+  };
+}
+
+const STATUS_SET = new Set<string>(JOB_STATUSES);
+
+/** Check a list query. @throws JobwireError `INVALID_REQUEST` */
+export function checkListQuery(query: ListQuery | undefined): BackendListQuery {
+  const q = query ?? {};
+  if (!isPlainObject(q)) throw badRequest(`List query must be an object, got ${show(q)}`);
+  let statuses: Set<JobStatus> | undefined;
+  if (q.status !== undefined) {
+    const list: readonly unknown[] = Array.isArray(q.status) ? q.status : [q.status];
+    for (const status of list) {
+      if (typeof status !== 'string' || !STATUS_SET.has(status)) throw badRequest(`Unknown status ${show(status)}; expected one of ${JOB_STATUSES.join(', ')}`);
+    }
+    statuses = new Set(list as JobStatus[]);
+  }
+  if (q.cursor !== undefined && typeof q.cursor !== 'string') throw badRequest('`cursor` must be a string');
+  return {
+    tenantId: optionalString(q.tenantId, 'tenantId'),
+    workspaceId: optionalString(q.workspaceId, 'workspaceId'),
+    plugin: optionalString(q.plugin, 'plugin'),
+    statuses,
+    limit: normalizeLimit(q.limit),
+    cursor: q.cursor,
+  };
+}
+
+function invalidConfig(message: string): JobwireError {
+  return new JobwireError('INVALID_CONFIG', message);
+}
+
+function positiveCount(value: unknown, name: string, fallback: number, allowZero = false): number {
+  if (value === undefined) return fallback;
+  if (value === Infinity) return value;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < (allowZero ? 0 : 1)) {
+    throw invalidConfig(`\`${name}\` must be ${allowZero ? 'a non-negative' : 'a positive'} integer or Infinity, got ${show(value)}`);
+  }
+  return value;
+}
+
+/** Check tracker options and fill defaults. @throws JobwireError `INVALID_CONFIG` */
+export function checkTrackerOptions(options: JobTrackerOptions): BackendSettings {
+  if (!isPlainObject(options) && (typeof options !== 'object' || options === null)) throw invalidConfig('JobTracker needs an options object');
+  const { plugins } = options;
+  if (typeof plugins?.validateInput !== 'function' || typeof plugins.execute !== 'function' || typeof plugins.getMeta !== 'function') {
+    throw invalidConfig('JobTracker needs `plugins`: a PluginManager (e.g. new LocalPluginManager())');
+  }
+  const ttlMs = options.ttlMs ?? 3_600_000;
+  if (typeof ttlMs !== 'number' || Number.isNaN(ttlMs) || ttlMs < 0) throw invalidConfig(`\`ttlMs\` must be a non-negative number or Infinity, got ${show(ttlMs)}`);
+  const sweepIntervalMs = options.sweepIntervalMs ?? 300_000;
+  if (typeof sweepIntervalMs !== 'number' || !Number.isInteger(sweepIntervalMs) || sweepIntervalMs < 1 || sweepIntervalMs > MAX_TIMER_MS) {
+    throw invalidConfig(`\`sweepIntervalMs\` must be an integer from 1 to ${MAX_TIMER_MS}, got ${show(sweepIntervalMs)}`);
+  }
+  if (options.now !== undefined && typeof options.now !== 'function') throw invalidConfig('`now` must be a function returning milliseconds');
+  return {
+    concurrency: positiveCount(options.concurrency, 'concurrency', 5),
+    maxQueued: positiveCount(options.maxQueued, 'maxQueued', Infinity, true),
+    ttlMs,
+    sweepIntervalMs,
+  };
+}

@@ -1,0 +1,125 @@
+import type { JobwireError } from '../errors.js';
+import type { JobEvent, JobMetadata, JobSnapshot, JobStatus } from '../job.js';
+import type { Logger } from '../logger.js';
+import type { PluginManager } from '../plugin-manager/types.js';
+import type { ResultStorage } from '../storage/types.js';
+import type { JobBackend } from './backend.js';
+
+/** Options for {@link JobTracker}. */
+export interface JobTrackerOptions {
+  /** Where plugins come from. */
+  plugins: PluginManager;
+  /** Jobs running at once. @default 5 */
+  concurrency?: number;
+  /** Waiting jobs allowed; a submit beyond gets `QUEUE_FULL`. @default Infinity */
+  maxQueued?: number;
+  /** Finished jobs are removed this long after finishing. @default 3_600_000 (1 h) */
+  ttlMs?: number;
+  /** How often expired jobs are swept. @default 300_000 (5 min) */
+  sweepIntervalMs?: number;
+  /** Where completed results are saved, once, before `completed` is announced. */
+  storage?: ResultStorage;
+  /** The engine that queues and runs jobs. @default the in-memory backend (p-queue) */
+  backend?: JobBackend;
+  /** Clock in milliseconds, for tests. @default Date.now */
+  now?: () => number;
+  /** pino-compatible logger for what jobwire cannot throw. @default silent */
+  logger?: Logger;
+}
+
+/** Options for {@link JobTracker.submit}. */
+export interface SubmitOptions {
+  tenantId?: string;
+  workspaceId?: string;
+  /** Higher runs first. @default 0 */
+  priority?: number;
+  /** Fail the job with `TIMEOUT` after this long running. @default the plugin's `timeoutMs`, else none */
+  timeoutMs?: number;
+  /** JSON-safe data kept with the job. @default {} */
+  metadata?: JobMetadata;
+  /** Same key (per tenant) while the job lives → the same job, not a new one. */
+  idempotencyKey?: string;
+}
+
+/** Query for {@link JobTracker.list}. */
+export interface ListQuery {
+  tenantId?: string;
+  workspaceId?: string;
+  /** One status or several. */
+  status?: JobStatus | readonly JobStatus[];
+  plugin?: string;
+  /** @default 50 (max 1000) */
+  limit?: number;
+  /** `nextCursor` of the previous page. */
+  cursor?: string;
+}
+
+/** A page of jobs, newest first. */
+export interface JobPage {
+  jobs: JobSnapshot[];
+  /** Present when there may be more. */
+  nextCursor?: string;
+}
+
+/** Options for {@link JobTracker.events}. */
+export interface EventsOptions {
+  /** Replay only events with a greater seq (an SSE `Last-Event-ID`). @default 0 */
+  afterSeq?: number;
+  /** Aborting ends the iterator (`done`, no rejection). */
+  signal?: AbortSignal;
+}
+
+/** Options for {@link JobTracker.wait}. */
+export interface WaitOptions {
+  /** Aborting rejects with `CANCELLED` (the job itself goes on). */
+  signal?: AbortSignal;
+  /** Reject with `TIMEOUT` after this long (the job itself goes on). */
+  timeoutMs?: number;
+}
+
+/** Options for {@link JobTracker.close}. */
+export interface CloseOptions {
+  /** How long running jobs get to finish before they are cancelled. @default 30_000 */
+  timeoutMs?: number;
+}
+
+/** Job counts by status, now. */
+export interface JobStats {
+  queued: number;
+  running: number;
+  completed: number;
+  failed: number;
+  cancelled: number;
+  /** All jobs held (the sum of the above). */
+  total: number;
+}
+
+/** Payload of `job:removed`. */
+export interface JobRemovedEvent {
+  jobId: string;
+  /** The job as it was when removed. */
+  job: JobSnapshot;
+}
+
+/** Payload of `job:storage-failed`: a completed job whose result could not be saved (yet). */
+export interface StorageFailedEvent {
+  jobId: string;
+  /** Code `STORAGE_FAILED`; `cause` is the storage's own error. */
+  error: JobwireError;
+  /** 1 for the first try. */
+  attempt: number;
+  /** Whether another try is scheduled. */
+  willRetry: boolean;
+}
+
+/** The tracker's typed events and their listeners. */
+export interface JobTrackerEvents {
+  'job:queued': (event: JobEvent) => void;
+  'job:started': (event: JobEvent) => void;
+  'job:progress': (event: JobEvent) => void;
+  'job:completed': (event: JobEvent) => void;
+  'job:failed': (event: JobEvent) => void;
+  'job:cancelled': (event: JobEvent) => void;
+  'job:removed': (event: JobRemovedEvent) => void;
+  'job:storage-failed': (event: StorageFailedEvent) => void;
+}

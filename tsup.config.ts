@@ -1,0 +1,18 @@
+import { defineConfig } from 'tsup';
+
+/** One entry per public subpath; test/package/exports.test.ts checks this against package.json "exports". */
+export const entries = {
+  index: 'src/index.ts',
+  'testing/index': 'src/testing/index.ts',
+} as const;
+
+export default defineConfig({
+  entry: entries,
+  format: ['esm', 'cjs'],
+  dts: true,
+  clean: true,
+  sourcemap: true,
+  target: 'node20',
+  splitting: true,
+  treeshake: true,
+});
