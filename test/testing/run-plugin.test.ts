@@ -1,0 +1,39 @@
+import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { definePlugin, isJobwireError } from '../../src/index.js';
+import { runPlugin } from '../../src/testing/index.js';
+
+const wordCount = definePlugin({
+  name: 'word-count',
+  input: z.object({ text: z.string().min(1) }),
+  config: z.object({ lowercase: z.boolean().default(true) }),
+  output: z.object({ words: z.number(), first: z.string() }),
+  async run(input, ctx) {
+    ctx.progress(10, 'splitting');
+    const words = input.text.split(/\s+/);
+    ctx.log(`${words.length} words`);
+    if (ctx.signal.aborted) throw ctx.signal.reason;
+    ctx.progress(150);
+    const first = words[0] ?? '';
+    return { words: words.length, first: ctx.config.lowercase ? first.toLowerCase() : first };
+  },
+});
+
+describe('runPlugin', () => {
+  it('runs a plugin with a real context and returns its result, progress and logs', async () => {
+    const run = await runPlugin(wordCount, { text: 'Hello big world' });
+    expect(run).toEqual({ result: { words: 3, first: 'hello' }, progress: [{ percent: 10, message: 'splitting' }, { percent: 100 }], logs: ['3 words'] });
+    expect((await runPlugin(wordCount, { text: 'Hello' }, { config: { lowercase: false } })).result.first).toBe('Hello');
+  });
+
+  it('checks input and config as a tracker would', async () => {
+    await expect(runPlugin(wordCount, { text: '' })).rejects.toSatisfy((e) => isJobwireError(e) && e.code === 'INVALID_INPUT');
+    await expect(runPlugin(wordCount, { text: 'x' }, { config: { lowercase: 'yes' as never } })).rejects.toSatisfy((e) => isJobwireError(e) && e.code === 'INVALID_CONFIG');
+  });
+
+  it('passes the signal through', async () => {
+    const controller = new AbortController();
+    controller.abort(new Error('stop'));
+    await expect(runPlugin(wordCount, { text: 'x' }, { signal: controller.signal })).rejects.toThrow('stop');
+  });
+});
