@@ -94,13 +94,12 @@ export class MemoryBackend implements JobBackend {
       before = decodeCursor(query.cursor);
       if (before === undefined) throw new JobwireError('INVALID_REQUEST', 'Invalid cursor');
     }
-    const now = this.#host.now();
+    this.sweep(); // O(expired): readers never see a job past its TTL
     const jobs: JobSnapshot[] = [];
     let last: JobRecord | undefined;
     let more = false;
     this.#order.forEachNewestFirst(before, (record) => {
       if (
-        (record.expiresAt !== undefined && record.expiresAt <= now) ||
         (query.tenantId !== undefined && record.tenantId !== query.tenantId) ||
         (query.workspaceId !== undefined && record.workspaceId !== query.workspaceId) ||
         (query.plugin !== undefined && record.plugin !== query.plugin) ||
@@ -154,6 +153,7 @@ export class MemoryBackend implements JobBackend {
   }
 
   async stats(): Promise<JobStats> {
+    this.sweep();
     const { queued, running, completed, failed, cancelled } = this.#counts;
     return { queued, running, completed, failed, cancelled, total: queued + running + completed + failed + cancelled };
   }
