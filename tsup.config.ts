@@ -4,6 +4,8 @@ import { defineConfig } from 'tsup';
 export const entries = {
   index: 'src/index.ts',
   'testing/index': 'src/testing/index.ts',
+  'sse/index': 'src/sse/index.ts',
+  'http/index': 'src/http/index.ts',
 } as const;
 
 export default defineConfig({

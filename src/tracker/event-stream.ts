@@ -9,7 +9,7 @@ export interface EventStreamSource<T> {
   /** The stream ends after handing out a terminal item. */
   isTerminal(item: T): boolean;
   /** Called once when the stream ends for any reason: unsubscribe here. */
-  onClose(): void;
+  onClose(stream: EventStream<T>): void;
 }
 
 const asyncDispose: typeof Symbol.asyncDispose = Symbol.asyncDispose ?? Symbol.for('Symbol.asyncDispose');
@@ -150,7 +150,7 @@ export class EventStream<T> implements AsyncIterableIterator<JobEvent> {
       this.#signal.removeEventListener('abort', this.#onAbort);
       this.#signal = undefined;
     }
-    this.#source.onClose();
+    this.#source.onClose(this);
     waiter?.resolve({ done: true, value: undefined });
   }
 }

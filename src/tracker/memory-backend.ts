@@ -141,7 +141,8 @@ export class MemoryBackend implements JobBackend {
         build: (entry) => record.event(entry),
         isProgress: (entry) => entry.type === 'progress',
         isTerminal: (entry) => isTerminalEventType(entry.type),
-        onClose: () => record.subscribers?.delete(stream),
+        // The stream comes as an argument: an already aborted signal closes it inside its constructor.
+        onClose: (closed) => record.subscribers?.delete(closed),
       },
       options.signal,
     );

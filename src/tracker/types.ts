@@ -66,15 +66,15 @@ export interface EventsOptions {
   /** Replay only events with a greater seq (an SSE `Last-Event-ID`). @default 0 */
   afterSeq?: number;
   /** Aborting ends the iterator (`done`, no rejection). */
-  signal?: AbortSignal;
+  signal?: AbortSignal | undefined;
 }
 
 /** Options for {@link JobTracker.wait}. */
 export interface WaitOptions {
   /** Aborting rejects with `CANCELLED` (the job itself goes on). */
-  signal?: AbortSignal;
+  signal?: AbortSignal | undefined;
   /** Reject with `TIMEOUT` after this long (the job itself goes on). */
-  timeoutMs?: number;
+  timeoutMs?: number | undefined;
 }
 
 /** Options for {@link JobTracker.close}. */

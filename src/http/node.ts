@@ -1,0 +1,182 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { messageOf } from '../errors.js';
+import type { Logger } from '../logger.js';
+import { errorResponse } from './error-response.js';
+
+/** A node-style handler; `next` (Express/Connect) is called for requests the routes do not own. */
+export type NodeHandler = (req: IncomingMessage, res: ServerResponse, next?: (error?: unknown) => void) => Promise<void>;
+
+/** Options for {@link toNodeHandler}. */
+export interface NodeHandlerOptions {
+  /** Where failures to write a response are logged. */
+  logger?: Logger;
+}
+
+/** A request whose body a framework already parsed (Express `express.json()`, Fastify). */
+type ParsedRequest = IncomingMessage & { body?: unknown };
+
+/**
+ * The request body as a web stream that reads only as fast as it is consumed, and not at all until
+ * it is (a request the routes do not own goes to `next` untouched). `discard()` — called once the
+ * handler is done, and by a cancel when a body is over the size limit — drains and drops what is
+ * left instead of destroying the socket, so the client still reads the response; the server's
+ * `requestTimeout` bounds how long a client may keep sending.
+ */
+function bodyStream(req: IncomingMessage): { stream: ReadableStream<Uint8Array>; discard(): void } {
+  let started = false;
+  let done = false;
+  let controller: ReadableStreamDefaultController<Uint8Array> | undefined;
+  const onData = (chunk: Buffer | string): void => {
+    if (done || !controller) return;
+    const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+    controller.enqueue(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+    req.pause(); // one chunk at a time: the next pull resumes
+  };
+  const onEnd = (): void => {
+    if (done) return;
+    done = true;
+    controller?.close();
+  };
+  const onError = (error: Error): void => {
+    if (done) return;
+    done = true;
+    controller?.error(error);
+  };
+  const discard = (): void => {
+    if (!started) return;
+    done = true;
+    req.off('data', onData);
+    req.off('end', onEnd);
+    req.off('error', onError);
+    if (!req.complete) req.resume();
+  };
+  const stream = new ReadableStream<Uint8Array>(
+    {
+      start(c) {
+        controller = c;
+      },
+      pull() {
+        if (!started) {
+          started = true;
+          req.on('data', onData);
+          req.once('end', onEnd);
+          req.once('error', onError);
+        }
+        req.resume();
+      },
+      cancel: discard,
+    },
+    { highWaterMark: 0 },
+  );
+  return { stream, discard };
+}
+
+function toRequest(req: ParsedRequest, signal: AbortSignal): { request: Request; discard(): void } {
+  let discard = (): void => {};
+  const host = req.headers.host ?? 'localhost';
+  const url = new URL(req.url ?? '/', `http://${host}`);
+  const headers = new Headers();
+  for (const [name, value] of Object.entries(req.headers)) {
+    if (value === undefined || name.startsWith(':')) continue;
+    if (Array.isArray(value)) for (const item of value) headers.append(name, item);
+    else headers.set(name, value);
+  }
+  const method = (req.method ?? 'GET').toUpperCase();
+  const init: RequestInit & { duplex?: 'half' } = { method, headers, signal };
+  if (method !== 'GET' && method !== 'HEAD') {
+    if (req.body !== undefined && (req.readableEnded || req.complete)) {
+      // A body parser ran first: hand its value on as JSON.
+      const text = typeof req.body === 'string' || Buffer.isBuffer(req.body) ? req.body.toString() : JSON.stringify(req.body);
+      headers.delete('content-length');
+      init.body = text;
+    } else {
+      const body = bodyStream(req);
+      init.body = body.stream;
+      discard = body.discard;
+      init.duplex = 'half';
+    }
+  }
+  return { request: new Request(url, init), discard };
+}
+
+async function send(response: Response, res: ServerResponse): Promise<void> {
+  const headers: Record<string, string | string[]> = {};
+  response.headers.forEach((value, name) => {
+    headers[name] = value;
+  });
+  const cookies = response.headers.getSetCookie();
+  if (cookies.length > 0) headers['set-cookie'] = cookies;
+  res.writeHead(response.status, headers);
+  if (!response.body) {
+    res.end();
+    return;
+  }
+  res.flushHeaders();
+  const reader = response.body.getReader();
+  const onClose = (): void => void reader.cancel().catch(() => undefined); // client gone: stop the source at once
+  res.on('close', onClose);
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done || res.destroyed) break;
+      if (!res.write(value)) {
+        await new Promise<void>((resolve) => {
+          const finish = (): void => {
+            res.off('drain', finish);
+            res.off('close', finish);
+            resolve();
+          };
+          res.on('drain', finish);
+          res.on('close', finish);
+        });
+      }
+    }
+  } finally {
+    res.off('close', onClose);
+    if (!res.writableEnded && !res.destroyed) res.end();
+  }
+}
+
+/**
+ * Mount a fetch-style handler (such as `createJobRoutes(…)`) in node:http or Express. Streams the
+ * response with backpressure; a client that disconnects aborts `request.signal` and cancels the
+ * body at once. Requests the handler does not own go to `next` when there is one, else 404.
+ *
+ * @example
+ * ```ts
+ * app.use(toNodeHandler(createJobRoutes(tracker)));            // Express
+ * http.createServer(toNodeHandler(createJobRoutes(tracker)));  // node:http
+ * ```
+ */
+export function toNodeHandler(handler: (request: Request) => Promise<Response | undefined>, options: NodeHandlerOptions = {}): NodeHandler {
+  return async (req, res, next) => {
+    const controller = new AbortController();
+    const onClose = (): void => {
+      if (!res.writableFinished) controller.abort();
+    };
+    res.on('close', onClose);
+    // Late socket errors (client gone mid-write) must not crash the process.
+    res.on('error', (error) => options.logger?.debug({ err: error }, `jobwire: client went away: ${messageOf(error)}`));
+    try {
+      const { request, discard } = toRequest(req, controller.signal);
+      let response: Response | undefined;
+      try {
+        response = await handler(request);
+      } finally {
+        discard(); // what the handler left unread is drained, never buffered
+      }
+      if (response === undefined) {
+        if (next) next();
+        else res.writeHead(404, { 'Content-Type': 'application/json; charset=utf-8' }).end(JSON.stringify({ error: { code: 'NOT_FOUND', message: 'Not found' } }));
+        return;
+      }
+      await send(response, res);
+    } catch (error) {
+      options.logger?.error({ err: error }, `jobwire: request failed: ${messageOf(error)}`);
+      if (!res.headersSent) await send(errorResponse(error), res);
+      else if (!res.writableEnded) res.end();
+    } finally {
+      res.off('close', onClose);
+    }
+  };
+}

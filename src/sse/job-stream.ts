@@ -1,0 +1,222 @@
+import { JobwireError, messageOf } from '../errors.js';
+import { isTerminalStatus, type JobEvent } from '../job.js';
+import type { JobTracker } from '../tracker/job-tracker.js';
+import { encodeSSE, encodeSSEComment } from './encode.js';
+
+/** Options for {@link openJobStream}. */
+export interface JobStreamOptions {
+  /** The client's `Last-Event-ID`: replay only events after it. A non-integer is `INVALID_REQUEST`. */
+  lastEventId?: string | number | null | undefined;
+  /** A `: heartbeat` comment goes out after this much silence. @default 15_000 */
+  heartbeatMs?: number;
+  /** The `retry:` sent first, telling EventSource how long to wait before reconnecting. @default 2_000 */
+  retryMs?: number;
+  /** Aborting ends the stream and frees everything it holds. */
+  signal?: AbortSignal | undefined;
+  /**
+   * Turn an event into the `data` text. Default: `JSON.stringify(event)`. Return HTML to feed the
+   * htmx SSE extension; any line breaks are split into `data:` lines safely.
+   */
+  serialize?: (event: JobEvent) => string;
+}
+
+/**
+ * An open event stream for one job: check `status`, then iterate its SSE frames (strings).
+ * 200: frames follow; 204: the client already saw the terminal event (tell EventSource to stop);
+ * 404: unknown job.
+ */
+export interface JobStream extends AsyncIterable<string> {
+  readonly status: 200 | 204 | 404;
+  /** The job id the stream follows. */
+  readonly jobId: string;
+  /** Stop at once: unsubscribes from the job and clears the heartbeat timer. Safe to call twice. */
+  close(): void;
+  /** True once the stream ended or was closed. */
+  readonly closed: boolean;
+}
+
+const HEARTBEAT = encodeSSEComment('heartbeat');
+
+function parseLastEventId(value: JobStreamOptions['lastEventId']): number {
+  if (value === undefined || value === null || value === '') return 0;
+  const text = String(value).trim();
+  if (!/^\d{1,15}$/.test(text)) throw new JobwireError('INVALID_REQUEST', 'Last-Event-ID must be a non-negative integer');
+  return Number(text);
+}
+
+function checkDelay(value: number, name: string): number {
+  if (!Number.isInteger(value) || value < 1 || value > 2_147_483_647) throw new JobwireError('INVALID_REQUEST', `\`${name}\` must be a positive integer of milliseconds`);
+  return value;
+}
+
+const defaultSerialize = (event: JobEvent): string => JSON.stringify(event);
+
+/** Open 200-streams per tracker, for {@link countOpenStreams}. */
+const openCounts = new WeakMap<JobTracker, number>();
+
+function addOpen(tracker: JobTracker, delta: 1 | -1): void {
+  openCounts.set(tracker, (openCounts.get(tracker) ?? 0) + delta);
+}
+
+/**
+ * How many job streams of this tracker are open now (opened with status 200 and not yet ended or
+ * closed). A gauge for metrics, and a way to check that disconnected clients free their streams.
+ */
+export function countOpenStreams(tracker: JobTracker): number {
+  return openCounts.get(tracker) ?? 0;
+}
+
+class Stream implements JobStream {
+  readonly status: 200 | 204 | 404;
+  readonly jobId: string;
+  #closed = false;
+  readonly #events: AsyncIterableIterator<JobEvent> | undefined;
+  readonly #tracker: JobTracker;
+  readonly #first: IteratorResult<JobEvent> | undefined;
+  readonly #heartbeatMs: number;
+  readonly #retryMs: number;
+  readonly #serialize: (event: JobEvent) => string;
+  readonly #signal: AbortSignal | undefined;
+  #timer: NodeJS.Timeout | undefined;
+  #wake: (() => void) | undefined;
+  readonly #onAbort = (): void => this.close();
+  #iterating = false;
+
+  constructor(
+    tracker: JobTracker,
+    status: 200 | 204 | 404,
+    jobId: string,
+    events: AsyncIterableIterator<JobEvent> | undefined,
+    first: IteratorResult<JobEvent> | undefined,
+    options: { heartbeatMs: number; retryMs: number; serialize: (event: JobEvent) => string; signal: AbortSignal | undefined },
+  ) {
+    this.#tracker = tracker;
+    this.status = status;
+    this.jobId = jobId;
+    this.#events = events;
+    this.#first = first;
+    this.#heartbeatMs = options.heartbeatMs;
+    this.#retryMs = options.retryMs;
+    this.#serialize = options.serialize;
+    this.#signal = options.signal;
+    if (status !== 200) {
+      this.#closed = true;
+      return;
+    }
+    addOpen(tracker, 1);
+    if (options.signal?.aborted) this.close();
+    else options.signal?.addEventListener('abort', this.#onAbort, { once: true });
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    addOpen(this.#tracker, -1);
+    this.#signal?.removeEventListener('abort', this.#onAbort);
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = undefined;
+    void this.#events?.return?.();
+    this.#wake?.();
+  }
+
+  async *[Symbol.asyncIterator](): AsyncIterator<string> {
+    if (this.#iterating) throw new JobwireError('INVALID_REQUEST', 'A job stream can be read once');
+    this.#iterating = true;
+    if (this.#closed || !this.#events) return;
+    try {
+      yield encodeSSE({ retry: this.#retryMs });
+      if (this.#first && !this.#first.done) {
+        yield this.#frame(this.#first.value);
+        if (isTerminalStatus(this.#first.value.job.status)) return;
+      }
+      let pending = this.#events.next();
+      while (!this.#closed) {
+        const next = await this.#nextOrHeartbeat(pending);
+        if (this.#closed) return;
+        if (next === 'heartbeat') {
+          yield HEARTBEAT;
+          continue;
+        }
+        if (next.done) return;
+        yield this.#frame(next.value);
+        if (isTerminalStatus(next.value.job.status)) return;
+        pending = this.#events.next();
+      }
+    } finally {
+      this.close();
+    }
+  }
+
+  #frame(event: JobEvent): string {
+    return encodeSSE({ id: event.seq, event: event.type, data: this.#serialize(event) });
+  }
+
+  /** The next event, or 'heartbeat' after heartbeatMs of silence; the pending promise is kept, never dropped. */
+  #nextOrHeartbeat(pending: Promise<IteratorResult<JobEvent>>): Promise<IteratorResult<JobEvent> | 'heartbeat'> {
+    return new Promise((resolve, reject) => {
+      let settled = false;
+      const settle = (): boolean => {
+        if (settled) return false;
+        settled = true;
+        if (this.#timer) clearTimeout(this.#timer);
+        this.#timer = undefined;
+        this.#wake = undefined;
+        return true;
+      };
+      this.#wake = () => {
+        if (settle()) resolve({ done: true, value: undefined });
+      };
+      this.#timer = setTimeout(() => {
+        if (settle()) resolve('heartbeat');
+      }, this.#heartbeatMs);
+      pending.then(
+        (result) => {
+          if (settle()) resolve(result);
+        },
+        (error: unknown) => {
+          if (settle()) reject(error);
+        },
+      );
+    });
+  }
+}
+
+/**
+ * Open an SSE stream for a job, replaying after `lastEventId`. Iterate the result for frames:
+ * `retry:` first, then `id: <seq>`, `event: <type>`, `data: <JSON>` per event, heartbeat comments
+ * in silences; it ends after the terminal event.
+ *
+ * @throws JobwireError `INVALID_REQUEST` for a malformed `lastEventId` or delay.
+ * @example
+ * ```ts
+ * const stream = await openJobStream(tracker, id, { lastEventId: request.headers.get('last-event-id') });
+ * return toSSEResponse(stream);
+ * ```
+ */
+export async function openJobStream(tracker: JobTracker, id: string, options: JobStreamOptions = {}): Promise<JobStream> {
+  const afterSeq = parseLastEventId(options.lastEventId);
+  const settings = {
+    heartbeatMs: checkDelay(options.heartbeatMs ?? 15_000, 'heartbeatMs'),
+    retryMs: checkDelay(options.retryMs ?? 2_000, 'retryMs'),
+    serialize: options.serialize ?? defaultSerialize,
+    signal: options.signal,
+  };
+  const job = await tracker.get(id);
+  if (!job) return new Stream(tracker, 404, id, undefined, undefined, settings);
+  const events = tracker.events(id, { afterSeq, signal: options.signal });
+  if (!isTerminalStatus(job.status)) return new Stream(tracker, 200, id, events, undefined, settings);
+  // A finished job: anything left to replay? If not, the client has seen the end.
+  let first: IteratorResult<JobEvent>;
+  try {
+    first = await events.next();
+  } catch (error) {
+    if (error instanceof JobwireError && error.code === 'JOB_NOT_FOUND') return new Stream(tracker, 404, id, undefined, undefined, settings);
+    throw new JobwireError('INVALID_REQUEST', messageOf(error), { cause: error });
+  }
+  if (first.done) return new Stream(tracker, 204, id, undefined, undefined, settings);
+  return new Stream(tracker, 200, id, events, first, settings);
+}

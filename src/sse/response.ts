@@ -1,0 +1,48 @@
+import type { JobStream } from './job-stream.js';
+import { SSE_HEADERS } from './encode.js';
+
+/** The JSON body of an error response: `{ error: { code, message } }`. */
+export function notFoundBody(jobId: string): string {
+  return JSON.stringify({ error: { code: 'JOB_NOT_FOUND', message: `Unknown job ${jobId}` } });
+}
+
+/**
+ * A web `Response` for a job stream, for fetch-style runtimes (Hono, Bun, Deno, Next).
+ * 200 streams the frames; 204 tells EventSource to stop; 404 carries a JSON error. When the client
+ * goes away the runtime cancels the body, which closes the stream at once.
+ *
+ * @example
+ * ```ts
+ * app.get('/jobs/:id/events', async (c) =>
+ *   toSSEResponse(await openJobStream(tracker, c.req.param('id'), { lastEventId: c.req.header('last-event-id'), signal: c.req.raw.signal })));
+ * ```
+ */
+export function toSSEResponse(stream: JobStream): Response {
+  if (stream.status === 404) {
+    return new Response(notFoundBody(stream.jobId), { status: 404, headers: { 'Content-Type': 'application/json; charset=utf-8' } });
+  }
+  if (stream.status === 204) return new Response(null, { status: 204 });
+  const encoder = new TextEncoder();
+  const frames = stream[Symbol.asyncIterator]();
+  const body = new ReadableStream<Uint8Array>(
+    {
+      async pull(controller) {
+        try {
+          const next = await frames.next();
+          if (next.done) controller.close();
+          else controller.enqueue(encoder.encode(next.value));
+        } catch (error) {
+          stream.close();
+          controller.error(error);
+        }
+      },
+      cancel() {
+        stream.close();
+        void frames.return?.();
+      },
+    },
+    // Pull one frame at a time: a slow client never makes the server buffer frames.
+    { highWaterMark: 0 },
+  );
+  return new Response(body, { status: 200, headers: SSE_HEADERS });
+}
