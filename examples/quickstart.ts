@@ -2,7 +2,7 @@
  * jobwire in one file: a plugin that reports progress, three jobs under a concurrency limit,
  * live progress in the terminal, one job cancelled, results read back from storage.
  *
- * Run: npm start   (or: npx tsx examples/quickstart.ts)
+ * Run: npm run quickstart   (or: npx tsx examples/quickstart.ts)
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
