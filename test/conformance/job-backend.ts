@@ -105,6 +105,8 @@ export function testJobBackend(name: string, fixture: BackendFixture): void {
       const pending = it3.next();
       controller.abort();
       expect(await pending).toEqual({ done: true, value: undefined });
+      // A signal aborted before the call: the iterator is done from the start.
+      expect(await t.events(job.id, { signal: controller.signal }).next()).toEqual({ done: true, value: undefined });
       fx.open('ev');
       const rest = await collect(it2);
       expect(rest.at(-1)?.type).toBe('completed');

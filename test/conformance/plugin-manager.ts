@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { isJobwireError, type ExecuteContext, type PluginManager } from '../../src/index.js';
+import { thrownCode } from '../helpers/codes.js';
 
 /**
  * How a PluginManager's test file plugs into the shared suite. `make` must return a manager with:
@@ -22,15 +23,6 @@ function context(overrides: Partial<ExecuteContext> = {}) {
     ...overrides,
   };
   return { ctx, progress };
-}
-
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (error) {
-    return isJobwireError(error) ? error.code : 'not a JobwireError';
-  }
-  return undefined;
 }
 
 /** The behaviour every PluginManager must show. */
@@ -66,9 +58,9 @@ export function testPluginManager(name: string, fixture: PluginManagerFixture): 
     it('validateInput parses, or throws INVALID_INPUT / PLUGIN_NOT_FOUND / PLUGIN_DISABLED', () => {
       const manager = fixture.make();
       expect(manager.validateInput('echo', { text: 'hi' })).toEqual({ text: 'hi' });
-      expect(codeOf(() => manager.validateInput('echo', { text: 1 }))).toBe('INVALID_INPUT');
-      expect(codeOf(() => manager.validateInput('nope', {}))).toBe('PLUGIN_NOT_FOUND');
-      expect(codeOf(() => manager.validateInput('off', {}))).toBe('PLUGIN_DISABLED');
+      expect(thrownCode(() => manager.validateInput('echo', { text: 1 }))).toBe('INVALID_INPUT');
+      expect(thrownCode(() => manager.validateInput('nope', {}))).toBe('PLUGIN_NOT_FOUND');
+      expect(thrownCode(() => manager.validateInput('off', {}))).toBe('PLUGIN_DISABLED');
       try {
         manager.validateInput('echo', {});
       } catch (error) {

@@ -3,6 +3,9 @@ import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { JobSnapshot } from '../../src/index.js';
+import { parseSSE } from '../helpers/sse.js';
+import { startExample } from '../helpers/example-process.js';
 
 /** The docs' code runs as written: each block is extracted, written inside the repo and run. */
 const run = promisify(execFile);
@@ -40,11 +43,32 @@ describe('docs run as written', () => {
     expect(report).toMatchObject({ numPassedTests: 4, numFailedTests: 0 });
   });
 
-  it('npm start (examples/quickstart.ts) shows live progress, a cancel and stored results', async () => {
+  it('npm run quickstart (examples/quickstart.ts) shows live progress, a cancel and stored results', async () => {
     const { stdout } = await run(tsx, [resolve(root, 'examples/quickstart.ts')], { cwd: root });
     expect(stdout).toMatch(/interview\.wav\s+running\s+\[#+\.*\]\s+50% chunk 5\/10/);
     expect(stdout).toMatch(/meeting\.m4a\s+cancelled .* not needed any more/);
     expect(stdout).toMatch(/stored: interview\.wav → \{"text":"\(transcript of interview\.wav\)","chunks":10\}/);
     expect(stdout).toContain('"completed":2');
+  });
+
+  it.each(['hono', 'express', 'fastify', 'node-http'])('the complete server in docs/%s.md runs, takes a job and streams it', async (name) => {
+    const file = resolve(scratch, `${name}-server.ts`);
+    await writeFile(file, await codeBlock(`docs/${name}.md`, '## A complete server'));
+    const server = await startExample(file);
+    try {
+      expect(await (await fetch(`${server.url}/`)).text()).toBe('your own routes stay yours');
+      const created = await fetch(`${server.url}/jobs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"plugin":"countdown","input":{"from":3}}' });
+      expect(created.status).toBe(202);
+      const job = (await created.json()) as JobSnapshot;
+      const { events } = parseSSE(await (await fetch(`${server.url}/jobs/${job.id}/events`)).text());
+      const types = events.map((e) => e.event);
+      expect(types.slice(0, 2)).toEqual(['queued', 'started']);
+      expect(types.at(-1)).toBe('completed');
+      expect(types.slice(2, -1).every((type) => type === 'progress') && types.length > 3).toBe(true);
+      expect(JSON.parse(events.at(-1)!.data)).toMatchObject({ job: { result: { done: true } } });
+      expect((await fetch(`${server.url}/jobs/${job.id}/events`, { headers: { 'last-event-id': events.at(-1)!.id! } })).status).toBe(204);
+    } finally {
+      expect(await server.stop()).toBe(0);
+    }
   });
 });

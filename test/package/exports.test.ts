@@ -45,9 +45,28 @@ describe('package exports', () => {
       expect(typeof esm[name], name).toBe('function');
       expect(typeof cjs[name], name).toBe('function');
     }
-    const testing = (await import('jobwire/testing')) as Record<string, unknown>;
-    expect(typeof testing.MockPluginManager).toBe('function');
-    expect(typeof testing.runPlugin).toBe('function');
+    const require = createRequire(import.meta.url);
+    const subpaths: Record<string, string[]> = {
+      'jobwire/testing': ['MockPluginManager', 'runPlugin'],
+      'jobwire/sse': ['openJobStream', 'toSSEResponse', 'writeSSE', 'encodeSSE', 'encodeSSEComment', 'countOpenStreams'],
+      'jobwire/http': ['createJobRoutes', 'toNodeHandler', 'errorResponse'],
+    };
+    for (const [subpath, names] of Object.entries(subpaths)) {
+      const viaImport = (await import(subpath)) as Record<string, unknown>;
+      const viaRequire = require(subpath) as Record<string, unknown>;
+      for (const name of names) {
+        expect(typeof viaImport[name], `${subpath} ${name}`).toBe('function');
+        expect(typeof viaRequire[name], `${subpath} ${name} (require)`).toBe('function');
+      }
+    }
+  });
+
+  it('the sse and http entries load no framework: only jobwire itself and node builtins', () => {
+    for (const file of ['dist/sse/index.js', 'dist/http/index.js', 'dist/sse/index.cjs', 'dist/http/index.cjs']) {
+      const source = readFileSync(resolve(root, file), 'utf8');
+      const specifiers = [...source.matchAll(/(?:from\s+|require\()\s*["']([^"'./][^"']*)["']/g)].map((m) => m[1]!);
+      for (const specifier of specifiers) expect(isBuiltin(specifier) || Object.keys(pkg.dependencies).includes(specifier.split('/')[0]!), `${file} imports ${specifier}`).toBe(true);
+    }
   });
 
   it('the core entry imports nothing but its own dependencies and node builtins', () => {

@@ -1,15 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { checkPlugin, definePlugin, isJobwireError } from '../../src/index.js';
-
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (error) {
-    return isJobwireError(error) ? error.code : 'not a JobwireError';
-  }
-  return undefined;
-}
+import { checkPlugin, definePlugin } from '../../src/index.js';
+import { thrownCode } from '../helpers/codes.js';
 
 describe('definePlugin', () => {
   it('fills title and version and an empty config schema', () => {
@@ -23,15 +15,15 @@ describe('definePlugin', () => {
     const run = () => 1;
     const input = z.object({});
     for (const name of ['', 'Upper', '-lead', 'has space', 'a/b', 'x'.repeat(65), '../up']) {
-      expect(codeOf(() => definePlugin({ name, input, run })), name).toBe('INVALID_CONFIG');
+      expect(thrownCode(() => definePlugin({ name, input, run })), name).toBe('INVALID_CONFIG');
     }
-    expect(codeOf(() => definePlugin({ name: 'a', input: {} as never, run }))).toBe('INVALID_CONFIG');
-    expect(codeOf(() => definePlugin({ name: 'a', input, config: 5 as never, run }))).toBe('INVALID_CONFIG');
-    expect(codeOf(() => definePlugin({ name: 'a', input, run: 'no' as never }))).toBe('INVALID_CONFIG');
-    expect(codeOf(() => definePlugin({ name: 'a', input, run, concurrency: 0 }))).toBe('INVALID_CONFIG');
-    expect(codeOf(() => definePlugin({ name: 'a', input, run, timeoutMs: -1 }))).toBe('INVALID_CONFIG');
-    expect(codeOf(() => definePlugin({ name: 'a', input, run, title: 5 as never }))).toBe('INVALID_CONFIG');
-    expect(codeOf(() => checkPlugin(null))).toBe('INVALID_CONFIG');
-    expect(codeOf(() => checkPlugin('plugin'))).toBe('INVALID_CONFIG');
+    expect(thrownCode(() => definePlugin({ name: 'a', input: {} as never, run }))).toBe('INVALID_CONFIG');
+    expect(thrownCode(() => definePlugin({ name: 'a', input, config: 5 as never, run }))).toBe('INVALID_CONFIG');
+    expect(thrownCode(() => definePlugin({ name: 'a', input, run: 'no' as never }))).toBe('INVALID_CONFIG');
+    expect(thrownCode(() => definePlugin({ name: 'a', input, run, concurrency: 0 }))).toBe('INVALID_CONFIG');
+    expect(thrownCode(() => definePlugin({ name: 'a', input, run, timeoutMs: -1 }))).toBe('INVALID_CONFIG');
+    expect(thrownCode(() => definePlugin({ name: 'a', input, run, title: 5 as never }))).toBe('INVALID_CONFIG');
+    expect(thrownCode(() => checkPlugin(null))).toBe('INVALID_CONFIG');
+    expect(thrownCode(() => checkPlugin('plugin'))).toBe('INVALID_CONFIG');
   });
 });

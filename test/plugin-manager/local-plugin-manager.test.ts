@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { definePlugin, isJobwireError, LocalPluginManager, type PluginContext } from '../../src/index.js';
+import { definePlugin, LocalPluginManager, type PluginContext } from '../../src/index.js';
 import { testPluginManager } from '../conformance/plugin-manager.js';
+import { thrownCode } from '../helpers/codes.js';
 
 const echo = definePlugin({
   name: 'echo',
@@ -24,15 +25,6 @@ const off = definePlugin({ name: 'off', input: z.object({}), run: () => null });
 testPluginManager('LocalPluginManager', {
   make: () => new LocalPluginManager().register(echo).register(fail).register(off, undefined, { enabled: false }),
 });
-
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (error) {
-    return isJobwireError(error) ? error.code : 'not a JobwireError';
-  }
-  return undefined;
-}
 
 const ctx = (): Omit<PluginContext, 'config'> => ({
   jobId: 'j',
@@ -61,10 +53,10 @@ describe('LocalPluginManager', () => {
     await expect(manager.execute('configured', { n: 3 }, ctx())).resolves.toEqual({ value: 6, label: undefined });
     manager.configure('configured', { factor: 10, label: 'x' });
     await expect(manager.execute('configured', { n: 3 }, ctx())).resolves.toEqual({ value: 30, label: 'x' });
-    expect(codeOf(() => manager.configure('configured', { factor: 'lots' }))).toBe('INVALID_CONFIG');
+    expect(thrownCode(() => manager.configure('configured', { factor: 'lots' }))).toBe('INVALID_CONFIG');
     expect(manager.getConfig('configured')).toEqual({ factor: 10, label: 'x' });
-    expect(codeOf(() => new LocalPluginManager().register(configured, { factor: 'x' } as never))).toBe('INVALID_CONFIG');
-    expect(codeOf(() => manager.configure('nope', {}))).toBe('PLUGIN_NOT_FOUND');
+    expect(thrownCode(() => new LocalPluginManager().register(configured, { factor: 'x' } as never))).toBe('INVALID_CONFIG');
+    expect(thrownCode(() => manager.configure('nope', {}))).toBe('PLUGIN_NOT_FOUND');
   });
 
   it('meta carries title, version, description, concurrency, timeout and JSON Schemas', () => {
@@ -84,7 +76,7 @@ describe('LocalPluginManager', () => {
 
   it('refuses a second plugin with the same name; unregister frees it', () => {
     const manager = new LocalPluginManager().register(echo);
-    expect(codeOf(() => manager.register(echo))).toBe('INVALID_CONFIG');
+    expect(thrownCode(() => manager.register(echo))).toBe('INVALID_CONFIG');
     expect(manager.unregister('echo')).toBe(true);
     expect(manager.unregister('echo')).toBe(false);
     expect(() => manager.register(echo)).not.toThrow();
@@ -93,11 +85,11 @@ describe('LocalPluginManager', () => {
   it('enable / disable', () => {
     const manager = new LocalPluginManager().register(echo);
     manager.disable('echo');
-    expect(codeOf(() => manager.validateInput('echo', { text: 'x' }))).toBe('PLUGIN_DISABLED');
+    expect(thrownCode(() => manager.validateInput('echo', { text: 'x' }))).toBe('PLUGIN_DISABLED');
     expect(manager.getMeta('echo')?.enabled).toBe(false);
     manager.enable('echo');
     expect(manager.validateInput('echo', { text: 'x' })).toEqual({ text: 'x' });
-    expect(codeOf(() => manager.enable('nope'))).toBe('PLUGIN_NOT_FOUND');
+    expect(thrownCode(() => manager.enable('nope'))).toBe('PLUGIN_NOT_FOUND');
   });
 
   it('checks the output schema when given', async () => {

@@ -3,21 +3,13 @@ import { z } from 'zod';
 import { definePlugin, isJobwireError, JobTracker, LocalPluginManager, MemoryBackend, MemoryResultStorage, type Logger, type ResultStorage, type StorageFailedEvent } from '../../src/index.js';
 import { MockPluginManager } from '../../src/testing/index.js';
 import { collect } from '../helpers/deferred.js';
+import { codeOf } from '../helpers/codes.js';
 
 function captureLogger() {
   const lines: { level: string; obj: object; msg: string | undefined }[] = [];
   const at = (level: string) => (obj: object, msg?: string) => lines.push({ level, obj, msg });
   const logger: Logger = { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
   return { logger, lines };
-}
-
-async function codeOf(promise: Promise<unknown>): Promise<string | undefined> {
-  try {
-    await promise;
-  } catch (error) {
-    return isJobwireError(error) ? error.code : `not a JobwireError: ${String(error)}`;
-  }
-  return undefined;
 }
 
 describe('JobTracker on the memory backend (fake timers)', () => {

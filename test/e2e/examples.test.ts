@@ -1,0 +1,135 @@
+import { EventSource } from 'eventsource';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { JobEvent, JobSnapshot, PluginMeta } from '../../src/index.js';
+import { until } from '../helpers/deferred.js';
+import { startExample, type ExampleProcess } from '../helpers/example-process.js';
+
+/** Follow a job's events with the `eventsource` client until the server tells it to stop (204). */
+function follow(url: string, onEvent: (event: JobEvent) => void = () => {}): Promise<JobEvent[]> {
+  return new Promise((resolve, reject) => {
+    const events: JobEvent[] = [];
+    const source = new EventSource(url);
+    const timer = setTimeout(() => {
+      source.close();
+      reject(new Error(`no end after ${events.map((e) => e.type).join(',')}`));
+    }, 15_000);
+    for (const type of ['queued', 'started', 'progress', 'completed', 'failed', 'cancelled']) {
+      source.addEventListener(type, (message) => {
+        const event = JSON.parse(message.data) as JobEvent;
+        events.push(event);
+        onEvent(event);
+      });
+    }
+    source.onerror = () => {
+      if (source.readyState !== EventSource.CLOSED) return;
+      clearTimeout(timer);
+      resolve(events);
+    };
+  });
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function post(url: string, body: unknown): Promise<Response> {
+  return fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+}
+
+describe.each([
+  ['Hono (npm start)', 'hono/server.ts'],
+  ['Express', 'express/server.ts'],
+  ['Fastify', 'fastify/server.ts'],
+  ['node:http', 'node-http/server.ts'],
+])('the %s example, started for real', (_name, file) => {
+  let example: ExampleProcess;
+  beforeAll(async () => {
+    example = await startExample(file);
+  }, 30_000);
+  afterAll(async () => {
+    expect(await example.stop()).toBe(0);
+  });
+
+  it('lists both sample plugins with their JSON Schemas', async () => {
+    const response = await fetch(`${example.url}/plugins`);
+    expect(response.status).toBe(200);
+    const { plugins } = (await response.json()) as { plugins: PluginMeta[] };
+    expect(plugins.map((p) => p.name).sort()).toEqual(['child-process', 'steps']);
+    expect(plugins.find((p) => p.name === 'steps')?.inputSchema).toMatchObject({ type: 'object', properties: { steps: { type: 'integer' } } });
+  });
+
+  it('runs a job to completion, followed live over SSE, and keeps its result', async () => {
+    const created = await post(`${example.url}/jobs`, { plugin: 'steps', input: { steps: 4, stepMs: 30, label: 'part' } });
+    expect(created.status).toBe(202);
+    const job = (await created.json()) as JobSnapshot;
+    expect(job.status).toBe('queued');
+    const events = await follow(`${example.url}/jobs/${job.id}/events`);
+    expect(events[0]?.type).toBe('queued');
+    expect(events.at(-1)).toMatchObject({ type: 'completed', job: { status: 'completed', progress: 100, result: { steps: 4, label: 'part' } } });
+    expect(events.filter((e) => e.type === 'progress').length).toBeGreaterThan(0);
+    expect(events.map((e) => e.seq)).toEqual([...events.map((e) => e.seq)].sort((a, b) => a - b));
+    const stored = (await (await fetch(`${example.url}/jobs/${job.id}`)).json()) as JobSnapshot;
+    expect(stored.result).toEqual({ steps: 4, label: 'part' });
+    const listed = (await (await fetch(`${example.url}/jobs?status=completed`)).json()) as { jobs: JobSnapshot[] };
+    expect(listed.jobs.map((j) => j.id)).toContain(job.id);
+  });
+
+  it('cancelling the child-process job kills the process', async () => {
+    const job = (await (await post(`${example.url}/jobs`, { plugin: 'child-process', input: { seconds: 30 } })).json()) as JobSnapshot;
+    let pid = 0;
+    const following = follow(`${example.url}/jobs/${job.id}/events`, (event) => {
+      const match = /^pid (\d+)$/.exec(event.job.message ?? '');
+      if (match) pid = Number(match[1]);
+    });
+    await until(() => pid > 0, 10_000, 'the child pid');
+    expect(alive(pid)).toBe(true);
+    const cancelled = await fetch(`${example.url}/jobs/${job.id}`, { method: 'DELETE' });
+    expect(cancelled.status).toBe(200);
+    expect(((await cancelled.json()) as JobSnapshot).status).toBe('cancelled');
+    expect((await following).at(-1)?.type).toBe('cancelled');
+    await until(() => !alive(pid), 5_000, `process ${pid} to exit`);
+    // Finished: a second DELETE removes it.
+    expect((await fetch(`${example.url}/jobs/${job.id}`, { method: 'DELETE' })).status).toBe(204);
+    expect((await fetch(`${example.url}/jobs/${job.id}`)).status).toBe(404);
+  });
+
+  it('answers bad requests with the JSON error shape', async () => {
+    const invalid = await post(`${example.url}/jobs`, { plugin: 'steps', input: { steps: 'many' } });
+    expect(invalid.status).toBe(422);
+    expect(await invalid.json()).toMatchObject({ error: { code: 'INVALID_INPUT', details: expect.any(Array) } });
+    const malformed = await fetch(`${example.url}/jobs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{oops' });
+    expect(malformed.status).toBe(400);
+    expect(await malformed.json()).toMatchObject({ error: { code: 'INVALID_REQUEST' } });
+    const large = await post(`${example.url}/jobs`, { plugin: 'steps', input: { label: 'x'.repeat(2_000_000) } });
+    expect(large.status).toBe(413);
+    expect(await large.json()).toMatchObject({ error: { code: 'PAYLOAD_TOO_LARGE' } });
+    const unknownPlugin = await post(`${example.url}/jobs`, { plugin: 'nope', input: {} });
+    expect(unknownPlugin.status).toBe(404);
+    const unknownJob = await fetch(`${example.url}/jobs/AAAAAAAAAAAAAAAAAAAAAA/events`);
+    expect(unknownJob.status).toBe(404);
+    expect(await unknownJob.json()).toMatchObject({ error: { code: 'JOB_NOT_FOUND' } });
+  });
+});
+
+describe('npm start serves the demo page', () => {
+  let example: ExampleProcess;
+  beforeAll(async () => {
+    example = await startExample('hono/server.ts');
+  }, 30_000);
+  afterAll(async () => {
+    await example.stop();
+  });
+
+  it('prints its URL and serves the page with the test ids', async () => {
+    expect(example.output()).toMatch(/^jobwire demo \(Hono\) listening on http:\/\/127\.0\.0\.1:\d+$/m);
+    const page = await fetch(`${example.url}/`);
+    expect(page.headers.get('content-type')).toMatch(/^text\/html/);
+    const html = await page.text();
+    for (const id of ['start', 'progress', 'status', 'cancel', 'result', 'recent']) expect(html).toContain(`data-testid="${id}"`);
+  });
+});

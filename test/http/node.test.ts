@@ -1,0 +1,122 @@
+import { request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { definePlugin, JobTracker, LocalPluginManager, type JobSnapshot } from '../../src/index.js';
+import { createJobRoutes, toNodeHandler } from '../../src/http/index.js';
+import { countOpenStreams } from '../../src/sse/index.js';
+import { controlledPlugin } from '../helpers/controlled.js';
+import { until } from '../helpers/deferred.js';
+import { startServer, type TestServer } from '../helpers/server.js';
+import { parseSSE } from '../helpers/sse.js';
+
+const echo = definePlugin({ name: 'echo', input: z.object({ text: z.string() }), run: async (input) => ({ text: input.text }) });
+
+/** Send a chunked body (no Content-Length) with node's own client. */
+function postChunked(url: string, chunks: string[]): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(url, { method: 'POST', headers: { 'content-type': 'application/json' } }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (body += chunk));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on('error', (error: NodeJS.ErrnoException) => (error.code === 'EPIPE' || error.code === 'ECONNRESET' ? undefined : reject(error)));
+    for (const chunk of chunks) req.write(chunk);
+    req.end();
+  });
+}
+
+describe('toNodeHandler over node:http', () => {
+  let tracker: JobTracker;
+  let control: ReturnType<typeof controlledPlugin>;
+  let server: TestServer;
+  const nextCalls: string[] = [];
+
+  beforeEach(async () => {
+    control = controlledPlugin();
+    tracker = new JobTracker({ plugins: new LocalPluginManager().register(echo).register(control.plugin) });
+    const handler = toNodeHandler(createJobRoutes(tracker, { maxBodyBytes: 1_000 }));
+    nextCalls.length = 0;
+    server = await startServer(async (req: IncomingMessage, res: ServerResponse) => {
+      if (req.url === '/parsed-first') {
+        // What a body parser (express.json()) leaves behind: the body read and parsed on req.body.
+        let text = '';
+        for await (const chunk of req) text += String(chunk);
+        Object.assign(req, { body: JSON.parse(text) as unknown, url: '/jobs' });
+        return handler(req, res);
+      }
+      if (req.url === '/no-next') return handler(req, res);
+      await handler(req, res, () => {
+        nextCalls.push(req.url ?? '');
+        // The next handler still gets the whole body: the routes did not touch it.
+        let text = '';
+        req.setEncoding('utf8');
+        req.on('data', (chunk: string) => (text += chunk));
+        req.on('end', () => res.writeHead(418).end(`not jobwire: ${text}`));
+      });
+    });
+  });
+  afterEach(async () => {
+    await tracker.close({ timeoutMs: 0 });
+    await server.close();
+  });
+
+  it('serves the routes: submit, get, list, plugins', async () => {
+    const created = await fetch(`${server.url}/jobs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ plugin: 'echo', input: { text: 'hi' } }) });
+    expect(created.status).toBe(202);
+    const job = (await created.json()) as JobSnapshot;
+    expect(created.headers.get('location')).toBe(`/jobs/${job.id}`);
+    await tracker.wait(job.id);
+    expect(await (await fetch(`${server.url}/jobs/${job.id}`)).json()).toMatchObject({ status: 'completed', result: { text: 'hi' } });
+    expect(((await (await fetch(`${server.url}/jobs`)).json()) as { jobs: unknown[] }).jobs).toHaveLength(1);
+    expect((await fetch(`${server.url}/plugins`)).status).toBe(200);
+  });
+
+  it('uses a body a parser already read', async () => {
+    const response = await fetch(`${server.url}/parsed-first`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ plugin: 'echo', input: { text: 'pre' } }) });
+    expect(response.status).toBe(202);
+    expect(((await response.json()) as JobSnapshot).input).toEqual({ text: 'pre' });
+  });
+
+  it('cuts off a chunked body past maxBodyBytes with 413', async () => {
+    const { status, body } = await postChunked(`${server.url}/jobs`, ['{"plugin":"echo","input":{"text":"', 'x'.repeat(600), 'x'.repeat(600), '"}}']);
+    expect(status).toBe(413);
+    expect(JSON.parse(body)).toMatchObject({ error: { code: 'PAYLOAD_TOO_LARGE' } });
+    expect((await tracker.list()).jobs).toEqual([]);
+    // The connection survives: the client read the 413 and can go on.
+    expect((await fetch(`${server.url}/plugins`)).status).toBe(200);
+  });
+
+  it('answers 413 by Content-Length at once and the client still reads it', async () => {
+    const response = await fetch(`${server.url}/jobs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ plugin: 'echo', input: { text: 'x'.repeat(3_000_000) } }) });
+    expect(response.status).toBe(413);
+    expect(await response.json()).toMatchObject({ error: { code: 'PAYLOAD_TOO_LARGE' } });
+  });
+
+  it('hands requests that are not its own to next, or answers 404 without one', async () => {
+    const other = await fetch(`${server.url}/elsewhere`, { method: 'POST', body: 'x'.repeat(100_000) });
+    expect(other.status).toBe(418);
+    expect(await other.text()).toBe(`not jobwire: ${'x'.repeat(100_000)}`);
+    expect(nextCalls).toEqual(['/elsewhere']);
+    const none = await fetch(`${server.url}/no-next`);
+    expect(none.status).toBe(404);
+    expect(await none.json()).toMatchObject({ error: { code: 'NOT_FOUND' } });
+  });
+
+  it('streams SSE and frees the stream when the client leaves', async () => {
+    const job = (await (await fetch(`${server.url}/jobs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"plugin":"controlled","input":{}}' })).json()) as JobSnapshot;
+    const run = await control.started(job.id);
+    const controller = new AbortController();
+    const response = await fetch(`${server.url}/jobs/${job.id}/events`, { signal: controller.signal });
+    expect(response.headers.get('content-type')).toBe('text/event-stream; charset=utf-8');
+    const reader = response.body!.getReader();
+    let text = '';
+    while (!text.includes('event: started')) text += new TextDecoder().decode((await reader.read()).value);
+    expect(parseSSE(text).events.map((e) => e.event)).toEqual(['queued', 'started']);
+    expect(countOpenStreams(tracker)).toBe(1);
+    controller.abort();
+    await until(() => countOpenStreams(tracker) === 0, 1_000, 'the stream to close');
+    run.done.resolve(1);
+    expect((await tracker.wait(job.id)).status).toBe('completed');
+  });
+});
