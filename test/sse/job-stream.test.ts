@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { JobTracker, LocalPluginManager, type JobEvent } from '../../src/index.js';
 import { countOpenStreams, openJobStream, type JobStream } from '../../src/sse/index.js';
@@ -196,5 +197,32 @@ describe('openJobStream', () => {
     const frames = await reading;
     expect(types(frames)).toEqual(['queued', 'started', 'cancelled']);
     expect(countOpenStreams(tracker)).toBe(0);
+  });
+});
+
+describe('openJobStream: progress messages reach an independent parser intact', () => {
+  it('property: any message, JSON by default or raw through serialize, arrives as one event', async () => {
+    const control = controlledPlugin();
+    const tracker = new JobTracker({ plugins: new LocalPluginManager().register(control.plugin) });
+    const text = fc
+      .array(fc.oneof(fc.string({ unit: 'binary' }), fc.constantFrom('\r', '\n', '\r\n', '\0', 'data: x', 'event: done', 'id: 99', '\n\nretry: 1\n\n')), { maxLength: 8 })
+      .map((parts) => parts.join(''));
+    await fc.assert(
+      fc.asyncProperty(text, fc.boolean(), async (message, raw) => {
+        const job = await tracker.submit('controlled', {});
+        const run = await control.started(job.id);
+        const stream = await openJobStream(tracker, job.id, raw ? { serialize: (event) => (event.type === 'progress' ? (event.job.message ?? '') : event.type) } : {});
+        const reading = collect(stream);
+        run.ctx.progress(50, message);
+        run.done.resolve(null);
+        const { events } = parseSSE(await reading);
+        expect(events.map((e) => e.event)).toEqual(['queued', 'started', 'progress', 'completed']);
+        const progress = events[2]!.data;
+        if (raw) expect(progress).toBe(message.replace(/\r\n|\r/g, '\n'));
+        else expect((JSON.parse(progress) as JobEvent).job.message).toBe(message);
+      }),
+      { numRuns: 200 },
+    );
+    await tracker.close();
   });
 });
