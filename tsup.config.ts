@@ -6,6 +6,7 @@ export const entries = {
   'testing/index': 'src/testing/index.ts',
   'sse/index': 'src/sse/index.ts',
   'http/index': 'src/http/index.ts',
+  'bullmq/index': 'src/bullmq/index.ts',
 } as const;
 
 export default defineConfig({

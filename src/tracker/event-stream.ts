@@ -84,6 +84,21 @@ export class EventStream<T> implements AsyncIterableIterator<JobEvent> {
     }
   }
 
+  /** End with an error: the pending or next `next()` rejects with it. */
+  fail(error: unknown): void {
+    if (this.#closed) return;
+    const waiter = this.#waiter;
+    if (waiter) {
+      this.#waiter = undefined;
+      this.#close();
+      waiter.reject(error);
+      return;
+    }
+    this.#buffer = [];
+    this.#error = error;
+    this.#hasError = true;
+  }
+
   /** No more items will come: end once the buffer is read. */
   end(): void {
     if (this.#closed) return;

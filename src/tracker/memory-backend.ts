@@ -5,12 +5,12 @@ import { canTransition, isTerminalEventType, isTerminalStatus, type JobEvent, ty
 import { decodeCursor, encodeCursor, OrderedIndex } from '../ordered-index.js';
 import { clampPercent } from '../plugin-manager/progress.js';
 import type { ExecuteContext } from '../plugin-manager/types.js';
-import type { StoredResult } from '../storage/types.js';
 import type { BackendEventsOptions, BackendHost, BackendListQuery, JobBackend, NewJob } from './backend.js';
 import { EventStream } from './event-stream.js';
 import { ExpiryQueue } from './expiry-queue.js';
 import { JobRecord, type LogEntry } from './job-record.js';
 import { ResultSaver } from './result-saver.js';
+import { buildStoredResult } from './stored-result.js';
 import type { JobPage, JobStats } from './types.js';
 
 type Counts = Record<JobStatus, number>;
@@ -266,7 +266,7 @@ export class MemoryBackend implements JobBackend {
     }
     const finishedAt = this.#host.now();
     if (this.#saver) {
-      const saved = await this.#saver.save(this.#storedResult(record, result, finishedAt));
+      const saved = await this.#saver.save(buildStoredResult(this.#host.plugins, record, result, finishedAt));
       if (record.status !== 'running') {
         if (saved) await this.#saver.discard(record.id);
         return;
@@ -275,23 +275,6 @@ export class MemoryBackend implements JobBackend {
     record.result = result;
     record.progress = 100;
     this.#finish(record, 'completed', undefined, finishedAt);
-  }
-
-  #storedResult(record: JobRecord, result: unknown, finishedAt: number): StoredResult {
-    const meta = this.#host.plugins.getMeta(record.plugin);
-    const stored: StoredResult = {
-      jobId: record.id,
-      plugin: { name: record.plugin, title: meta?.title ?? record.plugin, version: meta?.version ?? '0.0.0' },
-      input: record.input,
-      result,
-      metadata: record.metadata,
-      createdAt: new Date(record.createdAt).toISOString(),
-      finishedAt: new Date(finishedAt).toISOString(),
-      durationMs: finishedAt - (record.startedAt ?? record.createdAt),
-    };
-    if (record.tenantId !== undefined) stored.tenantId = record.tenantId;
-    if (record.workspaceId !== undefined) stored.workspaceId = record.workspaceId;
-    return stored;
   }
 
   #progress(record: JobRecord, percent: number, message: string | undefined): void {

@@ -1,0 +1,6 @@
+/**
+ * @module jobwire/bullmq — the distributed backend: the same JobTracker API on BullMQ (Redis),
+ * with producers and workers in separate processes. Needs the optional peers `bullmq` and `ioredis`.
+ */
+export { BullMQBackend } from './bullmq-backend.js';
+export type { BullMQBackendOptions, BullMQRole, RedisConnection } from './options.js';

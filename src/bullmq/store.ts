@@ -1,0 +1,162 @@
+import type { Redis } from 'ioredis';
+import { JobwireError } from '../errors.js';
+import type { JobEvent, JobSnapshot, JobStatus } from '../job.js';
+import type { JobStats } from '../tracker/types.js';
+import { CHANGE, LIST, REMOVE, SUBMIT, SWEEP } from './scripts.js';
+
+type Script = (...args: (string | number)[]) => Promise<unknown>;
+type Scripts = Record<'jwSubmit' | 'jwChange' | 'jwRemove' | 'jwSweep' | 'jwList', Script>;
+
+/** Fields a change may set on a job (already JSON-encoded), or '' to delete. */
+export interface ChangeFields {
+  message?: string;
+  result?: string;
+  error?: string;
+  progress?: string;
+  startedAt?: string;
+  finishedAt?: string;
+  expiresAt?: string;
+}
+
+/** A change's outcome. */
+export type ChangeResult =
+  | { outcome: 'ok'; job: JobSnapshot }
+  | { outcome: 'refused'; job: JobSnapshot; status: JobStatus; expiresAtMs: number | undefined }
+  | { outcome: 'missing' };
+
+/** What a worker reads to run a job. */
+export interface StoredJob {
+  status: JobStatus;
+  job: Omit<JobSnapshot, 'status' | 'progress'>;
+  timeoutMs: number | undefined;
+}
+
+const STATUSES: readonly JobStatus[] = ['queued', 'running', 'completed', 'failed', 'cancelled'];
+
+/** jobwire's own records in Redis (BullMQ holds the queue): one client, five atomic scripts. */
+export class RedisJobStore {
+  readonly base: string;
+  readonly channel: string;
+  readonly cancelChannel: string;
+  readonly #redis: Redis;
+  readonly #scripts: Scripts;
+
+  constructor(redis: Redis, prefix: string, queueName: string) {
+    this.#redis = redis;
+    this.base = `${prefix}:${queueName}:jw:`;
+    this.channel = `${this.base}events`;
+    this.cancelChannel = `${this.base}cancel`;
+    const scripts = { jwSubmit: SUBMIT, jwChange: CHANGE, jwRemove: REMOVE, jwSweep: SWEEP, jwList: LIST };
+    for (const [name, lua] of Object.entries(scripts)) redis.defineCommand(name, { numberOfKeys: 0, lua });
+    this.#scripts = redis as unknown as Scripts;
+  }
+
+  /** Create a job; 'existing' for a live job with the same idempotency key, 'full' past maxQueued. */
+  async create(args: { id: string; baseJson: string; at: string; maxQueued: number; tenantId: string | undefined; idempotencyKey: string | undefined; now: number; plugin: string; workspaceId: string | undefined; timeoutMs: number | undefined }): Promise<{ outcome: 'created' | 'existing'; job: JobSnapshot } | { outcome: 'full' }> {
+    const tenantKey = args.tenantId === undefined ? '' : `${this.base}index:t:${args.tenantId}`;
+    const idemKey = args.idempotencyKey === undefined ? '' : `${this.base}idem:${JSON.stringify([args.tenantId ?? '', args.idempotencyKey])}`;
+    const reply = (await this.#scripts.jwSubmit(
+      this.base,
+      args.id,
+      args.baseJson,
+      args.at,
+      Number.isFinite(args.maxQueued) ? args.maxQueued : 'inf',
+      tenantKey,
+      idemKey,
+      args.now,
+      args.plugin,
+      args.workspaceId ?? '',
+      args.timeoutMs ?? '',
+    )) as [string, string?];
+    if (reply[0] === 'full') return { outcome: 'full' };
+    return { outcome: reply[0] as 'created' | 'existing', job: JSON.parse(reply[1] as string) as JobSnapshot };
+  }
+
+  /** Apply a change if the job's status is one of `from`; append and publish the event. */
+  async change(id: string, from: readonly JobStatus[], to: JobStatus | undefined, eventType: JobEvent['type'], at: string, fields: ChangeFields = {}, expiresAtMs?: number): Promise<ChangeResult> {
+    const pairs: string[] = [];
+    for (const [name, value] of Object.entries(fields)) if (value !== undefined) pairs.push(name, value);
+    const reply = (await this.#scripts.jwChange(this.base, id, from.join(','), to ?? '', eventType, at, expiresAtMs === undefined ? '' : expiresAtMs, ...pairs)) as string[];
+    if (reply[0] === 'missing') return { outcome: 'missing' };
+    const job = JSON.parse(reply[1] as string) as JobSnapshot;
+    if (reply[0] === 'ok') return { outcome: 'ok', job };
+    return { outcome: 'refused', job, status: reply[2] as JobStatus, expiresAtMs: reply[3] ? Number(reply[3]) : undefined };
+  }
+
+  /** The job's current snapshot, unless it is missing or past its expiry. */
+  async get(id: string, now: number): Promise<JobSnapshot | undefined> {
+    const [snap, expiresAtMs] = await this.#redis.hmget(`${this.base}job:${id}`, 'snap', 'expiresAtMs');
+    if (snap === null || (expiresAtMs !== null && Number(expiresAtMs) <= now)) return undefined;
+    return JSON.parse(snap) as JobSnapshot;
+  }
+
+  /** What a worker needs to run the job, or undefined when it is gone. */
+  async load(id: string): Promise<StoredJob | undefined> {
+    const [base, status, timeoutMs] = await this.#redis.hmget(`${this.base}job:${id}`, 'base', 'status', 'timeoutMs');
+    if (base === null || status === null) return undefined;
+    return { status: status as JobStatus, job: JSON.parse(`${base}}`) as StoredJob['job'], timeoutMs: timeoutMs === null || timeoutMs === '' ? undefined : Number(timeoutMs) };
+  }
+
+  /** The job's event log (consecutive progress coalesced), oldest first; undefined when the job is gone. */
+  async log(id: string, now: number): Promise<JobEvent[] | undefined> {
+    const [[, exists], [, expiresAtMs], [, entries]] = (await this.#redis
+      .multi()
+      .exists(`${this.base}job:${id}`)
+      .hget(`${this.base}job:${id}`, 'expiresAtMs')
+      .lrange(`${this.base}log:${id}`, 0, -1)
+      .exec()) as [[null, number], [null, string | null], [null, string[]]];
+    if (exists === 0 || (expiresAtMs !== null && Number(expiresAtMs) <= now)) return undefined;
+    return entries.map((entry) => JSON.parse(entry) as JobEvent);
+  }
+
+  /** Delete a job; its last snapshot, or undefined when there was none. */
+  async remove(id: string): Promise<JobSnapshot | undefined> {
+    const snap = (await this.#scripts.jwRemove(this.base, id)) as string | null;
+    return snap ? (JSON.parse(snap) as JobSnapshot) : undefined;
+  }
+
+  /** Delete jobs past their expiry, at most `limit` per call; their ids. */
+  async sweep(now: number, limit = 1_000): Promise<string[]> {
+    return (await this.#scripts.jwSweep(this.base, now, limit)) as string[];
+  }
+
+  /** One page of jobs, newest first, strictly below `beforeOrder`. */
+  async list(args: { tenantId: string | undefined; beforeOrder: number | undefined; limit: number; now: number; statuses: ReadonlySet<JobStatus> | undefined; plugin: string | undefined; workspaceId: string | undefined }): Promise<{ jobs: JobSnapshot[]; nextOrder: number | undefined }> {
+    const index = args.tenantId === undefined ? `${this.base}index` : `${this.base}index:t:${args.tenantId}`;
+    const [snaps, next, state] = (await this.#scripts.jwList(
+      this.base,
+      index,
+      args.beforeOrder === undefined ? '+inf' : args.beforeOrder,
+      args.limit,
+      args.now,
+      args.statuses ? [...args.statuses].join(',') : '',
+      args.plugin ?? '',
+      args.workspaceId ?? '',
+      5_000,
+    )) as [string[], string, string];
+    return { jobs: snaps.map((snap) => JSON.parse(snap) as JobSnapshot), nextOrder: state === 'more' && next !== '' ? Number(next) : undefined };
+  }
+
+  /** Counts by status. */
+  async stats(): Promise<JobStats> {
+    const raw = await this.#redis.hgetall(`${this.base}counts`);
+    const counts = Object.fromEntries(STATUSES.map((status) => [status, Math.max(0, Number(raw[status] ?? 0))])) as Record<JobStatus, number>;
+    return { ...counts, total: STATUSES.reduce((sum, status) => sum + counts[status], 0) };
+  }
+
+  /** Tell every worker to abort a job's signal. */
+  async publishCancel(id: string, code: 'CANCELLED' | 'CLOSED', reason: string): Promise<void> {
+    await this.#redis.publish(this.cancelChannel, JSON.stringify({ id, code, reason }));
+  }
+}
+
+/** JSON for a Redis field, refusing values that JSON cannot carry. */
+export function encodeJson(value: unknown, what: string): string {
+  let text: string | undefined;
+  try {
+    text = JSON.stringify(value);
+  } catch (cause) {
+    throw new JobwireError('PLUGIN_FAILED', `The ${what} cannot be stored as JSON`, { cause });
+  }
+  return text ?? '';
+}
