@@ -9,6 +9,12 @@ export interface BackendFixture {
   makeTracker(options: Omit<JobTrackerOptions, 'backend'>): JobTracker | Promise<JobTracker>;
   /** Called after each test, after the tracker is closed. */
   cleanup?(): Promise<void>;
+  /**
+   * Distributed backends: the queue outlives one process, so `close()` leaves waiting jobs for
+   * other workers instead of cancelling them, and a closed tracker cannot read any more.
+   * `observe()` opens a second tracker on the same store to check state after a close.
+   */
+  shared?: { observe(options: Omit<JobTrackerOptions, 'backend'>): Promise<JobTracker> };
 }
 
 async function rejection(promise: Promise<unknown>): Promise<unknown> {
@@ -35,10 +41,13 @@ export function testJobBackend(name: string, fixture: BackendFixture): void {
       return tracker;
     }
 
+    const observers: JobTracker[] = [];
+
     afterEach(async () => {
       // Open every gate so nothing keeps running after the test.
       await tracker?.close({ timeoutMs: 0 });
       tracker = undefined;
+      await Promise.all(observers.splice(0).map((observer) => observer.close({ timeoutMs: 0 })));
       await fixture.cleanup?.();
     });
 
@@ -331,6 +340,14 @@ export function testJobBackend(name: string, fixture: BackendFixture): void {
       expect(saves).toEqual([job.id]);
     });
 
+    /** After `t` closed: `t` itself, or a second tracker on the same store for distributed backends. */
+    async function afterClose(t: JobTracker): Promise<JobTracker> {
+      if (!fixture.shared) return t;
+      const observer = await fixture.shared.observe({ plugins: fx.plugins });
+      observers.push(observer);
+      return observer;
+    }
+
     it('stats counts jobs by status', async () => {
       const t = await setup({ concurrency: 1 });
       await t.submit('gate', { key: 'st' });
@@ -339,7 +356,9 @@ export function testJobBackend(name: string, fixture: BackendFixture): void {
       await until(async () => (await t.stats()).running === 1);
       expect(await t.stats()).toMatchObject({ running: 1, queued: 2, total: 3 });
       await t.close({ timeoutMs: 0 });
-      expect(await t.stats()).toMatchObject({ running: 0, queued: 0, cancelled: 3, total: 3 });
+      const after = await (await afterClose(t)).stats();
+      if (fixture.shared) expect(after).toMatchObject({ running: 0, queued: 2, cancelled: 1, total: 3 });
+      else expect(after).toMatchObject({ running: 0, queued: 0, cancelled: 3, total: 3 });
     });
 
     it('wait: TIMEOUT after timeoutMs, CANCELLED on abort, JOB_NOT_FOUND for unknown ids', async () => {
@@ -366,8 +385,11 @@ export function testJobBackend(name: string, fixture: BackendFixture): void {
       const closed = await rejection(t.submit('echo', { text: 'late' }));
       expect(isJobwireError(closed) && closed.code).toBe('CLOSED');
       await closing;
-      expect(await t.get(queued.id)).toMatchObject({ status: 'cancelled', error: { code: 'CLOSED' } });
-      expect(await t.get(running.id)).toMatchObject({ status: 'completed' });
+      const reader = await afterClose(t);
+      // A shared queue keeps its waiting jobs for the other workers.
+      if (fixture.shared) expect(await reader.get(queued.id)).toMatchObject({ status: 'queued' });
+      else expect(await reader.get(queued.id)).toMatchObject({ status: 'cancelled', error: { code: 'CLOSED' } });
+      expect(await reader.get(running.id)).toMatchObject({ status: 'completed' });
     });
 
     it('close: running jobs that outlive timeoutMs are cancelled with code CLOSED', async () => {
@@ -375,7 +397,7 @@ export function testJobBackend(name: string, fixture: BackendFixture): void {
       const job = await t.submit('gate', { key: 'slow' });
       await until(async () => (await t.get(job.id))?.status === 'running');
       await t.close({ timeoutMs: 20 });
-      expect(await t.get(job.id)).toMatchObject({ status: 'cancelled', error: { code: 'CLOSED' } });
+      expect(await (await afterClose(t)).get(job.id)).toMatchObject({ status: 'cancelled', error: { code: 'CLOSED' } });
       await until(() => fx.aborted.has('slow'));
     });
   });

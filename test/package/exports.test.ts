@@ -50,6 +50,7 @@ describe('package exports', () => {
       'jobwire/testing': ['MockPluginManager', 'runPlugin'],
       'jobwire/sse': ['openJobStream', 'toSSEResponse', 'writeSSE', 'encodeSSE', 'encodeSSEComment', 'countOpenStreams'],
       'jobwire/http': ['createJobRoutes', 'toNodeHandler', 'errorResponse'],
+      'jobwire/bullmq': ['BullMQBackend'],
     };
     for (const [subpath, names] of Object.entries(subpaths)) {
       const viaImport = (await import(subpath)) as Record<string, unknown>;
@@ -61,8 +62,9 @@ describe('package exports', () => {
     }
   });
 
-  it('the sse and http entries load no framework: only jobwire itself and node builtins', () => {
-    for (const file of ['dist/sse/index.js', 'dist/http/index.js', 'dist/sse/index.cjs', 'dist/http/index.cjs']) {
+  it('the sse, http and bullmq entries load no framework, and bullmq/ioredis only when a backend starts', () => {
+    const files = ['sse', 'http', 'bullmq'].flatMap((entry) => [`dist/${entry}/index.js`, `dist/${entry}/index.cjs`]);
+    for (const file of files) {
       const source = readFileSync(resolve(root, file), 'utf8');
       const specifiers = [...source.matchAll(/(?:from\s+|require\()\s*["']([^"'./][^"']*)["']/g)].map((m) => m[1]!);
       for (const specifier of specifiers) expect(isBuiltin(specifier) || Object.keys(pkg.dependencies).includes(specifier.split('/')[0]!), `${file} imports ${specifier}`).toBe(true);

@@ -1,0 +1,136 @@
+import { fork, type ChildProcess } from 'node:child_process';
+import { resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { JobTracker, type JobEvent } from '../../src/index.js';
+import { BullMQBackend } from '../../src/bullmq/index.js';
+import { collect, until } from '../helpers/deferred.js';
+import { deleteKeys, REDIS_URL, redisAnswers, uniquePrefix } from '../helpers/redis.js';
+import { createPlugins } from './fixtures/plugins.js';
+
+const redisUp = await redisAnswers();
+if (!redisUp) console.warn('SKIPPED: BullMQ multi-process tests — no Redis answers on 127.0.0.1:6379 (.ci/run starts one)');
+
+interface WorkerMessage {
+  type: 'ready' | 'aborted' | 'closed';
+  pid?: number;
+  jobId?: string;
+  at?: number;
+}
+
+interface WorkerProcess {
+  child: ChildProcess;
+  messages: WorkerMessage[];
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+const prefix = uniquePrefix();
+const queueName = 'multi';
+
+async function startWorker(): Promise<WorkerProcess> {
+  const child = fork(resolve(import.meta.dirname, 'fixtures/worker.ts'), [], {
+    execArgv: ['--import', 'tsx'],
+    env: { ...process.env, REDIS_URL, QUEUE_NAME: queueName, PREFIX: prefix },
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const messages: WorkerMessage[] = [];
+  child.on('message', (message: WorkerMessage) => messages.push(message));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((done) => child.once('exit', (code, signal) => done({ code, signal })));
+  await until(() => messages.some((m) => m.type === 'ready'), 20_000, 'a worker to start');
+  return { child, messages, exited };
+}
+
+function producer(): JobTracker {
+  return new JobTracker({ plugins: createPlugins(), backend: new BullMQBackend({ connection: REDIS_URL, queueName, prefix, role: 'producer' }) });
+}
+
+const pidOf = (event: JobEvent): number | undefined => {
+  const match = /^pid (\d+)$/.exec(event.job.message ?? '');
+  return match ? Number(match[1]) : undefined;
+};
+
+describe.skipIf(!redisUp)('BullMQ backend across processes (real Redis, forked workers)', () => {
+  let workers: WorkerProcess[] = [];
+  let apiA: JobTracker;
+  let apiB: JobTracker;
+
+  beforeAll(async () => {
+    workers = await Promise.all([startWorker(), startWorker()]);
+    apiA = producer();
+    apiB = producer();
+  }, 60_000);
+
+  afterAll(async () => {
+    await Promise.all([apiA?.close(), apiB?.close()]);
+    for (const worker of workers) if (worker.child.exitCode === null && worker.child.signalCode === null) worker.child.kill('SIGKILL');
+    await deleteKeys(prefix);
+  });
+
+  it('jobs submitted by one API process run in the workers; another API process sees the same jobs and events', async () => {
+    const jobs = await Promise.all(Array.from({ length: 6 }, () => apiA.submit('sleepy', { ms: 300 })));
+    const done = await Promise.all(jobs.map((job) => apiB.wait(job.id, { timeoutMs: 15_000 })));
+    expect(done.every((job) => job.status === 'completed')).toBe(true);
+    const pids = new Set(done.map((job) => (job.result as { pid: number }).pid));
+    expect([...pids].sort()).toEqual(workers.map((w) => w.child.pid).sort()); // both workers took jobs
+    const listed = await apiB.list({ status: 'completed', limit: 100 });
+    expect(listed.jobs.map((j) => j.id)).toEqual(expect.arrayContaining(jobs.map((j) => j.id)));
+    // Replay after a seq, from the other process (what SSE Last-Event-ID does).
+    const all = await collect(apiB.events(jobs[0]!.id));
+    expect(all[0]?.type).toBe('queued');
+    expect(all.at(-1)?.type).toBe('completed');
+    expect(await collect(apiA.events(jobs[0]!.id, { afterSeq: 2 }))).toEqual(all.filter((e) => e.seq > 2));
+  });
+
+  it('a live reader in one API process gets every event of a job submitted by another, in seq order', async () => {
+    const job = await apiA.submit('sleepy', { ms: 400, stepMs: 40 });
+    const events = await collect(apiB.events(job.id));
+    expect(events.map((e) => e.seq)).toEqual(events.map((_, i) => i + 1));
+    expect(events.filter((e) => e.type === 'progress').length).toBeGreaterThan(5);
+    expect(events.at(-1)).toMatchObject({ type: 'completed', job: { progress: 100 } });
+  });
+
+  it('cancel in an API process aborts the plugin in the worker within 100 ms', async () => {
+    const latencies: number[] = [];
+    for (let round = 0; round < 5; round++) {
+      const job = await apiA.submit('sleepy', { ms: 30_000 });
+      await until(async () => (await apiB.get(job.id))?.status === 'running', 10_000, 'the job to run');
+      const at = Date.now();
+      const cancelled = await apiB.cancel(job.id, 'no longer needed');
+      expect(cancelled.status).toBe('cancelled');
+      await until(() => workers.flatMap((w) => w.messages).some((m) => m.type === 'aborted' && m.jobId === job.id), 2_000, 'the abort to reach the worker');
+      const aborted = workers.flatMap((w) => w.messages).find((m) => m.type === 'aborted' && m.jobId === job.id)!;
+      latencies.push(aborted.at! - at);
+      expect((await apiA.wait(job.id)).error).toEqual({ code: 'CANCELLED', message: 'no longer needed' });
+    }
+    expect(Math.max(...latencies)).toBeLessThan(100);
+  });
+
+  it('a worker killed with SIGKILL mid-job: another worker runs the job again, and the events say so', async () => {
+    const job = await apiA.submit('sleepy', { ms: 1_500 });
+    const events: JobEvent[] = [];
+    const following = (async () => {
+      for await (const event of apiB.events(job.id)) events.push(event);
+    })();
+    await until(() => events.some((e) => pidOf(e) !== undefined), 10_000, 'the job to start');
+    const firstPid = pidOf(events.find((e) => pidOf(e) !== undefined)!)!;
+    const victim = workers.find((w) => w.child.pid === firstPid)!;
+    victim.child.kill('SIGKILL');
+    expect((await victim.exited).signal).toBe('SIGKILL');
+    await following; // ends after the terminal event
+    const requeued = events.find((e) => e.type === 'queued' && e.seq > 1);
+    expect(requeued?.job.message).toMatch(/Requeued after the worker running it stopped/);
+    const last = events.at(-1)!;
+    expect(last.type).toBe('completed');
+    const survivor = workers.find((w) => w !== victim)!;
+    expect(last.job.result).toEqual({ pid: survivor.child.pid });
+    expect(events.map((e) => e.seq)).toEqual(events.map((_, i) => i + 1));
+    workers = [survivor];
+  }, 30_000);
+
+  it('a closed worker process exits by itself: no Redis connection or timer left open', async () => {
+    const worker = workers[0]!;
+    worker.child.send({ type: 'close' });
+    const exit = await Promise.race([worker.exited, new Promise<'hung'>((done) => setTimeout(() => done('hung'), 10_000))]);
+    expect(exit).toEqual({ code: 0, signal: null });
+    expect(worker.messages.some((m) => m.type === 'closed')).toBe(true);
+  }, 20_000);
+});

@@ -1,0 +1,54 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { JobSnapshot } from '../../src/index.js';
+import { startExample, type ExampleProcess } from '../helpers/example-process.js';
+import { deleteKeys, redisAnswers, uniquePrefix } from '../helpers/redis.js';
+import { parseSSE } from '../helpers/sse.js';
+
+const redisUp = await redisAnswers();
+if (!redisUp) console.warn('SKIPPED: distributed example test — no Redis answers on 127.0.0.1:6379 (.ci/run starts one)');
+
+describe.skipIf(!redisUp)('the distributed example: one API process, two workers, one Redis', () => {
+  const prefix = uniquePrefix();
+  let example: ExampleProcess;
+
+  beforeAll(async () => {
+    example = await startExample('distributed/start.ts', { REDIS_PREFIX: prefix, QUEUE_NAME: 'example' });
+  }, 60_000);
+  afterAll(async () => {
+    expect(await example?.stop()).toBe(0);
+    await deleteKeys(prefix);
+  });
+
+  it('runs jobs in the workers and streams them from the API process', async () => {
+    const created = await fetch(`${example.url}/jobs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"plugin":"steps","input":{"steps":3,"stepMs":50}}' });
+    expect(created.status).toBe(202);
+    const job = (await created.json()) as JobSnapshot;
+    const { events } = parseSSE(await (await fetch(`${example.url}/jobs/${job.id}/events`)).text());
+    expect(events.at(-1)?.event).toBe('completed');
+    expect(JSON.parse(events.at(-1)!.data)).toMatchObject({ job: { result: { steps: 3, label: 'step' } } });
+    expect((await fetch(`${example.url}/jobs/${job.id}/events`, { headers: { 'last-event-id': events.at(-1)!.id! } })).status).toBe(204);
+  });
+
+  it('a cancel through the API kills the child process in whichever worker runs it', async () => {
+    const job = (await (await fetch(`${example.url}/jobs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"plugin":"child-process","input":{"seconds":30}}' })).json()) as JobSnapshot;
+    let pid = 0;
+    for (let i = 0; i < 200 && pid === 0; i++) {
+      const current = (await (await fetch(`${example.url}/jobs/${job.id}`)).json()) as JobSnapshot;
+      pid = Number(/^pid (\d+)$/.exec(current.message ?? '')?.[1] ?? 0);
+      if (pid === 0) await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+    expect(pid).toBeGreaterThan(0);
+    const cancelled = await fetch(`${example.url}/jobs/${job.id}`, { method: 'DELETE' });
+    expect(((await cancelled.json()) as JobSnapshot).status).toBe('cancelled');
+    const alive = (): boolean => {
+      try {
+        process.kill(pid, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    for (let i = 0; i < 100 && alive(); i++) await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(alive()).toBe(false);
+  });
+});
