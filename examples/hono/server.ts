@@ -6,12 +6,12 @@ import { readFile } from 'node:fs/promises';
 import { pathToFileURL } from 'node:url';
 import { createAdaptorServer } from '@hono/node-server';
 import { Hono } from 'hono';
+import type { JobTracker } from 'jobwire';
 import { createJobRoutes } from 'jobwire/http';
 import { createDemoTracker } from '../shared/demo.js';
 import { listen, runFromCommandLine, type RunningExample } from '../shared/serve.js';
 
-export async function start({ port = 3000, host = '127.0.0.1' } = {}): Promise<RunningExample> {
-  const tracker = createDemoTracker();
+export async function start({ port = 3000, host = '127.0.0.1', tracker = createDemoTracker() }: { port?: number; host?: string; tracker?: JobTracker } = {}): Promise<RunningExample> {
   const routes = createJobRoutes(tracker); // POST/GET /jobs, GET/DELETE /jobs/:id, GET /jobs/:id/events, GET /plugins
   const page = await readFile(new URL('../web/index.html', import.meta.url), 'utf8');
 
