@@ -1,4 +1,4 @@
-import type { Queue, Worker } from 'bullmq';
+import type { Queue, QueueEvents, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { JobwireError, messageOf, type JobwireErrorCode } from '../errors.js';
 import { createJobId } from '../ids.js';
@@ -22,10 +22,12 @@ interface Connected {
   redis: Redis;
   sub: Redis;
   bullConnection: Redis;
+  eventsConnection: Redis | undefined;
   store: RedisJobStore;
   hub: EventHub;
   queue: Queue;
   worker: Worker | undefined;
+  queueEvents: QueueEvents | undefined;
   runner: JobRunner | undefined;
 }
 
@@ -232,8 +234,10 @@ export class BullMQBackend implements JobBackend {
     }
     this.#closed = true;
     await connected.hub.close();
+    await connected.queueEvents?.close();
     await connected.queue.close();
-    await Promise.all([connected.sub.quit(), connected.redis.quit(), connected.bullConnection.quit()].map((p) => p.catch(() => undefined)));
+    const clients = [connected.sub, connected.redis, connected.bullConnection, connected.eventsConnection];
+    await Promise.all(clients.map((client) => client?.quit().catch(() => undefined)));
   }
 
   async #connected(): Promise<Connected> {
@@ -259,6 +263,8 @@ export class BullMQBackend implements JobBackend {
     const queue = new bullmq.Queue(options.queueName, { connection: bullConnection, prefix: options.prefix });
     queue.on('error', (error: Error) => host.logger.warn({ err: error }, `jobwire: BullMQ queue error: ${error.message}`));
     let worker: Worker | undefined;
+    let queueEvents: QueueEvents | undefined;
+    let eventsConnection: Redis | undefined;
     if (options.role !== 'producer') {
       runner = new JobRunner(store, host);
       const jobRunner = runner;
@@ -271,16 +277,19 @@ export class BullMQBackend implements JobBackend {
         maxStalledCount: options.maxStalledCount,
       });
       worker.on('error', (error: Error) => host.logger.warn({ err: error }, `jobwire: BullMQ worker error: ${error.message}`));
-      // BullMQ gives up on a job whose workers kept dying (stalled more than maxStalledCount): fail it clearly.
-      worker.on('failed', (job, error) => {
-        if (!job?.id) return;
+      // The runner never throws, so BullMQ fails a job only when it gives up on it — after its
+      // workers kept dying (stalled more than maxStalledCount). QueueEvents hears it wherever it happened.
+      eventsConnection = make({ maxRetriesPerRequest: null });
+      queueEvents = new bullmq.QueueEvents(options.queueName, { connection: eventsConnection, prefix: options.prefix });
+      queueEvents.on('error', (error: Error) => host.logger.warn({ err: error }, `jobwire: BullMQ events error: ${error.message}`));
+      queueEvents.on('failed', ({ jobId, failedReason }) => {
         void jobRunner
-          .stop(job.id, 'failed', new JobwireError('PLUGIN_FAILED', `The job was given up after its worker stopped ${options.maxStalledCount + 1} times (BullMQ: ${error.message})`))
-          .catch((cause: unknown) => host.logger.error({ jobId: job.id, err: cause }, 'jobwire: could not fail a stalled job'));
+          .stop(jobId, 'failed', new JobwireError('PLUGIN_FAILED', `The job was given up: its worker stopped ${options.maxStalledCount + 1} times (BullMQ: ${failedReason})`))
+          .catch((cause: unknown) => host.logger.error({ jobId, err: cause }, 'jobwire: could not fail a job BullMQ gave up on'));
       });
-      await worker.waitUntilReady();
+      await Promise.all([worker.waitUntilReady(), queueEvents.waitUntilReady()]);
     }
-    return { redis, sub, bullConnection, store, hub, queue, worker, runner };
+    return { redis, sub, bullConnection, eventsConnection, store, hub, queue, worker, queueEvents, runner };
   }
 }
 

@@ -26,10 +26,10 @@ interface WorkerProcess {
 const prefix = uniquePrefix();
 const queueName = 'multi';
 
-async function startWorker(): Promise<WorkerProcess> {
+async function startWorker(queue = queueName): Promise<WorkerProcess> {
   const child = fork(resolve(import.meta.dirname, 'fixtures/worker.ts'), [], {
     execArgv: ['--import', 'tsx'],
-    env: { ...process.env, REDIS_URL, QUEUE_NAME: queueName, PREFIX: prefix },
+    env: { ...process.env, REDIS_URL, QUEUE_NAME: queue, PREFIX: prefix },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   const messages: WorkerMessage[] = [];
@@ -39,8 +39,8 @@ async function startWorker(): Promise<WorkerProcess> {
   return { child, messages, exited };
 }
 
-function producer(): JobTracker {
-  return new JobTracker({ plugins: createPlugins(), backend: new BullMQBackend({ connection: REDIS_URL, queueName, prefix, role: 'producer' }) });
+function producer(queue = queueName): JobTracker {
+  return new JobTracker({ plugins: createPlugins(), backend: new BullMQBackend({ connection: REDIS_URL, queueName: queue, prefix, role: 'producer' }) });
 }
 
 const pidOf = (event: JobEvent): number | undefined => {
@@ -133,4 +133,38 @@ describe.skipIf(!redisUp)('BullMQ backend across processes (real Redis, forked w
     expect(exit).toEqual({ code: 0, signal: null });
     expect(worker.messages.some((m) => m.type === 'closed')).toBe(true);
   }, 20_000);
+});
+
+describe.skipIf(!redisUp)('BullMQ backend: a job whose workers keep dying', () => {
+  it('is given up after maxStalledCount restarts and ends failed with a clear error', async () => {
+    const queue = 'stalls';
+    const workers = await Promise.all([startWorker(queue), startWorker(queue), startWorker(queue)]);
+    const api = producer(queue);
+    try {
+      const job = await api.submit('sleepy', { ms: 30_000 });
+      const events: JobEvent[] = [];
+      const following = (async () => {
+        for await (const event of api.events(job.id)) events.push(event);
+      })();
+      const killed = new Set<number>();
+      for (let round = 0; round < 2; round++) {
+        // Kill whichever worker runs it now (maxStalledCount is 1: one restart, then it is given up).
+        await until(() => events.some((e) => pidOf(e) !== undefined && !killed.has(pidOf(e)!)), 15_000, 'the job to run on a live worker');
+        const pid = pidOf(events.findLast((e) => pidOf(e) !== undefined)!)!;
+        killed.add(pid);
+        const victim = workers.find((w) => w.child.pid === pid)!;
+        victim.child.kill('SIGKILL');
+        await victim.exited;
+      }
+      await following;
+      const last = events.at(-1)!;
+      expect(last.type).toBe('failed');
+      expect(last.job.error?.code).toBe('PLUGIN_FAILED');
+      expect(last.job.error?.message).toMatch(/given up: its worker stopped 2 times/);
+      expect(events.filter((e) => e.type === 'started')).toHaveLength(2);
+    } finally {
+      await api.close();
+      for (const worker of workers) if (worker.child.exitCode === null && worker.child.signalCode === null) worker.child.kill('SIGKILL');
+    }
+  }, 40_000);
 });
