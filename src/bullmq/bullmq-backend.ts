@@ -19,7 +19,6 @@ function bullPriority(priority: number): number {
 }
 
 interface Connected {
-  redis: Redis;
   sub: Redis;
   bullConnection: Redis;
   eventsConnection: Redis | undefined;
@@ -93,7 +92,11 @@ export class BullMQBackend implements JobBackend {
     } catch (cause) {
       throw new JobwireError('INVALID_INPUT', 'The input and metadata must be JSON-serialisable to queue on BullMQ', { cause });
     }
-    const created = await store.create({
+    const ageSeconds = Number.isFinite(this.#host.settings.ttlMs) ? Math.ceil(this.#host.settings.ttlMs / 1000) : undefined;
+    // The record script and BullMQ's add go out on the same connection without waiting for each
+    // other: Redis runs them in order, so a worker never sees the BullMQ job before its record,
+    // and a submit costs one round trip, not two.
+    const creating = store.create({
       id,
       baseJson,
       at: new Date(now).toISOString(),
@@ -105,16 +108,27 @@ export class BullMQBackend implements JobBackend {
       workspaceId: job.workspaceId,
       timeoutMs: job.timeoutMs ?? this.#host.plugins.getMeta(job.plugin)?.timeoutMs,
     });
-    if (created.outcome === 'full') throw new JobwireError('QUEUE_FULL', `Queue is full (${this.#host.settings.maxQueued} waiting jobs)`);
-    if (created.outcome === 'existing') return created.job;
-    const ageSeconds = Number.isFinite(this.#host.settings.ttlMs) ? Math.ceil(this.#host.settings.ttlMs / 1000) : undefined;
+    const adding = queue.add(job.plugin, { id }, {
+      jobId: id,
+      priority: bullPriority(job.priority),
+      removeOnComplete: ageSeconds === undefined ? false : { age: ageSeconds },
+      removeOnFail: ageSeconds === undefined ? false : { age: ageSeconds },
+    });
+    let created: Awaited<typeof creating>;
     try {
-      await queue.add(job.plugin, { id }, {
-        jobId: id,
-        priority: bullPriority(job.priority),
-        removeOnComplete: ageSeconds === undefined ? false : { age: ageSeconds },
-        removeOnFail: ageSeconds === undefined ? false : { age: ageSeconds },
-      });
+      created = await creating;
+    } catch (error) {
+      void adding.then(() => queue.remove(id)).catch(() => 0); // a worker finds no record and skips it anyway
+      throw error;
+    }
+    if (created.outcome !== 'created') {
+      // Refused (full) or an existing job: the BullMQ job has no record; drop it (a worker would skip it).
+      void adding.then(() => queue.remove(id)).catch(() => 0);
+      if (created.outcome === 'full') throw new JobwireError('QUEUE_FULL', `Queue is full (${this.#host.settings.maxQueued} waiting jobs)`);
+      return created.job;
+    }
+    try {
+      await adding;
     } catch (error) {
       await store.remove(id).catch(() => undefined); // nothing half-written: the job never existed
       throw new JobwireError('CLOSED', `Could not queue the job on BullMQ: ${messageOf(error)}`, { cause: error });
@@ -236,7 +250,7 @@ export class BullMQBackend implements JobBackend {
     await connected.hub.close();
     await connected.queueEvents?.close();
     await connected.queue.close();
-    const clients = [connected.sub, connected.redis, connected.bullConnection, connected.eventsConnection];
+    const clients = [connected.sub, connected.bullConnection, connected.eventsConnection];
     await Promise.all(clients.map((client) => client?.quit().catch(() => undefined)));
   }
 
@@ -253,10 +267,9 @@ export class BullMQBackend implements JobBackend {
       client.on('error', (error: Error) => host.logger.warn({ err: error }, `jobwire: Redis connection error: ${error.message}`));
       return client;
     };
-    const redis = make({});
     const sub = make({});
     const bullConnection = make({ maxRetriesPerRequest: null });
-    const store = new RedisJobStore(redis, options.prefix, options.queueName);
+    const store = new RedisJobStore(bullConnection, options.prefix, options.queueName); // BullMQ's queue connection: see submit()
     let runner: JobRunner | undefined;
     const hub = new EventHub(sub, store, host, (message) => runner?.cancel(message));
     await hub.start();
@@ -268,7 +281,7 @@ export class BullMQBackend implements JobBackend {
     if (options.role !== 'producer') {
       runner = new JobRunner(store, host);
       const jobRunner = runner;
-      worker = new bullmq.Worker(options.queueName, (job, _token, signal) => jobRunner.process(job.id ?? '', job.attemptsStarted, signal), {
+      worker = new bullmq.Worker(options.queueName, (job, _token, signal) => jobRunner.process(job.id ?? '', job.name, job.attemptsStarted, signal), {
         connection: bullConnection,
         prefix: options.prefix,
         concurrency: options.concurrency ?? host.settings.concurrency,
@@ -289,7 +302,7 @@ export class BullMQBackend implements JobBackend {
       });
       await Promise.all([worker.waitUntilReady(), queueEvents.waitUntilReady()]);
     }
-    return { redis, sub, bullConnection, eventsConnection, store, hub, queue, worker, queueEvents, runner };
+    return { sub, bullConnection, eventsConnection, store, hub, queue, worker, queueEvents, runner };
   }
 }
 

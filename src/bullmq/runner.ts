@@ -79,25 +79,16 @@ export class JobRunner {
     this.#controllers.get(id)?.abort(error);
   }
 
-  /** BullMQ's processor: called for a new job, or again for one whose worker stopped (stalled). */
-  async process(id: string, attempt: number, bullSignal: AbortSignal | undefined): Promise<void> {
-    const stored = await this.#store.load(id);
-    if (!stored) return;
-    if (stored.status === 'running') {
-      // The worker that ran it stopped renewing its lock (crashed, killed): BullMQ hands it out again.
-      const requeued = await this.#store.change(id, ['running'], 'queued', 'queued', this.#at(), {
-        progress: '0',
-        message: JSON.stringify(`Requeued after the worker running it stopped (attempt ${attempt})`),
-      });
-      if (requeued.outcome !== 'ok') return;
-    } else if (stored.status !== 'queued') {
-      return; // cancelled (or finished) before a worker got to it
-    }
-    const cap = this.#host.plugins.getMeta(stored.job.plugin)?.concurrency;
-    const run = (): Promise<void> => this.#run(id, stored.job, stored.timeoutMs, bullSignal);
+  /**
+   * BullMQ's processor: called for a new job, or again for one whose worker stopped (stalled).
+   * `plugin` is the BullMQ job name, so a per-plugin cap applies before anything is read.
+   */
+  async process(id: string, plugin: string, attempt: number, bullSignal: AbortSignal | undefined): Promise<void> {
+    const run = (): Promise<void> => this.#run(id, attempt, bullSignal);
+    const cap = this.#host.plugins.getMeta(plugin)?.concurrency;
     if (cap === undefined) return run();
-    let queue = this.#pluginQueues.get(stored.job.plugin);
-    if (!queue) this.#pluginQueues.set(stored.job.plugin, (queue = new PQueue({ concurrency: cap })));
+    let queue = this.#pluginQueues.get(plugin);
+    if (!queue) this.#pluginQueues.set(plugin, (queue = new PQueue({ concurrency: cap })));
     return queue.add(run);
   }
 
@@ -106,10 +97,12 @@ export class JobRunner {
     await this.#saver?.flush();
   }
 
-  async #run(id: string, job: RunnableJob, timeoutMs: number | undefined, bullSignal: AbortSignal | undefined): Promise<void> {
+  async #run(id: string, attempt: number, bullSignal: AbortSignal | undefined): Promise<void> {
     const startedAt = this.#host.now();
-    const started = await this.#store.change(id, ['queued'], 'running', 'started', this.#iso(startedAt), { startedAt: JSON.stringify(this.#iso(startedAt)), message: '' });
-    if (started.outcome !== 'ok') return;
+    // One atomic step: claim it (requeued first if the worker that ran it stopped renewing its lock).
+    const started = await this.#store.start(id, this.#iso(startedAt), `Requeued after the worker running it stopped (attempt ${attempt})`);
+    if (!started) return; // cancelled (or finished, or removed) before a worker got to it
+    const { job, timeoutMs } = started;
     const controller = new AbortController();
     this.#controllers.set(id, controller);
     const onBullAbort = (): void => controller.abort(new JobwireError('CANCELLED', bullSignal?.reason === undefined ? 'Cancelled' : String(bullSignal.reason)));

@@ -115,6 +115,34 @@ end
 return {'ok', append_event(base, id, ARGV[5], ARGV[6])}
 `;
 
+/**
+ * A worker takes a job: queued → running (event 'started'). A job still marked running was being
+ * run by a worker that stopped: it goes back to queued first (event 'queued' with `requeueMessage`).
+ * ARGV: base, id, at, startedAt (JSON), requeueMessage (JSON).
+ * Returns {baseJson, timeoutMs} to run it, or false when it is no longer to be run.
+ */
+export const START = `${APPEND_EVENT}
+local base, id = ARGV[1], ARGV[2]
+local jobKey = base .. 'job:' .. id
+local status = redis.call('HGET', jobKey, 'status')
+if not status then return false end
+if status == 'running' then
+  redis.call('HSET', jobKey, 'status', 'queued', 'progress', '0', 'message', ARGV[5])
+  redis.call('HINCRBY', base .. 'counts', 'running', -1)
+  redis.call('HINCRBY', base .. 'counts', 'queued', 1)
+  append_event(base, id, 'queued', ARGV[3])
+  status = 'queued'
+end
+if status ~= 'queued' then return false end
+redis.call('HSET', jobKey, 'status', 'running', 'startedAt', ARGV[4])
+redis.call('HDEL', jobKey, 'message')
+redis.call('HINCRBY', base .. 'counts', 'queued', -1)
+redis.call('HINCRBY', base .. 'counts', 'running', 1)
+append_event(base, id, 'started', ARGV[3])
+local h = redis.call('HMGET', jobKey, 'base', 'timeoutMs')
+return {h[1], h[2] or ''}
+`;
+
 /** Delete one job. ARGV: base, id. Returns its last snapshot, or false. */
 export const REMOVE = `${REMOVE_JOB}
 return remove_job(ARGV[1], ARGV[2])

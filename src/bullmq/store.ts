@@ -2,10 +2,10 @@ import type { Redis } from 'ioredis';
 import { JobwireError } from '../errors.js';
 import type { JobEvent, JobSnapshot, JobStatus } from '../job.js';
 import type { JobStats } from '../tracker/types.js';
-import { CHANGE, LIST, REMOVE, SUBMIT, SWEEP } from './scripts.js';
+import { CHANGE, LIST, REMOVE, START, SUBMIT, SWEEP } from './scripts.js';
 
 type Script = (...args: (string | number)[]) => Promise<unknown>;
-type Scripts = Record<'jwSubmit' | 'jwChange' | 'jwRemove' | 'jwSweep' | 'jwList', Script>;
+type Scripts = Record<'jwSubmit' | 'jwChange' | 'jwStart' | 'jwRemove' | 'jwSweep' | 'jwList', Script>;
 
 /** Fields a change may set on a job (already JSON-encoded), or '' to delete. */
 export interface ChangeFields {
@@ -26,7 +26,6 @@ export type ChangeResult =
 
 /** What a worker reads to run a job. */
 export interface StoredJob {
-  status: JobStatus;
   job: Omit<JobSnapshot, 'status' | 'progress'>;
   timeoutMs: number | undefined;
 }
@@ -46,7 +45,7 @@ export class RedisJobStore {
     this.base = `${prefix}:${queueName}:jw:`;
     this.channel = `${this.base}events`;
     this.cancelChannel = `${this.base}cancel`;
-    const scripts = { jwSubmit: SUBMIT, jwChange: CHANGE, jwRemove: REMOVE, jwSweep: SWEEP, jwList: LIST };
+    const scripts = { jwSubmit: SUBMIT, jwChange: CHANGE, jwStart: START, jwRemove: REMOVE, jwSweep: SWEEP, jwList: LIST };
     for (const [name, lua] of Object.entries(scripts)) redis.defineCommand(name, { numberOfKeys: 0, lua });
     this.#scripts = redis as unknown as Scripts;
   }
@@ -90,11 +89,14 @@ export class RedisJobStore {
     return JSON.parse(snap) as JobSnapshot;
   }
 
-  /** What a worker needs to run the job, or undefined when it is gone. */
-  async load(id: string): Promise<StoredJob | undefined> {
-    const [base, status, timeoutMs] = await this.#redis.hmget(`${this.base}job:${id}`, 'base', 'status', 'timeoutMs');
-    if (base === null || status === null) return undefined;
-    return { status: status as JobStatus, job: JSON.parse(`${base}}`) as StoredJob['job'], timeoutMs: timeoutMs === null || timeoutMs === '' ? undefined : Number(timeoutMs) };
+  /**
+   * A worker takes the job (queued → running, after a requeue if a dead worker held it): what it
+   * needs to run it, or undefined when it is gone, cancelled or finished.
+   */
+  async start(id: string, at: string, requeueMessage: string): Promise<StoredJob | undefined> {
+    const reply = (await this.#scripts.jwStart(this.base, id, at, JSON.stringify(at), JSON.stringify(requeueMessage))) as [string, string] | null;
+    if (!reply) return undefined;
+    return { job: JSON.parse(`${reply[0]}}`) as StoredJob['job'], timeoutMs: reply[1] === '' ? undefined : Number(reply[1]) };
   }
 
   /** The job's event log (consecutive progress coalesced), oldest first; undefined when the job is gone. */

@@ -1,6 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { messageOf } from '../errors.js';
 import type { Logger } from '../logger.js';
+import { writeSSE } from '../sse/node.js';
+import { jobStreamOf } from '../sse/response.js';
 import { errorResponse } from './error-response.js';
 
 /** A node-style handler; `next` (Express/Connect) is called for requests the routes do not own. */
@@ -99,14 +101,18 @@ function toRequest(req: ParsedRequest, signal: AbortSignal): { request: Request;
   return { request: new Request(url, init), discard };
 }
 
-async function send(response: Response, res: ServerResponse): Promise<void> {
+function headersOf(response: Response): Record<string, string | string[]> {
   const headers: Record<string, string | string[]> = {};
   response.headers.forEach((value, name) => {
     headers[name] = value;
   });
   const cookies = response.headers.getSetCookie();
   if (cookies.length > 0) headers['set-cookie'] = cookies;
-  res.writeHead(response.status, headers);
+  return headers;
+}
+
+async function send(response: Response, res: ServerResponse): Promise<void> {
+  res.writeHead(response.status, headersOf(response));
   if (!response.body) {
     res.end();
     return;
@@ -170,7 +176,10 @@ export function toNodeHandler(handler: (request: Request) => Promise<Response | 
         else res.writeHead(404, { 'Content-Type': 'application/json; charset=utf-8' }).end(JSON.stringify({ error: { code: 'NOT_FOUND', message: 'Not found' } }));
         return;
       }
-      await send(response, res);
+      // An SSE response from jobwire/sse goes out natively: no web-stream hops per frame.
+      const stream = jobStreamOf(response);
+      if (stream) await writeSSE(res, stream, options.logger ? { logger: options.logger, headers: headersOf(response) } : { headers: headersOf(response) });
+      else await send(response, res);
     } catch (error) {
       options.logger?.error({ err: error }, `jobwire: request failed: ${messageOf(error)}`);
       if (!res.headersSent) await send(errorResponse(error), res);

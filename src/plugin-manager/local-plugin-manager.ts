@@ -146,7 +146,17 @@ export class LocalPluginManager implements PluginManager {
   async execute(name: string, input: unknown, ctx: ExecuteContext): Promise<unknown> {
     const entry = this.#require(name);
     const { plugin, config } = entry;
-    const pluginCtx: PluginContext = { ...ctx, config };
+    // Not a spread: that would read ctx.signal, which backends may create only when a plugin uses it.
+    const pluginCtx: PluginContext = {
+      jobId: ctx.jobId,
+      get signal() {
+        return ctx.signal;
+      },
+      progress: ctx.progress,
+      log: ctx.log,
+      config,
+      job: ctx.job,
+    };
     const result: unknown = await plugin.run(input, pluginCtx);
     if (plugin.output === undefined) return result;
     const parsed = plugin.output.safeParse(result);

@@ -60,3 +60,19 @@ export const SSE_HEADERS: Readonly<Record<string, string>> = Object.freeze({
   Connection: 'keep-alive',
   'X-Accel-Buffering': 'no',
 });
+
+let lastText: string | undefined;
+let lastBytes: Uint8Array | undefined;
+const encoder = new TextEncoder();
+
+/**
+ * UTF-8 bytes of a frame. The last one is kept: when one event goes out to many streams, their
+ * frames are the same string and are encoded once. The bytes are shared: never mutate them.
+ */
+export function frameBytes(text: string): Uint8Array {
+  if (text !== lastText || lastBytes === undefined) {
+    lastBytes = encoder.encode(text);
+    lastText = text;
+  }
+  return lastBytes;
+}

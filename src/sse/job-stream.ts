@@ -51,6 +51,9 @@ function checkDelay(value: number, name: string): number {
 
 const defaultSerialize = (event: JobEvent): string => JSON.stringify(event);
 
+/** Default-serialised frames by event: streams that share an event object share its frame. */
+const defaultFrames = new WeakMap<JobEvent, string>();
+
 /** Open 200-streams per tracker, for {@link countOpenStreams}. */
 const openCounts = new WeakMap<JobTracker, number>();
 
@@ -77,8 +80,11 @@ class Stream implements JobStream {
   readonly #retryMs: number;
   readonly #serialize: (event: JobEvent) => string;
   readonly #signal: AbortSignal | undefined;
+  /** One heartbeat timer per stream, re-armed only when it fires (events just note the time). */
   #timer: NodeJS.Timeout | undefined;
-  #wake: (() => void) | undefined;
+  #lastSent = 0;
+  #heartbeatDue = false;
+  #wake: ((value: 'heartbeat' | 'closed') => void) | undefined;
   readonly #onAbort = (): void => this.close();
   #iterating = false;
 
@@ -120,7 +126,7 @@ class Stream implements JobStream {
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = undefined;
     void this.#events?.return?.();
-    this.#wake?.();
+    this.#wake?.('closed');
   }
 
   async *[Symbol.asyncIterator](): AsyncIterator<string> {
@@ -133,10 +139,13 @@ class Stream implements JobStream {
         yield this.#frame(this.#first.value);
         if (isTerminalStatus(this.#first.value.job.status)) return;
       }
+      this.#lastSent = Date.now();
+      this.#timer = setTimeout(this.#onTimer, this.#heartbeatMs);
       let pending = this.#events.next();
       while (!this.#closed) {
         const next = await this.#nextOrHeartbeat(pending);
-        if (this.#closed) return;
+        if (this.#closed || next === 'closed') return;
+        this.#lastSent = Date.now();
         if (next === 'heartbeat') {
           yield HEARTBEAT;
           continue;
@@ -151,28 +160,48 @@ class Stream implements JobStream {
     }
   }
 
+  /** Fires every heartbeatMs: a heartbeat is due when nothing went out for that long. */
+  readonly #onTimer = (): void => {
+    if (this.#closed) return;
+    const silent = Date.now() - this.#lastSent;
+    if (silent >= this.#heartbeatMs) {
+      this.#heartbeatDue = true;
+      this.#wake?.('heartbeat');
+      this.#timer = setTimeout(this.#onTimer, this.#heartbeatMs);
+    } else {
+      this.#timer = setTimeout(this.#onTimer, this.#heartbeatMs - silent);
+    }
+  };
+
   #frame(event: JobEvent): string {
-    return encodeSSE({ id: event.seq, event: event.type, data: this.#serialize(event) });
+    if (this.#serialize !== defaultSerialize) return encodeSSE({ id: event.seq, event: event.type, data: this.#serialize(event) });
+    let frame = defaultFrames.get(event);
+    if (frame === undefined) {
+      frame = encodeSSE({ id: event.seq, event: event.type, data: defaultSerialize(event) });
+      defaultFrames.set(event, frame);
+    }
+    return frame;
   }
 
-  /** The next event, or 'heartbeat' after heartbeatMs of silence; the pending promise is kept, never dropped. */
-  #nextOrHeartbeat(pending: Promise<IteratorResult<JobEvent>>): Promise<IteratorResult<JobEvent> | 'heartbeat'> {
+  /** The next event, or 'heartbeat' when one is due, or 'closed'; the pending promise is kept, never dropped. */
+  #nextOrHeartbeat(pending: Promise<IteratorResult<JobEvent>>): Promise<IteratorResult<JobEvent> | 'heartbeat' | 'closed'> {
+    if (this.#heartbeatDue) {
+      this.#heartbeatDue = false;
+      return Promise.resolve('heartbeat');
+    }
     return new Promise((resolve, reject) => {
       let settled = false;
       const settle = (): boolean => {
         if (settled) return false;
         settled = true;
-        if (this.#timer) clearTimeout(this.#timer);
-        this.#timer = undefined;
         this.#wake = undefined;
         return true;
       };
-      this.#wake = () => {
-        if (settle()) resolve({ done: true, value: undefined });
+      this.#wake = (value) => {
+        if (!settle()) return;
+        if (value === 'heartbeat') this.#heartbeatDue = false;
+        resolve(value);
       };
-      this.#timer = setTimeout(() => {
-        if (settle()) resolve('heartbeat');
-      }, this.#heartbeatMs);
       pending.then(
         (result) => {
           if (settle()) resolve(result);

@@ -1,7 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import { messageOf } from '../errors.js';
 import type { Logger } from '../logger.js';
-import { SSE_HEADERS } from './encode.js';
+import { frameBytes, SSE_HEADERS } from './encode.js';
 import type { JobStream } from './job-stream.js';
 import { notFoundBody } from './response.js';
 
@@ -9,6 +9,16 @@ import { notFoundBody } from './response.js';
 export interface WriteSSEOptions {
   /** Where a failed write is reported (a client vanishing mid-write is normal, logged at debug). */
   logger?: Logger;
+  /** More response headers (CORS, cookies…), sent with the SSE ones. */
+  headers?: Record<string, string | string[]>;
+}
+
+/** The host's headers plus the SSE ones (which win), names lower-cased so none is sent twice. */
+function withSSEHeaders(extra: Record<string, string | string[]>): Record<string, string | string[]> {
+  const headers: Record<string, string | string[]> = {};
+  for (const [name, value] of Object.entries(extra)) headers[name.toLowerCase()] = value;
+  for (const [name, value] of Object.entries(SSE_HEADERS)) headers[name.toLowerCase()] = value;
+  return headers;
 }
 
 /** Resolve when the response can take more data, or when it closed. True when it can. */
@@ -55,11 +65,11 @@ export async function writeSSE(res: ServerResponse, stream: JobStream, options: 
   res.on('close', onClose);
   res.on('error', onError);
   try {
-    res.writeHead(200, SSE_HEADERS);
+    res.writeHead(200, options.headers ? withSSEHeaders(options.headers) : SSE_HEADERS);
     res.flushHeaders();
     for await (const frame of stream) {
       if (res.destroyed || res.writableEnded) break;
-      if (!res.write(frame) && !(await drained(res))) break;
+      if (!res.write(frameBytes(frame)) && !(await drained(res))) break;
     }
   } catch (error) {
     options.logger?.error({ jobId: stream.jobId, err: error }, `jobwire: SSE stream failed: ${messageOf(error)}`);

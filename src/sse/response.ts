@@ -1,5 +1,13 @@
 import type { JobStream } from './job-stream.js';
-import { SSE_HEADERS } from './encode.js';
+import { frameBytes, SSE_HEADERS } from './encode.js';
+
+/** The job stream behind each SSE Response, so a node bridge can write it natively. */
+const sources = new WeakMap<Response, JobStream>();
+
+/** The job stream a Response from {@link toSSEResponse} carries, if it is one (body not yet read). */
+export function jobStreamOf(response: Response): JobStream | undefined {
+  return response.bodyUsed ? undefined : sources.get(response);
+}
 
 /** The JSON body of an error response: `{ error: { code, message } }`. */
 export function notFoundBody(jobId: string): string {
@@ -22,7 +30,6 @@ export function toSSEResponse(stream: JobStream): Response {
     return new Response(notFoundBody(stream.jobId), { status: 404, headers: { 'Content-Type': 'application/json; charset=utf-8' } });
   }
   if (stream.status === 204) return new Response(null, { status: 204 });
-  const encoder = new TextEncoder();
   const frames = stream[Symbol.asyncIterator]();
   const body = new ReadableStream<Uint8Array>(
     {
@@ -30,7 +37,7 @@ export function toSSEResponse(stream: JobStream): Response {
         try {
           const next = await frames.next();
           if (next.done) controller.close();
-          else controller.enqueue(encoder.encode(next.value));
+          else controller.enqueue(frameBytes(next.value));
         } catch (error) {
           stream.close();
           controller.error(error);
@@ -44,5 +51,7 @@ export function toSSEResponse(stream: JobStream): Response {
     // Pull one frame at a time: a slow client never makes the server buffer frames.
     { highWaterMark: 0 },
   );
-  return new Response(body, { status: 200, headers: SSE_HEADERS });
+  const response = new Response(body, { status: 200, headers: SSE_HEADERS });
+  sources.set(response, stream);
+  return response;
 }

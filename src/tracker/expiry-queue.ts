@@ -15,6 +15,8 @@ interface Slot<T> {
  */
 export class ExpiryQueue<T extends Expiring> {
   #heap: Slot<T>[] = [];
+  /** The longest the heap has been since it was last right-sized. */
+  #peak = 0;
 
   get size(): number {
     return this.#heap.length;
@@ -24,6 +26,7 @@ export class ExpiryQueue<T extends Expiring> {
     if (item.expiresAt === undefined || !Number.isFinite(item.expiresAt)) return;
     const heap = this.#heap;
     heap.push({ at: item.expiresAt, item });
+    if (heap.length > this.#peak) this.#peak = heap.length;
     let index = heap.length - 1;
     while (index > 0) {
       const parent = (index - 1) >> 1;
@@ -41,11 +44,17 @@ export class ExpiryQueue<T extends Expiring> {
       const top = this.#popTop();
       if (top.item.expiresAt === top.at && isCurrent(top.item)) expired.push(top.item);
     }
+    // An array keeps its capacity when it shrinks: after a big wave expired, give the memory back.
+    if (this.#peak > 4_096 && heap.length * 4 < this.#peak) {
+      this.#heap = heap.slice();
+      this.#peak = this.#heap.length;
+    }
     return expired;
   }
 
   clear(): void {
     this.#heap = [];
+    this.#peak = 0;
   }
 
   #popTop(): Slot<T> {

@@ -2,6 +2,30 @@ import type { JobErrorInfo } from '../errors.js';
 import type { JobEvent, JobEventType, JobMetadata, JobSnapshot, JobStatus } from '../job.js';
 import { isTerminalStatus } from '../job.js';
 
+let cachedSecond = Number.NaN;
+let cachedPrefix = '';
+let cachedMs = Number.NaN;
+let cachedIso = '';
+
+/**
+ * ISO 8601 for epoch ms, like `new Date(ms).toISOString()` but several times cheaper: the
+ * `YYYY-MM-DDTHH:MM:SS.` part is computed once per second.
+ */
+export function isoTime(ms: number): string {
+  if (ms === cachedMs) return cachedIso; // the times of one job are often the same millisecond
+  const whole = Math.floor(ms);
+  if (whole < 0 || whole > 253_402_300_799_999) return new Date(ms).toISOString(); // outside years 1970-9999
+  const second = whole - (((whole % 1000) + 1000) % 1000);
+  if (second !== cachedSecond) {
+    cachedPrefix = new Date(second).toISOString().slice(0, 20);
+    cachedSecond = second;
+  }
+  const milli = whole - second;
+  cachedMs = ms;
+  cachedIso = `${cachedPrefix}${milli < 10 ? '00' : milli < 100 ? '0' : ''}${milli}Z`;
+  return cachedIso;
+}
+
 /** One entry of a job's event log: just what changed, the snapshot is rebuilt from the record. */
 export interface LogEntry {
   readonly seq: number;
@@ -27,7 +51,12 @@ export class JobRecord {
   expiresAt: number | undefined = undefined;
   /** Bounded: status entries plus at most one progress entry after each. */
   log: LogEntry[] = [];
-  controller: AbortController | undefined = new AbortController();
+  /** The job's place in the run queue; emptied when the job ends, so a cancelled waiting job holds nothing there. */
+  ticket: { record: JobRecord | undefined } | undefined = undefined;
+  #controller: AbortController | undefined = undefined;
+  #lastEvent: JobEvent | undefined = undefined;
+  #aborted = false;
+  #abortReason: unknown = undefined;
   timer: NodeJS.Timeout | undefined = undefined;
   subscribers: Set<{ push(entry: LogEntry): void }> | undefined = undefined;
   removed = false;
@@ -45,6 +74,31 @@ export class JobRecord {
     readonly idempotencyKey: string | undefined,
     readonly createdAt: number,
   ) {}
+
+  /**
+   * The signal handed to the plugin, created on first use: a plugin that never looks at it costs
+   * no AbortController. Once aborted, every later signal is aborted with the same reason.
+   */
+  get signal(): AbortSignal {
+    if (!this.#controller) {
+      this.#controller = new AbortController();
+      if (this.#aborted) this.#controller.abort(this.#abortReason);
+    }
+    return this.#controller.signal;
+  }
+
+  /** Abort the job's signal (now, or when it is first asked for). */
+  abort(reason: unknown): void {
+    if (this.#aborted) return;
+    this.#aborted = true;
+    this.#abortReason = reason;
+    this.#controller?.abort(reason);
+  }
+
+  /** Drop the controller once the job has ended (a late reader gets a fresh one with the same state). */
+  releaseSignal(): void {
+    this.#controller = undefined;
+  }
 
   get lastSeq(): number {
     return this.log.at(-1)?.seq ?? 0;
@@ -69,22 +123,35 @@ export class JobRecord {
       input: this.input,
       metadata: this.metadata,
       priority: this.priority,
-      createdAt: new Date(this.createdAt).toISOString(),
+      createdAt: isoTime(this.createdAt),
     };
     if (entry.message !== undefined) snapshot.message = entry.message;
     if (this.tenantId !== undefined) snapshot.tenantId = this.tenantId;
     if (this.workspaceId !== undefined) snapshot.workspaceId = this.workspaceId;
-    if (entry.status !== 'queued' && this.startedAt !== undefined) snapshot.startedAt = new Date(this.startedAt).toISOString();
+    if (entry.status !== 'queued' && this.startedAt !== undefined) snapshot.startedAt = isoTime(this.startedAt);
     if (isTerminalStatus(entry.status)) {
       if (entry.status === 'completed') snapshot.result = this.result;
       if (this.error !== undefined) snapshot.error = this.error;
-      if (this.finishedAt !== undefined) snapshot.finishedAt = new Date(this.finishedAt).toISOString();
-      if (this.expiresAt !== undefined && Number.isFinite(this.expiresAt)) snapshot.expiresAt = new Date(this.expiresAt).toISOString();
+      if (this.finishedAt !== undefined) snapshot.finishedAt = isoTime(this.finishedAt);
+      if (this.expiresAt !== undefined && Number.isFinite(this.expiresAt)) snapshot.expiresAt = isoTime(this.expiresAt);
     }
     return snapshot;
   }
 
+  /**
+   * The event for a log entry. While the job is live, the latest one built is kept, so the many
+   * streams following one job share one event object (and one serialised frame) per change.
+   */
   event(entry: LogEntry): JobEvent {
-    return { seq: entry.seq, type: entry.type, jobId: this.id, at: new Date(entry.at).toISOString(), job: this.snapshot(entry) };
+    const cached = this.#lastEvent;
+    if (cached !== undefined && cached.seq === entry.seq) return cached;
+    const event: JobEvent = { seq: entry.seq, type: entry.type, jobId: this.id, at: isoTime(entry.at), job: this.snapshot(entry) };
+    if (!isTerminalStatus(this.status)) this.#lastEvent = event;
+    return event;
+  }
+
+  /** Forget the shared event (a finished job keeps no built events). */
+  dropCachedEvent(): void {
+    this.#lastEvent = undefined;
   }
 }

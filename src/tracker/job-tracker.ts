@@ -24,6 +24,16 @@ import type {
 type EventName = keyof JobTrackerEvents;
 type AnyListener = (payload: never) => void;
 
+/** Emitter event names by job event type (built once, not per event). */
+const EVENT_NAMES = {
+  queued: 'job:queued',
+  started: 'job:started',
+  progress: 'job:progress',
+  completed: 'job:completed',
+  failed: 'job:failed',
+  cancelled: 'job:cancelled',
+} as const satisfies Record<JobEventType, `job:${JobEventType}`>;
+
 /**
  * Submits jobs to plugins, runs them under a concurrency limit, and lets clients follow, wait
  * for, cancel and list them. In memory by default; pass a `backend` to scale out.
@@ -57,9 +67,9 @@ export class JobTracker {
       now: options.now ?? Date.now,
       logger: this.#logger,
       settings,
-      listening: (type: JobEventType) => emitter.listenerCount(`job:${type}`) > 0,
+      listening: (type: JobEventType) => emitter.listenerCount(EVENT_NAMES[type]) > 0,
       emit: (event: JobEvent) => {
-        emitter.emit(`job:${event.type}`, event);
+        emitter.emit(EVENT_NAMES[event.type], event);
       },
       emitRemoved: (jobId, job) => {
         if (emitter.listenerCount('job:removed') > 0) emitter.emit('job:removed', { jobId, job: job() });
@@ -83,13 +93,18 @@ export class JobTracker {
    */
   submit<I extends z.ZodType>(plugin: Plugin<I, z.ZodType, z.ZodType>, input: z.input<I>, options?: SubmitOptions): Promise<JobSnapshot>;
   submit(plugin: string, input: unknown, options?: SubmitOptions): Promise<JobSnapshot>;
-  async submit(plugin: string | Plugin, input: unknown, options?: SubmitOptions): Promise<JobSnapshot> {
-    if (this.#closing) throw new JobwireError('CLOSED', 'Tracker is closed');
-    const name = typeof plugin === 'string' ? plugin : plugin?.name;
-    if (typeof name !== 'string') throw new JobwireError('INVALID_REQUEST', '`plugin` must be a plugin name or a plugin definition');
-    const checked = checkSubmitOptions(options);
-    const parsed = this.plugins.validateInput(name, input);
-    return this.#backend.submit({ plugin: name, input: parsed, ...checked });
+  submit(plugin: string | Plugin, input: unknown, options?: SubmitOptions): Promise<JobSnapshot> {
+    // Not async: the backend's promise is handed on as is (one hop less per job); throws become rejections.
+    try {
+      if (this.#closing) throw new JobwireError('CLOSED', 'Tracker is closed');
+      const name = typeof plugin === 'string' ? plugin : plugin?.name;
+      if (typeof name !== 'string') throw new JobwireError('INVALID_REQUEST', '`plugin` must be a plugin name or a plugin definition');
+      const checked = checkSubmitOptions(options);
+      const parsed = this.plugins.validateInput(name, input);
+      return this.#backend.submit({ plugin: name, input: parsed, ...checked });
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
   /** The job's current snapshot, or `undefined` (unknown, removed or expired). */

@@ -15,8 +15,6 @@ import type { JobPage, JobStats } from './types.js';
 
 type Counts = Record<JobStatus, number>;
 
-const isAbortError = (error: unknown): boolean => error instanceof Error && error.name === 'AbortError';
-
 /**
  * The default backend: jobs, logs and queues in this process's memory, concurrency through
  * p-queue (one global queue, plus one per plugin that declares a `concurrency` cap).
@@ -47,7 +45,15 @@ export class MemoryBackend implements JobBackend {
     }
   }
 
-  async submit(job: NewJob): Promise<JobSnapshot> {
+  submit(job: NewJob): Promise<JobSnapshot> {
+    try {
+      return Promise.resolve(this.#submit(job));
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  #submit(job: NewJob): JobSnapshot {
     const idempotencyKey = job.idempotencyKey === undefined ? undefined : `${job.tenantId ?? ''}\u0000${job.idempotencyKey}`;
     if (idempotencyKey !== undefined) {
       const existing = this.#idempotency.get(idempotencyKey);
@@ -202,9 +208,12 @@ export class MemoryBackend implements JobBackend {
   }
 
   #enqueue(record: JobRecord): void {
-    const signal = (record.controller as AbortController).signal;
-    const options = { priority: record.priority, signal };
-    const run = (): Promise<void> => this.#run(record);
+    // The queue holds a ticket, not the record: a job cancelled while waiting leaves only an empty
+    // ticket behind, which the queue drops as a no-op when its turn comes.
+    const ticket: { record: JobRecord | undefined } = { record };
+    record.ticket = ticket;
+    const options = { priority: record.priority };
+    const run = (): Promise<void> => (ticket.record ? this.#run(ticket.record) : Promise.resolve());
     const cap = this.#host.plugins.getMeta(record.plugin)?.concurrency;
     let added: Promise<unknown>;
     if (cap === undefined) {
@@ -214,17 +223,14 @@ export class MemoryBackend implements JobBackend {
       if (!pluginQueue) this.#pluginQueues.set(record.plugin, (pluginQueue = new PQueue({ concurrency: cap })));
       else if (pluginQueue.concurrency !== cap) pluginQueue.concurrency = cap;
       // The plugin's slot is held while the job waits for a global one; other plugins are not blocked.
-      added = pluginQueue.add(() => this.#queue.add(run, options), options);
+      added = pluginQueue.add(async () => (ticket.record ? this.#queue.add(run, options) : undefined), options);
     }
-    added.catch((error: unknown) => {
-      // A job cancelled while waiting is dropped by p-queue with an AbortError: that is the plan.
-      if (!isAbortError(error)) this.#host.logger.error({ jobId: record.id, err: error }, 'jobwire: queue task failed');
-    });
+    added.catch((error: unknown) => this.#host.logger.error({ jobId: record.id, err: error }, 'jobwire: queue task failed'));
   }
 
   async #run(record: JobRecord): Promise<void> {
-    if (record.status !== 'queued' || !record.controller) return;
-    const { signal } = record.controller;
+    if (record.status !== 'queued') return;
+    record.ticket = undefined;
     const host = this.#host;
     record.startedAt = host.now();
     this.#move(record, 'running');
@@ -237,7 +243,9 @@ export class MemoryBackend implements JobBackend {
     }
     const ctx: ExecuteContext = {
       jobId: record.id,
-      signal,
+      get signal() {
+        return record.signal;
+      },
       progress: (percent, message) => this.#progress(record, percent, message),
       log: (message) => host.logger.info({ jobId: record.id, plugin: record.plugin }, String(message)),
       job: { tenantId: record.tenantId, workspaceId: record.workspaceId, metadata: record.metadata },
@@ -288,9 +296,10 @@ export class MemoryBackend implements JobBackend {
   /** End a live job as `to` with `error`, aborting its signal. No-op for a terminal job. */
   #stop(record: JobRecord, to: 'failed' | 'cancelled', error: JobwireError): void {
     if (isTerminalStatus(record.status)) return;
-    const controller = record.controller;
     this.#finish(record, to, { code: error.code, message: error.message }, this.#host.now());
-    controller?.abort(error);
+    // After the status is final (an abort listener reading the job sees it ended), then let go of it.
+    record.abort(error);
+    record.releaseSignal();
   }
 
   #finish(record: JobRecord, to: TerminalStatus, error: JobErrorInfo | undefined, at: number): void {
@@ -298,7 +307,9 @@ export class MemoryBackend implements JobBackend {
     record.error = error;
     record.finishedAt = at;
     record.expiresAt = at + this.#host.settings.ttlMs;
-    record.controller = undefined;
+    if (to === 'completed') record.releaseSignal();
+    if (record.ticket) record.ticket.record = undefined;
+    record.ticket = undefined;
     if (record.timer) {
       clearTimeout(record.timer);
       record.timer = undefined;
@@ -307,6 +318,7 @@ export class MemoryBackend implements JobBackend {
     this.#expiry.push(record);
     this.#announce(record, record.append(to, at));
     record.subscribers = undefined; // each stream ended on the terminal entry
+    record.dropCachedEvent();
   }
 
   /** The one place a status changes: enforces the transition table and keeps the counts. */

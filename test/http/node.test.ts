@@ -120,3 +120,40 @@ describe('toNodeHandler over node:http', () => {
     expect((await tracker.wait(job.id)).status).toBe('completed');
   });
 });
+
+describe('toNodeHandler with SSE responses', () => {
+  it('writes SSE natively, keeping the headers a wrapping handler added, each once', async () => {
+    const control = controlledPlugin();
+    const tracker = new JobTracker({ plugins: new LocalPluginManager().register(control.plugin) });
+    const routes = createJobRoutes(tracker);
+    const server = await startServer(
+      toNodeHandler(async (request) => {
+        const response = await routes(request);
+        response?.headers.set('Access-Control-Allow-Origin', '*');
+        return response;
+      }),
+    );
+    try {
+      const job = await tracker.submit('controlled', {});
+      (await control.started(job.id)).done.resolve('ok');
+      await tracker.wait(job.id);
+      const raw = await new Promise<string>((resolve, reject) => {
+        const req = httpRequest(`${server.url}/jobs/${job.id}/events`, (res) => {
+          let text = `${res.rawHeaders.join('\n')}\n\n`;
+          res.setEncoding('utf8');
+          res.on('data', (chunk: string) => (text += chunk));
+          res.on('end', () => resolve(text));
+        });
+        req.on('error', reject);
+        req.end();
+      });
+      const headerLines = raw.slice(0, raw.indexOf('\n\n')).toLowerCase().split('\n');
+      expect(headerLines.filter((line) => line === 'content-type')).toHaveLength(1);
+      expect(headerLines).toContain('access-control-allow-origin');
+      expect(parseSSE(raw.slice(raw.indexOf('\n\n') + 2)).events.map((e) => e.event)).toEqual(['queued', 'started', 'completed']);
+    } finally {
+      await tracker.close();
+      await server.close();
+    }
+  });
+});
