@@ -7,6 +7,8 @@ export const entries = {
   'sse/index': 'src/sse/index.ts',
   'http/index': 'src/http/index.ts',
   'bullmq/index': 'src/bullmq/index.ts',
+  'metrics/index': 'src/metrics/index.ts',
+  'otel/index': 'src/otel/index.ts',
 } as const;
 
 export default defineConfig({

@@ -6,7 +6,7 @@ import { isTerminalStatus, type JobEvent, type JobSnapshot } from '../job.js';
 import { decodeCursor, encodeCursor } from '../ordered-index.js';
 import type { BackendEventsOptions, BackendHost, BackendListQuery, JobBackend, NewJob } from '../tracker/backend.js';
 import { EventStream } from '../tracker/event-stream.js';
-import type { JobPage, JobStats } from '../tracker/types.js';
+import type { JobPage, JobCounts } from '../tracker/types.js';
 import { EventHub } from './event-hub.js';
 import { loadDrivers } from './load.js';
 import { checkBullMQOptions, type BullMQBackendOptions, type CheckedBullMQOptions } from './options.js';
@@ -202,7 +202,7 @@ export class BullMQBackend implements JobBackend {
     return outer;
   }
 
-  async stats(): Promise<JobStats> {
+  async stats(): Promise<JobCounts> {
     const { store } = await this.#connected();
     await this.sweep();
     return store.stats();

@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import { JobwireError, messageOf } from '../errors.js';
-import { isTerminalEventType, type JobEvent, type JobSnapshot } from '../job.js';
+import { isTerminalEventType, type JobEvent, type JobSnapshot, type TerminalStatus } from '../job.js';
 import type { BackendHost } from '../tracker/backend.js';
 import { EventStream } from '../tracker/event-stream.js';
 import type { RedisJobStore } from './store.js';
@@ -171,6 +171,11 @@ export class EventHub {
         const readers = this.#readers.get(parsed.removed);
         if (readers) for (const reader of readers) reader.stream.end();
         return;
+      }
+      if (isTerminalEventType(parsed.type)) {
+        const { job } = parsed;
+        const startedAt = job.startedAt === undefined ? undefined : Date.parse(job.startedAt);
+        this.#host.recordFinished(job.plugin, parsed.type as TerminalStatus, Date.parse(job.createdAt), startedAt, Date.parse(job.finishedAt ?? parsed.at));
       }
       if (this.#host.listening(parsed.type)) this.#host.emit(parsed);
       const readers = this.#readers.get(parsed.jobId);

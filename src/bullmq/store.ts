@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import { JobwireError } from '../errors.js';
 import type { JobEvent, JobSnapshot, JobStatus } from '../job.js';
-import type { JobStats } from '../tracker/types.js';
+import type { JobCounts } from '../tracker/types.js';
 import { CHANGE, LIST, REMOVE, START, SUBMIT, SWEEP } from './scripts.js';
 
 type Script = (...args: (string | number)[]) => Promise<unknown>;
@@ -140,7 +140,7 @@ export class RedisJobStore {
   }
 
   /** Counts by status. */
-  async stats(): Promise<JobStats> {
+  async stats(): Promise<JobCounts> {
     const raw = await this.#redis.hgetall(`${this.base}counts`);
     const counts = Object.fromEntries(STATUSES.map((status) => [status, Math.max(0, Number(raw[status] ?? 0))])) as Record<JobStatus, number>;
     return { ...counts, total: STATUSES.reduce((sum, status) => sum + counts[status], 0) };

@@ -1,9 +1,9 @@
 import type { JobwireErrorCode } from '../errors.js';
-import type { JobEvent, JobEventType, JobMetadata, JobSnapshot, JobStatus } from '../job.js';
+import type { JobEvent, JobEventType, JobMetadata, JobSnapshot, JobStatus, TerminalStatus } from '../job.js';
 import type { Logger } from '../logger.js';
 import type { PluginManager } from '../plugin-manager/types.js';
 import type { ResultStorage } from '../storage/types.js';
-import type { JobPage, JobStats, StorageFailedEvent } from './types.js';
+import type { JobPage, JobCounts, StorageFailedEvent } from './types.js';
 
 /** Tracker settings a backend applies, already checked. */
 export interface BackendSettings {
@@ -11,6 +11,7 @@ export interface BackendSettings {
   maxQueued: number;
   ttlMs: number;
   sweepIntervalMs: number;
+  statsWindowMs: number;
 }
 
 /** What a {@link JobTracker} hands its backend on start. */
@@ -26,6 +27,8 @@ export interface BackendHost {
   emit(event: JobEvent): void;
   /** Deliver `job:removed`; `job` is called only when someone listens. */
   emitRemoved(jobId: string, job: () => JobSnapshot): void;
+  /** A job ended: feed the per-plugin durations of `stats()` (epoch ms; `startedAt` undefined when it never ran). */
+  recordFinished(plugin: string, status: TerminalStatus, createdAt: number, startedAt: number | undefined, finishedAt: number): void;
   /** Deliver `job:storage-failed`. */
   emitStorageFailed(event: StorageFailedEvent): void;
 }
@@ -76,7 +79,7 @@ export interface JobBackend {
   cancel(id: string, reason: string, code: Extract<JobwireErrorCode, 'CANCELLED' | 'CLOSED'>): Promise<JobSnapshot>;
   remove(id: string): Promise<boolean>;
   events(id: string, options: BackendEventsOptions): AsyncIterableIterator<JobEvent>;
-  stats(): Promise<JobStats>;
+  stats(): Promise<JobCounts>;
   /** New submits are already refused by the tracker; cancel queued jobs, give running ones `timeoutMs`. */
   close(timeoutMs: number): Promise<void>;
 }

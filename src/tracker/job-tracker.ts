@@ -7,6 +7,7 @@ import type { Plugin } from '../plugin-manager/define-plugin.js';
 import type { PluginManager } from '../plugin-manager/types.js';
 import type { BackendHost, JobBackend } from './backend.js';
 import { EventStream } from './event-stream.js';
+import { DurationStats } from './duration-stats.js';
 import { MemoryBackend } from './memory-backend.js';
 import { checkListQuery, checkSubmitOptions, checkTrackerOptions, MAX_TIMER_MS } from './options.js';
 import type {
@@ -51,6 +52,8 @@ export class JobTracker {
   readonly #backend: JobBackend;
   readonly #emitter = new EventEmitter();
   readonly #logger: Logger;
+  readonly #durations: DurationStats;
+  readonly #now: () => number;
   /** Listener → the wrapper registered for it, so one listener that throws cannot starve the others. */
   readonly #wrappers = new WeakMap<AnyListener, Map<EventName, (payload: unknown) => void>>();
   #closing: Promise<void> | undefined;
@@ -60,6 +63,9 @@ export class JobTracker {
     this.plugins = options.plugins;
     this.#logger = options.logger ?? silentLogger;
     this.#backend = options.backend ?? new MemoryBackend();
+    this.#durations = new DurationStats(settings.statsWindowMs);
+    this.#now = options.now ?? Date.now;
+    const durations = this.#durations;
     const emitter = this.#emitter;
     const host: BackendHost = {
       plugins: options.plugins,
@@ -74,6 +80,7 @@ export class JobTracker {
       emitRemoved: (jobId, job) => {
         if (emitter.listenerCount('job:removed') > 0) emitter.emit('job:removed', { jobId, job: job() });
       },
+      recordFinished: (plugin, status, createdAt, startedAt, finishedAt) => durations.record(plugin, status, createdAt, startedAt, finishedAt),
       emitStorageFailed: (event) => {
         emitter.emit('job:storage-failed', event);
       },
@@ -195,9 +202,18 @@ export class JobTracker {
     return this.#backend.events(id, { afterSeq, signal });
   }
 
-  /** Job counts by status, now. */
+  /**
+   * Job counts by status now, and per plugin over the last `statsWindowMs`: jobs that ended by
+   * status, queue-wait and run-time p50/p95/p99 (from fixed-size histograms).
+   * @example
+   * ```ts
+   * const { running, plugins } = await tracker.stats();
+   * console.log(running, plugins.transcribe?.runMs.p95);
+   * ```
+   */
   async stats(): Promise<JobStats> {
-    return this.#backend.stats();
+    const counts = await this.#backend.stats();
+    return { ...counts, windowMs: this.#durations.windowMs, plugins: this.#durations.summary(this.#now()) };
   }
 
   /** Listen for a tracker event. A listener that throws is logged and does not disturb the others. */
@@ -241,7 +257,8 @@ export class JobTracker {
         try {
           (listener as (payload: unknown) => void)(payload);
         } catch (error) {
-          this.#logger.error({ event: type, err: error }, `jobwire: a ${type} listener threw: ${messageOf(error)}`);
+          const jobId = typeof payload === 'object' && payload !== null && 'jobId' in payload ? (payload as { jobId: unknown }).jobId : undefined;
+          this.#logger.error({ jobId, event: type, err: error }, `jobwire: a ${type} listener threw: ${messageOf(error)}`);
         }
       };
       byType.set(type, wrapper);

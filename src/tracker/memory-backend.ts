@@ -11,7 +11,7 @@ import { ExpiryQueue } from './expiry-queue.js';
 import { JobRecord, type LogEntry } from './job-record.js';
 import { ResultSaver } from './result-saver.js';
 import { buildStoredResult } from './stored-result.js';
-import type { JobPage, JobStats } from './types.js';
+import type { JobPage, JobCounts } from './types.js';
 
 type Counts = Record<JobStatus, number>;
 
@@ -159,7 +159,7 @@ export class MemoryBackend implements JobBackend {
     return stream;
   }
 
-  async stats(): Promise<JobStats> {
+  async stats(): Promise<JobCounts> {
     this.sweep();
     const { queued, running, completed, failed, cancelled } = this.#counts;
     return { queued, running, completed, failed, cancelled, total: queued + running + completed + failed + cancelled };
@@ -316,6 +316,7 @@ export class MemoryBackend implements JobBackend {
     }
     this.#live.delete(record);
     this.#expiry.push(record);
+    this.#host.recordFinished(record.plugin, to, record.createdAt, record.startedAt, at);
     this.#announce(record, record.append(to, at));
     record.subscribers = undefined; // each stream ended on the terminal entry
     record.dropCachedEvent();

@@ -116,6 +116,10 @@ export function checkTrackerOptions(options: JobTrackerOptions): BackendSettings
   }
   const ttlMs = options.ttlMs ?? 3_600_000;
   if (typeof ttlMs !== 'number' || Number.isNaN(ttlMs) || ttlMs < 0) throw invalidConfig(`\`ttlMs\` must be a non-negative number or Infinity, got ${show(ttlMs)}`);
+  const statsWindowMs = options.statsWindowMs ?? 300_000;
+  if (typeof statsWindowMs !== 'number' || !Number.isInteger(statsWindowMs) || statsWindowMs < 1_000 || statsWindowMs > 7 * 86_400_000) {
+    throw invalidConfig(`\`statsWindowMs\` must be an integer from 1000 to ${7 * 86_400_000}, got ${show(statsWindowMs)}`);
+  }
   const sweepIntervalMs = options.sweepIntervalMs ?? 300_000;
   if (typeof sweepIntervalMs !== 'number' || !Number.isInteger(sweepIntervalMs) || sweepIntervalMs < 1 || sweepIntervalMs > MAX_TIMER_MS) {
     throw invalidConfig(`\`sweepIntervalMs\` must be an integer from 1 to ${MAX_TIMER_MS}, got ${show(sweepIntervalMs)}`);
@@ -126,5 +130,6 @@ export function checkTrackerOptions(options: JobTrackerOptions): BackendSettings
     maxQueued: positiveCount(options.maxQueued, 'maxQueued', Infinity, true),
     ttlMs,
     sweepIntervalMs,
+    statsWindowMs,
   };
 }

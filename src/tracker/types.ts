@@ -1,3 +1,4 @@
+import type { PluginStats } from './duration-stats.js';
 import type { JobwireError } from '../errors.js';
 import type { JobEvent, JobMetadata, JobSnapshot, JobStatus } from '../job.js';
 import type { Logger } from '../logger.js';
@@ -17,6 +18,8 @@ export interface JobTrackerOptions {
   ttlMs?: number;
   /** How often expired jobs are swept. @default 300_000 (5 min) */
   sweepIntervalMs?: number;
+  /** How far back the per-plugin durations of `stats()` look (a sliding window). @default 300_000 (5 min) */
+  statsWindowMs?: number;
   /** Where completed results are saved, once, before `completed` is announced. */
   storage?: ResultStorage;
   /** The engine that queues and runs jobs. @default the in-memory backend (p-queue) */
@@ -83,8 +86,8 @@ export interface CloseOptions {
   timeoutMs?: number;
 }
 
-/** Job counts by status, now. */
-export interface JobStats {
+/** Job counts by status, now (what a backend reports). */
+export interface JobCounts {
   queued: number;
   running: number;
   completed: number;
@@ -92,6 +95,14 @@ export interface JobStats {
   cancelled: number;
   /** All jobs held (the sum of the above). */
   total: number;
+}
+
+/** {@link JobTracker.stats}: counts now, and per-plugin durations over the last `windowMs`. */
+export interface JobStats extends JobCounts {
+  /** How far back `plugins` looks. */
+  windowMs: number;
+  /** Per plugin: jobs that ended in the window by status, queue-wait and run-time percentiles. */
+  plugins: Record<string, PluginStats>;
 }
 
 /** Payload of `job:removed`. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { BullMQBackend } from '../../src/bullmq/index.js';
-import { importOptional } from '../../src/bullmq/load.js';
+import { importOptional } from '../../src/optional.js';
 import { codeOf, thrownCode } from '../helpers/codes.js';
 
 describe('BullMQBackend options and loading', () => {
@@ -24,8 +24,8 @@ describe('BullMQBackend options and loading', () => {
   });
 
   it('a missing optional peer is a typed error saying what to install', async () => {
-    expect(await codeOf(importOptional('bullmq-that-is-not-installed'))).toBe('INVALID_CONFIG');
-    await expect(importOptional('bullmq-that-is-not-installed')).rejects.toThrow(/npm install bullmq ioredis/);
-    expect(await codeOf(importOptional('bullmq'))).toBeUndefined();
+    expect(await codeOf(importOptional('bullmq-that-is-not-installed', 'bullmq ioredis', 'jobwire/bullmq'))).toBe('INVALID_CONFIG');
+    await expect(importOptional('bullmq-that-is-not-installed', 'bullmq ioredis', 'jobwire/bullmq')).rejects.toThrow(/npm install bullmq ioredis/);
+    expect(await codeOf(importOptional('bullmq', 'bullmq ioredis', 'jobwire/bullmq'))).toBeUndefined();
   });
 });

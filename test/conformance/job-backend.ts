@@ -361,6 +361,19 @@ export function testJobBackend(name: string, fixture: BackendFixture): void {
       else expect(after).toMatchObject({ running: 0, queued: 0, cancelled: 3, total: 3 });
     });
 
+    it('stats: per-plugin durations of the jobs that ended in the window', async () => {
+      const t = await setup();
+      await t.wait((await t.submit('steps', { count: 2, delayMs: 20 })).id);
+      await t.wait((await t.submit('boom', { kind: 'error' })).id);
+      const { plugins, windowMs } = await t.stats();
+      expect(windowMs).toBe(300_000);
+      expect(plugins.steps?.finished).toEqual({ completed: 1, failed: 0, cancelled: 0 });
+      expect(plugins.steps?.runMs.count).toBe(1);
+      expect(plugins.steps?.runMs.p50).toBeGreaterThanOrEqual(30); // two steps of 20 ms, within histogram resolution
+      expect(plugins.steps?.queueWaitMs.count).toBe(1);
+      expect(plugins.boom?.finished).toEqual({ completed: 0, failed: 1, cancelled: 0 });
+    });
+
     it('wait: TIMEOUT after timeoutMs, CANCELLED on abort, JOB_NOT_FOUND for unknown ids', async () => {
       const t = await setup();
       const job = await t.submit('gate', { key: 'w' });

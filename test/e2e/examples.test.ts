@@ -2,6 +2,7 @@ import { EventSource } from 'eventsource';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { JobEvent, JobSnapshot, PluginMeta } from '../../src/index.js';
 import { until } from '../helpers/deferred.js';
+import { parsePrometheus, valueOf } from '../helpers/prometheus.js';
 import { startExample, type ExampleProcess } from '../helpers/example-process.js';
 
 /** Follow a job's events with the `eventsource` client until the server tells it to stop (204). */
@@ -131,5 +132,17 @@ describe('npm start serves the demo page', () => {
     expect(page.headers.get('content-type')).toMatch(/^text\/html/);
     const html = await page.text();
     for (const id of ['start', 'progress', 'status', 'cancel', 'result', 'recent']) expect(html).toContain(`data-testid="${id}"`);
+  });
+
+  it('exposes Prometheus metrics at /metrics that count the jobs it ran', async () => {
+    const job = (await (await fetch(`${example.url}/jobs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"plugin":"steps","input":{"steps":2,"stepMs":10}}' })).json()) as JobSnapshot;
+    await fetch(`${example.url}/jobs/${job.id}/events`).then((r) => r.text());
+    const response = await fetch(`${example.url}/metrics`);
+    expect(response.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
+    const samples = parsePrometheus(await response.text());
+    expect(valueOf(samples, 'jobwire_jobs_total', { plugin: 'steps', status: 'completed' })).toBeGreaterThanOrEqual(1);
+    expect(valueOf(samples, 'jobwire_job_duration_seconds_count', { plugin: 'steps', status: 'completed' })).toBeGreaterThanOrEqual(1);
+    expect(valueOf(samples, 'jobwire_jobs_in_state', { state: 'completed' })).toBeGreaterThanOrEqual(1);
+    expect(valueOf(samples, 'jobwire_sse_streams')).toBe(0);
   });
 });

@@ -51,6 +51,8 @@ describe('package exports', () => {
       'jobwire/sse': ['openJobStream', 'toSSEResponse', 'writeSSE', 'encodeSSE', 'encodeSSEComment', 'countOpenStreams'],
       'jobwire/http': ['createJobRoutes', 'toNodeHandler', 'errorResponse'],
       'jobwire/bullmq': ['BullMQBackend'],
+      'jobwire/metrics': ['collectMetrics'],
+      'jobwire/otel': ['traceJobs'],
     };
     for (const [subpath, names] of Object.entries(subpaths)) {
       const viaImport = (await import(subpath)) as Record<string, unknown>;
@@ -62,12 +64,18 @@ describe('package exports', () => {
     }
   });
 
-  it('the sse, http and bullmq entries load no framework, and bullmq/ioredis only when a backend starts', () => {
-    const files = ['sse', 'http', 'bullmq'].flatMap((entry) => [`dist/${entry}/index.js`, `dist/${entry}/index.cjs`]);
-    for (const file of files) {
-      const source = readFileSync(resolve(root, file), 'utf8');
-      const specifiers = [...source.matchAll(/(?:from\s+|require\()\s*["']([^"'./][^"']*)["']/g)].map((m) => m[1]!);
-      for (const specifier of specifiers) expect(isBuiltin(specifier) || Object.keys(pkg.dependencies).includes(specifier.split('/')[0]!), `${file} imports ${specifier}`).toBe(true);
+  it('the subpath entries load no framework, and their optional peers only where they belong', () => {
+    // What each entry may import besides node builtins and the package's own dependencies.
+    const peers: Record<string, string[]> = { sse: [], http: [], bullmq: [], metrics: [], otel: ['@opentelemetry/api'] };
+    for (const [entry, allowed] of Object.entries(peers)) {
+      for (const file of [`dist/${entry}/index.js`, `dist/${entry}/index.cjs`]) {
+        const source = readFileSync(resolve(root, file), 'utf8');
+        const specifiers = [...source.matchAll(/(?:from\s+|require\()\s*["']([^"'./][^"']*)["']/g)].map((m) => m[1]!);
+        for (const specifier of specifiers) {
+          const name = specifier.startsWith('@') ? specifier.split('/').slice(0, 2).join('/') : specifier.split('/')[0]!;
+          expect(isBuiltin(specifier) || Object.keys(pkg.dependencies).includes(name) || allowed.includes(name), `${file} imports ${specifier}`).toBe(true);
+        }
+      }
     }
   });
 

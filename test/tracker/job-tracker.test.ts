@@ -28,7 +28,7 @@ describe('JobTracker on the memory backend (fake timers)', () => {
   it('checks its options', () => {
     const plugins = new MockPluginManager();
     expect(() => new JobTracker({} as never)).toThrow(/PluginManager/);
-    for (const bad of [{ concurrency: 0 }, { concurrency: 1.5 }, { maxQueued: -1 }, { ttlMs: -1 }, { sweepIntervalMs: 0 }, { now: 5 }]) {
+    for (const bad of [{ concurrency: 0 }, { concurrency: 1.5 }, { maxQueued: -1 }, { ttlMs: -1 }, { sweepIntervalMs: 0 }, { statsWindowMs: 10 }, { statsWindowMs: 1.5e3 + 0.5 }, { now: 5 }]) {
       let code: string | undefined;
       try {
         new JobTracker({ plugins, ...(bad as object) });
