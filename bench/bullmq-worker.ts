@@ -9,7 +9,9 @@ const wait = definePlugin({
   name: 'wait',
   input: z.object({ ms: z.number() }),
   async run(input, ctx) {
-    ctx.signal.addEventListener('abort', () => process.send?.({ type: 'aborted', jobId: ctx.jobId, at: wallClock() }), { once: true });
+    const report = (): void => void process.send?.({ type: 'aborted', jobId: ctx.jobId, at: wallClock() });
+    if (ctx.signal.aborted) report(); // cancelled before the plugin began
+    else ctx.signal.addEventListener('abort', report, { once: true });
     await sleep(input.ms, undefined, { signal: ctx.signal });
     return null;
   },

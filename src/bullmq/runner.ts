@@ -99,12 +99,19 @@ export class JobRunner {
 
   async #run(id: string, attempt: number, bullSignal: AbortSignal | undefined): Promise<void> {
     const startedAt = this.#host.now();
-    // One atomic step: claim it (requeued first if the worker that ran it stopped renewing its lock).
-    const started = await this.#store.start(id, this.#iso(startedAt), `Requeued after the worker running it stopped (attempt ${attempt})`);
-    if (!started) return; // cancelled (or finished, or removed) before a worker got to it
-    const { job, timeoutMs } = started;
+    // The controller is registered before the claim: once any process can see the job running, a
+    // cancel published for it finds this controller (none is lost in between).
     const controller = new AbortController();
     this.#controllers.set(id, controller);
+    let started: Awaited<ReturnType<RedisJobStore['start']>>;
+    try {
+      // One atomic step: claim it (requeued first if the worker that ran it stopped renewing its lock).
+      started = await this.#store.start(id, this.#iso(startedAt), `Requeued after the worker running it stopped (attempt ${attempt})`);
+    } finally {
+      if (!started) this.#controllers.delete(id);
+    }
+    if (!started) return; // cancelled (or finished, or removed) before a worker got to it
+    const { job, timeoutMs } = started;
     const onBullAbort = (): void => controller.abort(new JobwireError('CANCELLED', bullSignal?.reason === undefined ? 'Cancelled' : String(bullSignal.reason)));
     bullSignal?.addEventListener('abort', onBullAbort, { once: true });
     let timer: NodeJS.Timeout | undefined;

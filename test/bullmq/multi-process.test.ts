@@ -104,6 +104,18 @@ describe.skipIf(!redisUp)('BullMQ backend across processes (real Redis, forked w
     expect(Math.max(...latencies)).toBeLessThan(100);
   });
 
+  it('a cancel sent the moment a job starts still reaches its plugin (no gap between claim and abort)', async () => {
+    for (let round = 0; round < 10; round++) {
+      const job = await apiA.submit('sleepy', { ms: 30_000 });
+      for await (const event of apiB.events(job.id)) {
+        if (event.type !== 'started') continue;
+        await apiB.cancel(job.id, 'at once');
+        break;
+      }
+      await until(() => workers.flatMap((w) => w.messages).some((m) => m.type === 'aborted' && m.jobId === job.id), 5_000, `the abort of round ${round} to reach the plugin`);
+    }
+  }, 60_000);
+
   it('a worker killed with SIGKILL mid-job: another worker runs the job again, and the events say so', async () => {
     const job = await apiA.submit('sleepy', { ms: 1_500 });
     const events: JobEvent[] = [];
