@@ -7,7 +7,8 @@ export const plugins = (): LocalPluginManager => new LocalPluginManager().regist
 
 export const backend = (role: BullMQRole): BullMQBackend =>
   new BullMQBackend({
-    connection: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
+    // Redis by default; POSTGRES_URL=postgres://… runs the same on BullMQ's PostgreSQL backend.
+    connection: process.env.POSTGRES_URL ?? process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
     queueName: process.env.QUEUE_NAME ?? 'jobwire-demo',
     prefix: process.env.REDIS_PREFIX ?? 'jobwire',
     role,

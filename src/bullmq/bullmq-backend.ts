@@ -1,5 +1,4 @@
 import type { Queue, QueueEvents, Worker } from 'bullmq';
-import type { Redis } from 'ioredis';
 import { JobwireError, messageOf, type JobwireErrorCode } from '../errors.js';
 import { createJobId } from '../ids.js';
 import { isTerminalStatus, type JobEvent, type JobSnapshot } from '../job.js';
@@ -8,10 +7,13 @@ import type { BackendEventsOptions, BackendHost, BackendListQuery, JobBackend, N
 import { EventStream } from '../tracker/event-stream.js';
 import type { JobPage, JobCounts } from '../tracker/types.js';
 import { EventHub } from './event-hub.js';
+import type { Bus, JobStore } from './job-store.js';
+import { PostgresBus, PostgresJobStore } from './pg-store.js';
+import { importOptional } from '../optional.js';
 import { loadDrivers } from './load.js';
 import { checkBullMQOptions, type BullMQBackendOptions, type CheckedBullMQOptions } from './options.js';
 import { JobRunner } from './runner.js';
-import { encodeJson, RedisJobStore } from './store.js';
+import { encodeJson, RedisBus, RedisJobStore } from './store.js';
 
 /** BullMQ priorities run 1 (first) to 2^21; jobwire's run higher first. */
 function bullPriority(priority: number): number {
@@ -19,15 +21,16 @@ function bullPriority(priority: number): number {
 }
 
 interface Connected {
-  sub: Redis;
-  bullConnection: Redis;
-  eventsConnection: Redis | undefined;
-  store: RedisJobStore;
+  store: JobStore;
+  /** True when the store's writes and BullMQ's adds run in order on one connection (Redis). */
+  ordered: boolean;
   hub: EventHub;
   queue: Queue;
   worker: Worker | undefined;
   queueEvents: QueueEvents | undefined;
   runner: JobRunner | undefined;
+  /** Close the connections this backend opened. */
+  disconnect(): Promise<void>;
 }
 
 /**
@@ -79,7 +82,7 @@ export class BullMQBackend implements JobBackend {
   }
 
   async submit(job: NewJob): Promise<JobSnapshot> {
-    const { store, queue } = await this.#connected();
+    const { store, queue, ordered } = await this.#connected();
     const id = createJobId();
     const now = this.#host.now();
     const base: Record<string, unknown> = { id, plugin: job.plugin, input: job.input };
@@ -108,6 +111,8 @@ export class BullMQBackend implements JobBackend {
       workspaceId: job.workspaceId,
       timeoutMs: job.timeoutMs ?? this.#host.plugins.getMeta(job.plugin)?.timeoutMs,
     });
+    // Without that ordering (PostgreSQL: a pool), the record is written before the job is queued.
+    if (!ordered) await creating.catch(() => undefined);
     const adding = queue.add(job.plugin, { id }, {
       jobId: id,
       priority: bullPriority(job.priority),
@@ -250,8 +255,7 @@ export class BullMQBackend implements JobBackend {
     await connected.hub.close();
     await connected.queueEvents?.close();
     await connected.queue.close();
-    const clients = [connected.sub, connected.bullConnection, connected.eventsConnection];
-    await Promise.all(clients.map((client) => client?.quit().catch(() => undefined)));
+    await connected.disconnect();
   }
 
   async #connected(): Promise<Connected> {
@@ -260,41 +264,79 @@ export class BullMQBackend implements JobBackend {
   }
 
   async #connect(host: BackendHost): Promise<Connected> {
-    const { bullmq, Redis } = await loadDrivers();
     const options = this.#options;
-    const make = (extra: object): Redis => {
-      const client = typeof options.connection === 'string' ? new Redis(options.connection, extra) : new Redis({ ...options.connection, ...extra });
-      client.on('error', (error: Error) => host.logger.warn({ err: error }, `jobwire: Redis connection error: ${error.message}`));
-      return client;
-    };
-    const sub = make({});
-    const bullConnection = make({ maxRetriesPerRequest: null });
-    const store = new RedisJobStore(bullConnection, options.prefix, options.queueName); // BullMQ's queue connection: see submit()
+    const { bullmq } = await loadDrivers(options.database);
+    const warn = (what: string) => (error: Error) => host.logger.warn({ err: error }, `jobwire: ${what}: ${error.message}`);
+    let store: JobStore;
+    let bus: Bus;
+    let bullOptions: { connection: never; prefix: string };
+    let backendFactory: unknown;
+    const closers: (() => Promise<unknown>)[] = [];
+    let makeEventsConnection: () => unknown;
+    if (options.database === 'postgres') {
+      const pg = await importOptional<typeof import('pg')>('pg', 'bullmq pg', 'jobwire/bullmq with PostgreSQL');
+      const connectionString = options.connection as string;
+      const pool = new pg.Pool({ connectionString, max: 10 });
+      pool.on('error', warn('PostgreSQL pool error'));
+      const pgStore = new PostgresJobStore(pool, options.prefix, options.queueName);
+      await pgStore.migrate();
+      const listener = new pg.Client({ connectionString });
+      listener.on('error', warn('PostgreSQL listener error'));
+      store = pgStore;
+      bus = new PostgresBus(listener, pgStore);
+      closers.push(() => pool.end());
+      bullOptions = { connection: { connectionString, migrate: true } as never, prefix: options.prefix };
+      backendFactory = bullmq.createPostgresBackend;
+      makeEventsConnection = () => bullOptions.connection;
+    } else {
+      const { Redis } = await loadDrivers('redis');
+      const make = (extra: object): import('ioredis').Redis => {
+        const client = typeof options.connection === 'string' ? new Redis(options.connection, extra) : new Redis({ ...options.connection, ...extra });
+        client.on('error', warn('Redis connection error'));
+        closers.push(() => client.quit().catch(() => undefined));
+        return client;
+      };
+      const bullConnection = make({ maxRetriesPerRequest: null });
+      const redisStore = new RedisJobStore(bullConnection, options.prefix, options.queueName); // BullMQ's queue connection: see submit()
+      store = redisStore;
+      bus = new RedisBus(make({}), redisStore);
+      bullOptions = { connection: bullConnection as never, prefix: options.prefix };
+      backendFactory = undefined;
+      makeEventsConnection = () => make({ maxRetriesPerRequest: null });
+    }
+    // BullMQ's classes take the datastore factory as their last argument (undefined: Redis).
+    const withBackend = <T>(make: (factory: never) => T): T => make(backendFactory as never);
     let runner: JobRunner | undefined;
-    const hub = new EventHub(sub, store, host, (message) => runner?.cancel(message));
+    const hub = new EventHub(bus, store, host, (message) => runner?.cancel(message));
     await hub.start();
-    const queue = new bullmq.Queue(options.queueName, { connection: bullConnection, prefix: options.prefix });
-    queue.on('error', (error: Error) => host.logger.warn({ err: error }, `jobwire: BullMQ queue error: ${error.message}`));
+    closers.unshift(() => bus.close());
+    const queue = withBackend((factory) => new bullmq.Queue(options.queueName, bullOptions, factory));
+    queue.on('error', warn('BullMQ queue error'));
     let worker: Worker | undefined;
     let queueEvents: QueueEvents | undefined;
-    let eventsConnection: Redis | undefined;
     if (options.role !== 'producer') {
       runner = new JobRunner(store, host);
       const jobRunner = runner;
-      worker = new bullmq.Worker(options.queueName, (job, _token, signal) => jobRunner.process(job.id ?? '', job.name, job.attemptsStarted, signal), {
-        connection: bullConnection,
-        prefix: options.prefix,
-        concurrency: options.concurrency ?? host.settings.concurrency,
-        lockDuration: options.lockDurationMs,
-        stalledInterval: options.stalledIntervalMs,
-        maxStalledCount: options.maxStalledCount,
-      });
-      worker.on('error', (error: Error) => host.logger.warn({ err: error }, `jobwire: BullMQ worker error: ${error.message}`));
+      worker = withBackend(
+        (factory) =>
+          new bullmq.Worker(
+            options.queueName,
+            (job, _token, signal) => jobRunner.process(job.id ?? '', job.name, job.attemptsStarted, signal),
+            {
+              ...bullOptions,
+              concurrency: options.concurrency ?? host.settings.concurrency,
+              lockDuration: options.lockDurationMs,
+              stalledInterval: options.stalledIntervalMs,
+              maxStalledCount: options.maxStalledCount,
+            },
+            factory,
+          ),
+      );
+      worker.on('error', warn('BullMQ worker error'));
       // The runner never throws, so BullMQ fails a job only when it gives up on it — after its
       // workers kept dying (stalled more than maxStalledCount). QueueEvents hears it wherever it happened.
-      eventsConnection = make({ maxRetriesPerRequest: null });
-      queueEvents = new bullmq.QueueEvents(options.queueName, { connection: eventsConnection, prefix: options.prefix });
-      queueEvents.on('error', (error: Error) => host.logger.warn({ err: error }, `jobwire: BullMQ events error: ${error.message}`));
+      queueEvents = withBackend((factory) => new bullmq.QueueEvents(options.queueName, { connection: makeEventsConnection() as never, prefix: options.prefix }, factory));
+      queueEvents.on('error', warn('BullMQ events error'));
       queueEvents.on('failed', ({ jobId, failedReason }) => {
         void jobRunner
           .stop(jobId, 'failed', new JobwireError('PLUGIN_FAILED', `The job was given up: its worker stopped ${options.maxStalledCount + 1} times (BullMQ: ${failedReason})`))
@@ -302,7 +344,18 @@ export class BullMQBackend implements JobBackend {
       });
       await Promise.all([worker.waitUntilReady(), queueEvents.waitUntilReady()]);
     }
-    return { sub, bullConnection, eventsConnection, store, hub, queue, worker, queueEvents, runner };
+    return {
+      store,
+      ordered: options.database === 'redis',
+      hub,
+      queue,
+      worker,
+      queueEvents,
+      runner,
+      disconnect: async () => {
+        for (const close of closers) await close().catch(() => undefined);
+      },
+    };
   }
 }
 

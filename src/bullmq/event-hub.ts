@@ -1,9 +1,8 @@
-import type { Redis } from 'ioredis';
 import { JobwireError, messageOf } from '../errors.js';
 import { isTerminalEventType, type JobEvent, type JobSnapshot, type TerminalStatus } from '../job.js';
 import type { BackendHost } from '../tracker/backend.js';
 import { EventStream } from '../tracker/event-stream.js';
-import type { RedisJobStore } from './store.js';
+import type { Bus, JobStore } from './job-store.js';
 
 /** A cancel request on its way to the worker that runs the job. */
 export interface CancelMessage {
@@ -64,28 +63,26 @@ class Reader {
  * runner. Pub/sub is at-most-once, so after a reconnect every open iterator re-reads its log.
  */
 export class EventHub {
-  readonly #sub: Redis;
-  readonly #store: RedisJobStore;
+  readonly #bus: Bus;
+  readonly #store: JobStore;
   readonly #host: BackendHost;
   readonly #onCancel: (message: CancelMessage) => void;
   readonly #readers = new Map<string, Set<Reader>>();
   readonly #removals = new Map<string, () => void>();
-  #subscribed = false;
 
-  constructor(sub: Redis, store: RedisJobStore, host: BackendHost, onCancel: (message: CancelMessage) => void) {
-    this.#sub = sub;
+  constructor(bus: Bus, store: JobStore, host: BackendHost, onCancel: (message: CancelMessage) => void) {
+    this.#bus = bus;
     this.#store = store;
     this.#host = host;
     this.#onCancel = onCancel;
   }
 
   async start(): Promise<void> {
-    this.#sub.on('message', (channel: string, message: string) => this.#dispatch(channel, message));
-    this.#sub.on('ready', () => {
-      if (this.#subscribed) this.#resync(); // a reconnect: messages may have been lost meanwhile
+    await this.#bus.start({
+      event: (message) => this.#dispatch(message),
+      cancel: (message) => this.#cancel(message),
+      reconnected: () => this.#resync(), // messages may have been lost meanwhile
     });
-    await this.#sub.subscribe(this.#store.channel, this.#store.cancelChannel);
-    this.#subscribed = true;
   }
 
   /** An iterator over a job's events after `afterSeq`: the log first, then live. */
@@ -158,12 +155,16 @@ export class EventHub {
     }
   }
 
-  #dispatch(channel: string, message: string): void {
+  #cancel(message: string): void {
     try {
-      if (channel === this.#store.cancelChannel) {
-        this.#onCancel(JSON.parse(message) as CancelMessage);
-        return;
-      }
+      this.#onCancel(JSON.parse(message) as CancelMessage);
+    } catch (error) {
+      this.#host.logger.error({ err: error }, `jobwire: could not handle a cancel message: ${messageOf(error)}`);
+    }
+  }
+
+  #dispatch(message: string): void {
+    try {
       const parsed = JSON.parse(message) as JobEvent | { removed: string; job: JobSnapshot };
       if ('removed' in parsed) {
         this.#host.emitRemoved(parsed.removed, () => parsed.job);
@@ -181,7 +182,7 @@ export class EventHub {
       const readers = this.#readers.get(parsed.jobId);
       if (readers) for (const reader of [...readers]) reader.live(parsed);
     } catch (error) {
-      this.#host.logger.error({ channel, err: error }, `jobwire: could not handle a message from Redis: ${messageOf(error)}`);
+      this.#host.logger.error({ err: error }, `jobwire: could not handle an event message: ${messageOf(error)}`);
     }
   }
 }

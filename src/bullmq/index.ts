@@ -3,4 +3,4 @@
  * with producers and workers in separate processes. Needs the optional peers `bullmq` and `ioredis`.
  */
 export { BullMQBackend } from './bullmq-backend.js';
-export type { BullMQBackendOptions, BullMQRole, RedisConnection } from './options.js';
+export type { BullMQBackendOptions, BullMQRole, BullMQConnection } from './options.js';

@@ -1,7 +1,10 @@
 import { JobwireError } from '../errors.js';
 
-/** Where Redis is: a `redis://` URL or ioredis connection options. */
-export type RedisConnection =
+/**
+ * Where the queue lives: a `redis://` (or `rediss://`) URL or ioredis connection options for Redis,
+ * or a `postgres://` (or `postgresql://`) URL for PostgreSQL (BullMQ's PostgreSQL backend; needs `pg`).
+ */
+export type BullMQConnection =
   | string
   | {
       host?: string;
@@ -19,8 +22,8 @@ export type BullMQRole = 'producer' | 'worker' | 'both';
 
 /** Options of {@link BullMQBackend}. */
 export interface BullMQBackendOptions {
-  /** Redis to use (BullMQ's queue and jobwire's job records live there). */
-  connection: RedisConnection;
+  /** Redis or PostgreSQL to use (BullMQ's queue and jobwire's job records live there). */
+  connection: BullMQConnection;
   /** The BullMQ queue name; every process of one deployment uses the same. */
   queueName: string;
   /**
@@ -42,7 +45,9 @@ export interface BullMQBackendOptions {
 
 /** Checked options, with defaults. */
 export interface CheckedBullMQOptions {
-  connection: RedisConnection;
+  connection: BullMQConnection;
+  /** Which database `connection` points at. */
+  database: 'redis' | 'postgres';
   queueName: string;
   role: BullMQRole;
   concurrency: number | undefined;
@@ -72,6 +77,7 @@ export function checkBullMQOptions(options: BullMQBackendOptions): CheckedBullMQ
   if (role !== 'producer' && role !== 'worker' && role !== 'both') throw new JobwireError('INVALID_CONFIG', "`role` must be 'producer', 'worker' or 'both'");
   return {
     connection,
+    database: typeof connection === 'string' && /^postgres(?:ql)?:\/\//i.test(connection) ? 'postgres' : 'redis',
     queueName,
     role,
     prefix,

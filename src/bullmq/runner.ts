@@ -7,7 +7,8 @@ import type { BackendHost } from '../tracker/backend.js';
 import { ResultSaver } from '../tracker/result-saver.js';
 import { buildStoredResult } from '../tracker/stored-result.js';
 import type { CancelMessage } from './event-hub.js';
-import { encodeJson, type ChangeFields, type RedisJobStore, type StoredJob } from './store.js';
+import type { ChangeFields, JobStore, StoredJob } from './job-store.js';
+import { encodeJson } from './store.js';
 
 type RunnableJob = StoredJob['job'];
 
@@ -45,14 +46,14 @@ class ProgressPump {
  * runs the plugin with a signal that a cancel from any process aborts, and records how it ended.
  */
 export class JobRunner {
-  readonly #store: RedisJobStore;
+  readonly #store: JobStore;
   readonly #host: BackendHost;
   readonly #saver: ResultSaver | undefined;
   readonly #controllers = new Map<string, AbortController>();
   readonly #pluginQueues = new Map<string, PQueue>();
   readonly #runs = new Set<Promise<void>>();
 
-  constructor(store: RedisJobStore, host: BackendHost) {
+  constructor(store: JobStore, host: BackendHost) {
     this.#store = store;
     this.#host = host;
     if (host.storage) this.#saver = new ResultSaver(host.storage, host.logger, (event) => host.emitStorageFailed(event));
@@ -103,7 +104,7 @@ export class JobRunner {
     // cancel published for it finds this controller (none is lost in between).
     const controller = new AbortController();
     this.#controllers.set(id, controller);
-    let started: Awaited<ReturnType<RedisJobStore['start']>>;
+    let started: Awaited<ReturnType<JobStore['start']>>;
     try {
       // One atomic step: claim it (requeued first if the worker that ran it stopped renewing its lock).
       started = await this.#store.start(id, this.#iso(startedAt), `Requeued after the worker running it stopped (attempt ${attempt})`);

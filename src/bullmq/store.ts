@@ -2,38 +2,16 @@ import type { Redis } from 'ioredis';
 import { JobwireError } from '../errors.js';
 import type { JobEvent, JobSnapshot, JobStatus } from '../job.js';
 import type { JobCounts } from '../tracker/types.js';
+import type { Bus, BusHandlers, ChangeFields, ChangeResult, JobStore, NewRecord, StoreListQuery, StoredJob } from './job-store.js';
 import { CHANGE, LIST, REMOVE, START, SUBMIT, SWEEP } from './scripts.js';
 
 type Script = (...args: (string | number)[]) => Promise<unknown>;
 type Scripts = Record<'jwSubmit' | 'jwChange' | 'jwStart' | 'jwRemove' | 'jwSweep' | 'jwList', Script>;
 
-/** Fields a change may set on a job (already JSON-encoded), or '' to delete. */
-export interface ChangeFields {
-  message?: string;
-  result?: string;
-  error?: string;
-  progress?: string;
-  startedAt?: string;
-  finishedAt?: string;
-  expiresAt?: string;
-}
-
-/** A change's outcome. */
-export type ChangeResult =
-  | { outcome: 'ok'; job: JobSnapshot }
-  | { outcome: 'refused'; job: JobSnapshot; status: JobStatus; expiresAtMs: number | undefined }
-  | { outcome: 'missing' };
-
-/** What a worker reads to run a job. */
-export interface StoredJob {
-  job: Omit<JobSnapshot, 'status' | 'progress'>;
-  timeoutMs: number | undefined;
-}
-
 const STATUSES: readonly JobStatus[] = ['queued', 'running', 'completed', 'failed', 'cancelled'];
 
-/** jobwire's own records in Redis (BullMQ holds the queue): one client, five atomic scripts. */
-export class RedisJobStore {
+/** jobwire's own records in Redis (BullMQ holds the queue): one client, atomic Lua scripts. */
+export class RedisJobStore implements JobStore {
   readonly base: string;
   readonly channel: string;
   readonly cancelChannel: string;
@@ -51,7 +29,7 @@ export class RedisJobStore {
   }
 
   /** Create a job; 'existing' for a live job with the same idempotency key, 'full' past maxQueued. */
-  async create(args: { id: string; baseJson: string; at: string; maxQueued: number; tenantId: string | undefined; idempotencyKey: string | undefined; now: number; plugin: string; workspaceId: string | undefined; timeoutMs: number | undefined }): Promise<{ outcome: 'created' | 'existing'; job: JobSnapshot } | { outcome: 'full' }> {
+  async create(args: NewRecord): Promise<{ outcome: 'created' | 'existing'; job: JobSnapshot } | { outcome: 'full' }> {
     const tenantKey = args.tenantId === undefined ? '' : `${this.base}index:t:${args.tenantId}`;
     const idemKey = args.idempotencyKey === undefined ? '' : `${this.base}idem:${JSON.stringify([args.tenantId ?? '', args.idempotencyKey])}`;
     const reply = (await this.#scripts.jwSubmit(
@@ -123,7 +101,7 @@ export class RedisJobStore {
   }
 
   /** One page of jobs, newest first, strictly below `beforeOrder`. */
-  async list(args: { tenantId: string | undefined; beforeOrder: number | undefined; limit: number; now: number; statuses: ReadonlySet<JobStatus> | undefined; plugin: string | undefined; workspaceId: string | undefined }): Promise<{ jobs: JobSnapshot[]; nextOrder: number | undefined }> {
+  async list(args: StoreListQuery): Promise<{ jobs: JobSnapshot[]; nextOrder: number | undefined }> {
     const index = args.tenantId === undefined ? `${this.base}index` : `${this.base}index:t:${args.tenantId}`;
     const [snaps, next, state] = (await this.#scripts.jwList(
       this.base,
@@ -161,4 +139,31 @@ export function encodeJson(value: unknown, what: string): string {
     throw new JobwireError('PLUGIN_FAILED', `The ${what} cannot be stored as JSON`, { cause });
   }
   return text ?? '';
+}
+
+/** Redis pub/sub: one subscriber connection per process; ioredis re-subscribes after a reconnect. */
+export class RedisBus implements Bus {
+  readonly #sub: Redis;
+  readonly #channel: string;
+  readonly #cancelChannel: string;
+
+  constructor(sub: Redis, store: RedisJobStore) {
+    this.#sub = sub;
+    this.#channel = store.channel;
+    this.#cancelChannel = store.cancelChannel;
+  }
+
+  async start(handlers: BusHandlers): Promise<void> {
+    let subscribed = false;
+    this.#sub.on('message', (channel: string, message: string) => (channel === this.#cancelChannel ? handlers.cancel(message) : handlers.event(message)));
+    this.#sub.on('ready', () => {
+      if (subscribed) handlers.reconnected();
+    });
+    await this.#sub.subscribe(this.#channel, this.#cancelChannel);
+    subscribed = true;
+  }
+
+  async close(): Promise<void> {
+    await this.#sub.quit().catch(() => undefined);
+  }
 }

@@ -4,11 +4,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { JobTracker, type JobEvent } from '../../src/index.js';
 import { BullMQBackend } from '../../src/bullmq/index.js';
 import { collect, until } from '../helpers/deferred.js';
+import { deleteQueues, POSTGRES_URL, postgresAnswers } from '../helpers/postgres.js';
 import { deleteKeys, REDIS_URL, redisAnswers, uniquePrefix } from '../helpers/redis.js';
 import { createPlugins } from './fixtures/plugins.js';
 
 const redisUp = await redisAnswers();
-if (!redisUp) console.warn('SKIPPED: BullMQ multi-process tests — no Redis answers on 127.0.0.1:6379 (.ci/run starts one)');
+if (!redisUp) console.warn('SKIPPED: BullMQ multi-process tests on Redis — no Redis answers on 127.0.0.1:6379 (.ci/run starts one)');
+const postgresUp = await postgresAnswers();
+if (!postgresUp) console.warn('SKIPPED: BullMQ multi-process tests on PostgreSQL — no PostgreSQL answers on 127.0.0.1:5432');
 
 interface WorkerMessage {
   type: 'ready' | 'aborted' | 'closed';
@@ -24,12 +27,20 @@ interface WorkerProcess {
 }
 
 const prefix = uniquePrefix();
-const queueName = 'multi';
+
+/** The two databases BullMQ runs on here; every test below runs on each. */
+const DATABASES = [
+  { name: 'Redis', url: REDIS_URL, up: redisUp, cleanup: () => deleteKeys(prefix) },
+  { name: 'PostgreSQL', url: POSTGRES_URL, up: postgresUp, cleanup: () => deleteQueues(prefix) },
+];
+
+let connection = REDIS_URL;
+let queueName = '';
 
 async function startWorker(queue = queueName): Promise<WorkerProcess> {
   const child = fork(resolve(import.meta.dirname, 'fixtures/worker.ts'), [], {
     execArgv: ['--import', 'tsx'],
-    env: { ...process.env, REDIS_URL, QUEUE_NAME: queue, PREFIX: prefix },
+    env: { ...process.env, CONNECTION: connection, QUEUE_NAME: queue, PREFIX: prefix },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   const messages: WorkerMessage[] = [];
@@ -40,7 +51,7 @@ async function startWorker(queue = queueName): Promise<WorkerProcess> {
 }
 
 function producer(queue = queueName): JobTracker {
-  return new JobTracker({ plugins: createPlugins(), backend: new BullMQBackend({ connection: REDIS_URL, queueName: queue, prefix, role: 'producer' }) });
+  return new JobTracker({ plugins: createPlugins(), backend: new BullMQBackend({ connection, queueName: queue, prefix, role: 'producer' }) });
 }
 
 const pidOf = (event: JobEvent): number | undefined => {
@@ -48,12 +59,15 @@ const pidOf = (event: JobEvent): number | undefined => {
   return match ? Number(match[1]) : undefined;
 };
 
-describe.skipIf(!redisUp)('BullMQ backend across processes (real Redis, forked workers)', () => {
+describe.each(DATABASES)('BullMQ backend across processes on $name (forked workers)', (database) => {
   let workers: WorkerProcess[] = [];
   let apiA: JobTracker;
   let apiB: JobTracker;
 
   beforeAll(async () => {
+    if (!database.up) return;
+    connection = database.url;
+    queueName = `${prefix}-multi-${database.name}`; // BullMQ on PostgreSQL keys queues by name alone
     workers = await Promise.all([startWorker(), startWorker()]);
     apiA = producer();
     apiB = producer();
@@ -62,10 +76,10 @@ describe.skipIf(!redisUp)('BullMQ backend across processes (real Redis, forked w
   afterAll(async () => {
     await Promise.all([apiA?.close(), apiB?.close()]);
     for (const worker of workers) if (worker.child.exitCode === null && worker.child.signalCode === null) worker.child.kill('SIGKILL');
-    await deleteKeys(prefix);
+    if (database.up) await database.cleanup();
   });
 
-  it('jobs submitted by one API process run in the workers; another API process sees the same jobs and events', async () => {
+  it.skipIf(!database.up)('jobs submitted by one API process run in the workers; another API process sees the same jobs and events', async () => {
     const jobs = await Promise.all(Array.from({ length: 6 }, () => apiA.submit('sleepy', { ms: 300 })));
     const done = await Promise.all(jobs.map((job) => apiB.wait(job.id, { timeoutMs: 15_000 })));
     expect(done.every((job) => job.status === 'completed')).toBe(true);
@@ -80,7 +94,7 @@ describe.skipIf(!redisUp)('BullMQ backend across processes (real Redis, forked w
     expect(await collect(apiA.events(jobs[0]!.id, { afterSeq: 2 }))).toEqual(all.filter((e) => e.seq > 2));
   });
 
-  it('a live reader in one API process gets every event of a job submitted by another, in seq order', async () => {
+  it.skipIf(!database.up)('a live reader in one API process gets every event of a job submitted by another, in seq order', async () => {
     const job = await apiA.submit('sleepy', { ms: 400, stepMs: 40 });
     const events = await collect(apiB.events(job.id));
     expect(events.map((e) => e.seq)).toEqual(events.map((_, i) => i + 1));
@@ -88,7 +102,7 @@ describe.skipIf(!redisUp)('BullMQ backend across processes (real Redis, forked w
     expect(events.at(-1)).toMatchObject({ type: 'completed', job: { progress: 100 } });
   });
 
-  it('cancel in an API process aborts the plugin in the worker within 100 ms', async () => {
+  it.skipIf(!database.up)('cancel in an API process aborts the plugin in the worker within 100 ms', async () => {
     const latencies: number[] = [];
     for (let round = 0; round < 5; round++) {
       const job = await apiA.submit('sleepy', { ms: 30_000 });
@@ -104,7 +118,7 @@ describe.skipIf(!redisUp)('BullMQ backend across processes (real Redis, forked w
     expect(Math.max(...latencies)).toBeLessThan(100);
   });
 
-  it('a cancel sent the moment a job starts still reaches its plugin (no gap between claim and abort)', async () => {
+  it.skipIf(!database.up)('a cancel sent the moment a job starts still reaches its plugin (no gap between claim and abort)', async () => {
     for (let round = 0; round < 10; round++) {
       const job = await apiA.submit('sleepy', { ms: 30_000 });
       for await (const event of apiB.events(job.id)) {
@@ -116,7 +130,7 @@ describe.skipIf(!redisUp)('BullMQ backend across processes (real Redis, forked w
     }
   }, 60_000);
 
-  it('a worker killed with SIGKILL mid-job: another worker runs the job again, and the events say so', async () => {
+  it.skipIf(!database.up)('a worker killed with SIGKILL mid-job: another worker runs the job again, and the events say so', async () => {
     const job = await apiA.submit('sleepy', { ms: 1_500 });
     const events: JobEvent[] = [];
     const following = (async () => {
@@ -138,7 +152,7 @@ describe.skipIf(!redisUp)('BullMQ backend across processes (real Redis, forked w
     workers = [survivor];
   }, 30_000);
 
-  it('a closed worker process exits by itself: no Redis connection or timer left open', async () => {
+  it.skipIf(!database.up)('a closed worker process exits by itself: no connection or timer left open', async () => {
     const worker = workers[0]!;
     worker.child.send({ type: 'close' });
     const exit = await Promise.race([worker.exited, new Promise<'hung'>((done) => setTimeout(() => done('hung'), 10_000))]);
@@ -147,9 +161,10 @@ describe.skipIf(!redisUp)('BullMQ backend across processes (real Redis, forked w
   }, 20_000);
 });
 
-describe.skipIf(!redisUp)('BullMQ backend: a job whose workers keep dying', () => {
-  it('is given up after maxStalledCount restarts and ends failed with a clear error', async () => {
-    const queue = 'stalls';
+describe.each(DATABASES)('BullMQ backend on $name: a job whose workers keep dying', (database) => {
+  it.skipIf(!database.up)('is given up after maxStalledCount restarts and ends failed with a clear error', async () => {
+    connection = database.url;
+    const queue = `${prefix}-stalls-${database.name}`;
     const workers = await Promise.all([startWorker(queue), startWorker(queue), startWorker(queue)]);
     const api = producer(queue);
     try {
@@ -177,6 +192,7 @@ describe.skipIf(!redisUp)('BullMQ backend: a job whose workers keep dying', () =
     } finally {
       await api.close();
       for (const worker of workers) if (worker.child.exitCode === null && worker.child.signalCode === null) worker.child.kill('SIGKILL');
+      await database.cleanup();
     }
   }, 40_000);
 });

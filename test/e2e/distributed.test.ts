@@ -1,25 +1,32 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { JobSnapshot } from '../../src/index.js';
 import { startExample, type ExampleProcess } from '../helpers/example-process.js';
+import { deleteQueues, POSTGRES_URL, postgresAnswers } from '../helpers/postgres.js';
 import { deleteKeys, redisAnswers, uniquePrefix } from '../helpers/redis.js';
 import { parseSSE } from '../helpers/sse.js';
 
 const redisUp = await redisAnswers();
-if (!redisUp) console.warn('SKIPPED: distributed example test — no Redis answers on 127.0.0.1:6379 (.ci/run starts one)');
+if (!redisUp) console.warn('SKIPPED: distributed example on Redis — no Redis answers on 127.0.0.1:6379 (.ci/run starts one)');
+const postgresUp = await postgresAnswers();
+if (!postgresUp) console.warn('SKIPPED: distributed example on PostgreSQL — no PostgreSQL answers on 127.0.0.1:5432');
+const prefix = uniquePrefix();
 
-describe.skipIf(!redisUp)('the distributed example: one API process, two workers, one Redis', () => {
-  const prefix = uniquePrefix();
+describe.each([
+  { name: 'Redis', up: redisUp, env: {}, cleanup: () => deleteKeys(prefix) },
+  { name: 'PostgreSQL', up: postgresUp, env: { POSTGRES_URL }, cleanup: () => deleteQueues(prefix) },
+])('the distributed example on $name: one API process, two workers', (database) => {
   let example: ExampleProcess;
 
   beforeAll(async () => {
-    example = await startExample('distributed/start.ts', { REDIS_PREFIX: prefix, QUEUE_NAME: 'example' });
+    if (database.up) example = await startExample('distributed/start.ts', { ...database.env, REDIS_PREFIX: prefix, QUEUE_NAME: `${prefix}-example` });
   }, 60_000);
   afterAll(async () => {
+    if (!database.up) return;
     expect(await example?.stop()).toBe(0);
-    await deleteKeys(prefix);
+    await database.cleanup();
   });
 
-  it('runs jobs in the workers and streams them from the API process', async () => {
+  it.skipIf(!database.up)('runs jobs in the workers and streams them from the API process', async () => {
     const created = await fetch(`${example.url}/jobs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"plugin":"steps","input":{"steps":3,"stepMs":50}}' });
     expect(created.status).toBe(202);
     const job = (await created.json()) as JobSnapshot;
@@ -29,7 +36,7 @@ describe.skipIf(!redisUp)('the distributed example: one API process, two workers
     expect((await fetch(`${example.url}/jobs/${job.id}/events`, { headers: { 'last-event-id': events.at(-1)!.id! } })).status).toBe(204);
   });
 
-  it('a cancel through the API kills the child process in whichever worker runs it', async () => {
+  it.skipIf(!database.up)('a cancel through the API kills the child process in whichever worker runs it', async () => {
     const job = (await (await fetch(`${example.url}/jobs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"plugin":"child-process","input":{"seconds":30}}' })).json()) as JobSnapshot;
     let pid = 0;
     for (let i = 0; i < 200 && pid === 0; i++) {

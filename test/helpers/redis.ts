@@ -1,21 +1,9 @@
-import { Socket } from 'node:net';
+import { answers } from './probe.js';
 
 export const REDIS_URL = 'redis://127.0.0.1:6379';
 
 /** Whether a Redis answers PING on 127.0.0.1:6379 (within a second). */
-export function redisAnswers(): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = new Socket();
-    const done = (ok: boolean): void => {
-      socket.destroy();
-      resolve(ok);
-    };
-    socket.setTimeout(1_000, () => done(false));
-    socket.once('error', () => done(false));
-    socket.connect(6379, '127.0.0.1', () => socket.write('PING\r\n'));
-    socket.once('data', (data) => done(data.toString().startsWith('+PONG')));
-  });
-}
+export const redisAnswers = (): Promise<boolean> => answers(6379, { send: 'PING\r\n', expect: '+PONG' });
 
 /** A prefix no other test run uses. */
 export function uniquePrefix(): string {
