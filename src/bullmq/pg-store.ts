@@ -105,6 +105,11 @@ export class PostgresJobStore implements JobStore {
 
   async create(record: NewRecord): Promise<{ outcome: 'created' | 'existing'; job: JobSnapshot } | { outcome: 'full' }> {
     return this.#transaction(async (client) => {
+      // Checks that look at other jobs (the key, the queue length) take the queue's lock, so two
+      // concurrent submits cannot both pass them.
+      if (record.idempotencyKey !== undefined || Number.isFinite(record.maxQueued)) {
+        await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [this.queue]);
+      }
       if (record.idempotencyKey !== undefined) {
         const idem = JSON.stringify([record.tenantId ?? '', record.idempotencyKey]);
         const { rows } = await client.query<Row>('SELECT * FROM jobwire.jobs WHERE queue = $1 AND idem_key = $2 FOR UPDATE', [this.queue, idem]);

@@ -1,5 +1,6 @@
-import { describe } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { JobTracker } from '../../src/index.js';
+import { createFixturePlugins } from '../conformance/fixture-plugins.js';
 import { BullMQBackend } from '../../src/bullmq/index.js';
 import { testJobBackend } from '../conformance/job-backend.js';
 import { deleteQueues, POSTGRES_URL, postgresAnswers } from '../helpers/postgres.js';
@@ -21,5 +22,24 @@ describe.skipIf(!postgresUp)('BullMQ backend on a real PostgreSQL', () => {
       observe: async (options) => new JobTracker({ ...options, backend: new BullMQBackend({ connection: POSTGRES_URL, queueName, prefix, role: 'producer' }) }),
     },
     cleanup: () => deleteQueues(prefix),
+  });
+});
+
+describe.skipIf(!postgresUp)('BullMQ backend on PostgreSQL: concurrent submits', () => {
+  it('the same idempotency key submitted at once from two trackers gives one job; maxQueued holds', async () => {
+    const name = `${prefix}-race`;
+    const fx = createFixturePlugins();
+    const make = (): JobTracker => new JobTracker({ plugins: fx.plugins, maxQueued: 3, backend: new BullMQBackend({ connection: POSTGRES_URL, queueName: name, prefix, role: 'producer' }) });
+    const [a, b] = [make(), make()];
+    try {
+      const same = await Promise.all(Array.from({ length: 6 }, (_, i) => (i % 2 ? a : b).submit('gate', { key: 'x' }, { idempotencyKey: 'once', tenantId: 't' })));
+      expect(new Set(same.map((job) => job.id)).size).toBe(1);
+      const results = await Promise.allSettled(Array.from({ length: 6 }, (_, i) => (i % 2 ? a : b).submit('gate', { key: String(i) })));
+      expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(2); // 1 already queued + 2 = maxQueued 3
+      expect(results.filter((r) => r.status === 'rejected').every((r) => ((r as PromiseRejectedResult).reason as { code?: string }).code === 'QUEUE_FULL')).toBe(true);
+    } finally {
+      await Promise.all([a.close({ timeoutMs: 0 }), b.close({ timeoutMs: 0 })]);
+      await deleteQueues(prefix);
+    }
   });
 });
