@@ -5,6 +5,7 @@ import { isTerminalStatus, type JobEvent, type JobSnapshot } from '../job.js';
 import { decodeCursor, encodeCursor } from '../ordered-index.js';
 import type { BackendEventsOptions, BackendHost, BackendListQuery, JobBackend, NewJob } from '../tracker/backend.js';
 import { EventStream } from '../tracker/event-stream.js';
+import { settleWithin } from '../tracker/settle-within.js';
 import type { JobPage, JobCounts } from '../tracker/types.js';
 import { EventHub } from './event-hub.js';
 import type { Bus, JobStore } from './job-store.js';
@@ -239,14 +240,7 @@ export class BullMQBackend implements JobBackend {
     const { worker, runner } = connected;
     if (worker && runner) {
       await worker.pause(true); // take no new jobs
-      if (runner.runs.size > 0) {
-        let timer: NodeJS.Timeout | undefined;
-        const timedOut = new Promise<void>((resolve) => {
-          timer = setTimeout(resolve, timeoutMs);
-        });
-        await Promise.race([Promise.allSettled([...runner.runs]), timedOut]);
-        clearTimeout(timer);
-      }
+      await settleWithin(runner.runs, timeoutMs);
       await Promise.all(runner.active.map((id) => runner.stop(id, 'cancelled', new JobwireError('CLOSED', `Worker closed; the job did not finish within ${timeoutMs} ms`)).catch(() => undefined)));
       await runner.flush();
       await worker.close(true);

@@ -10,6 +10,7 @@ import { EventStream } from './event-stream.js';
 import { ExpiryQueue } from './expiry-queue.js';
 import { JobRecord, type LogEntry } from './job-record.js';
 import { ResultSaver } from './result-saver.js';
+import { settleWithin } from './settle-within.js';
 import { buildStoredResult } from './stored-result.js';
 import type { JobPage, JobCounts } from './types.js';
 
@@ -169,14 +170,7 @@ export class MemoryBackend implements JobBackend {
     for (const record of [...this.#live]) {
       if (record.status === 'queued') this.#stop(record, 'cancelled', new JobwireError('CLOSED', 'Tracker closed before the job started'));
     }
-    if (this.#runs.size > 0) {
-      let timer: NodeJS.Timeout | undefined;
-      const timedOut = new Promise<void>((resolve) => {
-        timer = setTimeout(resolve, timeoutMs);
-      });
-      await Promise.race([Promise.allSettled([...this.#runs]), timedOut]);
-      clearTimeout(timer);
-    }
+    await settleWithin(this.#runs, timeoutMs);
     for (const record of [...this.#live]) {
       this.#stop(record, 'cancelled', new JobwireError('CLOSED', `Tracker closed; the job did not finish within ${timeoutMs} ms`));
     }
