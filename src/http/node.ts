@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { messageOf } from '../errors.js';
 import type { Logger } from '../logger.js';
-import { writeSSE } from '../sse/node.js';
+import { drained, writeSSE } from '../sse/node.js';
 import { jobStreamOf } from '../sse/response.js';
 import { errorResponse } from './error-response.js';
 
@@ -125,17 +125,7 @@ async function send(response: Response, res: ServerResponse): Promise<void> {
     for (;;) {
       const { done, value } = await reader.read();
       if (done || res.destroyed) break;
-      if (!res.write(value)) {
-        await new Promise<void>((resolve) => {
-          const finish = (): void => {
-            res.off('drain', finish);
-            res.off('close', finish);
-            resolve();
-          };
-          res.on('drain', finish);
-          res.on('close', finish);
-        });
-      }
+      if (!res.write(value) && !(await drained(res))) break;
     }
   } finally {
     res.off('close', onClose);

@@ -22,7 +22,7 @@ function withSSEHeaders(extra: Record<string, string | string[]>): Record<string
 }
 
 /** Resolve when the response can take more data, or when it closed. True when it can. */
-function drained(res: ServerResponse): Promise<boolean> {
+export function drained(res: ServerResponse): Promise<boolean> {
   return new Promise((resolve) => {
     const onDrain = (): void => finish(true);
     const onClose = (): void => finish(false);
