@@ -8,13 +8,13 @@ import { EventStream } from '../tracker/event-stream.js';
 import { settleWithin } from '../tracker/settle-within.js';
 import type { JobPage, JobCounts } from '../tracker/types.js';
 import { EventHub } from './event-hub.js';
-import type { Bus, JobStore } from './job-store.js';
+import { encodeJson, type Bus, type JobStore } from './job-store.js';
 import { PostgresBus, PostgresJobStore } from './pg-store.js';
 import { importOptional } from '../optional.js';
 import { loadDrivers } from './load.js';
 import { checkBullMQOptions, type BullMQBackendOptions, type CheckedBullMQOptions } from './options.js';
 import { JobRunner } from './runner.js';
-import { encodeJson, RedisBus, RedisJobStore } from './store.js';
+import { RedisBus, RedisJobStore } from './store.js';
 
 /** BullMQ priorities run 1 (first) to 2^21; jobwire's run higher first. */
 function bullPriority(priority: number): number {

@@ -1,3 +1,4 @@
+import { JobwireError } from '../errors.js';
 import type { JobEvent, JobSnapshot, JobStatus } from '../job.js';
 import type { JobCounts } from '../tracker/types.js';
 
@@ -108,4 +109,20 @@ export function snapshotJson(parts: {
 /** The JSON of a job event. */
 export function eventJson(seq: number, type: string, id: string, at: string, snap: string): string {
   return `{"seq":${seq},"type":"${type}","jobId":"${id}","at":"${at}","job":${snap}}`;
+}
+
+/** An idempotency key as stored: scoped to its tenant. */
+export function idempotencyKeyOf(tenantId: string | undefined, key: string): string {
+  return JSON.stringify([tenantId ?? '', key]);
+}
+
+/** JSON for a stored field, refusing values that JSON cannot carry. */
+export function encodeJson(value: unknown, what: string): string {
+  let text: string | undefined;
+  try {
+    text = JSON.stringify(value);
+  } catch (cause) {
+    throw new JobwireError('PLUGIN_FAILED', `The ${what} cannot be stored as JSON`, { cause });
+  }
+  return text ?? '';
 }

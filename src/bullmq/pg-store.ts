@@ -1,9 +1,9 @@
 import type { Pool, PoolClient, Client } from 'pg';
 import type { JobEvent, JobSnapshot, JobStatus } from '../job.js';
 import type { JobCounts } from '../tracker/types.js';
-import { eventJson, snapshotJson, type Bus, type BusHandlers, type ChangeFields, type ChangeResult, type JobStore, type NewRecord, type StoreListQuery, type StoredJob } from './job-store.js';
+import { jobCounts } from '../tracker/job-counts.js';
+import { eventJson, idempotencyKeyOf, snapshotJson, type Bus, type BusHandlers, type ChangeFields, type ChangeResult, type JobStore, type NewRecord, type StoreListQuery, type StoredJob } from './job-store.js';
 
-const STATUSES: readonly JobStatus[] = ['queued', 'running', 'completed', 'failed', 'cancelled'];
 /** NOTIFY payloads are capped at 8000 bytes: larger events go by reference and are read back. */
 const INLINE_LIMIT = 7_000;
 const EVENTS_CHANNEL = 'jobwire_events';
@@ -104,14 +104,14 @@ export class PostgresJobStore implements JobStore {
   }
 
   async create(record: NewRecord): Promise<{ outcome: 'created' | 'existing'; job: JobSnapshot } | { outcome: 'full' }> {
+    const idem = record.idempotencyKey === undefined ? null : idempotencyKeyOf(record.tenantId, record.idempotencyKey);
     return this.#transaction(async (client) => {
       // Checks that look at other jobs (the key, the queue length) take the queue's lock, so two
       // concurrent submits cannot both pass them.
-      if (record.idempotencyKey !== undefined || Number.isFinite(record.maxQueued)) {
+      if (idem !== null || Number.isFinite(record.maxQueued)) {
         await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [this.queue]);
       }
-      if (record.idempotencyKey !== undefined) {
-        const idem = JSON.stringify([record.tenantId ?? '', record.idempotencyKey]);
+      if (idem !== null) {
         const { rows } = await client.query<Row>('SELECT * FROM jobwire.jobs WHERE queue = $1 AND idem_key = $2 FOR UPDATE', [this.queue, idem]);
         const existing = rows[0];
         if (existing) {
@@ -125,7 +125,7 @@ export class PostgresJobStore implements JobStore {
       }
       await client.query(
         "INSERT INTO jobwire.jobs (queue, id, status, plugin, tenant_id, workspace_id, base, timeout_ms, idem_key) VALUES ($1, $2, 'queued', $3, $4, $5, $6, $7, $8)",
-        [this.queue, record.id, record.plugin, record.tenantId ?? null, record.workspaceId ?? null, record.baseJson, record.timeoutMs ?? null, record.idempotencyKey === undefined ? null : JSON.stringify([record.tenantId ?? '', record.idempotencyKey])],
+        [this.queue, record.id, record.plugin, record.tenantId ?? null, record.workspaceId ?? null, record.baseJson, record.timeoutMs ?? null, idem],
       );
       const snap = await this.#append(client, record.id, 'queued', record.at);
       return { outcome: 'created' as const, job: JSON.parse(snap) as JobSnapshot };
@@ -244,9 +244,8 @@ export class PostgresJobStore implements JobStore {
 
   async stats(): Promise<JobCounts> {
     const { rows } = await this.#pool.query<{ status: JobStatus; n: string }>('SELECT status, count(*) AS n FROM jobwire.jobs WHERE queue = $1 GROUP BY status', [this.queue]);
-    const counts = Object.fromEntries(STATUSES.map((status) => [status, 0])) as Record<JobStatus, number>;
-    for (const row of rows) counts[row.status] = Number(row.n);
-    return { ...counts, total: STATUSES.reduce((sum, status) => sum + counts[status], 0) };
+    const byStatus = new Map(rows.map((row) => [row.status, Number(row.n)]));
+    return jobCounts((status) => byStatus.get(status) ?? 0);
   }
 
   async publishCancel(id: string, code: 'CANCELLED' | 'CLOSED', reason: string): Promise<void> {

@@ -7,8 +7,7 @@ import type { BackendHost } from '../tracker/backend.js';
 import { ResultSaver } from '../tracker/result-saver.js';
 import { buildStoredResult } from '../tracker/stored-result.js';
 import type { CancelMessage } from './event-hub.js';
-import type { ChangeFields, JobStore, StoredJob } from './job-store.js';
-import { encodeJson } from './store.js';
+import { encodeJson, type ChangeFields, type JobStore, type StoredJob } from './job-store.js';
 
 type RunnableJob = StoredJob['job'];
 

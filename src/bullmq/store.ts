@@ -1,14 +1,12 @@
 import type { Redis } from 'ioredis';
-import { JobwireError } from '../errors.js';
 import type { JobEvent, JobSnapshot, JobStatus } from '../job.js';
 import type { JobCounts } from '../tracker/types.js';
-import type { Bus, BusHandlers, ChangeFields, ChangeResult, JobStore, NewRecord, StoreListQuery, StoredJob } from './job-store.js';
+import { jobCounts } from '../tracker/job-counts.js';
+import { idempotencyKeyOf, type Bus, type BusHandlers, type ChangeFields, type ChangeResult, type JobStore, type NewRecord, type StoreListQuery, type StoredJob } from './job-store.js';
 import { CHANGE, LIST, REMOVE, START, SUBMIT, SWEEP } from './scripts.js';
 
 type Script = (...args: (string | number)[]) => Promise<unknown>;
 type Scripts = Record<'jwSubmit' | 'jwChange' | 'jwStart' | 'jwRemove' | 'jwSweep' | 'jwList', Script>;
-
-const STATUSES: readonly JobStatus[] = ['queued', 'running', 'completed', 'failed', 'cancelled'];
 
 /** jobwire's own records in Redis (BullMQ holds the queue): one client, atomic Lua scripts. */
 export class RedisJobStore implements JobStore {
@@ -31,7 +29,7 @@ export class RedisJobStore implements JobStore {
   /** Create a job; 'existing' for a live job with the same idempotency key, 'full' past maxQueued. */
   async create(args: NewRecord): Promise<{ outcome: 'created' | 'existing'; job: JobSnapshot } | { outcome: 'full' }> {
     const tenantKey = args.tenantId === undefined ? '' : `${this.base}index:t:${args.tenantId}`;
-    const idemKey = args.idempotencyKey === undefined ? '' : `${this.base}idem:${JSON.stringify([args.tenantId ?? '', args.idempotencyKey])}`;
+    const idemKey = args.idempotencyKey === undefined ? '' : `${this.base}idem:${idempotencyKeyOf(args.tenantId, args.idempotencyKey)}`;
     const reply = (await this.#scripts.jwSubmit(
       this.base,
       args.id,
@@ -120,25 +118,13 @@ export class RedisJobStore implements JobStore {
   /** Counts by status. */
   async stats(): Promise<JobCounts> {
     const raw = await this.#redis.hgetall(`${this.base}counts`);
-    const counts = Object.fromEntries(STATUSES.map((status) => [status, Math.max(0, Number(raw[status] ?? 0))])) as Record<JobStatus, number>;
-    return { ...counts, total: STATUSES.reduce((sum, status) => sum + counts[status], 0) };
+    return jobCounts((status) => Math.max(0, Number(raw[status] ?? 0)));
   }
 
   /** Tell every worker to abort a job's signal. */
   async publishCancel(id: string, code: 'CANCELLED' | 'CLOSED', reason: string): Promise<void> {
     await this.#redis.publish(this.cancelChannel, JSON.stringify({ id, code, reason }));
   }
-}
-
-/** JSON for a Redis field, refusing values that JSON cannot carry. */
-export function encodeJson(value: unknown, what: string): string {
-  let text: string | undefined;
-  try {
-    text = JSON.stringify(value);
-  } catch (cause) {
-    throw new JobwireError('PLUGIN_FAILED', `The ${what} cannot be stored as JSON`, { cause });
-  }
-  return text ?? '';
 }
 
 /** Redis pub/sub: one subscriber connection per process; ioredis re-subscribes after a reconnect. */

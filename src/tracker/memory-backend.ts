@@ -10,6 +10,7 @@ import { EventStream } from './event-stream.js';
 import { ExpiryQueue } from './expiry-queue.js';
 import { JobRecord, type LogEntry } from './job-record.js';
 import { ResultSaver } from './result-saver.js';
+import { jobCounts } from './job-counts.js';
 import { settleWithin } from './settle-within.js';
 import { buildStoredResult } from './stored-result.js';
 import type { JobPage, JobCounts } from './types.js';
@@ -162,8 +163,7 @@ export class MemoryBackend implements JobBackend {
 
   async stats(): Promise<JobCounts> {
     this.sweep();
-    const { queued, running, completed, failed, cancelled } = this.#counts;
-    return { queued, running, completed, failed, cancelled, total: queued + running + completed + failed + cancelled };
+    return jobCounts((status) => this.#counts[status]);
   }
 
   async close(timeoutMs: number): Promise<void> {
