@@ -5,10 +5,11 @@ import { isTerminalStatus, type JobEvent, type JobSnapshot } from '../job.js';
 import { decodeCursor, encodeCursor } from '../ordered-index.js';
 import type { BackendEventsOptions, BackendHost, BackendListQuery, JobBackend, NewJob } from '../tracker/backend.js';
 import { EventStream } from '../tracker/event-stream.js';
+import { isoTime } from '../tracker/job-record.js';
 import { settleWithin } from '../tracker/settle-within.js';
 import type { JobPage, JobCounts } from '../tracker/types.js';
 import { EventHub } from './event-hub.js';
-import { encodeJson, type Bus, type JobStore } from './job-store.js';
+import { encodeJson, endStamps, type Bus, type JobStore } from './job-store.js';
 import { PostgresBus, PostgresJobStore } from './pg-store.js';
 import { importOptional } from '../optional.js';
 import { loadDrivers } from './load.js';
@@ -86,10 +87,11 @@ export class BullMQBackend implements JobBackend {
     const { store, queue, ordered } = await this.#connected();
     const id = createJobId();
     const now = this.#host.now();
+    const at = isoTime(now);
     const base: Record<string, unknown> = { id, plugin: job.plugin, input: job.input };
     if (job.tenantId !== undefined) base.tenantId = job.tenantId;
     if (job.workspaceId !== undefined) base.workspaceId = job.workspaceId;
-    Object.assign(base, { metadata: job.metadata, priority: job.priority, createdAt: new Date(now).toISOString() });
+    Object.assign(base, { metadata: job.metadata, priority: job.priority, createdAt: at });
     let baseJson: string;
     try {
       baseJson = JSON.stringify(base).slice(0, -1); // the script appends the live fields and the closing brace
@@ -103,7 +105,7 @@ export class BullMQBackend implements JobBackend {
     const creating = store.create({
       id,
       baseJson,
-      at: new Date(now).toISOString(),
+      at,
       maxQueued: this.#host.settings.maxQueued,
       tenantId: job.tenantId,
       idempotencyKey: job.idempotencyKey,
@@ -161,10 +163,9 @@ export class BullMQBackend implements JobBackend {
   async cancel(id: string, reason: string, code: Extract<JobwireErrorCode, 'CANCELLED' | 'CLOSED'>): Promise<JobSnapshot> {
     const { store, queue } = await this.#connected();
     const at = this.#host.now();
-    const ttlMs = this.#host.settings.ttlMs;
-    const expiresAtMs = Number.isFinite(ttlMs) ? at + ttlMs : undefined;
-    const fields = { error: encodeJson({ code, message: reason }, 'error'), finishedAt: JSON.stringify(new Date(at).toISOString()), ...(expiresAtMs === undefined ? {} : { expiresAt: JSON.stringify(new Date(expiresAtMs).toISOString()) }) };
-    const result = await store.change(id, ['queued', 'running'], 'cancelled', 'cancelled', new Date(at).toISOString(), fields, expiresAtMs);
+    const end = endStamps(at, this.#host.settings.ttlMs);
+    const fields = { error: encodeJson({ code, message: reason }, 'error'), ...end.fields };
+    const result = await store.change(id, ['queued', 'running'], 'cancelled', 'cancelled', isoTime(at), fields, end.expiresAtMs);
     if (result.outcome === 'missing' || (result.outcome === 'refused' && result.expiresAtMs !== undefined && result.expiresAtMs <= at)) {
       throw new JobwireError('JOB_NOT_FOUND', `Unknown job ${id}`);
     }
@@ -259,7 +260,7 @@ export class BullMQBackend implements JobBackend {
 
   async #connect(host: BackendHost): Promise<Connected> {
     const options = this.#options;
-    const { bullmq } = await loadDrivers(options.database);
+    const { bullmq, Redis } = await loadDrivers(options.database);
     const warn = (what: string) => (error: Error) => host.logger.warn({ err: error }, `jobwire: ${what}: ${error.message}`);
     let store: JobStore;
     let bus: Bus;
@@ -283,7 +284,6 @@ export class BullMQBackend implements JobBackend {
       backendFactory = bullmq.createPostgresBackend;
       makeEventsConnection = () => bullOptions.connection;
     } else {
-      const { Redis } = await loadDrivers('redis');
       const make = (extra: object): import('ioredis').Redis => {
         const client = typeof options.connection === 'string' ? new Redis(options.connection, extra) : new Redis({ ...options.connection, ...extra });
         client.on('error', warn('Redis connection error'));

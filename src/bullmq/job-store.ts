@@ -1,5 +1,6 @@
 import { JobwireError } from '../errors.js';
 import type { JobEvent, JobSnapshot, JobStatus } from '../job.js';
+import { isoTime } from '../tracker/job-record.js';
 import type { JobCounts } from '../tracker/types.js';
 
 /** Fields a change may set on a job (already JSON-encoded), or '' to delete. */
@@ -125,4 +126,12 @@ export function encodeJson(value: unknown, what: string): string {
     throw new JobwireError('PLUGIN_FAILED', `The ${what} cannot be stored as JSON`, { cause });
   }
   return text ?? '';
+}
+
+/** The fields that stamp a job's end at `at` (epoch ms), with its expiry when the TTL is finite. */
+export function endStamps(at: number, ttlMs: number): { fields: ChangeFields; expiresAtMs: number | undefined } {
+  const expiresAtMs = Number.isFinite(ttlMs) ? at + ttlMs : undefined;
+  const fields: ChangeFields = { finishedAt: JSON.stringify(isoTime(at)) };
+  if (expiresAtMs !== undefined) fields.expiresAt = JSON.stringify(isoTime(expiresAtMs));
+  return { fields, expiresAtMs };
 }

@@ -7,7 +7,8 @@ import type { BackendHost } from '../tracker/backend.js';
 import { ResultSaver } from '../tracker/result-saver.js';
 import { buildStoredResult } from '../tracker/stored-result.js';
 import type { CancelMessage } from './event-hub.js';
-import { encodeJson, type ChangeFields, type JobStore, type StoredJob } from './job-store.js';
+import { isoTime } from '../tracker/job-record.js';
+import { encodeJson, endStamps, type ChangeFields, type JobStore, type StoredJob } from './job-store.js';
 
 type RunnableJob = StoredJob['job'];
 
@@ -106,7 +107,7 @@ export class JobRunner {
     let started: Awaited<ReturnType<JobStore['start']>>;
     try {
       // One atomic step: claim it (requeued first if the worker that ran it stopped renewing its lock).
-      started = await this.#store.start(id, this.#iso(startedAt), `Requeued after the worker running it stopped (attempt ${attempt})`);
+      started = await this.#store.start(id, isoTime(startedAt), `Requeued after the worker running it stopped (attempt ${attempt})`);
     } finally {
       if (!started) this.#controllers.delete(id);
     }
@@ -172,7 +173,8 @@ export class JobRunner {
     const finishedAt = this.#host.now();
     let saved = false;
     if (this.#saver) {
-      const info = { ...job, id, tenantId: job.tenantId, workspaceId: job.workspaceId, createdAt: Date.parse(job.createdAt), startedAt };
+      // tenantId and workspaceId are optional on the snapshot, always present (maybe undefined) in the info.
+      const info = { ...job, tenantId: job.tenantId, workspaceId: job.workspaceId, createdAt: Date.parse(job.createdAt), startedAt };
       saved = await this.#saver.save(buildStoredResult(this.#host.plugins, info, result, finishedAt));
     }
     const outcome = await this.#end(id, ['running'], 'completed', { result: encoded ?? '', progress: '100' }, finishedAt);
@@ -181,23 +183,16 @@ export class JobRunner {
 
   /** Move a job to a terminal status, stamping finishedAt and expiresAt. */
   async #end(id: string, from: readonly JobStatus[], to: 'completed' | 'failed' | 'cancelled', fields: ChangeFields, at = this.#host.now()): Promise<'ok' | 'refused' | 'missing'> {
-    const ttlMs = this.#host.settings.ttlMs;
-    const expiresAtMs = Number.isFinite(ttlMs) ? at + ttlMs : undefined;
-    const stamps: ChangeFields = { finishedAt: JSON.stringify(this.#iso(at)) };
-    if (expiresAtMs !== undefined) stamps.expiresAt = JSON.stringify(this.#iso(expiresAtMs));
-    const result = await this.#store.change(id, from, to, to, this.#iso(at), { ...fields, ...stamps }, expiresAtMs);
+    const end = endStamps(at, this.#host.settings.ttlMs);
+    const result = await this.#store.change(id, from, to, to, isoTime(at), { ...fields, ...end.fields }, end.expiresAtMs);
     return result.outcome;
   }
 
   #at(): string {
-    return this.#iso(this.#host.now());
-  }
-
-  #iso(ms: number): string {
-    return new Date(ms).toISOString();
+    return isoTime(this.#host.now());
   }
 
   #logFailure(id: string, error: unknown): void {
-    this.#host.logger.error({ jobId: id, err: error }, `jobwire: could not record a job change in Redis: ${messageOf(error)}`);
+    this.#host.logger.error({ jobId: id, err: error }, `jobwire: could not record a job change in the job store: ${messageOf(error)}`);
   }
 }
