@@ -290,18 +290,15 @@ export class MemoryBackend implements JobBackend {
   /** End a live job as `to` with `error`, aborting its signal. No-op for a terminal job. */
   #stop(record: JobRecord, to: 'failed' | 'cancelled', error: JobwireError): void {
     if (isTerminalStatus(record.status)) return;
-    this.#finish(record, to, { code: error.code, message: error.message }, this.#host.now());
-    // After the status is final (an abort listener reading the job sees it ended), then let go of it.
-    record.abort(error);
-    record.releaseSignal();
+    this.#finish(record, to, { code: error.code, message: error.message }, this.#host.now(), error);
   }
 
-  #finish(record: JobRecord, to: TerminalStatus, error: JobErrorInfo | undefined, at: number): void {
+  /** End a job as `to`; with `abortWith`, its signal is aborted once the new status is visible. */
+  #finish(record: JobRecord, to: TerminalStatus, error: JobErrorInfo | undefined, at: number, abortWith?: JobwireError): void {
     this.#move(record, to);
     record.error = error;
     record.finishedAt = at;
     record.expiresAt = at + this.#host.settings.ttlMs;
-    if (to === 'completed') record.releaseSignal();
     if (record.ticket) record.ticket.record = undefined;
     record.ticket = undefined;
     if (record.timer) {
@@ -314,6 +311,9 @@ export class MemoryBackend implements JobBackend {
     this.#announce(record, record.append(to, at));
     record.subscribers = undefined; // each stream ended on the terminal entry
     record.dropCachedEvent();
+    // Last, after the status is final (an abort listener reading the job sees it ended): abort, let go.
+    if (abortWith) record.abort(abortWith);
+    record.releaseSignal();
   }
 
   /** The one place a status changes: enforces the transition table and keeps the counts. */
