@@ -187,9 +187,14 @@ export class PostgresJobStore implements JobStore {
   }
 
   async log(id: string, now: number): Promise<JobEvent[] | undefined> {
-    if ((await this.get(id, now)) === undefined) return undefined;
-    const { rows } = await this.#pool.query<{ body: string }>('SELECT body FROM jobwire.events WHERE queue = $1 AND job_id = $2 ORDER BY seq', [this.queue, id]);
-    return rows.map((row) => JSON.parse(row.body) as JobEvent);
+    // One query: the job's expiry and its events (none when the job is gone).
+    const { rows } = await this.#pool.query<{ body: string | null; expires_at_ms: string | null }>(
+      'SELECT e.body, j.expires_at_ms FROM jobwire.jobs j LEFT JOIN jobwire.events e ON e.queue = j.queue AND e.job_id = j.id WHERE j.queue = $1 AND j.id = $2 ORDER BY e.seq',
+      [this.queue, id],
+    );
+    const first = rows[0];
+    if (!first || (first.expires_at_ms !== null && Number(first.expires_at_ms) <= now)) return undefined;
+    return rows.flatMap((row) => (row.body === null ? [] : [JSON.parse(row.body) as JobEvent]));
   }
 
   /** Read one event back (NOTIFY carried a reference because it was too large). */
