@@ -363,6 +363,19 @@ export function testJobBackend(name: string, fixture: BackendFixture): void {
       else expect(after).toMatchObject({ running: 0, queued: 0, cancelled: 3, total: 3 });
     });
 
+    it('TTL: a finished job is gone ttlMs after it ended, swept on its own, and job:removed says so', async () => {
+      const t = await setup({ ttlMs: 200, sweepIntervalMs: 50 });
+      const removed: string[] = [];
+      t.on('job:removed', (event) => removed.push(event.jobId));
+      const done = await t.wait((await t.submit('echo', { text: 'short-lived' })).id);
+      expect(Date.parse(done.expiresAt!) - Date.parse(done.finishedAt!)).toBe(200);
+      expect((await t.get(done.id))?.status).toBe('completed');
+      await until(() => removed.includes(done.id), 5_000, 'the sweep to remove the job');
+      expect(await t.get(done.id)).toBeUndefined();
+      expect((await t.list()).jobs).toEqual([]);
+      expect((await t.stats()).total).toBe(0);
+    });
+
     it('stats: per-plugin durations of the jobs that ended in the window', async () => {
       const t = await setup();
       await t.wait((await t.submit('steps', { count: 2, delayMs: 20 })).id);
