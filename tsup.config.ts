@@ -9,6 +9,9 @@ export const entries = {
   'bullmq/index': 'src/bullmq/index.ts',
   'metrics/index': 'src/metrics/index.ts',
   'otel/index': 'src/otel/index.ts',
+  // Worker entries for isolated plugins: loaded by the thread pool and forked processes, not imported by users.
+  'worker/thread': 'src/isolation/thread-worker.ts',
+  'worker/process': 'src/isolation/process-worker.ts',
 } as const;
 
 export default defineConfig({
@@ -21,4 +24,6 @@ export default defineConfig({
   splitting: true,
   treeshake: true,
   removeNodeProtocol: false,
+  // import.meta.url in the CJS build (the isolation code resolves its worker entries from it).
+  shims: true,
 });

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { JobwireError } from '../errors.js';
+import { isolationProblem, type IsolationOptions } from '../isolation/options.js';
 import type { PluginContext } from './types.js';
 
 /** Plugin names: lowercase, digits, `.`, `_`, `-`; 1–64 characters, starting with a letter or digit. */
@@ -13,7 +14,7 @@ export interface PluginSpec<
   TInput extends z.ZodType,
   TConfig extends z.ZodType = typeof EMPTY_CONFIG,
   TOutput extends z.ZodType = z.ZodUnknown,
-> {
+> extends IsolationOptions {
   /** Unique name, matching {@link PLUGIN_NAME_PATTERN}. */
   name: string;
   /** Display name. @default name */
@@ -52,6 +53,14 @@ export interface Plugin<
   readonly output?: TOutput;
   readonly concurrency?: number;
   readonly timeoutMs?: number;
+  /** Where `run()` executes; see {@link IsolationOptions}. */
+  readonly isolation?: IsolationOptions['isolation'];
+  /** The plugin's own module, for isolated runs. */
+  readonly module?: IsolationOptions['module'];
+  /** Grace before an isolated plugin is force-stopped after an abort. */
+  readonly cancelGraceMs?: number;
+  /** Memory caps for an isolated plugin. */
+  readonly resourceLimits?: IsolationOptions['resourceLimits'];
   run(input: z.output<TInput>, ctx: PluginContext<z.output<TConfig>>): Promise<z.input<TOutput>> | z.input<TOutput>;
 }
 
@@ -119,6 +128,8 @@ export function checkPlugin(value: unknown): Plugin {
   }
   if (spec.concurrency !== undefined && !isPositiveInteger(spec.concurrency)) throw invalid(name, '`concurrency` must be a positive integer');
   if (spec.timeoutMs !== undefined && !isPositiveInteger(spec.timeoutMs)) throw invalid(name, '`timeoutMs` must be a positive integer');
+  const problem = isolationProblem(spec);
+  if (problem) throw invalid(name, problem);
 
   const plugin: Record<string, unknown> = {
     ...spec,

@@ -54,6 +54,8 @@ export interface PluginMeta {
   concurrency?: number;
   /** Default timeout for this plugin's jobs, in milliseconds. */
   timeoutMs?: number;
+  /** Set when the plugin runs isolated (`thread` or `process`); absent for inline plugins. */
+  isolation?: 'thread' | 'process';
 }
 
 /** Filter for {@link PluginManager.list}. */

@@ -1,12 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { isJobwireError, type ExecuteContext, type PluginManager } from '../../src/index.js';
+import { isJobwireError, JobwireError, type ExecuteContext, type PluginManager } from '../../src/index.js';
 import { thrownCode } from '../helpers/codes.js';
 
 /**
  * How a PluginManager's test file plugs into the shared suite. `make` must return a manager with:
  * - `echo` (category `text`, enabled): input `{ text: string }`, resolves `{ echo: text }`, reports progress 50;
  * - `fail` (enabled): any input, rejects with Error('broken');
- * - `off` (disabled).
+ * - `off` (disabled);
+ * - `wait` (enabled): any input, runs until its signal aborts, then rejects with the signal's reason.
  */
 export interface PluginManagerFixture {
   make(): PluginManager;
@@ -41,7 +42,7 @@ export function testPluginManager(name: string, fixture: PluginManagerFixture): 
       expect(typeof meta?.configSchema).toBe('object');
       expect(manager.getMeta('nope')).toBeUndefined();
       expect(manager.getMeta('off')?.enabled).toBe(false);
-      expect(manager.list().map((m) => m.name).sort()).toEqual(['echo', 'fail', 'off']);
+      expect(manager.list().map((m) => m.name).sort()).toEqual(['echo', 'fail', 'off', 'wait']);
       expect(manager.list({ category: 'text' }).map((m) => m.name)).toEqual(['echo']);
       expect(manager.list({ enabled: false }).map((m) => m.name)).toEqual(['off']);
     });
@@ -79,6 +80,17 @@ export function testPluginManager(name: string, fixture: PluginManagerFixture): 
       const manager = fixture.make();
       await expect(manager.execute('fail', {}, context().ctx)).rejects.toThrow('broken');
       await expect(manager.execute('nope', {}, context().ctx)).rejects.toMatchObject({ code: 'PLUGIN_NOT_FOUND' });
+    });
+
+    it('an abort of ctx.signal reaches the plugin, with its reason', async () => {
+      const manager = fixture.make();
+      const controller = new AbortController();
+      const running = manager.execute('wait', {}, context({ signal: controller.signal }).ctx);
+      setTimeout(() => controller.abort(new JobwireError('CANCELLED', 'stop now')), 20);
+      const start = Date.now();
+      await expect(running).rejects.toMatchObject({ code: 'CANCELLED', message: 'stop now' });
+      // Well before any hard stop (isolated managers wait 3 s by default): the plugin itself let go.
+      expect(Date.now() - start).toBeLessThan(2_000);
     });
   });
 }

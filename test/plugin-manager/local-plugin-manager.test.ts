@@ -21,9 +21,14 @@ const fail = definePlugin({
   },
 });
 const off = definePlugin({ name: 'off', input: z.object({}), run: () => null });
+const wait = definePlugin({
+  name: 'wait',
+  input: z.unknown(),
+  run: (_input, ctx) => new Promise((_resolve, reject) => ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason))),
+});
 
 testPluginManager('LocalPluginManager', {
-  make: () => new LocalPluginManager().register(echo).register(fail).register(off, undefined, { enabled: false }),
+  make: () => new LocalPluginManager().register(echo).register(fail).register(off, undefined, { enabled: false }).register(wait),
 });
 
 const ctx = (): Omit<PluginContext, 'config'> => ({

@@ -10,6 +10,7 @@ testPluginManager('MockPluginManager', {
       echo: { input: z.object({ text: z.string() }), meta: { category: 'text' }, progress: [50], result: (input: unknown) => ({ echo: (input as { text: string }).text }) },
       fail: { error: new Error('broken') },
       off: { enabled: false },
+      wait: { delayMs: 3_600_000 },
     }),
 });
 

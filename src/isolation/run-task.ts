@@ -1,0 +1,78 @@
+import { JobwireError, messageOf } from '../errors.js';
+import { clampPercent } from '../plugin-manager/progress.js';
+import type { PluginContext } from '../plugin-manager/types.js';
+import { toWireError, type HostMessage, type TaskRequest, type WorkerMessage } from './protocol.js';
+
+/** What a worker needs from a plugin module's export. */
+interface RunnablePlugin {
+  name: string;
+  run(input: unknown, ctx: PluginContext): unknown;
+}
+
+const modules = new Map<string, Promise<Record<string, unknown>>>();
+
+function isRunnable(value: unknown, name: string): value is RunnablePlugin {
+  return typeof value === 'object' && value !== null && (value as { name?: unknown }).name === name && typeof (value as { run?: unknown }).run === 'function';
+}
+
+/** The plugin named `name` from a module: its default export, or any named export of that name. */
+async function loadPlugin(module: string, name: string): Promise<RunnablePlugin> {
+  let loading = modules.get(module);
+  if (!loading) {
+    loading = import(module) as Promise<Record<string, unknown>>;
+    modules.set(module, loading);
+    loading.catch(() => modules.delete(module));
+  }
+  let exports: Record<string, unknown>;
+  try {
+    exports = await loading;
+  } catch (cause) {
+    throw new JobwireError('PLUGIN_FAILED', `Plugin "${name}": could not import ${module} in its worker: ${messageOf(cause)}`, { cause });
+  }
+  const fallback = exports.default as Record<string, unknown> | undefined;
+  const found = [exports.default, fallback?.default, ...Object.values(exports)].find((value) => isRunnable(value, name));
+  if (!found) throw new JobwireError('PLUGIN_FAILED', `Plugin "${name}": ${module} exports no plugin of that name`);
+  return found;
+}
+
+/**
+ * Run one job in a worker: import the plugin, run it with a context whose calls become messages,
+ * and post how it ended. The returned function takes the host's messages (abort).
+ */
+export function runTask(request: TaskRequest, post: (message: WorkerMessage) => void): { done: Promise<void>; receive(message: HostMessage): void } {
+  const controller = new AbortController();
+  const receive = (message: HostMessage): void => {
+    if (message.type === 'abort') controller.abort(new JobwireError(message.code, message.message));
+  };
+  const ctx: PluginContext = {
+    jobId: request.jobId,
+    signal: controller.signal,
+    progress(percent, message) {
+      const value = clampPercent(percent);
+      post(message === undefined ? { type: 'progress', percent: value } : { type: 'progress', percent: value, message: String(message) });
+    },
+    log(message) {
+      post({ type: 'log', message: String(message) });
+    },
+    config: request.config,
+    job: request.job,
+  };
+  const done = (async () => {
+    let value: unknown;
+    try {
+      const plugin = await loadPlugin(request.module, request.plugin);
+      // Cancelled while the worker started: do not begin work nobody waits for.
+      if (controller.signal.aborted) throw controller.signal.reason;
+      value = await plugin.run(request.input, ctx);
+    } catch (thrown) {
+      post({ type: 'error', error: toWireError(thrown) });
+      return;
+    }
+    try {
+      post({ type: 'result', value });
+    } catch (cause) {
+      post({ type: 'error', error: toWireError(new Error(`Plugin "${request.plugin}" returned a value that cannot be sent to the host: ${messageOf(cause)}`)) });
+    }
+  })();
+  return { done, receive };
+}

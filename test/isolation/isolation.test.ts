@@ -1,0 +1,200 @@
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { JobTracker, LocalPluginManager, type JobEvent, type RegisterOptions } from '../../src/index.js';
+import { testPluginManager } from '../conformance/plugin-manager.js';
+import { until } from '../helpers/deferred.js';
+import { isAlive, ISOLATION_PLUGINS, isolationPlugins, lineLogger } from '../helpers/isolation.js';
+
+const fixtures = await isolationPlugins();
+const MODES = ['thread', 'process'] as const;
+
+const opened: LocalPluginManager[] = [];
+afterAll(() => Promise.all(opened.map((manager) => manager.close())));
+
+for (const mode of MODES) {
+  const options: RegisterOptions = { isolation: mode, module: ISOLATION_PLUGINS };
+  testPluginManager(`LocalPluginManager, ${mode} isolation`, {
+    make() {
+      const manager = new LocalPluginManager()
+        .register(fixtures.echo!, undefined, options)
+        .register(fixtures.fail!, undefined, options)
+        .register(fixtures.off!, undefined, { ...options, enabled: false })
+        .register(fixtures.wait!, undefined, options);
+      opened.push(manager);
+      return manager;
+    },
+  });
+}
+
+describe.each(MODES)('%s isolation', (mode) => {
+  let plugins: LocalPluginManager;
+  let tracker: JobTracker;
+  let lines: string[];
+
+  function setup(register: Record<string, RegisterOptions & { config?: unknown }>, concurrency = 1): void {
+    plugins = new LocalPluginManager();
+    for (const [name, { config, ...options }] of Object.entries(register)) {
+      plugins.register(fixtures[name]!, config, { isolation: mode, module: ISOLATION_PLUGINS, ...options });
+    }
+    const log = lineLogger();
+    lines = log.lines;
+    tracker = new JobTracker({ plugins, concurrency, logger: log.logger });
+  }
+
+  /** When each job started (real time). */
+  function startTimes(): Map<string, number> {
+    const times = new Map<string, number>();
+    tracker.on('job:started', (event: JobEvent) => times.set(event.jobId, Date.now()));
+    return times;
+  }
+
+  afterEach(async () => {
+    await tracker.close({ timeoutMs: 0 });
+    await plugins.close();
+  });
+
+  it('runs the plugin away from the host with the same context: input, config, job, progress and logs', async () => {
+    setup({ identity: { config: { greeting: 'hey' } } });
+    const progress: [number, string | undefined][] = [];
+    tracker.on('job:progress', (event) => progress.push([event.job.progress, event.job.message]));
+    const job = await tracker.submit('identity', { note: 'hi' }, { tenantId: 't1', workspaceId: 'w1', metadata: { file: 'a.wav' } });
+    const done = await tracker.wait(job.id);
+    expect(done.status).toBe('completed');
+    const result = done.result as { pid: number; threadId: number; jobId: string; config: unknown; job: unknown; input: unknown };
+    if (mode === 'thread') {
+      expect(result.pid).toBe(process.pid);
+      expect(result.threadId).toBeGreaterThan(0);
+    } else {
+      expect(result.pid).not.toBe(process.pid);
+    }
+    expect(result).toMatchObject({ jobId: job.id, config: { greeting: 'hey' }, input: { note: 'hi' }, job: { tenantId: 't1', workspaceId: 'w1', metadata: { file: 'a.wav' } } });
+    expect(progress).toEqual([
+      [10, 'starting'],
+      [90, 'starting'],
+    ]);
+    expect(lines).toContain('note hi');
+    expect(plugins.getMeta('identity')?.isolation).toBe(mode);
+  });
+
+  it.each([
+    ['throw', /crashed in its (worker thread|process): thrown outside run/],
+    ['reject', /crashed in its (worker thread|process): nobody caught this/],
+    ['exit', /process\.exit\(7\) in its worker thread|exited its process with code 7/],
+    ['oom', /ran out of memory in its (worker thread|process) \(limit 48 MiB\)/],
+    ['unclonable', /returned a value that cannot be sent to the host/],
+  ])('a crash (%s) fails only that job with PLUGIN_FAILED; the next job runs', async (kind, message) => {
+    setup({ crash: { resourceLimits: { maxOldGenerationSizeMb: 48 } }, identity: {} });
+    const crashed = await tracker.wait((await tracker.submit('crash', { kind })).id);
+    expect(crashed.status).toBe('failed');
+    expect(crashed.error?.code).toBe('PLUGIN_FAILED');
+    expect(crashed.error?.message).toMatch(message);
+    const next = await tracker.wait((await tracker.submit('identity', {})).id);
+    expect(next.status).toBe('completed');
+  });
+
+  it('cancel aborts the plugin first, then force-stops it after cancelGraceMs (within 200 ms more)', async () => {
+    const grace = 400;
+    setup({ stubborn: { cancelGraceMs: grace }, identity: {} });
+    const started = startTimes();
+    const stubborn = await tracker.submit('stubborn', {});
+    await until(() => lines.some((line) => line.startsWith('worker ')), 10_000, 'the plugin to start');
+    const next = await tracker.submit('identity', {});
+    const cancelledAt = Date.now();
+    expect((await tracker.cancel(stubborn.id)).status).toBe('cancelled');
+    expect((await tracker.wait(next.id)).status).toBe('completed');
+    const freedAfter = started.get(next.id)! - cancelledAt;
+    expect(lines).toContain('abort seen: CANCELLED');
+    expect(freedAfter).toBeGreaterThanOrEqual(grace - 20);
+    expect(freedAfter).toBeLessThanOrEqual(grace + 200);
+  });
+
+  it('a plugin that stops when aborted frees its slot without waiting for the grace', async () => {
+    setup({ cooperative: { cancelGraceMs: 10_000 }, identity: {} });
+    const started = startTimes();
+    const job = await tracker.submit('cooperative', {});
+    await until(() => lines.some((line) => line.startsWith('worker ')), 10_000, 'the plugin to start');
+    const next = await tracker.submit('identity', {});
+    const cancelledAt = Date.now();
+    await tracker.cancel(job.id);
+    await tracker.wait(next.id);
+    expect(started.get(next.id)! - cancelledAt).toBeLessThan(2_000);
+  });
+
+  it('a timeout ends the job failed TIMEOUT and force-stops the plugin', async () => {
+    setup({ stubborn: { cancelGraceMs: 200 }, identity: {} });
+    const started = startTimes();
+    const job = await tracker.submit('stubborn', {}, { timeoutMs: 300 });
+    const next = await tracker.submit('identity', {});
+    const failed = await tracker.wait(job.id);
+    expect(failed).toMatchObject({ status: 'failed', error: { code: 'TIMEOUT' } });
+    const failedAt = Date.now();
+    await tracker.wait(next.id);
+    expect(lines).toContain('abort seen: TIMEOUT');
+    expect(started.get(next.id)! - failedAt).toBeLessThanOrEqual(200 + 200);
+  });
+
+  it('close() stops running isolated jobs at once', async () => {
+    setup({ stubborn: {} });
+    const job = await tracker.submit('stubborn', {});
+    await until(() => lines.some((line) => line.startsWith('worker ')), 10_000, 'the plugin to start');
+    await plugins.close();
+    const failed = await tracker.wait(job.id);
+    expect(failed).toMatchObject({ status: 'failed', error: { code: 'PLUGIN_FAILED' } });
+  });
+});
+
+describe('thread isolation: hard stop', () => {
+  it('terminates a thread stuck in a busy loop after the grace', async () => {
+    const fixturesPlugins = new LocalPluginManager()
+      .register(fixtures.spinner!, undefined, { isolation: 'thread', module: ISOLATION_PLUGINS, cancelGraceMs: 300 })
+      .register(fixtures.identity!, undefined, { isolation: 'thread', module: ISOLATION_PLUGINS });
+    const tracker = new JobTracker({ plugins: fixturesPlugins, concurrency: 1 });
+    try {
+      const spinning = await tracker.submit('spinner', {});
+      const next = await tracker.submit('identity', {});
+      await until(async () => (await tracker.get(spinning.id))?.status === 'running', 5_000, 'the spinner to start');
+      const cancelledAt = Date.now();
+      await tracker.cancel(spinning.id);
+      const done = await tracker.wait(next.id);
+      expect(done.status).toBe('completed');
+      expect(Date.parse(done.startedAt!) - cancelledAt).toBeLessThanOrEqual(300 + 200);
+    } finally {
+      await tracker.close({ timeoutMs: 0 });
+      await fixturesPlugins.close();
+    }
+  });
+});
+
+describe('process isolation: process groups', () => {
+  it('a plugin that started a program leaves no process behind after cancel', async () => {
+    const plugins = new LocalPluginManager().register(fixtures.spawner!, undefined, { isolation: 'process', module: ISOLATION_PLUGINS, cancelGraceMs: 200 });
+    const { lines, logger } = lineLogger();
+    const tracker = new JobTracker({ plugins, logger });
+    try {
+      const job = await tracker.submit('spawner', {});
+      await until(() => lines.some((line) => line.startsWith('child ')), 10_000, 'the program to start');
+      const pids = ['worker ', 'child '].map((prefix) => Number(lines.find((line) => line.startsWith(prefix))!.slice(prefix.length)));
+      for (const pid of pids) expect(isAlive(pid)).toBe(true);
+      await tracker.cancel(job.id);
+      await until(() => pids.every((pid) => !isAlive(pid)), 2_000, 'the worker and its program to be gone');
+    } finally {
+      await tracker.close({ timeoutMs: 0 });
+      await plugins.close();
+    }
+  });
+
+  it('a program started by a plugin that completes is gone with its process', async () => {
+    const plugins = new LocalPluginManager().register(fixtures.spawner!, undefined, { isolation: 'process', module: ISOLATION_PLUGINS });
+    const { lines, logger } = lineLogger();
+    const tracker = new JobTracker({ plugins, logger });
+    try {
+      const job = await tracker.submit('spawner', {}, { timeoutMs: 500 });
+      await until(() => lines.some((line) => line.startsWith('child ')), 10_000, 'the program to start');
+      const child = Number(lines.find((line) => line.startsWith('child '))!.slice('child '.length));
+      await plugins.close();
+      expect((await tracker.wait(job.id)).status).toBe('failed');
+      await until(() => !isAlive(child), 2_000, 'the program to be gone');
+    } finally {
+      await tracker.close({ timeoutMs: 0 });
+    }
+  });
+});
