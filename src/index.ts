@@ -12,9 +12,15 @@ export { silentLogger } from './logger.js';
 export type { Logger } from './logger.js';
 export { isValidJobId } from './ids.js';
 
-export { definePlugin, checkPlugin, PLUGIN_NAME_PATTERN, LocalPluginManager } from './plugin-manager/index.js';
+export { definePlugin, checkPlugin, PLUGIN_NAME_PATTERN, LocalPluginManager, DEFAULT_CANCEL_GRACE_MS, ISOLATION_MODES } from './plugin-manager/index.js';
 export type {
   ExecuteContext,
+  IsolationLimits,
+  IsolationMode,
+  IsolationOptions,
+  LoadDirectoryOptions,
+  LoadDirectoryResult,
+  PluginLoadFailure,
   JobContextInfo,
   JsonSchema,
   Plugin,

@@ -2,6 +2,7 @@ import type { z } from 'zod';
 import type { JobMetadata } from '../job.js';
 import { createJobId } from '../ids.js';
 import type { Plugin } from '../plugin-manager/define-plugin.js';
+import type { IsolationOptions } from '../isolation/options.js';
 import { LocalPluginManager } from '../plugin-manager/local-plugin-manager.js';
 import { clampPercent } from '../plugin-manager/progress.js';
 
@@ -15,6 +16,16 @@ export interface RunPluginOptions<TConfig> {
   jobId?: string;
   /** What `ctx.job` carries. */
   job?: { tenantId?: string; workspaceId?: string; metadata?: JobMetadata };
+  /**
+   * Where to run it. The plugin's own `isolation` is ignored here so that its logic can be tested
+   * from TypeScript sources; pass `'thread'` or `'process'` to test it across the boundary (its
+   * module — `module` here or in `definePlugin` — must then be importable by Node as it is). @default 'inline'
+   */
+  isolation?: IsolationOptions['isolation'];
+  /** The plugin's module, for an isolated run when the plugin does not declare it. */
+  module?: IsolationOptions['module'];
+  /** Grace before an isolated run is force-stopped after `signal` aborts. @default 3000 */
+  cancelGraceMs?: number;
 }
 
 /** One `ctx.progress` call, as recorded by {@link runPlugin}. */
@@ -48,11 +59,22 @@ export async function runPlugin<I extends z.ZodType, C extends z.ZodType, O exte
   input: z.input<I>,
   options: RunPluginOptions<z.input<C>> = {},
 ): Promise<RunPluginResult<z.output<O>>> {
-  const manager = new LocalPluginManager().register(plugin, options.config);
-  const parsed = manager.validateInput(plugin.name, input);
+  const isolation: IsolationOptions = { isolation: options.isolation ?? 'inline' };
+  if (options.module !== undefined) isolation.module = options.module;
+  if (options.cancelGraceMs !== undefined) isolation.cancelGraceMs = options.cancelGraceMs;
+  const manager = new LocalPluginManager().register(plugin, options.config, isolation);
+  try {
+    return await run(manager, plugin.name, input, options);
+  } finally {
+    await manager.close();
+  }
+}
+
+async function run<O extends z.ZodType>(manager: LocalPluginManager, name: string, input: unknown, options: RunPluginOptions<unknown>): Promise<RunPluginResult<z.output<O>>> {
+  const parsed = manager.validateInput(name, input);
   const progress: ProgressRecord[] = [];
   const logs: string[] = [];
-  const result = await manager.execute(plugin.name, parsed, {
+  const result = await manager.execute(name, parsed, {
     jobId: options.jobId ?? createJobId(),
     signal: options.signal ?? new AbortController().signal,
     progress(percent, message) {

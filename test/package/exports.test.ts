@@ -79,6 +79,26 @@ describe('package exports', () => {
     }
   });
 
+  it('the worker entries resolve by the package name and import no optional peer', () => {
+    const require = createRequire(import.meta.url);
+    for (const kind of ['thread', 'process']) {
+      expect(require.resolve(`jobwire/worker/${kind}`)).toBe(resolve(root, `dist/worker/${kind}.cjs`));
+      for (const file of [`dist/worker/${kind}.js`, `dist/worker/${kind}.cjs`]) {
+        const source = readFileSync(resolve(root, file), 'utf8');
+        const specifiers = [...source.matchAll(/(?:from\s+|require\()\s*["']([^"'./][^"']*)["']/g)].map((m) => m[1]!);
+        for (const specifier of specifiers) expect(isBuiltin(specifier), `${file} imports ${specifier}`).toBe(true);
+      }
+    }
+  });
+
+  it('the core entry loads the thread pool only when a thread-isolated plugin first runs', () => {
+    const chunks = readdirSync(resolve(root, 'dist')).filter((name) => /^chunk-.*\.(c?js)$/.test(name)).map((name) => `dist/${name}`);
+    for (const file of ['dist/index.js', 'dist/index.cjs', ...chunks]) {
+      const source = readFileSync(resolve(root, file), 'utf8');
+      expect(source, file).not.toMatch(/(?:from\s+|require\()\s*["']tinypool["']/);
+    }
+  });
+
   it('the core entry imports nothing but its own dependencies and node builtins', () => {
     const allowed = new Set(Object.keys(pkg.dependencies));
     const chunks = readdirSync(resolve(root, 'dist')).filter((name) => /^chunk-.*\.(c?js)$/.test(name)).map((name) => `dist/${name}`);

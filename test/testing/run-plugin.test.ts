@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { definePlugin, isJobwireError } from '../../src/index.js';
 import { runPlugin } from '../../src/testing/index.js';
+import { ISOLATION_PLUGINS, isolationPlugins } from '../helpers/isolation.js';
 
 const wordCount = definePlugin({
   name: 'word-count',
@@ -35,5 +36,20 @@ describe('runPlugin', () => {
     const controller = new AbortController();
     controller.abort(new Error('stop'));
     await expect(runPlugin(wordCount, { text: 'x' }, { signal: controller.signal })).rejects.toThrow('stop');
+  });
+});
+
+describe('runPlugin across an isolation boundary', () => {
+  it('runs inline by default, and in a worker thread or process when asked', async () => {
+    const { identity } = await isolationPlugins();
+    const inline = await runPlugin(identity!, { note: 'n' }, { module: ISOLATION_PLUGINS });
+    expect(inline.result).toMatchObject({ pid: process.pid, threadId: 0 });
+    const threaded = await runPlugin(identity!, { note: 'n' }, { isolation: 'thread', module: ISOLATION_PLUGINS, config: { greeting: 'yo' } });
+    expect(threaded.result).toMatchObject({ pid: process.pid, config: { greeting: 'yo' } });
+    expect((threaded.result as { threadId: number }).threadId).toBeGreaterThan(0);
+    expect(threaded.progress).toEqual([{ percent: 10, message: 'starting' }, { percent: 90 }]);
+    expect(threaded.logs).toEqual(['note n']);
+    const forked = await runPlugin(identity!, { note: 'n' }, { isolation: 'process', module: ISOLATION_PLUGINS });
+    expect((forked.result as { pid: number }).pid).not.toBe(process.pid);
   });
 });
