@@ -1,3 +1,4 @@
+import { isMainThread } from 'node:worker_threads';
 import { JobwireError, messageOf } from '../errors.js';
 import { clampPercent } from '../plugin-manager/progress.js';
 import type { PluginContext } from '../plugin-manager/types.js';
@@ -27,7 +28,9 @@ async function loadPlugin(module: string, name: string): Promise<RunnablePlugin>
   try {
     exports = await loading;
   } catch (cause) {
-    throw new JobwireError('PLUGIN_FAILED', `Plugin "${name}": could not import ${module} in its worker: ${messageOf(cause)}`, { cause });
+    // Node 20 does not run the host's module loaders (tsx…) in worker threads; child processes inherit them.
+    const hint = (cause as { code?: unknown } | undefined)?.code === 'ERR_UNKNOWN_FILE_EXTENSION' && !isMainThread ? ' (worker threads import plain JavaScript only: build the plugin, or use isolation: \'process\', which keeps the host\'s loader flags)' : '';
+    throw new JobwireError('PLUGIN_FAILED', `Plugin "${name}": could not import ${module} in its worker: ${messageOf(cause)}${hint}`, { cause });
   }
   const fallback = exports.default as Record<string, unknown> | undefined;
   const found = [exports.default, fallback?.default, ...Object.values(exports)].find((value) => isRunnable(value, name));

@@ -2,6 +2,7 @@ import { EventSource } from 'eventsource';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { JobEvent, JobSnapshot, PluginMeta } from '../../src/index.js';
 import { until } from '../helpers/deferred.js';
+import { isAlive } from '../helpers/isolation.js';
 import { parsePrometheus, valueOf } from '../helpers/prometheus.js';
 import { startExample, type ExampleProcess } from '../helpers/example-process.js';
 
@@ -144,5 +145,50 @@ describe('npm start serves the demo page', () => {
     expect(valueOf(samples, 'jobwire_job_duration_seconds_count', { plugin: 'steps', status: 'completed' })).toBeGreaterThanOrEqual(1);
     expect(valueOf(samples, 'jobwire_jobs_in_state', { state: 'completed' })).toBeGreaterThanOrEqual(1);
     expect(valueOf(samples, 'jobwire_sse_streams')).toBe(0);
+  });
+});
+
+describe('the isolation example: plugins from a folder, in a thread and in a process', () => {
+  let example: ExampleProcess;
+  beforeAll(async () => {
+    example = await startExample('isolation/server.ts');
+  });
+  afterAll(async () => {
+    expect(await example.stop()).toBe(0);
+  });
+
+  it('loads both plugins from its folder, each marked with its isolation', async () => {
+    expect(example.output()).toContain('plugins: primes, transcode');
+    const { plugins } = (await (await fetch(`${example.url}/plugins`)).json()) as { plugins: PluginMeta[] };
+    expect(plugins.map(({ name, isolation }) => [name, isolation])).toEqual([
+      ['primes', 'thread'],
+      ['transcode', 'process'],
+    ]);
+  });
+
+  it('answers HTTP while the thread computes, and streams its progress to the end', async () => {
+    const job = (await (await post(`${example.url}/jobs`, { plugin: 'primes', input: { below: 150_000_000 } })).json()) as JobSnapshot;
+    const following = follow(`${example.url}/jobs/${job.id}/events`);
+    await until(async () => ((await (await fetch(`${example.url}/jobs/${job.id}`)).json()) as JobSnapshot).status === 'running', 10_000, 'the job to start');
+    // The host is not blocked: another request is answered while the job still runs.
+    expect((await fetch(`${example.url}/plugins`)).status).toBe(200);
+    expect(((await (await fetch(`${example.url}/jobs/${job.id}`)).json()) as JobSnapshot).status).toBe('running');
+    const events = await following;
+    expect(events.filter((event) => event.type === 'progress').length).toBeGreaterThanOrEqual(10);
+    expect(events.at(-1)).toMatchObject({ type: 'completed', job: { result: { below: 150_000_000, primes: 8_444_396 } } });
+  });
+
+  it('cancelling the process job kills its program with the process group', async () => {
+    const job = (await (await post(`${example.url}/jobs`, { plugin: 'transcode', input: { seconds: 60 } })).json()) as JobSnapshot;
+    let pid = 0;
+    const following = follow(`${example.url}/jobs/${job.id}/events`, (event) => {
+      const match = /^pid (\d+)$/.exec(event.job.message ?? '');
+      if (match) pid = Number(match[1]);
+    });
+    await until(() => pid > 0, 10_000, 'the program pid');
+    expect(isAlive(pid)).toBe(true);
+    expect(((await (await fetch(`${example.url}/jobs/${job.id}`, { method: 'DELETE' })).json()) as JobSnapshot).status).toBe('cancelled');
+    expect((await following).at(-1)?.type).toBe('cancelled');
+    await until(() => !isAlive(pid), 5_000, `program ${pid} to be gone`);
   });
 });
