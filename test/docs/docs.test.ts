@@ -13,11 +13,12 @@ const root = resolve(import.meta.dirname, '../..');
 const scratch = resolve(root, '.docs-check');
 const tsx = resolve(root, 'node_modules/.bin/tsx');
 
-async function codeBlock(file: string, heading: string): Promise<string> {
+async function codeBlock(file: string, heading: string, language = 'ts'): Promise<string> {
   const text = await readFile(resolve(root, file), 'utf8');
-  const section = text.slice(text.indexOf(heading));
-  const match = /```ts\n([\s\S]*?)```/.exec(section);
-  if (!match?.[1]) throw new Error(`no ts block after "${heading}" in ${file}`);
+  const at = text.indexOf(heading);
+  if (at < 0) throw new Error(`no "${heading}" in ${file}`);
+  const match = new RegExp(`\`\`\`${language}\\n([\\s\\S]*?)\`\`\``).exec(text.slice(at));
+  if (!match?.[1]) throw new Error(`no ${language} block after "${heading}" in ${file}`);
   return match[1];
 }
 
@@ -41,6 +42,19 @@ describe('docs run as written', () => {
     const { stdout } = await run(vitest, ['run', '--root', scratch, '--config', config, '--reporter=json'], { cwd: root });
     const report = JSON.parse(stdout.slice(stdout.indexOf('{'))) as { numPassedTests: number; numFailedTests: number };
     expect(report).toMatchObject({ numPassedTests: 4, numFailedTests: 0 });
+  });
+
+  it('the isolated plugin test in docs/plugins.md passes, in a real worker thread', async () => {
+    const dir = resolve(scratch, 'isolated');
+    await mkdir(dir, { recursive: true });
+    await writeFile(resolve(dir, 'slow-hash.test.ts'), await codeBlock('docs/plugins.md', 'To test it across the boundary'));
+    await writeFile(resolve(dir, 'slow-hash.mjs'), await codeBlock('docs/plugins.md', 'is stopped hard when it ignores a cancel', 'js'));
+    const config = resolve(dir, 'vitest.config.mjs');
+    await writeFile(config, 'export default { test: { include: ["*.test.ts"] } };\n');
+    const vitest = resolve(root, 'node_modules/.bin/vitest');
+    const { stdout } = await run(vitest, ['run', '--root', dir, '--config', config, '--reporter=json'], { cwd: root });
+    const report = JSON.parse(stdout.slice(stdout.indexOf('{'))) as { numPassedTests: number; numFailedTests: number };
+    expect(report).toMatchObject({ numPassedTests: 2, numFailedTests: 0 });
   });
 
   it('npm run quickstart (examples/quickstart.ts) shows live progress, a cancel and stored results', async () => {

@@ -198,3 +198,19 @@ describe('process isolation: process groups', () => {
     }
   });
 });
+
+describe('thread isolation: module format', () => {
+  it('a TypeScript module that a worker thread cannot import fails its job with a hint', async () => {
+    const { typed } = await import('../fixtures/isolation/typed.js');
+    const plugins = new LocalPluginManager().register(typed, undefined, { isolation: 'thread', module: new URL('../fixtures/isolation/typed.ts', import.meta.url) });
+    const tracker = new JobTracker({ plugins });
+    try {
+      const failed = await tracker.wait((await tracker.submit('typed', {})).id);
+      expect(failed.error?.code).toBe('PLUGIN_FAILED');
+      expect(failed.error?.message).toMatch(/worker threads import plain JavaScript only/);
+    } finally {
+      await tracker.close();
+      await plugins.close();
+    }
+  });
+});
