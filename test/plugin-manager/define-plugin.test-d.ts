@@ -1,6 +1,6 @@
 import { describe, expectTypeOf, it } from 'vitest';
 import { z } from 'zod';
-import { definePlugin, JobTracker, LocalPluginManager, type PluginConfigInput, type PluginInput, type PluginOutput } from '../../src/index.js';
+import { definePlugin, JobTracker, LocalPluginManager, type IsolationMode, type LoadDirectoryResult, type PluginConfigInput, type PluginInput, type PluginOutput } from '../../src/index.js';
 import { runPlugin } from '../../src/testing/index.js';
 
 describe('plugin types flow from the zod schemas', () => {
@@ -63,5 +63,24 @@ describe('plugin types flow from the zod schemas', () => {
     void tracker.submit('p', { anything: true });
 
     expectTypeOf(runPlugin(plugin, {}, { config: { factor: 1 } })).resolves.toHaveProperty('result').toEqualTypeOf<{ value: number }>();
+  });
+
+  it('types the isolation settings', () => {
+    const isolated = definePlugin({
+      name: 'iso',
+      isolation: 'thread',
+      module: new URL('file:///plugins/iso.js'),
+      cancelGraceMs: 500,
+      resourceLimits: { maxOldGenerationSizeMb: 64 },
+      input: z.object({}),
+      run: () => null,
+    });
+    expectTypeOf(isolated.isolation).toEqualTypeOf<IsolationMode | undefined>();
+    // @ts-expect-error — not a mode
+    definePlugin({ name: 'bad', isolation: 'fiber', input: z.object({}), run: () => null });
+    const plugins = new LocalPluginManager().register(isolated, undefined, { isolation: 'process', module: '/plugins/iso.js' });
+    // @ts-expect-error — not a mode
+    plugins.register(isolated, undefined, { isolation: 'cluster' });
+    expectTypeOf(plugins.loadDirectory('/plugins')).resolves.toEqualTypeOf<LoadDirectoryResult>();
   });
 });
