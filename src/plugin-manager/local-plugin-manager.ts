@@ -92,6 +92,8 @@ function buildMeta(plugin: Plugin, enabled: boolean, isolation: ResolvedIsolatio
  */
 export class LocalPluginManager implements PluginManager {
   readonly #entries = new Map<string, Entry>();
+  /** Workers of unregistered plugins, still stopped by `close()`. */
+  readonly #retired = new Set<ThreadRunner | ProcessRunner>();
 
   /**
    * Add a plugin, checking `config` against its schema. Isolation options given here override the
@@ -158,7 +160,8 @@ export class LocalPluginManager implements PluginManager {
    * when the host shuts down (after `tracker.close()`). Idle threads also exit by themselves.
    */
   async close(): Promise<void> {
-    const runners: (ThreadRunner | ProcessRunner)[] = [];
+    const runners = [...this.#retired];
+    this.#retired.clear();
     for (const entry of this.#entries.values()) {
       if (entry.runner) runners.push(entry.runner);
       delete entry.runner;
@@ -166,8 +169,10 @@ export class LocalPluginManager implements PluginManager {
     await Promise.all(runners.map((runner) => runner.close()));
   }
 
-  /** Remove a plugin. Jobs already running keep running. Returns whether it was there. */
+  /** Remove a plugin. Jobs already running keep running (until they end, or `close()`). Returns whether it was there. */
   unregister(name: string): boolean {
+    const runner = this.#entries.get(name)?.runner;
+    if (runner) this.#retired.add(runner);
     return this.#entries.delete(name);
   }
 

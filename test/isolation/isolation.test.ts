@@ -182,19 +182,17 @@ describe('process isolation: process groups', () => {
     }
   });
 
-  it('a program started by a plugin that completes is gone with its process', async () => {
-    const plugins = new LocalPluginManager().register(fixtures.spawner!, undefined, { isolation: 'process', module: ISOLATION_PLUGINS });
-    const { lines, logger } = lineLogger();
-    const tracker = new JobTracker({ plugins, logger });
+  it('a program left running by a plugin that completed is gone with its process', async () => {
+    const plugins = new LocalPluginManager().register(fixtures.leaver!, undefined, { isolation: 'process', module: ISOLATION_PLUGINS });
+    const tracker = new JobTracker({ plugins });
     try {
-      const job = await tracker.submit('spawner', {}, { timeoutMs: 500 });
-      await until(() => lines.some((line) => line.startsWith('child ')), 10_000, 'the program to start');
-      const child = Number(lines.find((line) => line.startsWith('child '))!.slice('child '.length));
-      await plugins.close();
-      expect((await tracker.wait(job.id)).status).toBe('failed');
+      const done = await tracker.wait((await tracker.submit('leaver', {})).id);
+      expect(done.status).toBe('completed');
+      const { child } = done.result as { child: number };
       await until(() => !isAlive(child), 2_000, 'the program to be gone');
     } finally {
       await tracker.close({ timeoutMs: 0 });
+      await plugins.close();
     }
   });
 });
@@ -211,6 +209,25 @@ describe('thread isolation: module format', () => {
     } finally {
       await tracker.close();
       await plugins.close();
+    }
+  });
+});
+
+describe('unregister and close', () => {
+  it('close() still stops the running jobs of a plugin unregistered meanwhile', async () => {
+    const plugins = new LocalPluginManager().register(fixtures.spawner!, undefined, { isolation: 'process', module: ISOLATION_PLUGINS });
+    const { lines, logger } = lineLogger();
+    const tracker = new JobTracker({ plugins, logger });
+    try {
+      const job = await tracker.submit('spawner', {});
+      await until(() => lines.some((line) => line.startsWith('child ')), 10_000, 'the program to start');
+      const child = Number(lines.find((line) => line.startsWith('child '))!.slice('child '.length));
+      expect(plugins.unregister('spawner')).toBe(true);
+      await plugins.close();
+      expect((await tracker.wait(job.id)).error?.code).toBe('PLUGIN_FAILED');
+      await until(() => !isAlive(child), 2_000, 'the program to be gone');
+    } finally {
+      await tracker.close({ timeoutMs: 0 });
     }
   });
 });
