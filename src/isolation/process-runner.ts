@@ -3,7 +3,7 @@ import { JobwireError, messageOf } from '../errors.js';
 import type { ExecuteContext } from '../plugin-manager/types.js';
 import type { ResolvedIsolation } from './options.js';
 import { fromWireError, type TaskRequest, type WorkerMessage } from './protocol.js';
-import { superviseTask } from './supervise.js';
+import { outOfMemory, superviseTask, workerFailure } from './supervise.js';
 import { workerEntry } from './worker-entry.js';
 
 /** How much of a dying process's stderr is kept to explain the death. */
@@ -59,7 +59,7 @@ export class ProcessRunner {
         stderr = (stderr + chunk.toString('utf8')).slice(-STDERR_TAIL);
       });
       let crash: JobwireError | undefined;
-      const failed = (message: string): JobwireError => new JobwireError('PLUGIN_FAILED', `Plugin "${this.#plugin}" ${message}`);
+      const failed = (what: string): JobwireError => workerFailure(this.#plugin, what);
       child.on('message', (message: WorkerMessage) => {
         if (message.type === 'crash') {
           crash = failed(message.error ? `crashed in its process: ${fromWireError(message.error).message}` : `exited its process with code ${message.exitCode ?? '?'}`);
@@ -73,7 +73,7 @@ export class ProcessRunner {
       child.on('close', (code, signal) => {
         if (crash) return events.gone(crash);
         if (/heap out of memory|Reached heap limit/i.test(stderr)) {
-          return events.gone(failed(`ran out of memory in its process${limit === undefined ? '' : ` (limit ${limit} MiB)`}`));
+          return events.gone(failed(outOfMemory('process', limit)));
         }
         events.gone(failed(signal === null ? `exited its process with code ${code ?? '?'} before returning a result` : `process was killed by ${signal} before returning a result`));
       });

@@ -1,5 +1,6 @@
 import { isMainThread } from 'node:worker_threads';
 import { JobwireError, messageOf } from '../errors.js';
+import { defaultExport } from '../plugin-manager/load-module.js';
 import { clampPercent } from '../plugin-manager/progress.js';
 import type { PluginContext } from '../plugin-manager/types.js';
 import { toWireError, type HostMessage, type TaskRequest, type WorkerMessage } from './protocol.js';
@@ -32,8 +33,7 @@ async function loadPlugin(module: string, name: string): Promise<RunnablePlugin>
     const hint = (cause as { code?: unknown } | undefined)?.code === 'ERR_UNKNOWN_FILE_EXTENSION' && !isMainThread ? ' (worker threads import plain JavaScript only: build the plugin, or use isolation: \'process\', which keeps the host\'s loader flags)' : '';
     throw new JobwireError('PLUGIN_FAILED', `Plugin "${name}": could not import ${module} in its worker: ${messageOf(cause)}${hint}`, { cause });
   }
-  const fallback = exports.default as Record<string, unknown> | undefined;
-  const found = [exports.default, fallback?.default, ...Object.values(exports)].find((value) => isRunnable(value, name));
+  const found = [defaultExport(exports), ...Object.values(exports)].find((value) => isRunnable(value, name));
   if (!found) throw new JobwireError('PLUGIN_FAILED', `Plugin "${name}": ${module} exports no plugin of that name`);
   return found;
 }

@@ -2,6 +2,16 @@ import { JobwireError } from '../errors.js';
 import type { ExecuteContext } from '../plugin-manager/types.js';
 import { abortMessage, fromWireError, type HostMessage, type WorkerMessage } from './protocol.js';
 
+/** The error of a job whose isolated plugin failed outside `run()`: `Plugin "name" <what happened>`. */
+export function workerFailure(plugin: string, what: string): JobwireError {
+  return new JobwireError('PLUGIN_FAILED', `Plugin "${plugin}" ${what}`);
+}
+
+/** `ran out of memory in its <where>`, with the heap cap when one was set. */
+export function outOfMemory(where: string, limit: number | undefined): string {
+  return `ran out of memory in its ${where}${limit === undefined ? '' : ` (limit ${limit} MiB)`}`;
+}
+
 /** What a runner reports to {@link superviseTask} about its worker. */
 export interface TaskEvents {
   /** A message from the worker. */

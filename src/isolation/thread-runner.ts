@@ -5,7 +5,7 @@ import { JobwireError, messageOf } from '../errors.js';
 import type { ExecuteContext } from '../plugin-manager/types.js';
 import type { ResolvedIsolation } from './options.js';
 import type { TaskRequest, WorkerMessage } from './protocol.js';
-import { superviseTask } from './supervise.js';
+import { outOfMemory, superviseTask, workerFailure } from './supervise.js';
 import { workerEntry } from './worker-entry.js';
 
 /** How long a dead thread's own error may take to arrive after its channel closed. */
@@ -35,7 +35,7 @@ export class ThreadRunner {
       let fallback: NodeJS.Timeout | undefined;
       let exitCode: number | undefined;
       let released = false;
-      const crashed = (message: string): JobwireError => new JobwireError('PLUGIN_FAILED', `Plugin "${this.#plugin}" ${message}`);
+      const crashed = (what: string): JobwireError => workerFailure(this.#plugin, what);
       // The thread died without a result: wait a moment for the pool's own error (it says more),
       // then report what is known and drop the dead thread from the pool.
       const lost = (): void => {
@@ -66,12 +66,7 @@ export class ThreadRunner {
         (error: unknown) => {
           if (kill.signal.aborted) return; // we stopped it
           const code = (error as { code?: unknown } | undefined)?.code;
-          const limit = this.#isolation.limits.maxOldGenerationSizeMb;
-          events.gone(
-            code === 'ERR_WORKER_OUT_OF_MEMORY'
-              ? crashed(`ran out of memory in its worker thread${limit === undefined ? '' : ` (limit ${limit} MiB)`}`)
-              : crashed(`crashed in its worker thread: ${messageOf(error)}`),
-          );
+          events.gone(crashed(code === 'ERR_WORKER_OUT_OF_MEMORY' ? outOfMemory('worker thread', this.#isolation.limits.maxOldGenerationSizeMb) : `crashed in its worker thread: ${messageOf(error)}`));
         },
       );
       return {

@@ -18,6 +18,16 @@ export function requireModuleUrl(module: string | URL): string {
 }
 
 /**
+ * A module's default export; a CJS module compiled from `export default` arrives as
+ * `{ default: { default: plugin } }`, and its inner default is taken.
+ */
+export function defaultExport(exports: Record<string, unknown>): unknown {
+  const value = exports.default;
+  if (typeof value === 'object' && value !== null && !('run' in value) && 'default' in value) return (value as { default: unknown }).default;
+  return value;
+}
+
+/**
  * Import a plugin module and return its default export (a CJS module's `module.exports` too).
  * @throws JobwireError `INVALID_CONFIG` when it cannot be imported or has no default export.
  */
@@ -28,9 +38,7 @@ export async function importPluginModule(url: string): Promise<unknown> {
   } catch (cause) {
     throw new JobwireError('INVALID_CONFIG', `Could not import plugin module ${url}: ${messageOf(cause)}`, { cause });
   }
-  let plugin = exports.default;
-  // A CJS module compiled from `export default` arrives as { default: { default: plugin } }.
-  if (typeof plugin === 'object' && plugin !== null && !('run' in plugin) && 'default' in plugin) plugin = (plugin as { default: unknown }).default;
+  const plugin = defaultExport(exports);
   if (plugin === undefined) throw new JobwireError('INVALID_CONFIG', `Plugin module ${url} has no default export (export default definePlugin({ … }))`);
   return plugin;
 }

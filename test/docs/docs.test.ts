@@ -13,6 +13,15 @@ const root = resolve(import.meta.dirname, '../..');
 const scratch = resolve(root, '.docs-check');
 const tsx = resolve(root, 'node_modules/.bin/tsx');
 
+/** Run vitest on the test files of `dir` (as a user would); its JSON report's counts. */
+async function runVitest(dir: string): Promise<{ numPassedTests: number; numFailedTests: number }> {
+  const config = resolve(dir, 'vitest.config.mjs');
+  await writeFile(config, 'export default { test: { include: ["*.test.ts"] } };\n');
+  const vitest = resolve(root, 'node_modules/.bin/vitest');
+  const { stdout } = await run(vitest, ['run', '--root', dir, '--config', config, '--reporter=json'], { cwd: root });
+  return JSON.parse(stdout.slice(stdout.indexOf('{'))) as { numPassedTests: number; numFailedTests: number };
+}
+
 async function codeBlock(file: string, heading: string, language = 'ts'): Promise<string> {
   const text = await readFile(resolve(root, file), 'utf8');
   const at = text.indexOf(heading);
@@ -36,12 +45,7 @@ describe('docs run as written', () => {
   it('the vitest example in docs/testing.md passes', async () => {
     const file = resolve(scratch, 'word-count.test.ts');
     await writeFile(file, await codeBlock('docs/testing.md', 'A complete vitest file'));
-    const config = resolve(scratch, 'vitest.config.mjs');
-    await writeFile(config, 'export default { test: { include: ["*.test.ts"] } };\n');
-    const vitest = resolve(root, 'node_modules/.bin/vitest');
-    const { stdout } = await run(vitest, ['run', '--root', scratch, '--config', config, '--reporter=json'], { cwd: root });
-    const report = JSON.parse(stdout.slice(stdout.indexOf('{'))) as { numPassedTests: number; numFailedTests: number };
-    expect(report).toMatchObject({ numPassedTests: 4, numFailedTests: 0 });
+    expect(await runVitest(scratch)).toMatchObject({ numPassedTests: 4, numFailedTests: 0 });
   });
 
   it('the isolated plugin test in docs/plugins.md passes, in a real worker thread', async () => {
@@ -49,12 +53,7 @@ describe('docs run as written', () => {
     await mkdir(dir, { recursive: true });
     await writeFile(resolve(dir, 'slow-hash.test.ts'), await codeBlock('docs/plugins.md', 'To test it across the boundary'));
     await writeFile(resolve(dir, 'slow-hash.mjs'), await codeBlock('docs/plugins.md', 'is stopped hard when it ignores a cancel', 'js'));
-    const config = resolve(dir, 'vitest.config.mjs');
-    await writeFile(config, 'export default { test: { include: ["*.test.ts"] } };\n');
-    const vitest = resolve(root, 'node_modules/.bin/vitest');
-    const { stdout } = await run(vitest, ['run', '--root', dir, '--config', config, '--reporter=json'], { cwd: root });
-    const report = JSON.parse(stdout.slice(stdout.indexOf('{'))) as { numPassedTests: number; numFailedTests: number };
-    expect(report).toMatchObject({ numPassedTests: 2, numFailedTests: 0 });
+    expect(await runVitest(dir)).toMatchObject({ numPassedTests: 2, numFailedTests: 0 });
   });
 
   it('npm run quickstart (examples/quickstart.ts) shows live progress, a cancel and stored results', async () => {

@@ -39,6 +39,16 @@ function alive(pid: number): boolean {
   }
 }
 
+/** Follow a job whose progress messages read `pid N`; `pid()` is the latest N seen (0 before any). */
+function followPid(url: string): { following: Promise<JobEvent[]>; pid(): number } {
+  let pid = 0;
+  const following = follow(url, (event) => {
+    const match = /^pid (\d+)$/.exec(event.job.message ?? '');
+    if (match) pid = Number(match[1]);
+  });
+  return { following, pid: () => pid };
+}
+
 async function post(url: string, body: unknown): Promise<Response> {
   return fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
 }
@@ -83,12 +93,9 @@ describe.each([
 
   it('cancelling the child-process job kills the process', async () => {
     const job = (await (await post(`${example.url}/jobs`, { plugin: 'child-process', input: { seconds: 30 } })).json()) as JobSnapshot;
-    let pid = 0;
-    const following = follow(`${example.url}/jobs/${job.id}/events`, (event) => {
-      const match = /^pid (\d+)$/.exec(event.job.message ?? '');
-      if (match) pid = Number(match[1]);
-    });
-    await until(() => pid > 0, 10_000, 'the child pid');
+    const { following, pid: seen } = followPid(`${example.url}/jobs/${job.id}/events`);
+    await until(() => seen() > 0, 10_000, 'the child pid');
+    const pid = seen();
     expect(alive(pid)).toBe(true);
     const cancelled = await fetch(`${example.url}/jobs/${job.id}`, { method: 'DELETE' });
     expect(cancelled.status).toBe(200);
@@ -180,12 +187,9 @@ describe('the isolation example: plugins from a folder, in a thread and in a pro
 
   it('cancelling the process job kills its program with the process group', async () => {
     const job = (await (await post(`${example.url}/jobs`, { plugin: 'transcode', input: { seconds: 60 } })).json()) as JobSnapshot;
-    let pid = 0;
-    const following = follow(`${example.url}/jobs/${job.id}/events`, (event) => {
-      const match = /^pid (\d+)$/.exec(event.job.message ?? '');
-      if (match) pid = Number(match[1]);
-    });
-    await until(() => pid > 0, 10_000, 'the program pid');
+    const { following, pid: seen } = followPid(`${example.url}/jobs/${job.id}/events`);
+    await until(() => seen() > 0, 10_000, 'the program pid');
+    const pid = seen();
     expect(isAlive(pid)).toBe(true);
     expect(((await (await fetch(`${example.url}/jobs/${job.id}`, { method: 'DELETE' })).json()) as JobSnapshot).status).toBe('cancelled');
     expect((await following).at(-1)?.type).toBe('cancelled');
