@@ -5,6 +5,7 @@ import type { Logger } from '../logger.js';
 import { openJobStream } from '../sse/job-stream.js';
 import { toSSEResponse } from '../sse/response.js';
 import type { JobTracker } from '../tracker/job-tracker.js';
+import { SUBMIT_OPTION_KEYS } from '../tracker/options.js';
 import type { ListQuery, SubmitOptions } from '../tracker/types.js';
 import { DEFAULT_MAX_BODY_BYTES, readJsonBody } from './body.js';
 import { errorResponse, json } from './error-response.js';
@@ -46,8 +47,6 @@ export interface JobRoutesOptions {
 /** A fetch-style handler: a `Response`, or `undefined` when the request is not for these routes. */
 export type JobRoutesHandler = (request: Request) => Promise<Response | undefined>;
 
-const SUBMIT_KEYS = new Set(['tenantId', 'workspaceId', 'priority', 'timeoutMs', 'metadata', 'idempotencyKey']);
-
 function normalizePath(path: string, name: string): string {
   if (typeof path !== 'string' || !path.startsWith('/')) throw new JobwireError('INVALID_CONFIG', `\`${name}\` must start with "/"`);
   return path.length > 1 ? path.replace(/\/+$/, '') : '';
@@ -86,6 +85,7 @@ function parseListQuery(params: URLSearchParams): ListQuery {
  * |---|---|
  * | `POST /jobs` `{ plugin, input, …options }` | 202 snapshot (`Location` header) |
  * | `GET /jobs/:id` | 200 snapshot |
+ * | `POST /jobs/:id/cancel` | cancel a live job → 200 snapshot; a finished job → 200, unchanged (never deleted) |
  * | `DELETE /jobs/:id` | live: cancel → 200 snapshot; finished: delete → 204 |
  * | `GET /jobs?tenantId&workspaceId&status&plugin&limit&cursor` | 200 `{ jobs, nextCursor? }` |
  * | `GET /jobs/:id/events` | SSE (honours `Last-Event-ID`) |
@@ -128,7 +128,7 @@ export function createJobRoutes(tracker: JobTracker, options: JobRoutesOptions =
     await allow({ request, action: 'submit', body });
     const { plugin, input, ...rest } = body;
     if (typeof plugin !== 'string' || plugin === '') throw new JobwireError('INVALID_REQUEST', '`plugin` must be a non-empty string');
-    for (const key of Object.keys(rest)) if (!SUBMIT_KEYS.has(key)) throw new JobwireError('INVALID_REQUEST', `Unknown field \`${key}\``);
+    for (const key of Object.keys(rest)) if (!SUBMIT_OPTION_KEYS.has(key)) throw new JobwireError('INVALID_REQUEST', `Unknown field \`${key}\``);
     const job = await tracker.submit(plugin, input, rest as SubmitOptions);
     return json(job, 202, { Location: `${base}/${job.id}` });
   }
@@ -154,12 +154,21 @@ export function createJobRoutes(tracker: JobTracker, options: JobRoutesOptions =
 
     if (!pathname.startsWith(`${base}/`)) return undefined;
     const rest = pathname.slice(base.length + 1).split('/');
-    if (rest.length > 2 || (rest.length === 2 && rest[1] !== 'events')) return undefined;
+    if (rest.length > 2 || (rest.length === 2 && rest[1] !== 'events' && rest[1] !== 'cancel')) return undefined;
     let id: string;
     try {
       id = decodeURIComponent(rest[0] ?? '');
     } catch {
       throw new JobwireError('INVALID_REQUEST', 'Malformed job id');
+    }
+
+    if (rest[1] === 'cancel') {
+      if (method !== 'POST') return methodNotAllowed('POST');
+      const job = await findJob(id);
+      await allow({ request, action: 'cancel', job });
+      if (isTerminalStatus(job.status)) return json(job); // too late to cancel: the job stays as it ended
+      const reason = url.searchParams.get('reason');
+      return json(await tracker.cancel(id, reason === null ? 'Cancelled by request' : reason.slice(0, 500)));
     }
 
     if (rest.length === 2) {

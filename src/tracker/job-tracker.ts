@@ -5,6 +5,7 @@ import { isTerminalEventType, isTerminalStatus, type JobEvent, type JobEventType
 import { silentLogger, type Logger } from '../logger.js';
 import type { Plugin } from '../plugin-manager/define-plugin.js';
 import type { PluginManager } from '../plugin-manager/types.js';
+import type { ResultStorage } from '../storage/types.js';
 import type { BackendHost, JobBackend } from './backend.js';
 import { EventStream } from './event-stream.js';
 import { DurationStats } from './duration-stats.js';
@@ -49,6 +50,8 @@ const EVENT_NAMES = {
 export class JobTracker {
   /** The plugins this tracker runs (what the HTTP routes list). */
   readonly plugins: PluginManager;
+  /** Where completed results are saved, when the tracker was given a `storage` (what the result routes read). */
+  readonly storage: ResultStorage | undefined;
   readonly #backend: JobBackend;
   readonly #emitter = new EventEmitter();
   readonly #logger: Logger;
@@ -61,6 +64,7 @@ export class JobTracker {
   constructor(options: JobTrackerOptions) {
     const settings = checkTrackerOptions(options);
     this.plugins = options.plugins;
+    this.storage = options.storage;
     this.#logger = options.logger ?? silentLogger;
     this.#backend = options.backend ?? new MemoryBackend();
     this.#durations = new DurationStats(settings.statsWindowMs);

@@ -34,7 +34,8 @@ function optionalString(value: unknown, name: string): string | undefined {
   return value;
 }
 
-const SUBMIT_KEYS = new Set(['tenantId', 'workspaceId', 'priority', 'timeoutMs', 'metadata', 'idempotencyKey']);
+/** Every option `submit` takes (the HTTP submit route accepts the same fields beside `plugin` and `input`). */
+export const SUBMIT_OPTION_KEYS: ReadonlySet<string> = new Set(['tenantId', 'workspaceId', 'priority', 'timeoutMs', 'metadata', 'idempotencyKey']);
 
 /** Checked submit options. @throws JobwireError `INVALID_REQUEST`. */
 export interface CheckedSubmitOptions {
@@ -52,7 +53,7 @@ export function checkSubmitOptions(options: SubmitOptions | undefined): CheckedS
     return { tenantId: undefined, workspaceId: undefined, priority: 0, timeoutMs: undefined, metadata: {}, idempotencyKey: undefined };
   }
   if (!isPlainObject(options)) throw badRequest(`Submit options must be an object, got ${show(options)}`);
-  for (const key of Object.keys(options)) if (!SUBMIT_KEYS.has(key)) throw badRequest(`Unknown submit option \`${key}\``);
+  for (const key of Object.keys(options)) if (!SUBMIT_OPTION_KEYS.has(key)) throw badRequest(`Unknown submit option \`${key}\``);
   const { priority = 0, timeoutMs, metadata = {} } = options;
   if (typeof priority !== 'number' || !Number.isFinite(priority)) throw badRequest(`\`priority\` must be a finite number, got ${show(priority)}`);
   if (timeoutMs !== undefined && (typeof timeoutMs !== 'number' || !Number.isInteger(timeoutMs) || timeoutMs < 1 || timeoutMs > MAX_TIMER_MS)) {

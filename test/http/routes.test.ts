@@ -159,6 +159,29 @@ describe('createJobRoutes', () => {
     await expectError(await call('DELETE', `/jobs/${live.id}`), 404, 'JOB_NOT_FOUND');
   });
 
+  it('POST /jobs/:id/cancel cancels a live job; a late cancel of a finished job returns it unchanged and never deletes it', async () => {
+    const seen: AuthorizeContext['action'][] = [];
+    setup({ authorize: ({ action }) => void seen.push(action) });
+    const live = await call('POST', '/jobs', { plugin: 'controlled', input: {} });
+    const job = (await live.json()) as JobSnapshot;
+    await control.started(job.id);
+    const cancelled = await call('POST', `/jobs/${job.id}/cancel?reason=${encodeURIComponent('not needed')}`);
+    expect(cancelled.status).toBe(200);
+    expect(await cancelled.json()).toMatchObject({ id: job.id, status: 'cancelled', error: { code: 'CANCELLED', message: 'not needed' } });
+
+    const finished = await submitEcho('done');
+    const done = await tracker.wait(finished.id);
+    for (let i = 0; i < 2; i++) {
+      const late = await call('POST', `/jobs/${finished.id}/cancel`);
+      expect(late.status).toBe(200);
+      expect(await late.json()).toEqual(done);
+    }
+    expect(await tracker.get(finished.id)).toEqual(done);
+    expect(seen.filter((action) => action === 'cancel')).toHaveLength(3);
+    await expectError(await call('POST', '/jobs/unknown-job-id/cancel'), 404, 'JOB_NOT_FOUND');
+    expect((await call('GET', `/jobs/${job.id}/cancel`)).status).toBe(405);
+  });
+
   it('GET /jobs lists newest first with filters and cursor paging', async () => {
     const made: string[] = [];
     for (let i = 0; i < 5; i++) made.push((await submitEcho(String(i), { tenantId: i % 2 ? 'odd' : 'even' })).id);
