@@ -17,7 +17,8 @@ export type JobwireErrorCode =
   | 'STORAGE_FAILED'
   | 'INVALID_REQUEST'
   | 'PAYLOAD_TOO_LARGE'
-  | 'FORBIDDEN';
+  | 'FORBIDDEN'
+  | 'UNAVAILABLE';
 
 /** Every code, in a frozen list (handy for exhaustive checks and docs). */
 export const JOBWIRE_ERROR_CODES: readonly JobwireErrorCode[] = Object.freeze([
@@ -35,6 +36,7 @@ export const JOBWIRE_ERROR_CODES: readonly JobwireErrorCode[] = Object.freeze([
   'INVALID_REQUEST',
   'PAYLOAD_TOO_LARGE',
   'FORBIDDEN',
+  'UNAVAILABLE',
 ]);
 
 /** Options for {@link JobwireError}. */
@@ -94,15 +96,26 @@ export function isJobwireError(value: unknown): value is JobwireError {
   );
 }
 
-/** A readable message from anything thrown: an Error's message, a string, or a JSON rendering. */
+/**
+ * A readable message from anything thrown: an Error's message, a string, or a JSON rendering.
+ * Never throws, whatever was thrown (a revoked proxy, an `Error` whose `message` getter throws…).
+ */
 export function messageOf(thrown: unknown): string {
-  if (thrown instanceof Error) return thrown.message || thrown.name;
-  if (typeof thrown === 'string') return thrown;
-  if (thrown === undefined) return 'undefined was thrown';
   try {
-    return JSON.stringify(thrown) ?? String(thrown);
+    if (thrown instanceof Error) {
+      const { message } = thrown;
+      return typeof message === 'string' && message !== '' ? message : String(thrown.name);
+    }
+    if (typeof thrown === 'string') return thrown;
+    if (thrown === undefined) return 'undefined was thrown';
+    const json = JSON.stringify(thrown);
+    return json ?? String(thrown);
   } catch {
-    // Circular or exotic values: String() never throws for objects with the default toString.
-    return Object.prototype.toString.call(thrown);
+    // A value that cannot be read, even to describe it: say what kind of value it was.
+  }
+  try {
+    return `a value that cannot be read was thrown (${Object.prototype.toString.call(thrown)})`;
+  } catch {
+    return 'a value that cannot be read was thrown';
   }
 }

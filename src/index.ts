@@ -5,7 +5,7 @@
 export { JobwireError, isJobwireError, JOBWIRE_ERROR_CODES } from './errors.js';
 export type { JobErrorInfo, JobwireErrorCode, JobwireErrorOptions } from './errors.js';
 
-export { JOB_STATUSES, JOB_TRANSITIONS, canTransition, isTerminalStatus } from './job.js';
+export { JOB_STATUSES, isTerminalStatus } from './job.js';
 export type { JobEvent, JobEventType, JobMetadata, JobSnapshot, JobStatus, TerminalStatus } from './job.js';
 
 export { silentLogger } from './logger.js';
@@ -39,15 +39,10 @@ export type {
 export { MemoryResultStorage, FileResultStorage } from './storage/index.js';
 export type { FileResultStorageOptions, ResultPage, ResultQuery, ResultStorage, StoredResult } from './storage/index.js';
 
-export { JobTracker, MemoryBackend } from './tracker/index.js';
+export { JobTracker } from './tracker/index.js';
 export type {
-  BackendEventsOptions,
-  BackendHost,
-  BackendListQuery,
-  BackendSettings,
   CloseOptions,
   EventsOptions,
-  JobBackend,
   DurationSummary,
   JobCounts,
   JobPage,
@@ -57,8 +52,12 @@ export type {
   JobTrackerEvents,
   JobTrackerOptions,
   ListQuery,
-  NewJob,
   StorageFailedEvent,
   SubmitOptions,
   WaitOptions,
 } from './tracker/index.js';
+export { DEFAULT_JOB_LIMITS } from './engine/json-limits.js';
+export type { JobLimits } from './engine/json-limits.js';
+
+// The default backend; the contract every backend implements is on `jobwire/backend`.
+export { MemoryBackend } from './memory/memory-backend.js';

@@ -12,23 +12,6 @@ export const JOB_STATUSES: readonly JobStatus[] = Object.freeze(['queued', 'runn
 /** The kinds of event in a job's log. */
 export type JobEventType = 'queued' | 'started' | 'progress' | 'completed' | 'failed' | 'cancelled';
 
-/**
- * The only legal moves between statuses. `running → queued` exists for retries only.
- * A terminal status has no way out.
- */
-export const JOB_TRANSITIONS: Readonly<Record<JobStatus, readonly JobStatus[]>> = Object.freeze({
-  queued: Object.freeze(['running', 'cancelled'] as const),
-  running: Object.freeze(['completed', 'failed', 'cancelled', 'queued'] as const),
-  completed: Object.freeze([] as const),
-  failed: Object.freeze([] as const),
-  cancelled: Object.freeze([] as const),
-});
-
-/** True when a job may move from `from` to `to`. */
-export function canTransition(from: JobStatus, to: JobStatus): boolean {
-  return JOB_TRANSITIONS[from].includes(to);
-}
-
 /** True for `completed`, `failed` and `cancelled`. */
 export function isTerminalStatus(status: JobStatus): status is TerminalStatus {
   return status === 'completed' || status === 'failed' || status === 'cancelled';

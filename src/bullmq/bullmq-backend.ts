@@ -1,47 +1,30 @@
-import type { Queue, QueueEvents, Worker } from 'bullmq';
-import { JobwireError, messageOf, type JobwireErrorCode } from '../errors.js';
-import { createJobId } from '../ids.js';
-import { isTerminalStatus, type JobEvent, type JobSnapshot } from '../job.js';
-import { decodeCursor, encodeCursor } from '../ordered-index.js';
-import type { BackendEventsOptions, BackendHost, BackendListQuery, JobBackend, NewJob } from '../tracker/backend.js';
-import { EventStream } from '../tracker/event-stream.js';
-import { isoTime } from '../tracker/job-record.js';
-import { settleWithin } from '../tracker/settle-within.js';
-import type { JobPage, JobCounts } from '../tracker/types.js';
-import { EventHub } from './event-hub.js';
-import { encodeJson, endStamps, type Bus, type JobStore } from './job-store.js';
-import { PostgresBus, PostgresJobStore } from './pg-store.js';
+import type { BackendDrivers, BackendHost, JobBackend } from '../backend/job-backend.js';
+import type { JobBus } from '../backend/job-bus.js';
+import type { JobStore } from '../backend/job-store.js';
+import { JobwireError, messageOf } from '../errors.js';
 import { importOptional } from '../optional.js';
+import { BullMQDispatcher } from './bullmq-dispatcher.js';
 import { loadDrivers } from './load.js';
 import { checkBullMQOptions, type BullMQBackendOptions, type CheckedBullMQOptions } from './options.js';
-import { JobRunner } from './runner.js';
-import { RedisBus, RedisJobStore } from './store.js';
+import { PostgresBus } from './postgres-bus.js';
+import { PostgresJobStore } from './postgres-store.js';
+import { RedisBus } from './redis-bus.js';
+import { RedisJobStore } from './redis-store.js';
 
-/** BullMQ priorities run 1 (first) to 2^21; jobwire's run higher first. */
-function bullPriority(priority: number): number {
-  return Math.min(2_097_151, Math.max(1, Math.round(1_048_576 - priority)));
-}
-
-interface Connected {
-  store: JobStore;
-  /** True when the store's writes and BullMQ's adds run in order on one connection (Redis). */
-  ordered: boolean;
-  hub: EventHub;
-  queue: Queue;
-  worker: Worker | undefined;
-  queueEvents: QueueEvents | undefined;
-  runner: JobRunner | undefined;
-  /** Close the connections this backend opened. */
-  disconnect(): Promise<void>;
+/** What an open backend holds. */
+interface Opened {
+  store: JobStore & { expire(now: number, limit: number): Promise<string[]> };
+  now: () => number;
 }
 
 /**
- * The distributed backend: jobs queue in BullMQ on Redis, any number of worker processes run
- * them, and any number of API processes submit, list, cancel and stream them — with the same
- * JobTracker API as the in-memory default. Job records and event logs live in Redis next to
- * BullMQ's queue, changed by atomic scripts; events and cancels reach every process by pub/sub.
+ * The distributed backend: jobs queue in BullMQ on Redis or PostgreSQL, any number of worker
+ * processes run them, and any number of API processes submit, list, cancel and stream them — with
+ * the same JobTracker API as the in-memory default. Job records and event logs live next to
+ * BullMQ's queue, changed by atomic scripts (Redis) or statements (PostgreSQL); events and cancels
+ * reach every process by pub/sub (Redis) or LISTEN/NOTIFY (PostgreSQL).
  *
- * `bullmq` and `ioredis` are optional peer dependencies, loaded only when this backend starts.
+ * `bullmq` and `ioredis` (or `pg`) are optional peer dependencies, loaded only when this backend opens.
  *
  * @example
  * ```ts
@@ -53,14 +36,18 @@ interface Connected {
  */
 export class BullMQBackend implements JobBackend {
   readonly #options: CheckedBullMQOptions;
-  #host!: BackendHost;
-  #ready!: Promise<Connected>;
-  #sweeper: NodeJS.Timeout | undefined;
-  #closed = false;
+  #opened: Promise<Opened> | undefined;
+  #markReady!: () => void;
+  #markFailed!: (error: unknown) => void;
+  readonly #ready = new Promise<void>((resolve, reject) => {
+    this.#markReady = resolve;
+    this.#markFailed = reject;
+  });
 
   /** @throws JobwireError `INVALID_CONFIG` for bad options. */
   constructor(options: BullMQBackendOptions) {
     this.#options = checkBullMQOptions(options);
+    this.#ready.catch(() => undefined); // reported by ready() and by the tracker's calls
   }
 
   /** What this process does: `producer`, `worker` or `both`. */
@@ -68,221 +55,62 @@ export class BullMQBackend implements JobBackend {
     return this.#options.role;
   }
 
-  /** Resolves once Redis is connected and (for workers) the worker runs; rejects if that fails. */
-  ready(): Promise<void> {
-    return this.#ready.then(() => undefined);
-  }
-
-  start(host: BackendHost): void {
-    this.#host = host;
-    this.#ready = this.#connect(host);
-    this.#ready.catch((error: unknown) => host.logger.error({ err: error }, `jobwire: BullMQ backend failed to start: ${messageOf(error)}`));
-    if (Number.isFinite(host.settings.ttlMs)) {
-      this.#sweeper = setInterval(() => void this.sweep().catch((error: unknown) => host.logger.warn({ err: error }, `jobwire: sweep failed: ${messageOf(error)}`)), host.settings.sweepIntervalMs);
-      this.#sweeper.unref();
-    }
-  }
-
-  async submit(job: NewJob): Promise<JobSnapshot> {
-    const { store, queue, ordered } = await this.#connected();
-    const id = createJobId();
-    const now = this.#host.now();
-    const at = isoTime(now);
-    const base: Record<string, unknown> = { id, plugin: job.plugin, input: job.input };
-    if (job.tenantId !== undefined) base.tenantId = job.tenantId;
-    if (job.workspaceId !== undefined) base.workspaceId = job.workspaceId;
-    Object.assign(base, { metadata: job.metadata, priority: job.priority, createdAt: at });
-    let baseJson: string;
-    try {
-      baseJson = JSON.stringify(base).slice(0, -1); // the script appends the live fields and the closing brace
-    } catch (cause) {
-      throw new JobwireError('INVALID_INPUT', 'The input and metadata must be JSON-serialisable to queue on BullMQ', { cause });
-    }
-    const ageSeconds = Number.isFinite(this.#host.settings.ttlMs) ? Math.ceil(this.#host.settings.ttlMs / 1000) : undefined;
-    // The record script and BullMQ's add go out on the same connection without waiting for each
-    // other: Redis runs them in order, so a worker never sees the BullMQ job before its record,
-    // and a submit costs one round trip, not two.
-    const creating = store.create({
-      id,
-      baseJson,
-      at,
-      maxQueued: this.#host.settings.maxQueued,
-      tenantId: job.tenantId,
-      idempotencyKey: job.idempotencyKey,
-      now,
-      plugin: job.plugin,
-      workspaceId: job.workspaceId,
-      timeoutMs: job.timeoutMs ?? this.#host.plugins.getMeta(job.plugin)?.timeoutMs,
-    });
-    // Without that ordering (PostgreSQL: a pool), the record is written before the job is queued.
-    if (!ordered) await creating.catch(() => undefined);
-    const adding = queue.add(job.plugin, { id }, {
-      jobId: id,
-      priority: bullPriority(job.priority),
-      removeOnComplete: ageSeconds === undefined ? false : { age: ageSeconds },
-      removeOnFail: ageSeconds === undefined ? false : { age: ageSeconds },
-    });
-    let created: Awaited<typeof creating>;
-    try {
-      created = await creating;
-    } catch (error) {
-      void adding.then(() => queue.remove(id)).catch(() => 0); // a worker finds no record and skips it anyway
-      throw error;
-    }
-    if (created.outcome !== 'created') {
-      // Refused (full) or an existing job: the BullMQ job has no record; drop it (a worker would skip it).
-      void adding.then(() => queue.remove(id)).catch(() => 0);
-      if (created.outcome === 'full') throw new JobwireError('QUEUE_FULL', `Queue is full (${this.#host.settings.maxQueued} waiting jobs)`);
-      return created.job;
-    }
-    try {
-      await adding;
-    } catch (error) {
-      await store.remove(id).catch(() => undefined); // nothing half-written: the job never existed
-      throw new JobwireError('CLOSED', `Could not queue the job on BullMQ: ${messageOf(error)}`, { cause: error });
-    }
-    return created.job;
-  }
-
-  async get(id: string): Promise<JobSnapshot | undefined> {
-    const { store } = await this.#connected();
-    return store.get(id, this.#host.now());
-  }
-
-  async list(query: BackendListQuery): Promise<JobPage> {
-    let beforeOrder: number | undefined;
-    if (query.cursor !== undefined) {
-      beforeOrder = decodeCursor(query.cursor);
-      if (beforeOrder === undefined) throw new JobwireError('INVALID_REQUEST', 'Invalid cursor');
-    }
-    const { store } = await this.#connected();
-    const page = await store.list({ ...query, beforeOrder, now: this.#host.now() });
-    return page.nextOrder === undefined ? { jobs: page.jobs } : { jobs: page.jobs, nextCursor: encodeCursor(page.nextOrder) };
-  }
-
-  async cancel(id: string, reason: string, code: Extract<JobwireErrorCode, 'CANCELLED' | 'CLOSED'>): Promise<JobSnapshot> {
-    const { store, queue } = await this.#connected();
-    const at = this.#host.now();
-    const end = endStamps(at, this.#host.settings.ttlMs);
-    const fields = { error: encodeJson({ code, message: reason }, 'error'), ...end.fields };
-    const result = await store.change(id, ['queued', 'running'], 'cancelled', 'cancelled', isoTime(at), fields, end.expiresAtMs);
-    if (result.outcome === 'missing' || (result.outcome === 'refused' && result.expiresAtMs !== undefined && result.expiresAtMs <= at)) {
-      throw new JobwireError('JOB_NOT_FOUND', `Unknown job ${id}`);
-    }
-    if (result.outcome === 'ok') {
-      // Whichever worker runs it aborts its signal; a job still waiting leaves BullMQ's queue.
-      await store.publishCancel(id, code, reason);
-      await queue.remove(id).catch(() => 0);
-    }
-    return result.job;
-  }
-
-  async remove(id: string): Promise<boolean> {
-    const { store, hub, queue } = await this.#connected();
-    const job = await store.get(id, this.#host.now());
-    if (!job) return false;
-    if (!isTerminalStatus(job.status)) await this.cancel(id, 'Job removed', 'CANCELLED').catch(() => undefined);
-    const announced = hub.removed(id);
-    const removed = await store.remove(id);
-    await queue.remove(id).catch(() => 0);
-    if (removed) await announced; // this process's listeners heard of it before remove() resolves
-    return removed !== undefined;
-  }
-
-  events(id: string, options: BackendEventsOptions): AsyncIterableIterator<JobEvent> {
-    if (this.#closed) return EventStream.failed(new JobwireError('CLOSED', 'The BullMQ backend is closed'));
-    // The iterator exists at once; it starts reading when Redis is ready (a failed start fails it).
-    let inner: AsyncIterableIterator<JobEvent> | undefined;
-    const outer = new EventStream<JobEvent>(
-      { build: (event) => event, isProgress: (event) => event.type === 'progress', isTerminal: () => false, onClose: () => void inner?.return?.() },
-      options.signal,
-    );
-    if (outer.closed) return outer;
-    void this.#ready.then(
-      ({ hub }) => {
-        if (outer.closed) return;
-        inner = hub.events(id, options.afterSeq, undefined);
-        void pump(inner, outer);
-      },
-      (error: unknown) => outer.fail(error),
-    );
-    return outer;
-  }
-
-  async stats(): Promise<JobCounts> {
-    const { store } = await this.#connected();
-    await this.sweep();
-    return store.stats();
-  }
-
   /**
-   * Remove finished jobs past their TTL (any process may run it; each job goes once). Runs every
-   * `sweepIntervalMs` by itself. Costs O(expired). Resolves with how many were removed.
+   * Resolves once the tracker using this backend is connected and (for workers) takes jobs;
+   * rejects if that fails. Until a tracker opens the backend, it waits.
    */
+  ready(): Promise<void> {
+    return this.#ready;
+  }
+
+  /** Remove finished jobs past their TTL now (every tracker also does it every `sweepIntervalMs`); how many. */
   async sweep(): Promise<number> {
-    const { store } = await this.#connected();
+    if (!this.#opened) throw new JobwireError('INVALID_REQUEST', 'The backend is not open yet: give it to a JobTracker first');
+    const { store, now } = await this.#opened;
     let total = 0;
     for (;;) {
-      const ids = await store.sweep(this.#host.now());
+      const ids = await store.expire(now(), 1_000);
       total += ids.length;
       if (ids.length < 1_000) return total;
     }
   }
 
-  async close(timeoutMs: number): Promise<void> {
-    if (this.#sweeper) clearInterval(this.#sweeper);
-    let connected: Connected;
-    try {
-      connected = await this.#ready;
-    } catch {
-      this.#closed = true;
-      return;
-    }
-    const { worker, runner } = connected;
-    if (worker && runner) {
-      await worker.pause(true); // take no new jobs
-      await settleWithin(runner.runs, timeoutMs);
-      await Promise.all(runner.active.map((id) => runner.stop(id, 'cancelled', new JobwireError('CLOSED', `Worker closed; the job did not finish within ${timeoutMs} ms`)).catch(() => undefined)));
-      await runner.flush();
-      await worker.close(true);
-    }
-    this.#closed = true;
-    await connected.hub.close();
-    await connected.queueEvents?.close();
-    await connected.queue.close();
-    await connected.disconnect();
+  open(host: BackendHost): Promise<BackendDrivers> {
+    if (this.#opened) return Promise.reject(new JobwireError('INVALID_CONFIG', 'A BullMQBackend serves one tracker: create one per tracker'));
+    const opening = this.#connect(host);
+    this.#opened = opening.then(({ store }) => ({ store, now: host.now }));
+    opening.then(
+      () => {
+        if (this.#options.role === 'producer') this.#markReady();
+      },
+      (error: unknown) => this.#markFailed(error),
+    );
+    return opening;
   }
 
-  async #connected(): Promise<Connected> {
-    if (this.#closed) throw new JobwireError('CLOSED', 'The BullMQ backend is closed');
-    return this.#ready;
-  }
-
-  async #connect(host: BackendHost): Promise<Connected> {
+  async #connect(host: BackendHost): Promise<BackendDrivers & { store: Opened['store'] }> {
     const options = this.#options;
     const { bullmq, Redis } = await loadDrivers(options.database);
     const warn = (what: string) => (error: Error) => host.logger.warn({ err: error }, `jobwire: ${what}: ${error.message}`);
-    let store: JobStore;
-    let bus: Bus;
+    const closers: (() => Promise<unknown>)[] = [];
+    let store: Opened['store'];
+    let bus: JobBus;
     let bullOptions: { connection: never; prefix: string };
     let backendFactory: unknown;
-    const closers: (() => Promise<unknown>)[] = [];
-    let makeEventsConnection: () => unknown;
+    let eventsConnection: () => unknown;
     if (options.database === 'postgres') {
       const pg = await importOptional<typeof import('pg')>('pg', 'bullmq pg', 'jobwire/bullmq with PostgreSQL');
       const connectionString = options.connection as string;
-      const pool = new pg.Pool({ connectionString, max: 10 });
+      const pool = new pg.Pool({ connectionString, max: 10, connectionTimeoutMillis: 10_000 });
       pool.on('error', warn('PostgreSQL pool error'));
-      const pgStore = new PostgresJobStore(pool, options.prefix, options.queueName);
-      await pgStore.migrate();
-      const listener = new pg.Client({ connectionString });
-      listener.on('error', warn('PostgreSQL listener error'));
-      store = pgStore;
-      bus = new PostgresBus(listener, pgStore);
       closers.push(() => pool.end());
+      const pgStore = new PostgresJobStore(pool, options.prefix, options.queueName, host.logger);
+      await pgStore.migrate();
+      store = pgStore;
+      bus = new PostgresBus((config) => new pg.Client(config), connectionString, pgStore, host.logger);
       bullOptions = { connection: { connectionString, migrate: true } as never, prefix: options.prefix };
       backendFactory = bullmq.createPostgresBackend;
-      makeEventsConnection = () => bullOptions.connection;
+      eventsConnection = () => bullOptions.connection;
     } else {
       const make = (extra: object): import('ioredis').Redis => {
         const client = typeof options.connection === 'string' ? new Redis(options.connection, extra) : new Redis({ ...options.connection, ...extra });
@@ -291,77 +119,37 @@ export class BullMQBackend implements JobBackend {
         return client;
       };
       const bullConnection = make({ maxRetriesPerRequest: null });
-      const redisStore = new RedisJobStore(bullConnection, options.prefix, options.queueName); // BullMQ's queue connection: see submit()
+      // The store shares BullMQ's queue connection: a record and its BullMQ job go out in order (see `ordered`).
+      const redisStore = new RedisJobStore(bullConnection, options.prefix, options.queueName);
       store = redisStore;
-      bus = new RedisBus(make({}), redisStore);
+      bus = new RedisBus(make({}), redisStore, host.logger);
       bullOptions = { connection: bullConnection as never, prefix: options.prefix };
       backendFactory = undefined;
-      makeEventsConnection = () => make({ maxRetriesPerRequest: null });
+      eventsConnection = () => make({ maxRetriesPerRequest: null });
     }
-    // BullMQ's classes take the datastore factory as their last argument (undefined: Redis).
-    const withBackend = <T>(make: (factory: never) => T): T => make(backendFactory as never);
-    let runner: JobRunner | undefined;
-    const hub = new EventHub(bus, store, host, (message) => runner?.cancel(message));
-    await hub.start();
-    closers.unshift(() => bus.close());
-    const queue = withBackend((factory) => new bullmq.Queue(options.queueName, bullOptions, factory));
-    queue.on('error', warn('BullMQ queue error'));
-    let worker: Worker | undefined;
-    let queueEvents: QueueEvents | undefined;
-    if (options.role !== 'producer') {
-      runner = new JobRunner(store, host);
-      const jobRunner = runner;
-      worker = withBackend(
-        (factory) =>
-          new bullmq.Worker(
-            options.queueName,
-            (job, _token, signal) => jobRunner.process(job.id ?? '', job.name, job.attemptsStarted, signal),
-            {
-              ...bullOptions,
-              concurrency: options.concurrency ?? host.settings.concurrency,
-              lockDuration: options.lockDurationMs,
-              stalledInterval: options.stalledIntervalMs,
-              maxStalledCount: options.maxStalledCount,
-            },
-            factory,
-          ),
-      );
-      worker.on('error', warn('BullMQ worker error'));
-      // The runner never throws, so BullMQ fails a job only when it gives up on it — after its
-      // workers kept dying (stalled more than maxStalledCount). QueueEvents hears it wherever it happened.
-      queueEvents = withBackend((factory) => new bullmq.QueueEvents(options.queueName, { connection: makeEventsConnection() as never, prefix: options.prefix }, factory));
-      queueEvents.on('error', warn('BullMQ events error'));
-      queueEvents.on('failed', ({ jobId, failedReason }) => {
-        void jobRunner
-          .stop(jobId, 'failed', new JobwireError('PLUGIN_FAILED', `The job was given up: its worker stopped ${options.maxStalledCount + 1} times (BullMQ: ${failedReason})`))
-          .catch((cause: unknown) => host.logger.error({ jobId, err: cause }, 'jobwire: could not fail a job BullMQ gave up on'));
-      });
-      await Promise.all([worker.waitUntilReady(), queueEvents.waitUntilReady()]);
-    }
+    const dispatcher = new BullMQDispatcher({
+      bullmq,
+      queueName: options.queueName,
+      bullOptions,
+      backendFactory,
+      eventsConnection,
+      plugins: host.plugins,
+      logger: host.logger,
+      concurrency: options.concurrency ?? host.settings.concurrency,
+      ttlMs: host.settings.ttlMs,
+      stalled: { lockDurationMs: options.lockDurationMs, stalledIntervalMs: options.stalledIntervalMs, maxStalledCount: options.maxStalledCount },
+      ordered: options.database === 'redis',
+      onStarted: () => this.#markReady(),
+    });
     return {
       store,
-      ordered: options.database === 'redis',
-      hub,
-      queue,
-      worker,
-      queueEvents,
-      runner,
-      disconnect: async () => {
+      bus,
+      dispatcher,
+      runs: options.role !== 'producer',
+      close: async () => {
+        await dispatcher.close().catch((error: unknown) => host.logger.warn({ err: error }, `jobwire: closing BullMQ failed: ${messageOf(error)}`));
         for (const close of closers) await close().catch(() => undefined);
       },
     };
-  }
-}
-
-/** Forward an inner iterator into an outer stream (the outer one exists before Redis is ready). */
-async function pump(inner: AsyncIterableIterator<JobEvent>, outer: EventStream<JobEvent>): Promise<void> {
-  try {
-    for await (const event of inner) {
-      if (outer.closed) break;
-      outer.push(event);
-    }
-    outer.end();
-  } catch (error) {
-    outer.fail(error);
   }
 }

@@ -11,6 +11,7 @@ export const HTTP_STATUS_BY_CODE: Readonly<Partial<Record<JobwireErrorCode, numb
   PAYLOAD_TOO_LARGE: 413,
   QUEUE_FULL: 429,
   CLOSED: 503,
+  UNAVAILABLE: 503,
 });
 
 const JSON_TYPE = 'application/json; charset=utf-8';

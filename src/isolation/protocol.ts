@@ -22,7 +22,8 @@ export interface WireError {
 
 /** Worker → host. */
 export type WorkerMessage =
-  | { type: 'progress'; percent: number; message?: string }
+  /** `percent` as the plugin passed it (the host checks it). */
+  | { type: 'progress'; percent: unknown; message?: string | undefined }
   | { type: 'log'; message: string }
   | { type: 'result'; value: unknown }
   /** `run()` threw or rejected. */

@@ -1,7 +1,6 @@
 import { isMainThread } from 'node:worker_threads';
 import { JobwireError, messageOf } from '../errors.js';
 import { defaultExport } from '../plugin-manager/load-module.js';
-import { clampPercent } from '../plugin-manager/progress.js';
 import type { PluginContext } from '../plugin-manager/types.js';
 import { toWireError, type HostMessage, type TaskRequest, type WorkerMessage } from './protocol.js';
 
@@ -38,6 +37,20 @@ async function loadPlugin(module: string, name: string): Promise<RunnablePlugin>
   return found;
 }
 
+/** A plugin's value as text for a message; a value that cannot become text is described instead. */
+function textOf(value: unknown): string {
+  try {
+    return String(value);
+  } catch {
+    return '(a value that cannot be shown)';
+  }
+}
+
+/** A progress value that crosses the boundary as it is when it can; an object or function is described. */
+function cloneable(value: unknown): unknown {
+  return (typeof value === 'object' && value !== null) || typeof value === 'function' || typeof value === 'symbol' ? `[${typeof value}]` : value;
+}
+
 /**
  * Run one job in a worker: import the plugin, run it with a context whose calls become messages,
  * and post how it ended. The returned function takes the host's messages (abort).
@@ -50,12 +63,12 @@ export function runTask(request: TaskRequest, post: (message: WorkerMessage) => 
   const ctx: PluginContext = {
     jobId: request.jobId,
     signal: controller.signal,
+    // Never throws here: the host checks the value and fails the job when it is not a number.
     progress(percent, message) {
-      const value = clampPercent(percent);
-      post(message === undefined ? { type: 'progress', percent: value } : { type: 'progress', percent: value, message: String(message) });
+      post({ type: 'progress', percent: cloneable(percent), message: message === undefined ? undefined : textOf(message) });
     },
     log(message) {
-      post({ type: 'log', message: String(message) });
+      post({ type: 'log', message: textOf(message) });
     },
     config: request.config,
     job: request.job,

@@ -62,7 +62,7 @@ export function superviseTask(ctx: ExecuteContext, graceMs: number, start: (even
         if (settled) return;
         switch (message.type) {
           case 'progress':
-            ctx.progress(message.percent, message.message);
+            ctx.progress(message.percent as number, message.message);
             break;
           case 'log':
             ctx.log(message.message);

@@ -1,8 +1,6 @@
-/** @module The JobTracker, its options and events, and the backend contract. */
+/** @module The JobTracker, its options and events. */
 export { JobTracker } from './job-tracker.js';
-export { MemoryBackend } from './memory-backend.js';
 export type { DurationSummary, PluginStats } from './duration-stats.js';
-export type { BackendEventsOptions, BackendHost, BackendListQuery, BackendSettings, JobBackend, NewJob } from './backend.js';
 export type {
   CloseOptions,
   EventsOptions,

@@ -6,10 +6,12 @@ import { silentLogger, type Logger } from '../logger.js';
 import type { Plugin } from '../plugin-manager/define-plugin.js';
 import type { PluginManager } from '../plugin-manager/types.js';
 import type { ResultStorage } from '../storage/types.js';
-import type { BackendHost, JobBackend } from './backend.js';
-import { EventStream } from './event-stream.js';
+import { EventStream } from '../engine/event-stream.js';
+import { JobEngine } from '../engine/job-engine.js';
+import { checkedJson } from '../engine/json-limits.js';
+import type { EngineHost } from '../engine/types.js';
+import { MemoryBackend } from '../memory/memory-backend.js';
 import { DurationStats } from './duration-stats.js';
-import { MemoryBackend } from './memory-backend.js';
 import { checkListQuery, checkSubmitOptions, checkTrackerOptions, MAX_TIMER_MS } from './options.js';
 import type {
   CloseOptions,
@@ -52,13 +54,14 @@ export class JobTracker {
   readonly plugins: PluginManager;
   /** Where completed results are saved, when the tracker was given a `storage` (what the result routes read). */
   readonly storage: ResultStorage | undefined;
-  readonly #backend: JobBackend;
+  readonly #engine: JobEngine;
   readonly #emitter = new EventEmitter();
   readonly #logger: Logger;
   readonly #durations: DurationStats;
   readonly #now: () => number;
   /** Listener → the wrapper registered for it, so one listener that throws cannot starve the others. */
   readonly #wrappers = new WeakMap<AnyListener, Map<EventName, (payload: unknown) => void>>();
+  readonly #limits: EngineHost['settings']['limits'];
   #closing: Promise<void> | undefined;
 
   constructor(options: JobTrackerOptions) {
@@ -66,15 +69,15 @@ export class JobTracker {
     this.plugins = options.plugins;
     this.storage = options.storage;
     this.#logger = options.logger ?? silentLogger;
-    this.#backend = options.backend ?? new MemoryBackend();
     this.#durations = new DurationStats(settings.statsWindowMs);
     this.#now = options.now ?? Date.now;
+    this.#limits = settings.limits;
     const durations = this.#durations;
     const emitter = this.#emitter;
-    const host: BackendHost = {
+    const host: EngineHost = {
       plugins: options.plugins,
       storage: options.storage,
-      now: options.now ?? Date.now,
+      now: this.#now,
       logger: this.#logger,
       settings,
       listening: (type: JobEventType) => emitter.listenerCount(EVENT_NAMES[type]) > 0,
@@ -89,7 +92,7 @@ export class JobTracker {
         emitter.emit('job:storage-failed', event);
       },
     };
-    this.#backend.start(host);
+    this.#engine = new JobEngine(host, options.backend ?? new MemoryBackend());
   }
 
   /**
@@ -111,8 +114,11 @@ export class JobTracker {
       const name = typeof plugin === 'string' ? plugin : plugin?.name;
       if (typeof name !== 'string') throw new JobwireError('INVALID_REQUEST', '`plugin` must be a plugin name or a plugin definition');
       const checked = checkSubmitOptions(options);
+      // Before the schema sees it: a value nested without end must not overflow the schema's own recursion.
+      const { jsonDepth, inputBytes } = this.#limits;
+      checkedJson(input, 'input', jsonDepth, inputBytes, 'INVALID_INPUT');
       const parsed = this.plugins.validateInput(name, input);
-      return this.#backend.submit({ plugin: name, input: parsed, ...checked });
+      return this.#engine.submit({ plugin: name, input: parsed, ...checked });
     } catch (error) {
       return Promise.reject(error);
     }
@@ -121,7 +127,7 @@ export class JobTracker {
   /** The job's current snapshot, or `undefined` (unknown, removed or expired). */
   async get(id: string): Promise<JobSnapshot | undefined> {
     if (typeof id !== 'string') return undefined;
-    return this.#backend.get(id);
+    return this.#engine.get(id);
   }
 
   /**
@@ -130,7 +136,7 @@ export class JobTracker {
    * @throws JobwireError `INVALID_REQUEST` for a bad status, limit or cursor.
    */
   async list(query?: ListQuery): Promise<JobPage> {
-    return this.#backend.list(checkListQuery(query));
+    return this.#engine.list(checkListQuery(query));
   }
 
   /**
@@ -140,13 +146,13 @@ export class JobTracker {
    */
   async cancel(id: string, reason?: string): Promise<JobSnapshot> {
     if (typeof id !== 'string') throw new JobwireError('JOB_NOT_FOUND', 'Unknown job');
-    return this.#backend.cancel(id, reason === undefined ? 'Cancelled' : String(reason), 'CANCELLED');
+    return this.#engine.cancel(id, reason === undefined ? 'Cancelled' : typeof reason === 'string' ? reason : messageOf(reason), 'CANCELLED');
   }
 
   /** Cancel (if live) and delete a job. Resolves whether it existed. Stored results are kept. */
   async remove(id: string): Promise<boolean> {
     if (typeof id !== 'string') return false;
-    return this.#backend.remove(id);
+    return this.#engine.remove(id);
   }
 
   /**
@@ -203,7 +209,7 @@ export class JobTracker {
       return EventStream.failed(new JobwireError('INVALID_REQUEST', `\`afterSeq\` must be a non-negative integer, got ${String(afterSeq)}`));
     }
     if (typeof id !== 'string') return EventStream.failed(new JobwireError('JOB_NOT_FOUND', 'Unknown job'));
-    return this.#backend.events(id, { afterSeq, signal });
+    return this.#engine.events(id, afterSeq, signal);
   }
 
   /**
@@ -216,7 +222,7 @@ export class JobTracker {
    * ```
    */
   async stats(): Promise<JobStats> {
-    const counts = await this.#backend.stats();
+    const counts = await this.#engine.counts();
     return { ...counts, windowMs: this.#durations.windowMs, plugins: this.#durations.summary(this.#now()) };
   }
 
@@ -248,7 +254,7 @@ export class JobTracker {
     if (!Number.isInteger(timeoutMs) || timeoutMs < 0 || timeoutMs > MAX_TIMER_MS) {
       return Promise.reject(new JobwireError('INVALID_REQUEST', `\`timeoutMs\` must be an integer from 0 to ${MAX_TIMER_MS}`));
     }
-    this.#closing ??= this.#backend.close(timeoutMs);
+    this.#closing ??= this.#engine.close(timeoutMs);
     return this.#closing;
   }
 

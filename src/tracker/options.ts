@@ -1,7 +1,9 @@
 import { JobwireError } from '../errors.js';
 import { JOB_STATUSES, type JobMetadata, type JobStatus } from '../job.js';
 import { normalizeLimit } from '../storage/query.js';
-import type { BackendListQuery, BackendSettings } from './backend.js';
+import type { StoreListQuery } from '../backend/job-store.js';
+import { DEFAULT_JOB_LIMITS, type JobLimits } from '../engine/json-limits.js';
+import type { EngineSettings } from '../engine/types.js';
 import type { JobTrackerOptions, ListQuery, SubmitOptions } from './types.js';
 
 /** setTimeout's largest delay; a larger one fires at once. */
@@ -72,8 +74,11 @@ export function checkSubmitOptions(options: SubmitOptions | undefined): CheckedS
 
 const STATUS_SET = new Set<string>(JOB_STATUSES);
 
+/** A checked list query (the engine adds its clock). */
+export type CheckedListQuery = Omit<StoreListQuery, 'now'>;
+
 /** Check a list query. @throws JobwireError `INVALID_REQUEST` */
-export function checkListQuery(query: ListQuery | undefined): BackendListQuery {
+export function checkListQuery(query: ListQuery | undefined): CheckedListQuery {
   const q = query ?? {};
   if (!isPlainObject(q)) throw badRequest(`List query must be an object, got ${show(q)}`);
   let statuses: Set<JobStatus> | undefined;
@@ -108,8 +113,31 @@ function positiveCount(value: unknown, name: string, fallback: number, allowZero
   return value;
 }
 
+function delay(value: unknown, name: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > MAX_TIMER_MS) {
+    throw invalidConfig(`\`${name}\` must be an integer from 1 to ${MAX_TIMER_MS}, got ${show(value)}`);
+  }
+  return value;
+}
+
+function checkLimits(limits: unknown): JobLimits {
+  if (limits === undefined) return DEFAULT_JOB_LIMITS;
+  if (!isPlainObject(limits)) throw invalidConfig(`\`limits\` must be an object, got ${show(limits)}`);
+  const checked: JobLimits = { ...DEFAULT_JOB_LIMITS };
+  for (const [key, value] of Object.entries(limits)) {
+    if (!(key in DEFAULT_JOB_LIMITS)) throw invalidConfig(`Unknown limit \`${key}\`; expected one of ${Object.keys(DEFAULT_JOB_LIMITS).join(', ')}`);
+    if (value === undefined) continue;
+    if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) throw invalidConfig(`\`limits.${key}\` must be a positive integer, got ${show(value)}`);
+    checked[key as keyof JobLimits] = value;
+  }
+  // JSON.stringify itself recurses: deeper than about a thousand levels it overflows the stack.
+  if (checked.jsonDepth > 1_000) throw invalidConfig(`\`limits.jsonDepth\` must be at most 1000, got ${checked.jsonDepth}`);
+  return checked;
+}
+
 /** Check tracker options and fill defaults. @throws JobwireError `INVALID_CONFIG` */
-export function checkTrackerOptions(options: JobTrackerOptions): BackendSettings {
+export function checkTrackerOptions(options: JobTrackerOptions): EngineSettings {
   if (!isPlainObject(options) && (typeof options !== 'object' || options === null)) throw invalidConfig('JobTracker needs an options object');
   const { plugins } = options;
   if (typeof plugins?.validateInput !== 'function' || typeof plugins.execute !== 'function' || typeof plugins.getMeta !== 'function') {
@@ -121,16 +149,18 @@ export function checkTrackerOptions(options: JobTrackerOptions): BackendSettings
   if (typeof statsWindowMs !== 'number' || !Number.isInteger(statsWindowMs) || statsWindowMs < 1_000 || statsWindowMs > 7 * 86_400_000) {
     throw invalidConfig(`\`statsWindowMs\` must be an integer from 1000 to ${7 * 86_400_000}, got ${show(statsWindowMs)}`);
   }
-  const sweepIntervalMs = options.sweepIntervalMs ?? 300_000;
-  if (typeof sweepIntervalMs !== 'number' || !Number.isInteger(sweepIntervalMs) || sweepIntervalMs < 1 || sweepIntervalMs > MAX_TIMER_MS) {
-    throw invalidConfig(`\`sweepIntervalMs\` must be an integer from 1 to ${MAX_TIMER_MS}, got ${show(sweepIntervalMs)}`);
-  }
   if (options.now !== undefined && typeof options.now !== 'function') throw invalidConfig('`now` must be a function returning milliseconds');
+  if (options.backend !== undefined && typeof (options.backend as { open?: unknown } | null)?.open !== 'function') {
+    throw invalidConfig('`backend` must be a JobBackend (an object with `open(host)`), e.g. new BullMQBackend({ … }) from jobwire/bullmq');
+  }
   return {
     concurrency: positiveCount(options.concurrency, 'concurrency', 5),
     maxQueued: positiveCount(options.maxQueued, 'maxQueued', Infinity, true),
     ttlMs,
-    sweepIntervalMs,
+    sweepIntervalMs: delay(options.sweepIntervalMs, 'sweepIntervalMs', 300_000),
     statsWindowMs,
+    storeTimeoutMs: delay(options.storeTimeoutMs, 'storeTimeoutMs', 5_000),
+    saveTimeoutMs: delay(options.saveTimeoutMs, 'saveTimeoutMs', 10_000),
+    limits: checkLimits(options.limits),
   };
 }

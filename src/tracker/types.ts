@@ -4,7 +4,8 @@ import type { JobEvent, JobMetadata, JobSnapshot, JobStatus } from '../job.js';
 import type { Logger } from '../logger.js';
 import type { PluginManager } from '../plugin-manager/types.js';
 import type { ResultStorage } from '../storage/types.js';
-import type { JobBackend } from './backend.js';
+import type { JobBackend } from '../backend/job-backend.js';
+import type { JobLimits } from '../engine/json-limits.js';
 
 /** Options for {@link JobTracker}. */
 export interface JobTrackerOptions {
@@ -22,8 +23,22 @@ export interface JobTrackerOptions {
   statsWindowMs?: number;
   /** Where completed results are saved, once, before `completed` is announced. */
   storage?: ResultStorage;
-  /** The engine that queues and runs jobs. @default the in-memory backend (p-queue) */
+  /** Where jobs are kept and run. @default `new MemoryBackend()` (this process's memory, p-queue) */
   backend?: JobBackend;
+  /**
+   * How long a request waits for a job store that does not answer (Redis or PostgreSQL down or
+   * paused) before it fails with `UNAVAILABLE` (HTTP 503). Not used by the in-memory store.
+   * @default 5_000
+   */
+  storeTimeoutMs?: number;
+  /**
+   * How long the first save of a result may take before it counts as failed (the job then
+   * completes, and the save is retried in the background). A storage that hangs never keeps a job
+   * `running` longer, and never holds a concurrency slot. @default 10_000
+   */
+  saveTimeoutMs?: number;
+  /** Bounds on what a job may carry: input, metadata, result, messages. @default see {@link JobLimits} */
+  limits?: Partial<JobLimits>;
   /** Clock in milliseconds, for tests. @default Date.now */
   now?: () => number;
   /** pino-compatible logger for what jobwire cannot throw. @default silent */

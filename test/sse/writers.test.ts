@@ -65,7 +65,8 @@ describe.each([
 
   beforeEach(async () => {
     control = controlledPlugin();
-    tracker = new JobTracker({ plugins: new LocalPluginManager().register(control.plugin) });
+    // Progress messages as large as the slow-client test needs (they are cut at 2 KiB by default).
+    tracker = new JobTracker({ plugins: new LocalPluginManager().register(control.plugin), limits: { messageLength: 300_000 } });
     lastEventIds = [];
     streams = [];
     responses = [];

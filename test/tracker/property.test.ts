@@ -1,7 +1,8 @@
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
-import { canTransition, definePlugin, isTerminalStatus, JobTracker, LocalPluginManager, MemoryBackend, type JobEvent, type JobStatus } from '../../src/index.js';
+import { definePlugin, isTerminalStatus, JobTracker, LocalPluginManager, MemoryBackend, type JobEvent, type JobStatus } from '../../src/index.js';
+import { canTransition } from '../../src/backend/index.js';
 
 type Op =
   | { kind: 'submit'; priority: number; timeoutMs: number | undefined }

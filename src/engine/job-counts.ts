@@ -1,5 +1,5 @@
 import { JOB_STATUSES, type JobStatus } from '../job.js';
-import type { JobCounts } from './types.js';
+import type { JobCounts } from '../tracker/types.js';
 
 /** Counts for every status, read through `countOf`, and their total (what every backend's `stats()` returns). */
 export function jobCounts(countOf: (status: JobStatus) => number): JobCounts {

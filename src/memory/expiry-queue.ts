@@ -36,11 +36,11 @@ export class ExpiryQueue<T extends Expiring> {
     }
   }
 
-  /** Remove and return every item whose slot expired at or before `now`, and that still carries that expiry. */
-  popExpired(now: number, isCurrent: (item: T) => boolean): T[] {
+  /** Remove and return (up to `limit`) the items whose slot expired at or before `now`, and that still carry that expiry. */
+  popExpired(now: number, isCurrent: (item: T) => boolean, limit = Infinity): T[] {
     const expired: T[] = [];
     const heap = this.#heap;
-    while (heap.length > 0 && (heap[0] as Slot<T>).at <= now) {
+    while (heap.length > 0 && (heap[0] as Slot<T>).at <= now && expired.length < limit) {
       const top = this.#popTop();
       if (top.item.expiresAt === top.at && isCurrent(top.item)) expired.push(top.item);
     }

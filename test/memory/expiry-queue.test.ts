@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ExpiryQueue } from '../../src/tracker/expiry-queue.js';
+import { ExpiryQueue } from '../../src/memory/expiry-queue.js';
 
 describe('ExpiryQueue (the TTL sweep)', () => {
   it('pops exactly the expired items, in expiry order, whatever the push order', () => {

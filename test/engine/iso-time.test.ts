@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { isoTime } from '../../src/tracker/job-record.js';
+import { isoTime } from '../../src/engine/iso-time.js';
 
 describe('isoTime', () => {
   it('property: equals Date#toISOString for any time, in any order of calls', () => {

@@ -1,0 +1,47 @@
+import type { JobwireErrorCode } from '../errors.js';
+import type { JobRecord } from './job-record.js';
+import type { LoggedEvent } from './logged-event.js';
+
+/** A request to abort a running job, wherever it runs. */
+export interface CancelRequest {
+  readonly jobId: string;
+  /** `CANCELLED` (a cancel or a remove), `CLOSED` (shutdown) or `TIMEOUT`. */
+  readonly code: Extract<JobwireErrorCode, 'CANCELLED' | 'CLOSED' | 'TIMEOUT'>;
+  readonly reason: string;
+}
+
+/** What the engine gives {@link JobBus.subscribe}. Handlers never throw and never block. */
+export interface BusHandlers {
+  /** An event the store appended, in any process. Per job, in seq order. */
+  event(event: LoggedEvent): void;
+  /** A job was deleted (removed, or expired and swept), in any process; its last record. */
+  removed(record: JobRecord): void;
+  /** Someone asked to abort a job: the engine aborts it if it runs in this process. */
+  cancel(request: CancelRequest): void;
+  /**
+   * Deliveries may have been lost (the connection broke and came back): the engine re-reads the
+   * logs it follows. Call it after every reconnect, once the subscription is live again.
+   */
+  resync(): void;
+}
+
+/**
+ * Carries what happens to jobs to every process of a deployment: the events and removals its
+ * {@link JobStore} writes, and cancel requests. The in-memory bus calls the handlers in the same
+ * process; a distributed one uses the database's own pub/sub (Redis, PostgreSQL LISTEN/NOTIFY).
+ *
+ * Delivery may be at-most-once (pub/sub), as long as a lost delivery is followed by `resync()`
+ * once the bus hears again: the logs in the store are the truth, the bus only says when to look.
+ */
+export interface JobBus {
+  /**
+   * Start delivering to `handlers` (called once, by the engine, when the backend opens). Resolves
+   * once the subscription is live: an event committed after that is delivered. A bus that loses its
+   * connection must reconnect by itself (with backoff), re-subscribe, and then call `resync()`.
+   */
+  subscribe(handlers: BusHandlers): Promise<void>;
+  /** Deliver `request` to `cancel` in every subscribed process (this one included). */
+  cancel(request: CancelRequest): Promise<void>;
+  /** Stop delivering and release the connection; called once, last. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,49 @@
+import type { JobErrorInfo } from '../errors.js';
+import type { JobEventType, JobMetadata, JobStatus } from '../job.js';
+
+/**
+ * A job as the engine hands it to a store, and as a store hands it back: what it was submitted
+ * with, where it is in its life, and the position of its event log.
+ *
+ * Records are values: the engine never changes one, it builds the next one and commits it
+ * ({@link JobStore.commit}). A store keeps the last committed record of each job and returns it
+ * as it was given (a store that serialises it must give back an equal value: JSON of the record
+ * round-trips, `undefined` fields may come back absent). Times are epoch milliseconds.
+ */
+export interface JobRecord {
+  /** Unguessable, URL-safe id (see `isValidJobId`). */
+  readonly id: string;
+  /** Name of the plugin that runs it. */
+  readonly plugin: string;
+  /** The input as the plugin's schema parsed it (JSON). */
+  readonly input: unknown;
+  readonly tenantId: string | undefined;
+  readonly workspaceId: string | undefined;
+  /** JSON-safe data the submitter attached. */
+  readonly metadata: JobMetadata;
+  /** Higher runs first. */
+  readonly priority: number;
+  /** When it was submitted. */
+  readonly createdAt: number;
+  /** Fail it with `TIMEOUT` after this long running, when set. */
+  readonly timeoutMs: number | undefined;
+  /** The submitter's idempotency key (scoped per tenant: see `idempotencyScope`). */
+  readonly idempotencyKey: string | undefined;
+  readonly status: JobStatus;
+  /** 0..100. */
+  readonly progress: number;
+  /** The last progress message. */
+  readonly message: string | undefined;
+  /** The plugin's result, once `completed` (JSON). */
+  readonly result: unknown;
+  /** Why it `failed` or was `cancelled`. */
+  readonly error: JobErrorInfo | undefined;
+  readonly startedAt: number | undefined;
+  readonly finishedAt: number | undefined;
+  /** When a finished job is removed; `undefined` while it lives, or when finished jobs are kept forever. */
+  readonly expiresAt: number | undefined;
+  /** Seq of the job's last event: the record's version. The first record has seq 1. */
+  readonly seq: number;
+  /** Type of the job's last event (the one numbered `seq`). */
+  readonly event: JobEventType;
+}

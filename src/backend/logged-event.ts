@@ -1,0 +1,17 @@
+import type { JobEvent, JobEventType } from '../job.js';
+
+/**
+ * One event of a job's log, as a store reads it back or a bus delivers it: its job, seq and type at
+ * once, the whole {@link JobEvent} (with the job's snapshot) only when asked, so an event nobody
+ * reads is never built or parsed.
+ *
+ * `event()` returns the same object on every call: the engine hands that one object to every
+ * reader, which is what lets many SSE streams share one serialised frame.
+ */
+export interface LoggedEvent {
+  readonly jobId: string;
+  readonly seq: number;
+  readonly type: JobEventType;
+  /** The event; built (or parsed) on the first call, the same object afterwards. */
+  event(): JobEvent;
+}

@@ -1,0 +1,172 @@
+import type { Job, Queue, QueueEvents, Worker } from 'bullmq';
+import type { DispatchHandlers, JobDispatcher } from '../backend/job-dispatcher.js';
+import type { JobRecord } from '../backend/job-record.js';
+import { messageOf } from '../errors.js';
+import type { Logger } from '../logger.js';
+import type { PluginManager } from '../plugin-manager/types.js';
+import { SlotGate } from './slot-gate.js';
+
+/** What a BullMQ job carries: the jobwire job's id and its record as it was queued. */
+export interface QueuedJobData {
+  id: string;
+  record?: JobRecord;
+}
+
+/** How often a worker process looks for plugins that gained a `concurrency` cap (and so a queue of their own). */
+const PLUGIN_SCAN_MS = 1_000;
+
+/** Everything the dispatcher needs from the backend that opened it. */
+export interface BullMQDispatcherSetup {
+  bullmq: typeof import('bullmq');
+  queueName: string;
+  /** Connection and prefix for queues and workers. */
+  bullOptions: { connection: never; prefix: string };
+  /** BullMQ's datastore factory (PostgreSQL), or undefined for Redis. */
+  backendFactory: unknown;
+  /** A fresh connection for a QueueEvents reader. */
+  eventsConnection: () => unknown;
+  plugins: PluginManager;
+  logger: Logger;
+  /** Jobs this process runs at once, over all its queues. */
+  concurrency: number;
+  ttlMs: number;
+  stalled: { lockDurationMs: number; stalledIntervalMs: number; maxStalledCount: number };
+  /** True when `enqueue` and the store share one ordered connection (Redis). */
+  ordered: boolean;
+  /** Called once the workers take jobs. */
+  onStarted(): void;
+}
+
+/** BullMQ priorities run 1 (first) to 2^21; jobwire's run higher first. */
+function bullPriority(priority: number): number {
+  return Math.min(2_097_151, Math.max(1, Math.round(1_048_576 - priority)));
+}
+
+/**
+ * Hands out jobs through BullMQ. Jobs of plugins without a cap share the deployment's queue
+ * (`queueName`); each plugin with its own `concurrency` has a queue of its own (`<queueName>.<plugin>`)
+ * whose workers take at most that many at once — so a capped plugin's waiting jobs stay in its
+ * queue and never hold a worker slot another plugin's job could use. One slot gate per process
+ * keeps the jobs running here at `concurrency`, whatever queues they come from.
+ *
+ * BullMQ's locks and stalled-job checks recover a job whose worker died: it is handed out again
+ * (`delivery` > 1); after `maxStalledCount` such losses BullMQ gives up and the engine fails it.
+ */
+export class BullMQDispatcher implements JobDispatcher {
+  readonly ordered: boolean;
+  readonly #setup: BullMQDispatcherSetup;
+  readonly #queues = new Map<string, Queue>();
+  readonly #workers = new Map<string, Worker>();
+  readonly #events = new Map<string, QueueEvents>();
+  readonly #gate: SlotGate;
+  #handlers: DispatchHandlers | undefined;
+  #scan: NodeJS.Timeout | undefined;
+  #stopped = false;
+
+  constructor(setup: BullMQDispatcherSetup) {
+    this.#setup = setup;
+    this.ordered = setup.ordered;
+    this.#gate = new SlotGate(setup.concurrency);
+  }
+
+  /** The BullMQ queue a plugin's jobs go to. */
+  queueOf(plugin: string): string {
+    const cap = this.#setup.plugins.getMeta(plugin)?.concurrency;
+    return cap === undefined ? this.#setup.queueName : `${this.#setup.queueName}.${plugin}`;
+  }
+
+  async enqueue(record: JobRecord): Promise<void> {
+    const ageSeconds = Number.isFinite(this.#setup.ttlMs) ? Math.ceil(this.#setup.ttlMs / 1000) : undefined;
+    const data: QueuedJobData = { id: record.id, record };
+    await this.#queue(this.queueOf(record.plugin)).add(record.plugin, data, {
+      jobId: record.id,
+      priority: bullPriority(record.priority),
+      removeOnComplete: ageSeconds === undefined ? false : { age: ageSeconds },
+      removeOnFail: ageSeconds === undefined ? false : { age: ageSeconds },
+    });
+  }
+
+  async discard(record: JobRecord): Promise<void> {
+    await this.#queue(this.queueOf(record.plugin)).remove(record.id);
+  }
+
+  async start(handlers: DispatchHandlers): Promise<void> {
+    this.#handlers = handlers;
+    await this.#work(this.#setup.queueName, this.#setup.concurrency);
+    await this.#workCappedPlugins();
+    // Plugins registered (or capped) later get their queue's worker within a second.
+    this.#scan = setInterval(() => void this.#workCappedPlugins().catch((error: unknown) => this.#setup.logger.warn({ err: error }, `jobwire: could not start a plugin's queue worker: ${messageOf(error)}`)), PLUGIN_SCAN_MS);
+    this.#scan.unref();
+    this.#setup.onStarted();
+  }
+
+  /** Take no more jobs; the queues keep their jobs for the other workers. */
+  async stop(): Promise<string[]> {
+    this.#stopped = true;
+    if (this.#scan) clearInterval(this.#scan);
+    await Promise.all([...this.#workers.values()].map((worker) => worker.pause(true)));
+    return [];
+  }
+
+  /** Close every worker, events reader and queue this dispatcher opened. */
+  async close(): Promise<void> {
+    this.#stopped = true;
+    if (this.#scan) clearInterval(this.#scan);
+    await Promise.all([...this.#workers.values()].map((worker) => worker.close(true)));
+    await Promise.all([...this.#events.values()].map((events) => events.close()));
+    await Promise.all([...this.#queues.values()].map((queue) => queue.close()));
+  }
+
+  #queue(name: string): Queue {
+    let queue = this.#queues.get(name);
+    if (!queue) {
+      const { bullmq, bullOptions, backendFactory, logger } = this.#setup;
+      queue = new bullmq.Queue(name, bullOptions, backendFactory as never);
+      queue.on('error', (error) => logger.warn({ err: error }, `jobwire: BullMQ queue error: ${error.message}`));
+      this.#queues.set(name, queue);
+    }
+    return queue;
+  }
+
+  async #workCappedPlugins(): Promise<void> {
+    for (const meta of this.#setup.plugins.list()) {
+      if (meta.concurrency !== undefined) await this.#work(this.queueOf(meta.name), Math.min(meta.concurrency, this.#setup.concurrency));
+    }
+  }
+
+  /** Start a worker (and its events reader) on a queue, once. */
+  async #work(name: string, concurrency: number): Promise<void> {
+    if (this.#workers.has(name) || this.#stopped) return;
+    const { bullmq, bullOptions, backendFactory, logger, stalled } = this.#setup;
+    const worker = new bullmq.Worker(name, (job: Job<QueuedJobData>) => this.#process(job), {
+      ...bullOptions,
+      concurrency,
+      lockDuration: stalled.lockDurationMs,
+      stalledInterval: stalled.stalledIntervalMs,
+      maxStalledCount: stalled.maxStalledCount,
+    }, backendFactory as never);
+    this.#workers.set(name, worker);
+    worker.on('error', (error) => logger.warn({ err: error }, `jobwire: BullMQ worker error: ${error.message}`));
+    // Our processor never throws, so BullMQ fails a job only when it gives up on it — after the
+    // workers holding it kept losing it (stalled more than maxStalledCount). QueueEvents hears it
+    // wherever that happened.
+    const events = new bullmq.QueueEvents(name, { connection: this.#setup.eventsConnection() as never, prefix: bullOptions.prefix }, backendFactory as never);
+    this.#events.set(name, events);
+    events.on('error', (error) => logger.warn({ err: error }, `jobwire: BullMQ events error: ${error.message}`));
+    events.on('failed', ({ jobId, failedReason }) => {
+      this.#handlers?.lost(jobId, `BullMQ gave up on the job: the worker running it was lost ${stalled.maxStalledCount + 1} times (it stopped, or could not renew its lock) (${failedReason})`);
+    });
+    await Promise.all([worker.waitUntilReady(), events.waitUntilReady()]);
+  }
+
+  async #process(job: Job<QueuedJobData>): Promise<void> {
+    const handlers = this.#handlers;
+    if (!handlers || job.id === undefined) return;
+    await this.#gate.acquire();
+    try {
+      await handlers.run({ id: job.id, plugin: job.name, delivery: job.attemptsStarted, record: job.data?.record });
+    } finally {
+      this.#gate.release();
+    }
+  }
+}

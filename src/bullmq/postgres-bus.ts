@@ -1,0 +1,138 @@
+import type { Client, ClientConfig, Notification } from 'pg';
+import type { BusHandlers, CancelRequest, JobBus } from '../backend/job-bus.js';
+import { parseLoggedEvent } from '../engine/logged-events.js';
+import { messageOf } from '../errors.js';
+import type { Logger } from '../logger.js';
+import { CANCEL_CHANNEL, EVENTS_CHANNEL, type PostgresJobStore } from './postgres-store.js';
+import { parseRecord } from './record-json.js';
+
+/** Waits before the 1st, 2nd, … reconnect of the LISTEN connection (the last one repeats). */
+const RECONNECT_DELAYS_MS = [100, 250, 500, 1_000, 2_000, 5_000];
+
+type ClientFactory = (config: ClientConfig) => Client;
+
+/**
+ * LISTEN/NOTIFY on a dedicated connection: events and cancels of this queue, in commit order.
+ * Large events arrive by reference and are read back, in order, before the next message.
+ *
+ * The connection can drop (a restart, a failover, an idle kill): the bus then opens a new one with
+ * backoff, LISTENs again and asks the engine to `resync` — notifications sent while it was away are
+ * lost, the logs in the tables are not.
+ */
+export class PostgresBus implements JobBus {
+  readonly #connect: () => Client;
+  readonly #store: PostgresJobStore;
+  readonly #logger: Logger;
+  #client: Client | undefined;
+  #handlers: BusHandlers | undefined;
+  #chain: Promise<void> = Promise.resolve();
+  #closed = false;
+  #reconnecting: NodeJS.Timeout | undefined;
+
+  constructor(makeClient: ClientFactory, connectionString: string, store: PostgresJobStore, logger: Logger) {
+    this.#connect = () => makeClient({ connectionString });
+    this.#store = store;
+    this.#logger = logger;
+  }
+
+  async subscribe(handlers: BusHandlers): Promise<void> {
+    this.#handlers = handlers;
+    await this.#listen();
+  }
+
+  async cancel(request: CancelRequest): Promise<void> {
+    await this.#store.publishCancel(JSON.stringify(request));
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    clearTimeout(this.#reconnecting);
+    await this.#chain;
+    await this.#client?.end().catch(() => undefined);
+  }
+
+  /** Open a connection and LISTEN; on any failure of it later, start over. */
+  async #listen(): Promise<void> {
+    const client = this.#connect();
+    let lost = false;
+    const onLost = (error?: Error): void => {
+      if (lost) return;
+      lost = true;
+      if (this.#client === client) this.#client = undefined;
+      client.removeAllListeners('notification');
+      void client.end().catch(() => undefined);
+      if (!this.#closed) {
+        this.#logger.warn({ err: error }, `jobwire: the PostgreSQL LISTEN connection was lost${error ? `: ${error.message}` : ''}; reconnecting`);
+        this.#reconnect(0);
+      }
+    };
+    client.on('error', (error) => onLost(error));
+    client.on('end', () => onLost());
+    client.on('notification', (notification) => this.#receive(notification));
+    try {
+      await client.connect();
+      await client.query(`LISTEN ${EVENTS_CHANNEL}`);
+      await client.query(`LISTEN ${CANCEL_CHANNEL}`);
+    } catch (error) {
+      lost = true; // this attempt is over; the caller decides what comes next
+      client.removeAllListeners();
+      client.on('error', () => undefined);
+      void client.end().catch(() => undefined);
+      throw error;
+    }
+    this.#client = client;
+  }
+
+  #reconnect(attempt: number): void {
+    const delay = RECONNECT_DELAYS_MS[Math.min(attempt, RECONNECT_DELAYS_MS.length - 1)] as number;
+    this.#reconnecting = setTimeout(() => {
+      void this.#listen().then(
+        () => {
+          this.#logger.info({}, 'jobwire: the PostgreSQL LISTEN connection is back');
+          this.#handlers?.resync(); // what was sent meanwhile is read from the tables
+        },
+        (error: unknown) => {
+          if (this.#closed) return;
+          this.#logger.warn({ err: error }, `jobwire: could not reconnect the PostgreSQL LISTEN connection: ${messageOf(error)}`);
+          this.#reconnect(attempt + 1);
+        },
+      );
+    }, delay);
+    this.#reconnecting.unref();
+  }
+
+  #receive(notification: Notification): void {
+    const handlers = this.#handlers;
+    if (!handlers) return;
+    let payload: { q?: string; e?: string; r?: string; m?: string; ref?: { id: string; seq: number } };
+    try {
+      payload = JSON.parse(notification.payload ?? '{}') as typeof payload;
+    } catch (error) {
+      this.#logger.error({ err: error }, `jobwire: could not read a notification: ${messageOf(error)}`);
+      return;
+    }
+    if (payload.q !== this.#store.queue) return;
+    if (notification.channel === CANCEL_CHANNEL) {
+      if (payload.m) this.#deliver(() => handlers.cancel(JSON.parse(payload.m as string) as CancelRequest));
+      return;
+    }
+    // In order: an event read back by reference holds the ones after it until it is delivered.
+    this.#chain = this.#chain.then(async () => {
+      if (payload.r !== undefined) {
+        const removed = payload.r;
+        this.#deliver(() => handlers.removed(parseRecord(removed)));
+        return;
+      }
+      const text = payload.e ?? (payload.ref ? await this.#store.event(payload.ref.id, payload.ref.seq).catch(() => undefined) : undefined);
+      if (text !== undefined) this.#deliver(() => handlers.event(parseLoggedEvent(text)));
+    });
+  }
+
+  #deliver(deliver: () => void): void {
+    try {
+      deliver();
+    } catch (error) {
+      this.#logger.error({ err: error }, `jobwire: could not read a notification: ${messageOf(error)}`);
+    }
+  }
+}

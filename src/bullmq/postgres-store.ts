@@ -1,0 +1,299 @@
+import type { Pool, PoolClient } from 'pg';
+import type { JobRecord } from '../backend/job-record.js';
+import type { CommitResult, CreateLimits, CreateResult, JobChange, JobStore, RecordPage, StoreListQuery } from '../backend/job-store.js';
+import type { LoggedEvent } from '../backend/logged-event.js';
+import { idempotencyScope } from '../engine/idempotency.js';
+import { eventOf } from '../engine/job-json.js';
+import { jobCounts } from '../engine/job-counts.js';
+import { parseLoggedEvent } from '../engine/logged-events.js';
+import { JobwireError } from '../errors.js';
+import type { JobStatus } from '../job.js';
+import type { Logger } from '../logger.js';
+import { decodeCursor, encodeCursor } from '../ordered-index.js';
+import type { JobCounts } from '../tracker/types.js';
+import { parseRecord } from './record-json.js';
+
+/** NOTIFY payloads are capped at 8000 bytes: larger events go by reference and are read back. */
+const INLINE_LIMIT = 7_000;
+/** The channels every process LISTENs on; payloads carry the queue, so one channel serves every queue. */
+export const EVENTS_CHANNEL = 'jobwire_events';
+export const CANCEL_CHANNEL = 'jobwire_cancel';
+
+/**
+ * The tables (created once, idempotently). Records are the engine's JSON (`rec`), with the columns
+ * the store filters and orders on beside them; `job_events` is each job's log.
+ */
+const SCHEMA = `
+CREATE SCHEMA IF NOT EXISTS jobwire;
+CREATE TABLE IF NOT EXISTS jobwire.job_records (
+  queue text NOT NULL, id text NOT NULL, ord bigserial, status text NOT NULL, plugin text NOT NULL,
+  tenant_id text, workspace_id text, rec text NOT NULL, seq integer NOT NULL,
+  expires_at_ms bigint, idem_key text, PRIMARY KEY (queue, id));
+CREATE INDEX IF NOT EXISTS job_records_by_order ON jobwire.job_records (queue, ord DESC);
+CREATE INDEX IF NOT EXISTS job_records_by_tenant ON jobwire.job_records (queue, tenant_id, ord DESC);
+CREATE INDEX IF NOT EXISTS job_records_by_status ON jobwire.job_records (queue, status);
+CREATE INDEX IF NOT EXISTS job_records_by_expiry ON jobwire.job_records (queue, expires_at_ms) WHERE expires_at_ms IS NOT NULL;
+CREATE UNIQUE INDEX IF NOT EXISTS job_records_by_idem ON jobwire.job_records (queue, idem_key) WHERE idem_key IS NOT NULL;
+CREATE TABLE IF NOT EXISTS jobwire.job_events (
+  queue text NOT NULL, job_id text NOT NULL, seq integer NOT NULL, type text NOT NULL, body text NOT NULL,
+  PRIMARY KEY (queue, job_id, seq));
+`;
+
+/**
+ * Insert a job and its first event, and notify, in one statement. $1 queue, $2 id, $3 status,
+ * $4 plugin, $5 tenant, $6 workspace, $7 rec, $8 idem key, $9 event body, $10 notify payload.
+ * No row back: the idempotency key is taken.
+ */
+const INSERT = `
+WITH job AS (
+  INSERT INTO jobwire.job_records (queue, id, status, plugin, tenant_id, workspace_id, rec, seq, idem_key)
+  VALUES ($1, $2, $3, $4, $5, $6, $7, 1, $8) ON CONFLICT DO NOTHING RETURNING id),
+ev AS (INSERT INTO jobwire.job_events (queue, job_id, seq, type, body) SELECT $1, id, 1, 'queued', $9 FROM job)
+SELECT pg_notify('${EVENTS_CHANNEL}', $10) AS notified FROM job`;
+
+/**
+ * Compare-and-set a job, append or replace its log's last entry, and notify, in one statement.
+ * $1 queue, $2 id, $3 expected seq, $4 rec, $5 status, $6 expires_at_ms, $7 event type, $8 body,
+ * $9 replaces last, $10 notify payload. Returns one row: `ok`, and the record now (`rec`) when not ok.
+ */
+const COMMIT = `
+WITH cur AS (SELECT seq, rec FROM jobwire.job_records WHERE queue = $1 AND id = $2 FOR UPDATE),
+job AS (
+  UPDATE jobwire.job_records j SET rec = $4, seq = $3 + 1, status = $5, expires_at_ms = COALESCE($6, j.expires_at_ms)
+  FROM cur WHERE j.queue = $1 AND j.id = $2 AND cur.seq = $3 RETURNING j.id),
+added AS (INSERT INTO jobwire.job_events (queue, job_id, seq, type, body) SELECT $1, $2, $3 + 1, $7, $8 FROM job WHERE NOT $9),
+replaced AS (UPDATE jobwire.job_events e SET seq = $3 + 1, type = $7, body = $8 FROM job WHERE $9 AND e.queue = $1 AND e.job_id = $2 AND e.seq = $3),
+notified AS (SELECT pg_notify('${EVENTS_CHANNEL}', $10) FROM job)
+SELECT EXISTS (SELECT 1 FROM job) AS ok, (SELECT rec FROM cur) AS rec, (SELECT count(*) FROM notified) AS n`;
+
+/** Delete jobs (their events too) and notify each removal. $1 queue, $2 ids. Returns the deleted records. */
+const DELETE = `
+WITH gone AS (DELETE FROM jobwire.job_records WHERE queue = $1 AND id = ANY($2) RETURNING id, rec),
+events AS (DELETE FROM jobwire.job_events e USING gone WHERE e.queue = $1 AND e.job_id = gone.id)
+SELECT id, rec FROM gone`;
+
+/** One row of a commit. */
+interface CommitRow {
+  ok: boolean;
+  rec: string | null;
+}
+
+/**
+ * jobwire's job records and logs in PostgreSQL, next to BullMQ's PostgreSQL queue: every change
+ * is one statement (a compare-and-set on the job's row), and its event is published with NOTIFY
+ * at commit, so a listener never hears of a change before it is written.
+ */
+export class PostgresJobStore implements JobStore {
+  readonly queue: string;
+  readonly #pool: Pool;
+  readonly #logger: Logger;
+
+  constructor(pool: Pool, prefix: string, queueName: string, logger: Logger) {
+    this.#pool = pool;
+    this.queue = `${prefix}:${queueName}`;
+    this.#logger = logger;
+  }
+
+  /** Create the tables once (an advisory lock keeps concurrent first starts apart). */
+  async migrate(): Promise<void> {
+    await this.#withClient(async (client) => {
+      await client.query("SELECT pg_advisory_lock(hashtext('jobwire.schema'))");
+      try {
+        await client.query(SCHEMA);
+      } finally {
+        await client.query("SELECT pg_advisory_unlock(hashtext('jobwire.schema'))");
+      }
+    });
+  }
+
+  async create(record: JobRecord, at: number, limits: CreateLimits): Promise<CreateResult> {
+    const idem = record.idempotencyKey === undefined ? null : idempotencyScope(record.tenantId, record.idempotencyKey);
+    const body = JSON.stringify(eventOf(record, at));
+    const values = [this.queue, record.id, record.status, record.plugin, record.tenantId ?? null, record.workspaceId ?? null, JSON.stringify(record), idem, body, this.#eventPayload(record, body)];
+    if (!Number.isFinite(limits.maxQueued)) {
+      // The common case is one statement; the idempotency key is held by the unique index.
+      for (let attempt = 0; attempt < 3; attempt++) {
+        const { rowCount } = await this.#pool.query(INSERT, values);
+        if (rowCount) return { outcome: 'created' };
+        const existing = await this.#holder(this.#pool, idem, limits.now);
+        if (existing) return { outcome: 'existing', record: existing };
+      }
+      throw new JobwireError('UNAVAILABLE', 'Could not create the job: its idempotency key kept changing hands');
+    }
+    // maxQueued looks at other jobs: the queue's lock keeps two creates from both passing it.
+    return this.#transaction(async (client) => {
+      await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [this.queue]);
+      const existing = await this.#holder(client, idem, limits.now);
+      if (existing) return { outcome: 'existing' as const, record: existing };
+      const { rows } = await client.query<{ n: string }>("SELECT count(*) AS n FROM jobwire.job_records WHERE queue = $1 AND status = 'queued'", [this.queue]);
+      if (Number(rows[0]?.n ?? 0) >= limits.maxQueued) return { outcome: 'full' as const };
+      const { rowCount } = await client.query(INSERT, values);
+      if (rowCount) return { outcome: 'created' as const };
+      // Another process took the key meanwhile (without this lock: it runs without maxQueued).
+      const holder = await this.#holder(client, idem, limits.now);
+      if (holder) return { outcome: 'existing' as const, record: holder };
+      throw new JobwireError('UNAVAILABLE', 'Could not create the job: its idempotency key kept changing hands');
+    });
+  }
+
+  /** The live job holding an idempotency key; an expired holder is removed, so the key is free again. */
+  async #holder(db: Pool | PoolClient, idem: string | null, now: number): Promise<JobRecord | undefined> {
+    if (idem === null) return undefined;
+    const { rows } = await db.query<{ id: string; rec: string; expires_at_ms: string | null }>('SELECT id, rec, expires_at_ms FROM jobwire.job_records WHERE queue = $1 AND idem_key = $2', [this.queue, idem]);
+    const row = rows[0];
+    if (!row) return undefined;
+    if (row.expires_at_ms === null || Number(row.expires_at_ms) > now) return parseRecord(row.rec);
+    await this.#delete(db, [row.id]);
+    return undefined;
+  }
+
+  async get(id: string, now: number): Promise<JobRecord | undefined> {
+    const { rows } = await this.#pool.query<{ rec: string; expires_at_ms: string | null }>('SELECT rec, expires_at_ms FROM jobwire.job_records WHERE queue = $1 AND id = $2', [this.queue, id]);
+    const row = rows[0];
+    if (!row || (row.expires_at_ms !== null && Number(row.expires_at_ms) <= now)) return undefined;
+    return parseRecord(row.rec);
+  }
+
+  async commit(change: JobChange): Promise<CommitResult> {
+    const { record } = change;
+    const body = JSON.stringify(eventOf(record, change.at));
+    const { rows } = await this.#pool.query<CommitRow>(COMMIT, [
+      this.queue,
+      record.id,
+      record.seq - 1,
+      JSON.stringify(record),
+      record.status,
+      record.expiresAt ?? null,
+      record.event,
+      body,
+      change.replacesLast,
+      this.#eventPayload(record, body),
+    ]);
+    const row = rows[0];
+    if (row?.ok) return { ok: true };
+    return { ok: false, current: row?.rec ? parseRecord(row.rec) : undefined };
+  }
+
+  async log(id: string, now: number): Promise<LoggedEvent[] | undefined> {
+    // One query: the job's expiry and its events (none when the job is gone).
+    const { rows } = await this.#pool.query<{ body: string | null; expires_at_ms: string | null }>(
+      'SELECT e.body, j.expires_at_ms FROM jobwire.job_records j LEFT JOIN jobwire.job_events e ON e.queue = j.queue AND e.job_id = j.id WHERE j.queue = $1 AND j.id = $2 ORDER BY e.seq',
+      [this.queue, id],
+    );
+    const first = rows[0];
+    if (!first || (first.expires_at_ms !== null && Number(first.expires_at_ms) <= now)) return undefined;
+    return rows.flatMap((row) => (row.body === null ? [] : [parseLoggedEvent(row.body)]));
+  }
+
+  /** Read one event back (NOTIFY carried a reference because it was too large). */
+  async event(id: string, seq: number): Promise<string | undefined> {
+    const { rows } = await this.#pool.query<{ body: string }>('SELECT body FROM jobwire.job_events WHERE queue = $1 AND job_id = $2 AND seq = $3', [this.queue, id, seq]);
+    return rows[0]?.body;
+  }
+
+  async list(query: StoreListQuery): Promise<RecordPage> {
+    const where = ['queue = $1', '(expires_at_ms IS NULL OR expires_at_ms > $2)'];
+    const values: unknown[] = [this.queue, query.now];
+    const add = (sql: string, value: unknown): void => {
+      values.push(value);
+      where.push(sql.replace('?', `$${values.length}`));
+    };
+    if (query.cursor !== undefined) {
+      const beforeOrder = decodeCursor(query.cursor);
+      if (beforeOrder === undefined) throw new JobwireError('INVALID_REQUEST', 'Invalid cursor');
+      add('ord < ?', beforeOrder);
+    }
+    if (query.tenantId !== undefined) add('tenant_id = ?', query.tenantId);
+    if (query.workspaceId !== undefined) add('workspace_id = ?', query.workspaceId);
+    if (query.plugin !== undefined) add('plugin = ?', query.plugin);
+    if (query.statuses !== undefined) add('status = ANY(?)', [...query.statuses]);
+    values.push(query.limit + 1);
+    const { rows } = await this.#pool.query<{ rec: string; ord: string }>(`SELECT rec, ord FROM jobwire.job_records WHERE ${where.join(' AND ')} ORDER BY ord DESC LIMIT $${values.length}`, values);
+    const page = rows.slice(0, query.limit);
+    const records = page.map((row) => parseRecord(row.rec));
+    const last = page.at(-1);
+    return rows.length > query.limit && last ? { records, nextCursor: encodeCursor(Number(last.ord)) } : { records };
+  }
+
+  async remove(id: string): Promise<JobRecord | undefined> {
+    const [removed] = await this.#delete(this.#pool, [id]);
+    return removed;
+  }
+
+  async expire(now: number, limit: number): Promise<string[]> {
+    return this.#transaction(async (client) => {
+      const { rows } = await client.query<{ id: string }>(
+        'SELECT id FROM jobwire.job_records WHERE queue = $1 AND expires_at_ms IS NOT NULL AND expires_at_ms <= $2 ORDER BY expires_at_ms LIMIT $3 FOR UPDATE SKIP LOCKED',
+        [this.queue, now, limit],
+      );
+      const removed = await this.#delete(client, rows.map((row) => row.id));
+      return removed.map((record) => record.id);
+    });
+  }
+
+  async counts(): Promise<JobCounts> {
+    const { rows } = await this.#pool.query<{ status: JobStatus; n: string }>('SELECT status, count(*) AS n FROM jobwire.job_records WHERE queue = $1 GROUP BY status', [this.queue]);
+    const byStatus = new Map(rows.map((row) => [row.status, Number(row.n)]));
+    return jobCounts((status) => byStatus.get(status) ?? 0);
+  }
+
+  /** Publish a cancel request to every listening process. */
+  async publishCancel(message: string): Promise<void> {
+    await this.#pool.query('SELECT pg_notify($1, $2)', [CANCEL_CHANNEL, JSON.stringify({ q: this.queue, m: message })]);
+  }
+
+  /** Delete jobs and their logs, and notify each removal; the records deleted. */
+  async #delete(db: Pool | PoolClient, ids: string[]): Promise<JobRecord[]> {
+    if (ids.length === 0) return [];
+    const { rows } = await db.query<{ id: string; rec: string }>(DELETE, [this.queue, ids]);
+    const records = rows.map((row) => parseRecord(row.rec));
+    // A record too large for a notification is announced without its input and result.
+    const payloads = records.map((record, index) => {
+      const rec = (rows[index] as { rec: string }).rec;
+      return JSON.stringify({ q: this.queue, r: rec.length <= INLINE_LIMIT ? rec : JSON.stringify({ ...record, input: null, result: undefined, metadata: {} }) });
+    });
+    if (payloads.length > 0) await db.query('SELECT pg_notify($1, payload) FROM unnest($2::text[]) AS payload', [EVENTS_CHANNEL, payloads]);
+    return records;
+  }
+
+  /** The NOTIFY payload of an event: inline when small, a reference to read back when not. */
+  #eventPayload(record: JobRecord, body: string): string {
+    return body.length <= INLINE_LIMIT ? JSON.stringify({ q: this.queue, e: body }) : JSON.stringify({ q: this.queue, ref: { id: record.id, seq: record.seq } });
+  }
+
+  async #transaction<T>(work: (client: PoolClient) => Promise<T>): Promise<T> {
+    return this.#withClient(async (client) => {
+      await client.query('BEGIN');
+      try {
+        const result = await work(client);
+        await client.query('COMMIT');
+        return result;
+      } catch (error) {
+        await client.query('ROLLBACK').catch(() => undefined);
+        throw error;
+      }
+    });
+  }
+
+  /**
+   * A client of the pool for several statements. A checked-out client has no listener for its
+   * `error` event (the pool removes its own while the client is out): a connection killed between
+   * two statements would crash the process. One is attached here, and a client that failed is
+   * destroyed on release instead of going back to the pool.
+   */
+  async #withClient<T>(work: (client: PoolClient) => Promise<T>): Promise<T> {
+    const client = await this.#pool.connect();
+    let broken: Error | undefined;
+    const onError = (error: Error): void => {
+      broken = error;
+      this.#logger.warn({ err: error }, `jobwire: a PostgreSQL connection failed: ${error.message}`);
+    };
+    client.on('error', onError);
+    try {
+      return await work(client);
+    } finally {
+      client.off('error', onError);
+      client.release(broken); // a broken connection is destroyed, not pooled again
+    }
+  }
+}

@@ -1,0 +1,74 @@
+import { JobwireError } from '../errors.js';
+
+interface Pending {
+  readonly deadline: number;
+  readonly fail: () => void;
+}
+
+/**
+ * Bounds calls that may never answer (a database that is down or paused): each call rejects with
+ * `UNAVAILABLE` once `timeoutMs` has passed without an answer. One timer serves every pending call,
+ * armed for the oldest one, so a bound costs a set entry per call, not a timer.
+ */
+export class Deadlines {
+  readonly #timeoutMs: number;
+  readonly #pending = new Set<Pending>();
+  #timer: NodeJS.Timeout | undefined;
+
+  constructor(timeoutMs: number) {
+    this.#timeoutMs = timeoutMs;
+  }
+
+  /** `call()`, or `UNAVAILABLE` naming `what` when it does not settle in time (the call itself is not undone). */
+  run<T>(call: () => Promise<T>, what: string): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const entry: Pending = {
+        deadline: Date.now() + this.#timeoutMs,
+        fail: () => reject(new JobwireError('UNAVAILABLE', `The job store did not answer within ${this.#timeoutMs} ms (${what})`)),
+      };
+      this.#pending.add(entry);
+      this.#arm();
+      const settle = (): void => {
+        this.#pending.delete(entry);
+      };
+      let started: Promise<T>;
+      try {
+        started = call();
+      } catch (error) {
+        settle();
+        reject(error);
+        return;
+      }
+      started.then(
+        (value) => {
+          settle();
+          resolve(value);
+        },
+        (error: unknown) => {
+          settle();
+          reject(error);
+        },
+      );
+    });
+  }
+
+  #arm(): void {
+    if (this.#timer !== undefined) return;
+    const oldest = this.#pending.values().next().value;
+    if (oldest === undefined) return;
+    this.#timer = setTimeout(() => this.#expire(), Math.max(0, oldest.deadline - Date.now()));
+    this.#timer.unref(); // the pending call's own connection keeps the process alive, not this timer
+  }
+
+  #expire(): void {
+    this.#timer = undefined;
+    const now = Date.now();
+    // Calls are added in deadline order (one timeout for all), so the expired ones come first.
+    for (const entry of this.#pending) {
+      if (entry.deadline > now) break;
+      this.#pending.delete(entry);
+      entry.fail();
+    }
+    this.#arm();
+  }
+}

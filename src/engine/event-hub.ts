@@ -1,0 +1,174 @@
+import type { JobRecord } from '../backend/job-record.js';
+import type { LoggedEvent } from '../backend/logged-event.js';
+import { isJobwireError, JobwireError, messageOf } from '../errors.js';
+import { isTerminalEventType, type JobEvent, type TerminalStatus } from '../job.js';
+import { EventStream } from './event-stream.js';
+import { snapshotOf } from './job-json.js';
+import type { EngineHost } from './types.js';
+
+/**
+ * One `events()` iterator: replays the log after `afterSeq`, then follows live events, never
+ * repeating a seq. `afterSeq` filters the replay only: live events that follow it are all delivered.
+ */
+class Reader {
+  /** Events up to this seq were delivered or skipped on purpose. */
+  #threshold: number;
+  #caughtUp = false;
+  /** Live events that arrived while the log was being read; undefined once caught up. */
+  pending: LoggedEvent[] | undefined = [];
+
+  constructor(
+    readonly jobId: string,
+    readonly stream: EventStream<LoggedEvent>,
+    afterSeq: number,
+  ) {
+    this.#threshold = afterSeq;
+  }
+
+  live(event: LoggedEvent): void {
+    if (this.pending) this.pending.push(event);
+    else this.#push(event);
+  }
+
+  /** Deliver the log, then what arrived meanwhile, in seq order, each seq once. */
+  catchUp(log: readonly LoggedEvent[]): void {
+    for (const event of log) this.#push(event);
+    const logEnd = log.at(-1)?.seq ?? 0;
+    this.#threshold = this.#caughtUp ? Math.max(this.#threshold, logEnd) : logEnd;
+    this.#caughtUp = true;
+    const pending = (this.pending ?? []).sort((a, b) => a.seq - b.seq);
+    this.pending = undefined;
+    for (const event of pending) this.#push(event);
+    // The job has ended (even if the reader had seen the end already): nothing more will come.
+    const last = pending.at(-1) ?? log.at(-1);
+    if (last && isTerminalEventType(last.type)) this.stream.end();
+  }
+
+  #push(event: LoggedEvent): void {
+    if (event.seq <= this.#threshold) return;
+    this.#threshold = event.seq;
+    this.stream.push(event);
+  }
+}
+
+const streamSource = (onClose: (stream: EventStream<LoggedEvent>) => void) => ({
+  build: (event: LoggedEvent): JobEvent => event.event(),
+  isProgress: (event: LoggedEvent): boolean => event.type === 'progress',
+  isTerminal: (event: LoggedEvent): boolean => isTerminalEventType(event.type),
+  onClose,
+});
+
+/**
+ * Where the bus's deliveries go in this process: the tracker's listeners (`job:*`), the per-plugin
+ * durations of `stats()`, and every open `events()` iterator. An iterator reads the job's log from
+ * the store, then follows the bus; after a bus reconnect (`resync`) it re-reads the log, so a lost
+ * delivery costs latency, never an event.
+ */
+export class EventHub {
+  readonly #readLog: (id: string) => Promise<LoggedEvent[] | undefined>;
+  readonly #host: EngineHost;
+  readonly #readers = new Map<string, Set<Reader>>();
+  readonly #removals = new Map<string, () => void>();
+
+  /** `readLog` reads a job's whole log from the store (undefined when the job is gone). */
+  constructor(readLog: (id: string) => Promise<LoggedEvent[] | undefined>, host: EngineHost) {
+    this.#readLog = readLog;
+    this.#host = host;
+  }
+
+  /** An iterator over a job's events after `afterSeq`: the log first, then live. */
+  events(id: string, afterSeq: number, signal: AbortSignal | undefined): EventStream<LoggedEvent> {
+    const stream: EventStream<LoggedEvent> = new EventStream<LoggedEvent>(
+      streamSource((closed) => {
+        const readers = this.#readers.get(id);
+        if (!readers) return;
+        for (const reader of readers) if (reader.stream === closed) readers.delete(reader);
+        if (readers.size === 0) this.#readers.delete(id);
+      }),
+      signal,
+    );
+    if (stream.closed) return stream;
+    const reader = new Reader(id, stream, afterSeq);
+    let readers = this.#readers.get(id);
+    if (!readers) this.#readers.set(id, (readers = new Set()));
+    readers.add(reader);
+    void this.#catchUp(reader);
+    return stream;
+  }
+
+  /** Resolves once this process has heard of the removal of `id` (bounded wait). */
+  removal(id: string, timeoutMs = 2_000): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, timeoutMs);
+      timer.unref();
+      const removals = this.#removals;
+      function done(): void {
+        clearTimeout(timer);
+        if (removals.get(id) === done) removals.delete(id);
+        resolve();
+      }
+      removals.set(id, done);
+    });
+  }
+
+  /** A bus delivery: an event appended anywhere. */
+  event(event: LoggedEvent): void {
+    try {
+      const host = this.#host;
+      if (isTerminalEventType(event.type)) {
+        const { job } = event.event();
+        const startedAt = job.startedAt === undefined ? undefined : Date.parse(job.startedAt);
+        host.recordFinished(job.plugin, event.type as TerminalStatus, Date.parse(job.createdAt), startedAt, Date.parse(job.finishedAt ?? event.event().at));
+      }
+      if (host.listening(event.type)) host.emit(event.event());
+      const readers = this.#readers.get(event.jobId);
+      if (readers) for (const reader of [...readers]) reader.live(event);
+    } catch (error) {
+      this.#host.logger.error({ jobId: event.jobId, err: error }, `jobwire: could not deliver an event: ${messageOf(error)}`);
+    }
+  }
+
+  /** A bus delivery: a job was deleted anywhere. */
+  removed(record: JobRecord): void {
+    try {
+      this.#host.emitRemoved(record.id, () => snapshotOf(record));
+    } catch (error) {
+      this.#host.logger.error({ jobId: record.id, err: error }, `jobwire: could not announce a removal: ${messageOf(error)}`);
+    }
+    this.#removals.get(record.id)?.();
+    const readers = this.#readers.get(record.id);
+    if (readers) for (const reader of [...readers]) reader.stream.end();
+  }
+
+  /** The bus came back after a break: every open iterator re-reads its job's log. */
+  resync(): void {
+    for (const readers of this.#readers.values()) {
+      for (const reader of readers) {
+        reader.pending ??= [];
+        void this.#catchUp(reader);
+      }
+    }
+  }
+
+  /** End every open iterator (the tracker closed its bus). */
+  close(): void {
+    for (const readers of this.#readers.values()) for (const reader of readers) reader.stream.end();
+    this.#readers.clear();
+    for (const done of [...this.#removals.values()]) done();
+  }
+
+  async #catchUp(reader: Reader): Promise<void> {
+    let log: LoggedEvent[] | undefined;
+    try {
+      log = await this.#readLog(reader.jobId);
+    } catch (error) {
+      reader.stream.fail(isJobwireError(error) ? error : new JobwireError('UNAVAILABLE', `Could not read the events of job ${reader.jobId}: ${messageOf(error)}`, { cause: error }));
+      return;
+    }
+    if (log === undefined) {
+      reader.stream.fail(new JobwireError('JOB_NOT_FOUND', `Unknown job ${reader.jobId}`));
+      return;
+    }
+    reader.catchUp(log);
+  }
+}

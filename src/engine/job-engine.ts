@@ -1,0 +1,355 @@
+import type { BackendDrivers, BackendHost, JobBackend } from '../backend/job-backend.js';
+import type { CancelRequest } from '../backend/job-bus.js';
+import type { DispatchedJob } from '../backend/job-dispatcher.js';
+import type { JobRecord } from '../backend/job-record.js';
+import type { CommitResult, JobChange, JobStore, StoreListQuery } from '../backend/job-store.js';
+import type { LoggedEvent } from '../backend/logged-event.js';
+import { JobwireError, messageOf, type JobwireErrorCode } from '../errors.js';
+import { createJobId } from '../ids.js';
+import { isTerminalStatus, type JobEvent, type JobSnapshot } from '../job.js';
+import type { JobCounts, JobPage } from '../tracker/types.js';
+import { Deadlines } from './deadlines.js';
+import { EventHub } from './event-hub.js';
+import { EventStream } from './event-stream.js';
+import { snapshotOf } from './job-json.js';
+import { JobRun, type RunHost } from './job-run.js';
+import { boundedText, checkedJson } from './json-limits.js';
+import { endedRecord, queuedRecord, requeuedRecord, startedRecord, type NewJob } from './records.js';
+import { ResultSaver } from './result-saver.js';
+import { settleWithin } from './settle-within.js';
+import type { EngineHost } from './types.js';
+
+/** What `close()` gives jobs that were still waiting when their dispatcher stopped. */
+const CLOSED_BEFORE_START = 'Tracker closed before the job started';
+
+/** A store call made for a caller: bounded in time unless the store answers in this process. */
+type Bounded = <T>(call: () => Promise<T>, what: string) => Promise<T>;
+
+/**
+ * The one job lifecycle, the same on every backend: create → dispatch → claim → run (context,
+ * timeout, cancel, progress) → check and save the result → end. The drivers of a backend only
+ * keep records and logs (store), carry events and cancels (bus) and hand out jobs (dispatcher);
+ * every decision about a job is made here, against the transition table, and every record and
+ * event is built here (see `records.ts` and `job-json.ts`).
+ */
+export class JobEngine {
+  readonly #host: EngineHost;
+  readonly #hub: EventHub;
+  readonly #opening: Promise<BackendDrivers>;
+  /** Set once the drivers are open and subscribed: calls then use them without waiting. */
+  #drivers: BackendDrivers | undefined;
+  readonly #deadlines: Deadlines;
+  readonly #saver: ResultSaver | undefined;
+  /** Runs of this process by job id (what a cancel request aborts). */
+  readonly #runs = new Map<string, JobRun>();
+  /** Runs in flight here, each until its end is recorded (a plugin that ignores its abort may keep one longer). */
+  readonly #active = new Set<Promise<void>>();
+  readonly #sweeper: NodeJS.Timeout | undefined;
+  #closing = false;
+  #closed = false;
+  #barrier: Promise<unknown> | undefined;
+
+  constructor(host: EngineHost, backend: JobBackend) {
+    this.#host = host;
+    const { settings } = host;
+    this.#deadlines = new Deadlines(settings.storeTimeoutMs);
+    if (host.storage) this.#saver = new ResultSaver(host.storage, host.logger, (event) => host.emitStorageFailed(event), settings.saveTimeoutMs);
+    this.#hub = new EventHub((id: string) => this.#read((store) => store.log(id, host.now()), 'read a log'), host);
+    const backendHost: BackendHost = {
+      plugins: host.plugins,
+      settings: { concurrency: settings.concurrency, maxQueued: settings.maxQueued, ttlMs: settings.ttlMs },
+      now: host.now,
+      logger: host.logger,
+    };
+    let opened: BackendDrivers | Promise<BackendDrivers>;
+    try {
+      opened = backend.open(backendHost);
+    } catch (error) {
+      opened = Promise.reject(error);
+    }
+    this.#opening = Promise.resolve(opened).then((drivers) => this.#start(drivers));
+    this.#opening.catch((error: unknown) => host.logger.error({ err: error }, `jobwire: the backend failed to open: ${messageOf(error)}`));
+    if (Number.isFinite(settings.ttlMs)) {
+      this.#sweeper = setInterval(() => void this.sweep().catch((error: unknown) => host.logger.warn({ err: error }, `jobwire: sweep failed: ${messageOf(error)}`)), settings.sweepIntervalMs);
+      this.#sweeper.unref(); // the sweep must never keep the process alive
+    }
+  }
+
+  /** Resolves once the backend is open and (where this process runs jobs) its dispatcher takes jobs. */
+  async ready(): Promise<void> {
+    await this.#opening;
+  }
+
+  /** Store a new job and queue it; resolves with its `queued` snapshot (or the existing job of its idempotency key). */
+  async submit(job: NewJob): Promise<JobSnapshot> {
+    const { limits } = this.#host.settings;
+    checkedJson(job.input, 'input', limits.jsonDepth, limits.inputBytes, 'INVALID_INPUT');
+    checkedJson(job.metadata, 'metadata', limits.jsonDepth, limits.metadataBytes, 'INVALID_REQUEST');
+    const drivers = await this.#open();
+    const { store, dispatcher } = drivers;
+    const now = this.#host.now();
+    const record = queuedRecord(createJobId(), job, job.timeoutMs ?? this.#host.plugins.getMeta(job.plugin)?.timeoutMs, now);
+    const maxQueued = this.#host.settings.maxQueued + (dispatcher.idleSlots?.() ?? 0);
+    const bounded = this.#bounded(store);
+    const creating = bounded(() => store.create(record, now, { maxQueued, now }), 'create a job');
+    let created: Awaited<typeof creating>;
+    if (dispatcher.ordered) {
+      // One connection, in order: the job cannot be handed out before its record is written.
+      const enqueueing = dispatcher.enqueue(record);
+      try {
+        created = await creating;
+      } catch (error) {
+        void enqueueing.then(() => dispatcher.discard(record)).catch(() => undefined); // whatever the store did, nothing runs it
+        throw error;
+      }
+      if (created.outcome !== 'created') void enqueueing.then(() => dispatcher.discard(record)).catch(() => undefined);
+      else await this.#enqueued(enqueueing, store, record);
+    } else {
+      created = await creating;
+      if (created.outcome === 'created') await this.#enqueued(dispatcher.enqueue(record), store, record);
+    }
+    if (created.outcome === 'full') throw new JobwireError('QUEUE_FULL', `Queue is full (${this.#host.settings.maxQueued} waiting jobs)`);
+    return snapshotOf(created.outcome === 'existing' ? created.record : record);
+  }
+
+  /** A job that could not be queued never existed: its record goes again. */
+  async #enqueued(enqueueing: Promise<void>, store: JobStore, record: JobRecord): Promise<void> {
+    try {
+      await enqueueing;
+    } catch (error) {
+      await store.remove(record.id).catch(() => undefined);
+      throw new JobwireError('UNAVAILABLE', `Could not queue the job: ${messageOf(error)}`, { cause: error });
+    }
+  }
+
+  async get(id: string): Promise<JobSnapshot | undefined> {
+    const record = await this.#read((store) => store.get(id, this.#host.now()), 'read a job');
+    return record && snapshotOf(record);
+  }
+
+  async list(query: Omit<StoreListQuery, 'now'>): Promise<JobPage> {
+    const page = await this.#read((store) => store.list({ ...query, now: this.#host.now() }), 'list jobs');
+    const jobs = page.records.map(snapshotOf);
+    return page.nextCursor === undefined ? { jobs } : { jobs, nextCursor: page.nextCursor };
+  }
+
+  /**
+   * End a live job as `cancelled` with `code`, and ask whichever process runs it to abort it. A
+   * finished job is returned unchanged. Retries its compare-and-set while the job keeps changing
+   * (a run reporting progress), as long as it is live.
+   */
+  async cancel(id: string, reason: string, code: Extract<JobwireErrorCode, 'CANCELLED' | 'CLOSED'>): Promise<JobSnapshot> {
+    return this.#cancel(await this.#open(), id, reason, code);
+  }
+
+  async #cancel({ store, bus, dispatcher }: BackendDrivers, id: string, reason: string, code: Extract<JobwireErrorCode, 'CANCELLED' | 'CLOSED'>): Promise<JobSnapshot> {
+    const bounded = this.#bounded(store);
+    const message = boundedText(reason, this.#host.settings.limits.messageLength);
+    let record = await bounded(() => store.get(id, this.#host.now()), 'read a job');
+    for (;;) {
+      if (!record) throw new JobwireError('JOB_NOT_FOUND', `Unknown job ${id}`);
+      if (isTerminalStatus(record.status)) return snapshotOf(record);
+      const at = this.#host.now();
+      const next = endedRecord(record, 'cancelled', at, this.#host.settings.ttlMs, { error: { code, message } });
+      const result: CommitResult = await bounded(() => store.commit({ record: next, at, replacesLast: false }), 'cancel a job');
+      if (result.ok) {
+        // The status is final first; then whichever process runs it aborts it, and a waiting job leaves its queue.
+        await bounded(() => bus.cancel({ jobId: id, code, reason: message }), 'send a cancel').catch((error: unknown) => this.#host.logger.warn({ jobId: id, err: error }, `jobwire: could not send a cancel: ${messageOf(error)}`));
+        if (record.status === 'queued') await dispatcher.discard(next).catch((error: unknown) => this.#host.logger.debug({ jobId: id, err: error }, `jobwire: could not drop a cancelled job from its queue: ${messageOf(error)}`));
+        return snapshotOf(next);
+      }
+      record = result.current;
+    }
+  }
+
+  /** Cancel (if live) and delete a job. Resolves whether it existed. */
+  async remove(id: string): Promise<boolean> {
+    const { store, dispatcher } = await this.#open();
+    const bounded = this.#bounded(store);
+    const record = await bounded(() => store.get(id, this.#host.now()), 'read a job');
+    if (!record) return false;
+    if (!isTerminalStatus(record.status)) {
+      await this.cancel(id, 'Job removed', 'CANCELLED').catch((error: unknown) => this.#host.logger.debug({ jobId: id, err: error }, `jobwire: cancel before remove: ${messageOf(error)}`));
+    }
+    const announced = this.#hub.removal(id);
+    const removed = await bounded(() => store.remove(id), 'remove a job');
+    if (record.status === 'queued') await dispatcher.discard(record).catch(() => undefined); // best effort: a claim finds it gone anyway
+    if (removed) await announced; // this process's listeners heard of it before remove() resolves
+    return removed !== undefined;
+  }
+
+  /** The job's events after `afterSeq`, then live ones; see `JobTracker.events`. */
+  events(id: string, afterSeq: number, signal: AbortSignal | undefined): AsyncIterableIterator<JobEvent> {
+    if (this.#closed && !this.#drivers?.store.inProcess) return EventStream.failed(new JobwireError('CLOSED', 'The tracker is closed'));
+    return this.#hub.events(id, afterSeq, signal);
+  }
+
+  /** Counts by status now (expired jobs swept first). */
+  async counts(): Promise<JobCounts> {
+    await this.sweep();
+    return this.#read((store) => store.counts(), 'count jobs');
+  }
+
+  /** Remove every finished job past its TTL; how many. Runs every `sweepIntervalMs` by itself. */
+  async sweep(): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const ids = await this.#read((store) => store.expire(this.#host.now(), 1_000), 'sweep expired jobs');
+      total += ids.length;
+      if (ids.length < 1_000) return total;
+    }
+  }
+
+  /**
+   * Shut down: stop taking jobs; jobs still waiting that no other process will run end
+   * `cancelled` (`CLOSED`) at once; running ones get `timeoutMs`, then are cancelled (`CLOSED`).
+   */
+  async close(timeoutMs: number): Promise<void> {
+    this.#closing = true;
+    if (this.#sweeper) clearInterval(this.#sweeper);
+    // Reads made after close() wait for this: by then, jobs no other process will run are cancelled.
+    const stopping = (this.#barrier = this.#stopDispatching());
+    let drivers: BackendDrivers;
+    try {
+      drivers = await stopping;
+    } catch {
+      this.#closed = true;
+      return;
+    }
+    await settleWithin(this.#active, timeoutMs);
+    await Promise.all(
+      [...this.#runs.keys()].map((id) => this.#cancel(drivers, id, `Tracker closed; the job did not finish within ${timeoutMs} ms`, 'CLOSED').catch((error: unknown) => this.#host.logger.warn({ jobId: id, err: error }, `jobwire: could not cancel a job on close: ${messageOf(error)}`))),
+    );
+    await this.#saver?.flush();
+    this.#closed = true;
+    if (!drivers.store.inProcess) {
+      // A shared store's connections go; an in-process store stays readable.
+      this.#hub.close();
+      await drivers.bus.close().catch((error: unknown) => this.#host.logger.warn({ err: error }, `jobwire: closing the bus failed: ${messageOf(error)}`));
+      await drivers.close?.();
+    }
+  }
+
+  // ── internals ──────────────────────────────────────────────────────────────
+
+  /** Stop the dispatcher; cancel (`CLOSED`) the waiting jobs that die with it. */
+  async #stopDispatching(): Promise<BackendDrivers> {
+    const drivers = this.#drivers ?? (await this.#opening);
+    if (drivers.runs !== false) {
+      const orphans = await drivers.dispatcher.stop();
+      await Promise.all(orphans.map((id) => this.#cancel(drivers, id, CLOSED_BEFORE_START, 'CLOSED').catch(() => undefined)));
+    }
+    return drivers;
+  }
+
+  async #start(drivers: BackendDrivers): Promise<BackendDrivers> {
+    const hub = this.#hub;
+    await drivers.bus.subscribe({
+      event: (event: LoggedEvent) => hub.event(event),
+      removed: (record: JobRecord) => hub.removed(record),
+      cancel: (request: CancelRequest) => this.#runs.get(request.jobId)?.abort(new JobwireError(request.code, request.reason)),
+      resync: () => hub.resync(),
+    });
+    if (drivers.runs !== false) {
+      await drivers.dispatcher.start({
+        run: (job) => this.#run(job),
+        lost: (id, reason) => void this.#lost(id, reason),
+      });
+    }
+    this.#drivers = drivers;
+    return drivers;
+  }
+
+  /** The open drivers; throws `CLOSED` once a shared store was closed. */
+  async #open(): Promise<BackendDrivers> {
+    if (this.#barrier) await this.#barrier.catch(() => undefined);
+    const drivers = this.#drivers ?? (await this.#opening);
+    if (this.#closed && !drivers.store.inProcess) throw new JobwireError('CLOSED', 'The tracker is closed');
+    return drivers;
+  }
+
+  /** A bounded read of the store. */
+  async #read<T>(read: (store: JobStore) => Promise<T>, what: string): Promise<T> {
+    const { store } = await this.#open();
+    return this.#bounded(store)(() => read(store), what);
+  }
+
+  #bounded(store: JobStore): Bounded {
+    if (store.inProcess) return (call) => call();
+    return (call, what) => this.#deadlines.run(call, what);
+  }
+
+  /** The dispatcher hands this process a job: claim it, run it. Resolves when its slot is free; never rejects. */
+  async #run(job: DispatchedJob): Promise<void> {
+    try {
+      const drivers = this.#drivers ?? (await this.#opening);
+      const store = drivers.store;
+      const bounded = this.#bounded(store);
+      const commit = (change: JobChange): Promise<CommitResult> => bounded(() => store.commit(change), 'record a job change');
+      const record = await this.#claim(job, store, commit);
+      if (!record) return;
+      const engine = this;
+      const host: RunHost = {
+        host: this.#host,
+        saver: this.#saver,
+        commit,
+        get closing() {
+          return engine.#closing;
+        },
+      };
+      const run = new JobRun(host, record);
+      this.#runs.set(job.id, run);
+      const executing = run.execute();
+      const whole: Promise<void> = executing
+        .then(() => run.finished)
+        .finally(() => {
+          this.#active.delete(whole);
+          if (this.#runs.get(job.id) === run) this.#runs.delete(job.id);
+        });
+      this.#active.add(whole);
+      await executing; // the slot is free once the plugin settled; the result is saved and recorded after
+    } catch (error) {
+      this.#host.logger.error({ jobId: job.id, err: error }, `jobwire: could not run a job: ${messageOf(error)}`);
+    }
+  }
+
+  /**
+   * Take the job: `queued → running`, as a compare-and-set. A job handed out again after its
+   * worker stopped goes back to `queued` first (its events say so). Undefined when it is not to be
+   * run: cancelled, finished, removed, or running elsewhere.
+   */
+  async #claim(job: DispatchedJob, store: JobStore, commit: (change: JobChange) => Promise<CommitResult>): Promise<JobRecord | undefined> {
+    let record = job.record ?? (await this.#bounded(store)(() => store.get(job.id, this.#host.now()), 'read a job'));
+    for (;;) {
+      if (!record) return undefined;
+      let next: JobRecord;
+      if (record.status === 'queued') next = startedRecord(record, this.#host.now());
+      else if (record.status === 'running' && job.delivery > 1) next = requeuedRecord(record, `Requeued after the worker running it stopped (attempt ${job.delivery})`);
+      else return undefined;
+      const result = await commit({ record: next, at: this.#host.now(), replacesLast: false });
+      if (result.ok && next.status === 'running') return next;
+      record = result.ok ? next : result.current;
+    }
+  }
+
+  /** The dispatcher gave up on a job: it fails, whatever it was doing. */
+  async #lost(id: string, reason: string): Promise<void> {
+    try {
+      const { store } = await this.#open();
+      const bounded = this.#bounded(store);
+      let record = await bounded(() => store.get(id, this.#host.now()), 'read a job');
+      while (record && !isTerminalStatus(record.status)) {
+        const at = this.#host.now();
+        const next = endedRecord(record, 'failed', at, this.#host.settings.ttlMs, { error: { code: 'PLUGIN_FAILED', message: boundedText(reason, this.#host.settings.limits.messageLength) } });
+        const result = await bounded(() => store.commit({ record: next, at, replacesLast: false }), 'fail a job');
+        if (result.ok) {
+          this.#runs.get(id)?.abort(new JobwireError('PLUGIN_FAILED', reason));
+          return;
+        }
+        record = result.current;
+      }
+    } catch (error) {
+      this.#host.logger.error({ jobId: id, err: error }, `jobwire: could not fail a job its queue gave up on: ${messageOf(error)}`);
+    }
+  }
+}

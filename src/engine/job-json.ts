@@ -1,0 +1,26 @@
+import type { JobRecord } from '../backend/job-record.js';
+import type { JobEvent, JobSnapshot } from '../job.js';
+import { isoTime } from './iso-time.js';
+
+/**
+ * The one definition of a job's snapshot: what clients see of a {@link JobRecord}. Every backend
+ * builds snapshots and events with these two functions (a store that keeps JSON stores
+ * `JSON.stringify` of their result), so the fields agree everywhere.
+ */
+export function snapshotOf(record: JobRecord): JobSnapshot {
+  const snapshot: JobSnapshot = { id: record.id, plugin: record.plugin, status: record.status, progress: record.progress, input: record.input, metadata: record.metadata, priority: record.priority, createdAt: isoTime(record.createdAt) };
+  if (record.message !== undefined) snapshot.message = record.message;
+  if (record.result !== undefined) snapshot.result = record.result;
+  if (record.error !== undefined) snapshot.error = record.error;
+  if (record.tenantId !== undefined) snapshot.tenantId = record.tenantId;
+  if (record.workspaceId !== undefined) snapshot.workspaceId = record.workspaceId;
+  if (record.startedAt !== undefined) snapshot.startedAt = isoTime(record.startedAt);
+  if (record.finishedAt !== undefined) snapshot.finishedAt = isoTime(record.finishedAt);
+  if (record.expiresAt !== undefined && Number.isFinite(record.expiresAt)) snapshot.expiresAt = isoTime(record.expiresAt);
+  return snapshot;
+}
+
+/** The event a commit of `record` adds to the log: its `seq` and type are the record's, `at` the change's time. */
+export function eventOf(record: JobRecord, at: number): JobEvent {
+  return { seq: record.seq, type: record.event, jobId: record.id, at: isoTime(at), job: snapshotOf(record) };
+}

@@ -1,0 +1,297 @@
+import type { JobRecord } from '../backend/job-record.js';
+import type { CommitResult, JobChange } from '../backend/job-store.js';
+import { JobwireError, messageOf, type JobErrorInfo, type JobwireErrorCode } from '../errors.js';
+import { isTerminalStatus, type TerminalStatus } from '../job.js';
+import { toPercent } from '../plugin-manager/progress.js';
+import type { ExecuteContext } from '../plugin-manager/types.js';
+import { boundedText, checkedJson } from './json-limits.js';
+import { endedRecord, progressedRecord } from './records.js';
+import type { ResultSaver } from './result-saver.js';
+import { buildStoredResult } from './stored-result.js';
+import type { EngineHost } from './types.js';
+
+/** What a run needs from its engine. */
+export interface RunHost {
+  readonly host: EngineHost;
+  readonly saver: ResultSaver | undefined;
+  /** The store's compare-and-set, bounded in time. */
+  commit(change: JobChange): Promise<CommitResult>;
+  /** True once the engine is shutting down (a write that keeps failing is then given up). */
+  readonly closing: boolean;
+}
+
+/** How a plugin's `run` ended. */
+type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
+
+/** Waits between tries of an ending that could not be written (the store did not answer). */
+const END_RETRY_MS = [100, 250, 500, 1_000, 2_000, 5_000];
+
+const settled = Promise.resolve();
+
+/** Text of a value a plugin passed as a message, or undefined when it cannot even be turned into text. */
+function textOf(value: unknown): string | undefined {
+  try {
+    return String(value);
+  } catch {
+    return undefined;
+  }
+}
+
+function describe(value: unknown): string {
+  if (typeof value === 'number') return String(value);
+  if (typeof value === 'string') return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
+  return value === null ? 'null' : typeof value;
+}
+
+function errorInfo(error: JobwireError, limit: number): JobErrorInfo {
+  return { code: error.code, message: boundedText(error.message, limit) };
+}
+
+/**
+ * One run of a claimed job in this process: builds the plugin's context, arms its timeout, runs
+ * the plugin, checks and saves its result, and records how it ended. Every write of the run goes
+ * through one chain, in order, each a compare-and-set from the record the run wrote last: a write
+ * that finds the job changed by someone else (a cancel, a remove, another worker) ends the run's
+ * writing and aborts the plugin — that is how a cancel in any process stops it.
+ */
+export class JobRun {
+  readonly id: string;
+  readonly #run: RunHost;
+  /** The job as this run last wrote it. */
+  #record: JobRecord;
+  #controller: AbortController | undefined;
+  #aborted = false;
+  #abortReason: unknown;
+  /** The run no longer writes: the job ended (here or elsewhere) or is no longer this run's. */
+  #over = false;
+  #timer: NodeJS.Timeout | undefined;
+  #writes: Promise<unknown> = settled;
+  #inFlight = 0;
+  #pending: { progress: number; message: string | undefined } | undefined;
+  #pumping = false;
+  /** Settles once the run has recorded how the job ended (after the plugin settled). */
+  finished: Promise<void> = settled;
+
+  constructor(run: RunHost, record: JobRecord) {
+    this.#run = run;
+    this.#record = record;
+    this.id = record.id;
+  }
+
+  /** The signal handed to the plugin, created on first use: a plugin that never reads it costs no AbortController. */
+  get signal(): AbortSignal {
+    if (!this.#controller) {
+      this.#controller = new AbortController();
+      if (this.#aborted) this.#controller.abort(this.#abortReason);
+    }
+    return this.#controller.signal;
+  }
+
+  /** The job ended elsewhere (a cancel, a shutdown): stop writing and abort the plugin with `reason`. */
+  abort(reason: JobwireError): void {
+    this.#over = true;
+    this.#clearTimer();
+    this.#abortSignal(reason);
+  }
+
+  /** Run the plugin. Resolves once it has settled (its slot may then go to another job); never rejects. */
+  async execute(): Promise<void> {
+    const { host } = this.#run;
+    const { timeoutMs } = this.#record;
+    if (timeoutMs !== undefined) this.#timer = setTimeout(() => this.#timeout(timeoutMs), timeoutMs);
+    let outcome: Outcome;
+    try {
+      outcome = { ok: true, value: await host.plugins.execute(this.#record.plugin, this.#record.input, this.#context()) };
+    } catch (error) {
+      outcome = { ok: false, error };
+    }
+    // The plugin is done: from here on the job's time and slot no longer depend on it (nor on storage).
+    this.#clearTimer();
+    this.finished = this.#settle(outcome).catch((error: unknown) => host.logger.error({ jobId: this.id, err: error }, `jobwire: could not record how a job ended: ${messageOf(error)}`));
+  }
+
+  #context(): ExecuteContext {
+    const run = this;
+    const { host } = this.#run;
+    const record = this.#record;
+    return {
+      jobId: record.id,
+      get signal() {
+        return run.signal;
+      },
+      progress: (percent, message) => this.#progress(percent, message),
+      log: (message) => {
+        const text = textOf(message) ?? '(a message that cannot be shown)';
+        host.logger.info({ jobId: record.id, plugin: record.plugin }, boundedText(text, host.settings.limits.messageLength));
+      },
+      job: { tenantId: record.tenantId, workspaceId: record.workspaceId, metadata: record.metadata },
+    };
+  }
+
+  /** `ctx.progress`: never throws. A value that is not a number fails the job, from any call site. */
+  #progress(percent: unknown, message: unknown): void {
+    if (this.#over) return;
+    const progress = toPercent(percent);
+    if (progress === undefined) {
+      this.#failFromContext(`ctx.progress expects a number from 0 to 100, got ${describe(percent)}`);
+      return;
+    }
+    let text: string | undefined;
+    if (message !== undefined) {
+      const shown = textOf(message);
+      if (shown === undefined) {
+        this.#failFromContext('ctx.progress got a message that cannot be turned into text');
+        return;
+      }
+      text = boundedText(shown, this.#run.host.settings.limits.messageLength);
+    }
+    this.#pending = { progress, message: text ?? this.#pending?.message };
+    if (!this.#pumping) {
+      this.#pumping = true;
+      void this.#write(() => this.#pump());
+    }
+  }
+
+  /** Send the latest progress, one write at a time; reports made meanwhile coalesce to the newest. */
+  async #pump(): Promise<void> {
+    try {
+      while (this.#pending !== undefined && !this.#over) {
+        const { progress, message } = this.#pending;
+        this.#pending = undefined;
+        try {
+          await this.#commit(progressedRecord(this.#record, progress, message), this.#run.host.now());
+        } catch (error) {
+          // Progress is best effort: a store that does not answer costs the report, not the job.
+          this.#run.host.logger.warn({ jobId: this.id, err: error }, `jobwire: a progress report was dropped: ${messageOf(error)}`);
+        }
+      }
+    } finally {
+      this.#pending = undefined;
+      this.#pumping = false;
+    }
+  }
+
+  #failFromContext(message: string): void {
+    const error = new JobwireError('PLUGIN_FAILED', message);
+    void this.#end('failed', { error: errorInfo(error, this.#run.host.settings.limits.messageLength) }, this.#run.host.now()).then((ended) => {
+      if (ended) this.#abortSignal(error);
+    });
+  }
+
+  #timeout(timeoutMs: number): void {
+    this.#timer = undefined;
+    const error = new JobwireError('TIMEOUT', `Job timed out after ${timeoutMs} ms`);
+    void this.#end('failed', { error: errorInfo(error, this.#run.host.settings.limits.messageLength) }, this.#run.host.now()).then((ended) => {
+      if (ended) this.#abortSignal(error);
+    });
+  }
+
+  /** After the plugin settled: check the result, save it, and record the end. */
+  async #settle(outcome: Outcome): Promise<void> {
+    if (this.#over) return; // cancelled, timed out or closed meanwhile: that status stands
+    const { host, saver } = this.#run;
+    const { limits } = host.settings;
+    if (!outcome.ok) {
+      const error = new JobwireError('PLUGIN_FAILED', messageOf(outcome.error), { cause: outcome.error });
+      if (await this.#end('failed', { error: errorInfo(error, limits.messageLength) }, host.now())) this.#abortSignal(error);
+      return;
+    }
+    let result: unknown;
+    try {
+      const json = checkedJson(outcome.value, 'result', limits.jsonDepth, limits.resultBytes, 'PLUGIN_FAILED');
+      // Kept as the JSON copy: what every reader gets is plain data that serialises again.
+      result = json === undefined ? undefined : JSON.parse(json);
+    } catch (error) {
+      const failure = error instanceof JobwireError ? error : new JobwireError('PLUGIN_FAILED', messageOf(error));
+      if (await this.#end('failed', { error: errorInfo(failure, limits.messageLength) }, host.now())) this.#abortSignal(failure);
+      return;
+    }
+    const finishedAt = host.now();
+    let saved = false;
+    if (saver) saved = await saver.save(buildStoredResult(host.plugins, this.#record, result, finishedAt));
+    const ended = await this.#end('completed', { result }, finishedAt);
+    if (!ended && saved) await saver?.discard(this.id); // it ended otherwise while saving
+  }
+
+  /** Record the end, unless the job already ended or is no longer this run's. True when this run ended it. */
+  #end(status: TerminalStatus, end: { error?: JobErrorInfo; result?: unknown }, at: number): Promise<boolean> {
+    return this.#write(async () => {
+      for (let attempt = 0; ; attempt++) {
+        if (this.#over) return false;
+        try {
+          const ended = await this.#commit(endedRecord(this.#record, status, at, this.#run.host.settings.ttlMs, end), at);
+          if (ended) {
+            this.#over = true;
+            this.#clearTimer();
+          }
+          return ended;
+        } catch (error) {
+          // The store did not answer: keep trying (a worker must not leave the job running), unless shutting down.
+          const delay = END_RETRY_MS[Math.min(attempt, END_RETRY_MS.length - 1)] as number;
+          this.#run.host.logger.error({ jobId: this.id, err: error, willRetry: !this.#run.closing }, `jobwire: could not record that a job ${status}: ${messageOf(error)}`);
+          if (this.#run.closing) return false;
+          await new Promise((resolve) => setTimeout(resolve, delay));
+        }
+      }
+    });
+  }
+
+  /** One compare-and-set from the record this run wrote last. False when someone else changed the job. */
+  async #commit(next: JobRecord, at: number): Promise<boolean> {
+    const result = await this.#run.commit({ record: next, at, replacesLast: next.event === 'progress' && this.#record.event === 'progress' });
+    if (result.ok) {
+      this.#record = next;
+      return true;
+    }
+    const current = result.current;
+    // A write that timed out may have landed after all: finding it there is success, not a conflict.
+    if (current && current.seq === next.seq && current.event === next.event && current.status === next.status) {
+      this.#record = current;
+      return true;
+    }
+    this.#lose(current);
+    return false;
+  }
+
+  /** Someone else changed the job: it ended elsewhere, was removed, or went to another worker. */
+  #lose(current: JobRecord | undefined): void {
+    this.#over = true;
+    this.#clearTimer();
+    let reason: JobwireError;
+    if (current === undefined) reason = new JobwireError('CANCELLED', 'Job removed');
+    else if (isTerminalStatus(current.status)) reason = new JobwireError((current.error?.code ?? 'CANCELLED') as JobwireErrorCode, current.error?.message ?? `Job ${current.status} elsewhere`);
+    else reason = new JobwireError('CANCELLED', 'The job was handed to another worker');
+    this.#abortSignal(reason);
+  }
+
+  /** Chain a write after the run's earlier ones. */
+  #write<T>(write: () => Promise<T>): Promise<T> {
+    if (this.#inFlight === 0) {
+      // Nothing in flight: start now (no extra turn of the event loop).
+      this.#inFlight++;
+      const started = write();
+      this.#writes = started.then(this.#done, this.#done);
+      return started;
+    }
+    this.#inFlight++;
+    const started = this.#writes.then(write);
+    this.#writes = started.then(this.#done, this.#done);
+    return started;
+  }
+
+  readonly #done = (): void => {
+    this.#inFlight--;
+  };
+
+  #abortSignal(reason: unknown): void {
+    if (this.#aborted) return;
+    this.#aborted = true;
+    this.#abortReason = reason;
+    this.#controller?.abort(reason);
+  }
+
+  #clearTimer(): void {
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timer = undefined;
+  }
+}

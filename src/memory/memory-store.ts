@@ -1,0 +1,228 @@
+import type { JobRecord } from '../backend/job-record.js';
+import type { CommitResult, CreateLimits, CreateResult, JobChange, JobStore, RecordPage, StoreListQuery } from '../backend/job-store.js';
+import type { LoggedEvent } from '../backend/logged-event.js';
+import { JobwireError } from '../errors.js';
+import { eventOf } from '../engine/job-json.js';
+import { jobCounts } from '../engine/job-counts.js';
+import { idempotencyScope } from '../engine/idempotency.js';
+import { isTerminalStatus, type JobEvent, type JobEventType, type JobStatus } from '../job.js';
+import { decodeCursor, encodeCursor, OrderedIndex } from '../ordered-index.js';
+import type { JobCounts } from '../tracker/types.js';
+import { ExpiryQueue } from './expiry-queue.js';
+import type { MemoryBus } from './memory-bus.js';
+
+/** One log entry: just what differs between a job's events (the rest is the job's record). */
+interface Entry {
+  readonly seq: number;
+  readonly type: JobEventType;
+  readonly at: number;
+  readonly status: JobStatus;
+  readonly progress: number;
+  readonly message: string | undefined;
+  readonly startedAt: number | undefined;
+}
+
+/** A job held in memory: its current record, its place in the listing, its compact log. */
+class Slot {
+  removed = false;
+  readonly log: Entry[] = [];
+  /** The event of the latest entry while the job is live, shared by every reader (one build, one SSE frame). */
+  latest: SlotEvent | undefined = undefined;
+
+  constructor(
+    public record: JobRecord,
+    readonly order: number,
+  ) {}
+
+  get expiresAt(): number | undefined {
+    return this.record.expiresAt;
+  }
+
+  /** The record as of `entry`: the current one for the last entry, else the record with the entry's state. */
+  recordAt(entry: Entry): JobRecord {
+    const record = this.record;
+    if (entry.seq === record.seq) return record;
+    return { ...record, status: entry.status, progress: entry.progress, message: entry.message, startedAt: entry.startedAt, result: undefined, error: undefined, finishedAt: undefined, expiresAt: undefined, seq: entry.seq, event: entry.type };
+  }
+
+  eventAt(entry: Entry): SlotEvent {
+    const latest = this.latest;
+    return latest !== undefined && latest.seq === entry.seq ? latest : new SlotEvent(this, entry);
+  }
+}
+
+/** A log entry as a {@link LoggedEvent}: the JobEvent is built on first use, once. */
+class SlotEvent implements LoggedEvent {
+  readonly jobId: string;
+  readonly seq: number;
+  readonly type: JobEventType;
+  #built: JobEvent | undefined;
+
+  constructor(
+    private readonly slot: Slot,
+    private readonly entry: Entry,
+  ) {
+    this.jobId = slot.record.id;
+    this.seq = entry.seq;
+    this.type = entry.type;
+  }
+
+  event(): JobEvent {
+    this.#built ??= eventOf(this.slot.recordAt(this.entry), this.entry.at);
+    return this.#built;
+  }
+}
+
+const OK: CommitResult = Object.freeze({ ok: true });
+
+/**
+ * Jobs and logs in this process's memory. A retained finished job costs its record and a few
+ * small log entries; snapshots and events are built only when read. Expired jobs are kept in a
+ * heap by expiry, so a sweep costs O(expired), and a reader never sees one (it is removed on sight).
+ */
+export class MemoryStore implements JobStore {
+  readonly inProcess = true;
+  readonly #bus: MemoryBus;
+  readonly #slots = new Map<string, Slot>();
+  readonly #order = new OrderedIndex<Slot>();
+  readonly #expiry = new ExpiryQueue<Slot>();
+  readonly #keys = new Map<string, Slot>();
+  readonly #counts: Record<JobStatus, number> = { queued: 0, running: 0, completed: 0, failed: 0, cancelled: 0 };
+
+  constructor(bus: MemoryBus) {
+    this.#bus = bus;
+  }
+
+  create(record: JobRecord, at: number, limits: CreateLimits): Promise<CreateResult> {
+    const scope = record.idempotencyKey === undefined ? undefined : idempotencyScope(record.tenantId, record.idempotencyKey);
+    if (scope !== undefined) {
+      const existing = this.#keys.get(scope);
+      if (existing && this.#alive(existing, limits.now)) return Promise.resolve({ outcome: 'existing', record: existing.record });
+    }
+    if (this.#counts.queued >= limits.maxQueued) return Promise.resolve({ outcome: 'full' });
+    const slot = new Slot(record, this.#order.takeOrder());
+    this.#slots.set(record.id, slot);
+    this.#order.push(slot);
+    if (scope !== undefined) this.#keys.set(scope, slot);
+    this.#counts[record.status]++;
+    this.#append(slot, record, at, false);
+    return Promise.resolve({ outcome: 'created' });
+  }
+
+  get(id: string, now: number): Promise<JobRecord | undefined> {
+    return Promise.resolve(this.#find(id, now)?.record);
+  }
+
+  commit(change: JobChange): Promise<CommitResult> {
+    const { record } = change;
+    const slot = this.#slots.get(record.id);
+    if (!slot || slot.removed) return Promise.resolve({ ok: false, current: undefined });
+    const previous = slot.record;
+    if (previous.seq !== record.seq - 1) return Promise.resolve({ ok: false, current: previous });
+    slot.record = record;
+    if (previous.status !== record.status) {
+      this.#counts[previous.status]--;
+      this.#counts[record.status]++;
+    }
+    if (record.expiresAt !== undefined && record.expiresAt !== previous.expiresAt) this.#expiry.push(slot);
+    this.#append(slot, record, change.at, change.replacesLast);
+    return Promise.resolve(OK);
+  }
+
+  log(id: string, now: number): Promise<LoggedEvent[] | undefined> {
+    const slot = this.#find(id, now);
+    return Promise.resolve(slot && slot.log.map((entry) => slot.eventAt(entry)));
+  }
+
+  list(query: StoreListQuery): Promise<RecordPage> {
+    let before: number | undefined;
+    if (query.cursor !== undefined) {
+      before = decodeCursor(query.cursor);
+      if (before === undefined) return Promise.reject(new JobwireError('INVALID_REQUEST', 'Invalid cursor'));
+    }
+    this.sweep(query.now, Infinity); // readers never see a job past its TTL
+    const records: JobRecord[] = [];
+    let last: Slot | undefined;
+    let more = false;
+    this.#order.forEachNewestFirst(before, (slot) => {
+      const { record } = slot;
+      if (
+        (query.tenantId !== undefined && record.tenantId !== query.tenantId) ||
+        (query.workspaceId !== undefined && record.workspaceId !== query.workspaceId) ||
+        (query.plugin !== undefined && record.plugin !== query.plugin) ||
+        (query.statuses !== undefined && !query.statuses.has(record.status))
+      ) {
+        return true;
+      }
+      if (records.length === query.limit) {
+        more = true;
+        return false;
+      }
+      records.push(record);
+      last = slot;
+      return true;
+    });
+    return Promise.resolve(more && last ? { records, nextCursor: encodeCursor(last.order) } : { records });
+  }
+
+  remove(id: string): Promise<JobRecord | undefined> {
+    const slot = this.#slots.get(id);
+    if (!slot || slot.removed) return Promise.resolve(undefined);
+    this.#delete(slot);
+    return Promise.resolve(slot.record);
+  }
+
+  expire(now: number, limit: number): Promise<string[]> {
+    return Promise.resolve(this.sweep(now, limit));
+  }
+
+  counts(): Promise<JobCounts> {
+    return Promise.resolve(jobCounts((status) => this.#counts[status]));
+  }
+
+  /** {@link expire}, synchronously: remove up to `limit` jobs expired at `now`; their ids. */
+  sweep(now: number, limit: number): string[] {
+    const expired = this.#expiry.popExpired(now, (slot) => !slot.removed, limit);
+    for (const slot of expired) this.#delete(slot);
+    return expired.map((slot) => slot.record.id);
+  }
+
+  #find(id: string, now: number): Slot | undefined {
+    const slot = this.#slots.get(id);
+    return slot && this.#alive(slot, now) ? slot : undefined;
+  }
+
+  #alive(slot: Slot, now: number): boolean {
+    if (slot.removed) return false;
+    const { expiresAt } = slot.record;
+    if (expiresAt !== undefined && expiresAt <= now) {
+      this.#delete(slot); // expired but not swept yet: it is gone for every reader
+      return false;
+    }
+    return true;
+  }
+
+  #append(slot: Slot, record: JobRecord, at: number, replacesLast: boolean): void {
+    const entry: Entry = { seq: record.seq, type: record.event, at, status: record.status, progress: record.progress, message: record.message, startedAt: record.startedAt };
+    if (replacesLast && slot.log.length > 0) slot.log[slot.log.length - 1] = entry;
+    else slot.log.push(entry);
+    const event = new SlotEvent(slot, entry);
+    // A finished job keeps no built event: its entries are all it costs.
+    slot.latest = isTerminalStatus(record.status) ? undefined : event;
+    this.#bus.event(event);
+  }
+
+  #delete(slot: Slot): void {
+    if (slot.removed) return;
+    slot.removed = true;
+    const { record } = slot;
+    this.#slots.delete(record.id);
+    this.#order.delete(slot);
+    this.#counts[record.status]--;
+    if (record.idempotencyKey !== undefined) {
+      const scope = idempotencyScope(record.tenantId, record.idempotencyKey);
+      if (this.#keys.get(scope) === slot) this.#keys.delete(scope);
+    }
+    this.#bus.removed(record);
+  }
+}
