@@ -4,12 +4,16 @@ import type { JobRecord } from '../backend/job-record.js';
 import { messageOf } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { PluginManager } from '../plugin-manager/types.js';
+import { parseRecord } from './record-json.js';
 import { SlotGate } from './slot-gate.js';
 
-/** What a BullMQ job carries: the jobwire job's id and its record as it was queued. */
+/**
+ * What a BullMQ job carries: the jobwire job's id and its record as it was queued, as JSON text
+ * (BullMQ on PostgreSQL keeps data as jsonb, which cannot hold every string a record may).
+ */
 export interface QueuedJobData {
   id: string;
-  record?: JobRecord;
+  record?: string;
 }
 
 /** How often a worker process looks for plugins that gained a `concurrency` cap (and so a queue of their own). */
@@ -35,6 +39,16 @@ export interface BullMQDispatcherSetup {
   ordered: boolean;
   /** Called once the workers take jobs. */
   onStarted(): void;
+}
+
+/** The record a job carries, when it carries a readable one (the engine reads it from the store otherwise). */
+function carriedRecord(data: QueuedJobData | undefined): JobRecord | undefined {
+  if (typeof data?.record !== 'string') return undefined;
+  try {
+    return parseRecord(data.record);
+  } catch {
+    return undefined; // not ours, or damaged: the store has the truth
+  }
 }
 
 /** BullMQ priorities run 1 (first) to 2^21; jobwire's run higher first. */
@@ -77,7 +91,7 @@ export class BullMQDispatcher implements JobDispatcher {
 
   async enqueue(record: JobRecord): Promise<void> {
     const ageSeconds = Number.isFinite(this.#setup.ttlMs) ? Math.ceil(this.#setup.ttlMs / 1000) : undefined;
-    const data: QueuedJobData = { id: record.id, record };
+    const data: QueuedJobData = { id: record.id, record: JSON.stringify(record) };
     await this.#queue(this.queueOf(record.plugin)).add(record.plugin, data, {
       jobId: record.id,
       priority: bullPriority(record.priority),
@@ -164,7 +178,8 @@ export class BullMQDispatcher implements JobDispatcher {
     if (!handlers || job.id === undefined) return;
     await this.#gate.acquire();
     try {
-      await handlers.run({ id: job.id, plugin: job.name, delivery: job.attemptsStarted, record: job.data?.record });
+      // A job added by hand (not by a tracker) carries no record: the engine reads it, or finds none.
+      await handlers.run({ id: job.id, plugin: job.name, delivery: job.attemptsStarted, record: carriedRecord(job.data) });
     } finally {
       this.#gate.release();
     }

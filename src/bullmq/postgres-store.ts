@@ -72,6 +72,14 @@ WITH gone AS (DELETE FROM jobwire.job_records WHERE queue = $1 AND id = ANY($2) 
 events AS (DELETE FROM jobwire.job_events e USING gone WHERE e.queue = $1 AND e.job_id = gone.id)
 SELECT id, rec FROM gone`;
 
+/**
+ * A tenant or workspace id as its filter column holds it: JSON-encoded, because PostgreSQL text
+ * cannot hold a NUL character, and ids are any string. Equal ids encode equally, so filters compare the encodings.
+ */
+function idColumn(id: string | undefined): string | null {
+  return id === undefined ? null : JSON.stringify(id);
+}
+
 /** One row of a commit. */
 interface CommitRow {
   ok: boolean;
@@ -109,7 +117,7 @@ export class PostgresJobStore implements JobStore {
   async create(record: JobRecord, at: number, limits: CreateLimits): Promise<CreateResult> {
     const idem = record.idempotencyKey === undefined ? null : idempotencyScope(record.tenantId, record.idempotencyKey);
     const body = JSON.stringify(eventOf(record, at));
-    const values = [this.queue, record.id, record.status, record.plugin, record.tenantId ?? null, record.workspaceId ?? null, JSON.stringify(record), idem, body, this.#eventPayload(record, body)];
+    const values = [this.queue, record.id, record.status, record.plugin, idColumn(record.tenantId), idColumn(record.workspaceId), JSON.stringify(record), idem, body, this.#eventPayload(record, body)];
     if (!Number.isFinite(limits.maxQueued)) {
       // The common case is one statement; the idempotency key is held by the unique index.
       for (let attempt = 0; attempt < 3; attempt++) {
@@ -203,8 +211,8 @@ export class PostgresJobStore implements JobStore {
       if (beforeOrder === undefined) throw new JobwireError('INVALID_REQUEST', 'Invalid cursor');
       add('ord < ?', beforeOrder);
     }
-    if (query.tenantId !== undefined) add('tenant_id = ?', query.tenantId);
-    if (query.workspaceId !== undefined) add('workspace_id = ?', query.workspaceId);
+    if (query.tenantId !== undefined) add('tenant_id = ?', idColumn(query.tenantId));
+    if (query.workspaceId !== undefined) add('workspace_id = ?', idColumn(query.workspaceId));
     if (query.plugin !== undefined) add('plugin = ?', query.plugin);
     if (query.statuses !== undefined) add('status = ANY(?)', [...query.statuses]);
     values.push(query.limit + 1);

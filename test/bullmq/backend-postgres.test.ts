@@ -1,8 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { JobTracker } from '../../src/index.js';
-import { createFixturePlugins } from '../conformance/fixture-plugins.js';
 import { BullMQBackend } from '../../src/bullmq/index.js';
-import { testJobBackend } from '../conformance/job-backend.js';
+import { createFixturePlugins, testJobBackend } from '../../src/testing/index.js';
 import { deleteQueues, POSTGRES_URL, postgresAnswers } from '../helpers/postgres.js';
 
 const postgresUp = await postgresAnswers();
@@ -12,18 +11,16 @@ const prefix = `jwtest${process.pid}${Date.now().toString(36)}`;
 let queue = 0;
 let queueName = '';
 
-describe.skipIf(!postgresUp)('BullMQ backend on a real PostgreSQL', () => {
-  testJobBackend('bullmq (postgres)', {
-    makeTracker: (options) => {
+if (postgresUp) {
+  await testJobBackend('bullmq (postgres)', {
+    backend: () => {
       queueName = `${prefix}-conformance-${++queue}`; // BullMQ on PostgreSQL keys queues by name alone
-      return new JobTracker({ ...options, backend: new BullMQBackend({ connection: POSTGRES_URL, queueName, prefix, role: 'both', stalled: { stalledIntervalMs: 1_000, lockDurationMs: 5_000 } }) });
+      return new BullMQBackend({ connection: POSTGRES_URL, queueName, prefix, role: 'both', stalled: { stalledIntervalMs: 1_000, lockDurationMs: 5_000 } });
     },
-    shared: {
-      observe: async (options) => new JobTracker({ ...options, backend: new BullMQBackend({ connection: POSTGRES_URL, queueName, prefix, role: 'producer' }) }),
-    },
+    observer: () => new BullMQBackend({ connection: POSTGRES_URL, queueName, prefix, role: 'producer' }),
     cleanup: () => deleteQueues(prefix),
   });
-});
+}
 
 describe.skipIf(!postgresUp)('BullMQ backend on PostgreSQL: concurrent submits', () => {
   it('the same idempotency key submitted at once from two trackers gives one job; maxQueued holds', async () => {

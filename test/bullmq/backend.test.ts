@@ -1,7 +1,6 @@
 import { describe } from 'vitest';
-import { JobTracker } from '../../src/index.js';
 import { BullMQBackend } from '../../src/bullmq/index.js';
-import { testJobBackend } from '../conformance/job-backend.js';
+import { testJobBackend } from '../../src/testing/index.js';
 import { deleteKeys, REDIS_URL, redisAnswers, uniquePrefix } from '../helpers/redis.js';
 
 const redisUp = await redisAnswers();
@@ -11,15 +10,15 @@ const prefix = uniquePrefix();
 let queue = 0;
 let queueName = '';
 
-describe.skipIf(!redisUp)('BullMQ backend on a real Redis', () => {
-  testJobBackend('bullmq', {
-    makeTracker: (options) => {
+if (redisUp) {
+  await testJobBackend('bullmq (redis)', {
+    backend: () => {
       queueName = `conformance-${++queue}`;
-      return new JobTracker({ ...options, backend: new BullMQBackend({ connection: REDIS_URL, queueName, prefix, role: 'both' }) });
+      return new BullMQBackend({ connection: REDIS_URL, queueName, prefix, role: 'both' });
     },
-    shared: {
-      observe: async (options) => new JobTracker({ ...options, backend: new BullMQBackend({ connection: REDIS_URL, queueName, prefix, role: 'producer' }) }),
-    },
+    observer: () => new BullMQBackend({ connection: REDIS_URL, queueName, prefix, role: 'producer' }),
     cleanup: () => deleteKeys(prefix),
   });
-});
+} else {
+  describe.skip('BullMQ backend on a real Redis', () => undefined);
+}

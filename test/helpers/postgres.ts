@@ -12,8 +12,8 @@ export async function deleteQueues(prefix: string): Promise<void> {
   await client.connect();
   try {
     const like = `${prefix}%`;
-    await client.query('DELETE FROM jobwire.events WHERE queue LIKE $1', [like]).catch(() => undefined);
-    await client.query('DELETE FROM jobwire.jobs WHERE queue LIKE $1', [like]).catch(() => undefined);
+    await client.query('DELETE FROM jobwire.job_events WHERE queue LIKE $1', [like]).catch(() => undefined);
+    await client.query('DELETE FROM jobwire.job_records WHERE queue LIKE $1', [like]).catch(() => undefined);
     for (const table of ['job', 'event', 'meta', 'job_log', 'metrics', 'dedup', 'dedup_next', 'job_dependency', 'rate_limit', 'scheduler']) {
       await client.query(`DELETE FROM bullmq.${table} WHERE queue LIKE $1`, [like]).catch(() => undefined);
     }

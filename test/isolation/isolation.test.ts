@@ -1,6 +1,6 @@
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { JobTracker, LocalPluginManager, type JobEvent, type RegisterOptions } from '../../src/index.js';
-import { testPluginManager } from '../conformance/plugin-manager.js';
+import { testPluginManager } from '../../src/testing/index.js';
 import { until } from '../helpers/deferred.js';
 import { isAlive, ISOLATION_PLUGINS, isolationPlugins, lineLogger } from '../helpers/isolation.js';
 
@@ -12,7 +12,7 @@ afterAll(() => Promise.all(opened.map((manager) => manager.close())));
 
 for (const mode of MODES) {
   const options: RegisterOptions = { isolation: mode, module: ISOLATION_PLUGINS };
-  testPluginManager(`LocalPluginManager, ${mode} isolation`, {
+  await testPluginManager(`LocalPluginManager, ${mode} isolation`, {
     make() {
       const manager = new LocalPluginManager()
         .register(fixtures.echo!, undefined, options)

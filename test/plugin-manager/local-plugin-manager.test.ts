@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { definePlugin, LocalPluginManager, type PluginContext } from '../../src/index.js';
-import { testPluginManager } from '../conformance/plugin-manager.js';
+import { testPluginManager } from '../../src/testing/index.js';
 import { thrownCode } from '../helpers/codes.js';
 
 const echo = definePlugin({
@@ -27,7 +27,7 @@ const wait = definePlugin({
   run: (_input, ctx) => new Promise((_resolve, reject) => ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason))),
 });
 
-testPluginManager('LocalPluginManager', {
+await testPluginManager('LocalPluginManager', {
   make: () => new LocalPluginManager().register(echo).register(fail).register(off, undefined, { enabled: false }).register(wait),
 });
 

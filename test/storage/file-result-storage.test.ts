@@ -3,10 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FileResultStorage, isJobwireError } from '../../src/index.js';
-import { makeRecord, testResultStorage } from '../conformance/result-storage.js';
+import { sampleStoredResult as makeRecord, testResultStorage } from '../../src/testing/index.js';
 
 let dir = '';
-testResultStorage('FileResultStorage', {
+await testResultStorage('FileResultStorage', {
   async make() {
     dir = await mkdtemp(join(tmpdir(), 'jobwire-results-'));
     return new FileResultStorage({ dir: join(dir, 'nested', 'results') });

@@ -1,4 +1,4 @@
 import { MemoryResultStorage } from '../../src/index.js';
-import { testResultStorage } from '../conformance/result-storage.js';
+import { testResultStorage } from '../../src/testing/index.js';
 
-testResultStorage('MemoryResultStorage', { make: () => new MemoryResultStorage() });
+await testResultStorage('MemoryResultStorage', { make: () => new MemoryResultStorage() });

@@ -2,9 +2,9 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 import { JobTracker } from '../../src/index.js';
 import { MockPluginManager } from '../../src/testing/index.js';
-import { testPluginManager } from '../conformance/plugin-manager.js';
+import { testPluginManager } from '../../src/testing/index.js';
 
-testPluginManager('MockPluginManager', {
+await testPluginManager('MockPluginManager', {
   make: () =>
     new MockPluginManager({
       echo: { input: z.object({ text: z.string() }), meta: { category: 'text' }, progress: [50], result: (input: unknown) => ({ echo: (input as { text: string }).text }) },

@@ -1,6 +1,4 @@
-import { JobTracker } from '../../src/index.js';
-import { testJobBackend } from '../conformance/job-backend.js';
+import { MemoryBackend } from '../../src/index.js';
+import { testJobBackend } from '../../src/testing/index.js';
 
-testJobBackend('memory', {
-  makeTracker: (options) => new JobTracker(options),
-});
+await testJobBackend('memory', { backend: () => new MemoryBackend() });

@@ -1,6 +1,16 @@
-import { describe, expect, it } from 'vitest';
-import { isJobwireError, JobwireError, type ExecuteContext, type PluginManager } from '../../src/index.js';
-import { thrownCode } from '../helpers/codes.js';
+import { isJobwireError, JobwireError } from '../../errors.js';
+import type { ExecuteContext, PluginManager } from '../../plugin-manager/types.js';
+import { loadVitest } from './vitest-api.js';
+
+/** The JobwireError code `fn` throws, or undefined when it does not throw. */
+function thrownCode(fn: () => unknown): string | undefined {
+  try {
+    fn();
+  } catch (error) {
+    return isJobwireError(error) ? error.code : `not a JobwireError: ${String(error)}`;
+  }
+  return undefined;
+}
 
 /**
  * How a PluginManager's test file plugs into the shared suite. `make` must return a manager with:
@@ -26,8 +36,16 @@ function context(overrides: Partial<ExecuteContext> = {}) {
   return { ctx, progress };
 }
 
-/** The behaviour every PluginManager must show. */
-export function testPluginManager(name: string, fixture: PluginManagerFixture): void {
+/**
+ * The behaviour every PluginManager must show. Call it at the top level of a vitest test file,
+ * awaited (it loads vitest, an optional peer).
+ * @example
+ * ```ts
+ * await testPluginManager('my manager', { make: () => buildMyManagerWithTheFourPlugins() });
+ * ```
+ */
+export async function testPluginManager(name: string, fixture: PluginManagerFixture): Promise<void> {
+  const { describe, expect, it } = await loadVitest();
   describe(`plugin manager conformance: ${name}`, () => {
     it('has / getMeta / list', () => {
       const manager = fixture.make();

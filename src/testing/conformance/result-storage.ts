@@ -1,6 +1,16 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type ResultStorage, type StoredResult } from '../../src/index.js';
-import { codeOf } from '../helpers/codes.js';
+import { isJobwireError } from '../../errors.js';
+import type { ResultStorage, StoredResult } from '../../storage/types.js';
+import { loadVitest } from './vitest-api.js';
+
+/** The JobwireError code `promise` rejects with, or undefined when it resolves. */
+async function codeOf(promise: Promise<unknown>): Promise<string | undefined> {
+  try {
+    await promise;
+  } catch (error) {
+    return isJobwireError(error) ? error.code : `not a JobwireError: ${String(error)}`;
+  }
+  return undefined;
+}
 
 /** How a storage's test file plugs into the shared suite. */
 export interface StorageFixture {
@@ -12,8 +22,8 @@ export interface StorageFixture {
 }
 
 let counter = 0;
-/** A valid record; ids and times increase with each call. */
-export function makeRecord(overrides: Partial<StoredResult> = {}): StoredResult {
+/** A valid stored result, for storage tests: ids and times increase with each call. */
+export function sampleStoredResult(overrides: Partial<StoredResult> = {}): StoredResult {
   counter++;
   return {
     jobId: `job${String(counter).padStart(6, '0')}xxxxxxxxxx`,
@@ -28,8 +38,16 @@ export function makeRecord(overrides: Partial<StoredResult> = {}): StoredResult 
   };
 }
 
-/** The behaviour every ResultStorage must show. */
-export function testResultStorage(name: string, fixture: StorageFixture): void {
+/**
+ * The behaviour every ResultStorage must show. Call it at the top level of a vitest test file,
+ * awaited (it loads vitest, an optional peer).
+ * @example
+ * ```ts
+ * await testResultStorage('my storage', { make: () => new MyStorage() });
+ * ```
+ */
+export async function testResultStorage(name: string, fixture: StorageFixture): Promise<void> {
+  const { afterEach, beforeEach, describe, expect, it } = await loadVitest();
   describe(`result storage conformance: ${name}`, () => {
     let storage: ResultStorage;
     beforeEach(async () => {
@@ -40,21 +58,21 @@ export function testResultStorage(name: string, fixture: StorageFixture): void {
     });
 
     it('saves and reads back a record as JSON', async () => {
-      const record = makeRecord({ tenantId: 't', workspaceId: 'w', metadata: { tags: ['a'] } });
+      const record = sampleStoredResult({ tenantId: 't', workspaceId: 'w', metadata: { tags: ['a'] } });
       await storage.save(record);
       expect(await storage.get(record.jobId)).toEqual(record);
       expect(await storage.get('missing-job-id')).toBeUndefined();
     });
 
     it('a saved record does not change when the caller mutates its object afterwards', async () => {
-      const record = makeRecord();
+      const record = sampleStoredResult();
       await storage.save(record);
       (record.result as { text: string }).text = 'mutated';
       expect(((await storage.get(record.jobId))?.result as { text: string }).text).not.toBe('mutated');
     });
 
     it('save is idempotent per jobId: the first record stays', async () => {
-      const record = makeRecord();
+      const record = sampleStoredResult();
       await storage.save(record);
       await storage.save({ ...record, result: 'second' });
       expect((await storage.get(record.jobId))?.result).toEqual(record.result);
@@ -63,11 +81,11 @@ export function testResultStorage(name: string, fixture: StorageFixture): void {
 
     it('lists newest first with tenant and plugin filters and cursor paging', async () => {
       const records = [
-        makeRecord({ tenantId: 'a' }),
-        makeRecord({ tenantId: 'b', plugin: { name: 'other', title: 'Other', version: '1' } }),
-        makeRecord({ tenantId: 'a' }),
-        makeRecord({ tenantId: 'a' }),
-        makeRecord({ tenantId: 'b' }),
+        sampleStoredResult({ tenantId: 'a' }),
+        sampleStoredResult({ tenantId: 'b', plugin: { name: 'other', title: 'Other', version: '1' } }),
+        sampleStoredResult({ tenantId: 'a' }),
+        sampleStoredResult({ tenantId: 'a' }),
+        sampleStoredResult({ tenantId: 'b' }),
       ];
       for (const record of records) await storage.save(record);
       const ids = (page: { results: StoredResult[] }) => page.results.map((r) => r.jobId);
@@ -88,7 +106,7 @@ export function testResultStorage(name: string, fixture: StorageFixture): void {
     });
 
     it('deletes', async () => {
-      const record = makeRecord();
+      const record = sampleStoredResult();
       await storage.save(record);
       expect(await storage.delete(record.jobId)).toBe(true);
       expect(await storage.delete(record.jobId)).toBe(false);
@@ -98,21 +116,21 @@ export function testResultStorage(name: string, fixture: StorageFixture): void {
 
     it('refuses ids that are not job ids, and unserialisable results, with typed errors', async () => {
       for (const jobId of ['../escape', 'a/b', '', 'x'.repeat(200), 'dot.dot']) {
-        expect(await codeOf(storage.save(makeRecord({ jobId }))), jobId).toBe('INVALID_REQUEST');
+        expect(await codeOf(storage.save(sampleStoredResult({ jobId }))), jobId).toBe('INVALID_REQUEST');
         expect(await storage.get(jobId)).toBeUndefined();
         expect(await storage.delete(jobId)).toBe(false);
       }
       const circular: Record<string, unknown> = {};
       circular.self = circular;
-      expect(await codeOf(storage.save(makeRecord({ result: circular })))).toBe('STORAGE_FAILED');
-      expect(await codeOf(storage.save(makeRecord({ result: 10n })))).toBe('STORAGE_FAILED');
+      expect(await codeOf(storage.save(sampleStoredResult({ result: circular })))).toBe('STORAGE_FAILED');
+      expect(await codeOf(storage.save(sampleStoredResult({ result: 10n })))).toBe('STORAGE_FAILED');
       expect((await storage.list()).results).toEqual([]);
     });
 
     // Only for storages that persist (the fixture says how to reopen them); not a skipped test elsewhere.
     if (fixture.reopen) it('survives a restart: get, list and delete on a new instance', async () => {
-      const a = makeRecord();
-      const b = makeRecord();
+      const a = sampleStoredResult();
+      const b = sampleStoredResult();
       await storage.save(a);
       await storage.save(b);
       const reopened = await fixture.reopen!();

@@ -1,0 +1,221 @@
+import { z } from 'zod';
+import { definePlugin } from '../../plugin-manager/define-plugin.js';
+import { LocalPluginManager } from '../../plugin-manager/local-plugin-manager.js';
+import { deferred, type Deferred } from './wait.js';
+
+/** A value nested `depth` levels deep (`{ a: { a: … } }`), built without recursion. */
+export function nested(depth: number): unknown {
+  let value: unknown = {};
+  for (let i = 1; i < depth; i++) value = { a: value };
+  return value;
+}
+
+/** A tree as deep as its input: the shape a recursive schema accepts. */
+type Tree = { children?: Tree[] | undefined };
+const tree: z.ZodType<Tree> = z.lazy(() => z.object({ children: z.array(tree).optional() }));
+
+/** A value of `depth` levels for the recursive schema of the `recursive` plugin. */
+export function deepTree(depth: number): Tree {
+  let value: Tree = {};
+  for (let i = 1; i < depth; i++) value = { children: [value] };
+  return value;
+}
+
+/**
+ * The plugins the backend conformance suite drives, and what the suite observes of them:
+ * - `echo` returns its text; `steps` reports progress `count` times; `boom` throws anything;
+ * - `gate` blocks until the test opens it (by key) or the job is aborted, recording starts,
+ *   aborts and how many run at once; `solo` is the same with its own `concurrency: 1`;
+ * - `stubborn` ignores its signal; `burst` reports progress many times in one go;
+ * - `poison` returns a value JSON cannot carry; `unreadable` throws something whose message cannot
+ *   be read; `ticker` reports a bad progress value from a timer; `anything` takes any input and
+ *   `recursive` a recursive schema.
+ */
+export function createFixturePlugins() {
+  const gates = new Map<string, Deferred<unknown>>();
+  const gate = (key: string): Deferred<unknown> => {
+    let entry = gates.get(key);
+    if (!entry) gates.set(key, (entry = deferred<unknown>()));
+    return entry;
+  };
+  const started: string[] = [];
+  const aborted = new Map<string, unknown>();
+  const running = new Map<string, number>();
+  const maxRunning = new Map<string, number>();
+  const seenJobs: { jobId: string; tenantId?: string | undefined; workspaceId?: string | undefined; metadata: unknown }[] = [];
+
+  const gated = (name: string, concurrency?: number) =>
+    definePlugin({
+      name,
+      ...(concurrency === undefined ? {} : { concurrency }),
+      input: z.object({ key: z.string(), tag: z.string().optional() }),
+      async run(input, ctx) {
+        started.push(input.tag ?? input.key);
+        running.set(name, (running.get(name) ?? 0) + 1);
+        maxRunning.set(name, Math.max(maxRunning.get(name) ?? 0, running.get(name) ?? 0));
+        try {
+          const opened = gate(input.key).promise;
+          const abortedPromise = new Promise((_, reject) => {
+            if (ctx.signal.aborted) {
+              aborted.set(input.key, ctx.signal.reason);
+              reject(ctx.signal.reason);
+            }
+            ctx.signal.addEventListener('abort', () => {
+              aborted.set(input.key, ctx.signal.reason);
+              reject(ctx.signal.reason);
+            });
+          });
+          return { opened: await Promise.race([opened, abortedPromise]) };
+        } finally {
+          running.set(name, (running.get(name) ?? 1) - 1);
+        }
+      },
+    });
+
+  const echo = definePlugin({
+    name: 'echo',
+    title: 'Echo',
+    version: '1.2.3',
+    category: 'test',
+    input: z.object({ text: z.string() }),
+    output: z.object({ echo: z.string() }),
+    run(input, ctx) {
+      seenJobs.push({ jobId: ctx.jobId, ...ctx.job });
+      return { echo: input.text };
+    },
+  });
+
+  const steps = definePlugin({
+    name: 'steps',
+    input: z.object({ count: z.number().int().min(1).max(50), delayMs: z.number().int().min(0).default(2) }),
+    async run(input, ctx) {
+      for (let i = 1; i <= input.count; i++) {
+        await new Promise((resolve) => setTimeout(resolve, input.delayMs));
+        if (ctx.signal.aborted) throw ctx.signal.reason;
+        ctx.progress((i / input.count) * 100, `step ${i}`);
+      }
+      return { steps: input.count };
+    },
+  });
+
+  const stubborn = definePlugin({
+    name: 'stubborn',
+    input: z.object({ key: z.string() }),
+    async run(input, ctx) {
+      ctx.signal.addEventListener('abort', () => aborted.set(input.key, ctx.signal.reason));
+      return { late: await gate(input.key).promise };
+    },
+  });
+
+  const boom = definePlugin({
+    name: 'boom',
+    input: z.object({ kind: z.enum(['error', 'string', 'object', 'undefined', 'huge']) }),
+    run(input) {
+      if (input.kind === 'error') throw new Error('kaboom');
+      if (input.kind === 'string') throw 'plain string';
+      if (input.kind === 'object') throw { reason: 'object thrown' };
+      if (input.kind === 'huge') throw new Error('x'.repeat(5_000_000));
+      throw undefined;
+    },
+  });
+
+  const burst = definePlugin({
+    name: 'burst',
+    input: z.object({ count: z.number().int().min(1) }),
+    async run(input, ctx) {
+      for (let i = 1; i <= input.count; i++) ctx.progress((i / input.count) * 100, `report ${i}`);
+      await new Promise((resolve) => setTimeout(resolve, 1));
+      return { reports: input.count };
+    },
+  });
+
+  const poison = definePlugin({
+    name: 'poison',
+    input: z.object({ kind: z.enum(['bigint', 'cycle', 'getter', 'deep', 'huge']) }),
+    run(input): unknown {
+      if (input.kind === 'bigint') return { big: 10n };
+      if (input.kind === 'cycle') {
+        const cycle: Record<string, unknown> = {};
+        cycle.self = cycle;
+        return cycle;
+      }
+      if (input.kind === 'getter') {
+        return Object.defineProperty({}, 'boom', {
+          enumerable: true,
+          get() {
+            throw new Error('getter threw');
+          },
+        });
+      }
+      if (input.kind === 'deep') return nested(5_000);
+      return { text: 'x'.repeat(20_000_000) };
+    },
+  });
+
+  const unreadable = definePlugin({
+    name: 'unreadable',
+    input: z.object({ kind: z.enum(['revoked', 'message-getter']) }),
+    run(input) {
+      if (input.kind === 'revoked') {
+        const { proxy, revoke } = Proxy.revocable({}, {});
+        revoke();
+        throw proxy;
+      }
+      const error = new Error('hidden');
+      Object.defineProperty(error, 'message', {
+        get() {
+          throw new Error('message getter threw');
+        },
+      });
+      throw error;
+    },
+  });
+
+  const ticker = definePlugin({
+    name: 'ticker',
+    input: z.object({ value: z.enum(['nan', 'string']) }),
+    run(input, ctx) {
+      // From a timer, as plugins often report: a throw here would be an uncaught exception.
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => ctx.progress(input.value === 'nan' ? Number.NaN : ('half' as never)), 1);
+        ctx.signal.addEventListener('abort', () => {
+          clearTimeout(timer);
+          reject(ctx.signal.reason);
+        });
+        setTimeout(() => resolve('should not complete'), 60_000).unref();
+      });
+    },
+  });
+
+  const anything = definePlugin({ name: 'anything', input: z.any(), run: () => 'ok' });
+  const recursive = definePlugin({ name: 'recursive', input: tree, run: () => 'ok' });
+
+  const plugins = new LocalPluginManager()
+    .register(echo)
+    .register(steps)
+    .register(gated('gate'))
+    .register(gated('solo', 1))
+    .register(stubborn)
+    .register(boom)
+    .register(burst)
+    .register(poison)
+    .register(unreadable)
+    .register(ticker)
+    .register(anything)
+    .register(recursive);
+  return {
+    plugins,
+    /** Let the `gate`/`solo` jobs of `key` return `value`. */
+    open: (key: string, value: unknown = key) => gate(key).resolve(value),
+    /** Keys (or tags) of gated jobs, in the order they started. */
+    started,
+    /** Keys of gated and stubborn jobs whose signal aborted, with the reason. */
+    aborted,
+    seenJobs,
+    /** Most `gate`/`solo` jobs (by plugin name) seen running at once. */
+    maxRunning: (plugin: 'gate' | 'solo') => maxRunning.get(plugin) ?? 0,
+  };
+}
+
+/** What {@link createFixturePlugins} returns. */
+export type FixturePlugins = ReturnType<typeof createFixturePlugins>;
