@@ -19,7 +19,6 @@ interface Entry {
   readonly status: JobStatus;
   readonly progress: number;
   readonly message: string | undefined;
-  readonly startedAt: number | undefined;
 }
 
 /** A job held in memory: its current record, its place in the listing, its compact log. */
@@ -38,11 +37,15 @@ class Slot {
     return this.record.expiresAt;
   }
 
-  /** The record as of `entry`: the current one for the last entry, else the record with the entry's state. */
+  /**
+   * The record as of `entry`: the current one for the last entry, else the record with the entry's
+   * state (an entry before the last is never terminal; it ran from the job's start unless queued).
+   */
   recordAt(entry: Entry): JobRecord {
     const record = this.record;
     if (entry.seq === record.seq) return record;
-    return { ...record, status: entry.status, progress: entry.progress, message: entry.message, startedAt: entry.startedAt, result: undefined, error: undefined, finishedAt: undefined, expiresAt: undefined, seq: entry.seq, event: entry.type };
+    const startedAt = entry.status === 'queued' ? undefined : record.startedAt;
+    return { ...record, status: entry.status, progress: entry.progress, message: entry.message, startedAt, result: undefined, error: undefined, finishedAt: undefined, expiresAt: undefined, seq: entry.seq, event: entry.type };
   }
 
   eventAt(entry: Entry): SlotEvent {
@@ -203,7 +206,7 @@ export class MemoryStore implements JobStore {
   }
 
   #append(slot: Slot, record: JobRecord, at: number, replacesLast: boolean): void {
-    const entry: Entry = { seq: record.seq, type: record.event, at, status: record.status, progress: record.progress, message: record.message, startedAt: record.startedAt };
+    const entry: Entry = { seq: record.seq, type: record.event, at, status: record.status, progress: record.progress, message: record.message };
     if (replacesLast && slot.log.length > 0) slot.log[slot.log.length - 1] = entry;
     else slot.log.push(entry);
     const event = new SlotEvent(slot, entry);

@@ -8,7 +8,6 @@ import type { PluginManager } from '../plugin-manager/types.js';
 import type { ResultStorage } from '../storage/types.js';
 import { EventStream } from '../engine/event-stream.js';
 import { JobEngine } from '../engine/job-engine.js';
-import { checkedJson } from '../engine/json-limits.js';
 import type { EngineHost } from '../engine/types.js';
 import { MemoryBackend } from '../memory/memory-backend.js';
 import { DurationStats } from './duration-stats.js';
@@ -114,13 +113,20 @@ export class JobTracker {
       const name = typeof plugin === 'string' ? plugin : plugin?.name;
       if (typeof name !== 'string') throw new JobwireError('INVALID_REQUEST', '`plugin` must be a plugin name or a plugin definition');
       const checked = checkSubmitOptions(options);
-      // Before the schema sees it: a value nested without end must not overflow the schema's own recursion.
-      const { jsonDepth, inputBytes } = this.#limits;
-      checkedJson(input, 'input', jsonDepth, inputBytes, 'INVALID_INPUT');
-      const parsed = this.plugins.validateInput(name, input);
-      return this.#engine.submit({ plugin: name, input: parsed, ...checked });
+      return this.#engine.submit({ plugin: name, input: this.#validate(name, input), ...checked });
     } catch (error) {
       return Promise.reject(error);
+    }
+  }
+
+  /** The input as the plugin's schema parses it; the engine then checks what it may carry. */
+  #validate(plugin: string, input: unknown): unknown {
+    try {
+      return this.plugins.validateInput(plugin, input);
+    } catch (error) {
+      // A recursive schema walks as deep as the value: one nested without end overflows the stack.
+      if (error instanceof RangeError) throw new JobwireError('INVALID_INPUT', `The input is nested too deeply (at most ${this.#limits.jsonDepth} levels)`, { cause: error });
+      throw error;
     }
   }
 
