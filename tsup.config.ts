@@ -4,6 +4,7 @@ import { defineConfig } from 'tsup';
 export const entries = {
   index: 'src/index.ts',
   'testing/index': 'src/testing/index.ts',
+  'backend/index': 'src/backend/index.ts',
   'sse/index': 'src/sse/index.ts',
   'http/index': 'src/http/index.ts',
   'bullmq/index': 'src/bullmq/index.ts',

@@ -2,6 +2,7 @@ import type { BackendDrivers, BackendHost, JobBackend } from '../backend/job-bac
 import type { JobBus } from '../backend/job-bus.js';
 import type { JobStore } from '../backend/job-store.js';
 import { JobwireError, messageOf } from '../errors.js';
+import { logDebug } from '../logger.js';
 import { importOptional } from '../optional.js';
 import { BullMQDispatcher } from './bullmq-dispatcher.js';
 import { loadDrivers } from './load.js';
@@ -115,7 +116,7 @@ export class BullMQBackend implements JobBackend {
       const make = (extra: object): import('ioredis').Redis => {
         const client = typeof options.connection === 'string' ? new Redis(options.connection, extra) : new Redis({ ...options.connection, ...extra });
         client.on('error', warn('Redis connection error'));
-        closers.push(() => client.quit().catch(() => undefined));
+        closers.push(() => client.quit().catch(logDebug(host.logger, 'closing a Redis connection failed')));
         return client;
       };
       const bullConnection = make({ maxRetriesPerRequest: null });
@@ -148,7 +149,7 @@ export class BullMQBackend implements JobBackend {
       runs: options.role !== 'producer',
       close: async () => {
         await dispatcher.close().catch((error: unknown) => host.logger.warn({ err: error }, `jobwire: closing BullMQ failed: ${messageOf(error)}`));
-        for (const close of closers) await close().catch(() => undefined);
+        for (const close of closers) await close().catch(logDebug(host.logger, 'closing a connection failed'));
       },
     };
   }

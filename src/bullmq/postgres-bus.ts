@@ -2,7 +2,7 @@ import type { Client, ClientConfig, Notification } from 'pg';
 import type { BusHandlers, CancelRequest, JobBus } from '../backend/job-bus.js';
 import { parseLoggedEvent } from '../engine/logged-events.js';
 import { messageOf } from '../errors.js';
-import type { Logger } from '../logger.js';
+import { logDebug, type Logger } from '../logger.js';
 import { CANCEL_CHANNEL, EVENTS_CHANNEL, type PostgresJobStore } from './postgres-store.js';
 import { parseRecord } from './record-json.js';
 
@@ -48,7 +48,7 @@ export class PostgresBus implements JobBus {
     this.#closed = true;
     clearTimeout(this.#reconnecting);
     await this.#chain;
-    await this.#client?.end().catch(() => undefined);
+    await this.#client?.end().catch(logDebug(this.#logger, 'closing the PostgreSQL LISTEN connection failed'));
   }
 
   /** Open a connection and LISTEN; on any failure of it later, start over. */
@@ -60,7 +60,7 @@ export class PostgresBus implements JobBus {
       lost = true;
       if (this.#client === client) this.#client = undefined;
       client.removeAllListeners('notification');
-      void client.end().catch(() => undefined);
+      void client.end().catch(logDebug(this.#logger, 'ending a lost PostgreSQL LISTEN connection failed'));
       if (!this.#closed) {
         this.#logger.warn({ err: error }, `jobwire: the PostgreSQL LISTEN connection was lost${error ? `: ${error.message}` : ''}; reconnecting`);
         this.#reconnect(0);
@@ -76,8 +76,8 @@ export class PostgresBus implements JobBus {
     } catch (error) {
       lost = true; // this attempt is over; the caller decides what comes next
       client.removeAllListeners();
-      client.on('error', () => undefined);
-      void client.end().catch(() => undefined);
+      client.on('error', logDebug(this.#logger, 'a PostgreSQL LISTEN connection that failed to start'));
+      void client.end().catch(logDebug(this.#logger, 'ending a PostgreSQL LISTEN connection that failed to start'));
       throw error;
     }
     this.#client = client;
@@ -123,8 +123,20 @@ export class PostgresBus implements JobBus {
         this.#deliver(() => handlers.removed(parseRecord(removed)));
         return;
       }
-      const text = payload.e ?? (payload.ref ? await this.#store.event(payload.ref.id, payload.ref.seq).catch(() => undefined) : undefined);
-      if (text !== undefined) this.#deliver(() => handlers.event(parseLoggedEvent(text)));
+      let text = payload.e;
+      if (text === undefined && payload.ref) {
+        try {
+          text = await this.#store.event(payload.ref.id, payload.ref.seq);
+        } catch (error) {
+          // Readers re-read the job's log when they resync; until then this event is late, not lost.
+          this.#logger.warn({ jobId: payload.ref.id, err: error }, `jobwire: could not read back a large event: ${messageOf(error)}`);
+          handlers.resync();
+        }
+      }
+      if (text !== undefined) {
+        const event = text;
+        this.#deliver(() => handlers.event(parseLoggedEvent(event)));
+      }
     });
   }
 

@@ -8,7 +8,7 @@ import { jobCounts } from '../engine/job-counts.js';
 import { parseLoggedEvent } from '../engine/logged-events.js';
 import { JobwireError } from '../errors.js';
 import type { JobStatus } from '../job.js';
-import type { Logger } from '../logger.js';
+import { logDebug, type Logger } from '../logger.js';
 import { decodeCursor, encodeCursor } from '../ordered-index.js';
 import type { JobCounts } from '../tracker/types.js';
 import { parseRecord } from './record-json.js';
@@ -277,7 +277,7 @@ export class PostgresJobStore implements JobStore {
         await client.query('COMMIT');
         return result;
       } catch (error) {
-        await client.query('ROLLBACK').catch(() => undefined);
+        await client.query('ROLLBACK').catch(logDebug(this.#logger, 'a PostgreSQL rollback failed (the transaction is gone with its connection)'));
         throw error;
       }
     });

@@ -2,7 +2,7 @@ import type { Redis } from 'ioredis';
 import type { BusHandlers, CancelRequest, JobBus } from '../backend/job-bus.js';
 import { parseLoggedEvent } from '../engine/logged-events.js';
 import { messageOf } from '../errors.js';
-import type { Logger } from '../logger.js';
+import { logDebug, type Logger } from '../logger.js';
 import { parseRecord } from './record-json.js';
 import type { RedisJobStore } from './redis-store.js';
 
@@ -45,6 +45,6 @@ export class RedisBus implements JobBus {
   }
 
   async close(): Promise<void> {
-    await this.#sub.quit().catch(() => undefined);
+    await this.#sub.quit().catch(logDebug(this.#logger, 'closing the Redis subscriber failed'));
   }
 }

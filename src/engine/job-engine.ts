@@ -5,6 +5,7 @@ import type { JobRecord } from '../backend/job-record.js';
 import type { CommitResult, JobChange, JobStore, StoreListQuery } from '../backend/job-store.js';
 import type { LoggedEvent } from '../backend/logged-event.js';
 import { JobwireError, messageOf, type JobwireErrorCode } from '../errors.js';
+import { logDebug } from '../logger.js';
 import { createJobId } from '../ids.js';
 import { isTerminalStatus, type JobEvent, type JobSnapshot } from '../job.js';
 import type { JobCounts, JobPage } from '../tracker/types.js';
@@ -99,10 +100,10 @@ export class JobEngine {
       try {
         created = await creating;
       } catch (error) {
-        void enqueueing.then(() => dispatcher.discard(record)).catch(() => undefined); // whatever the store did, nothing runs it
+        void enqueueing.then(() => dispatcher.discard(record)).catch(logDebug(this.#host.logger, 'could not drop a job whose create failed', { jobId: record.id })); // whatever the store did, nothing runs it
         throw error;
       }
-      if (created.outcome !== 'created') void enqueueing.then(() => dispatcher.discard(record)).catch(() => undefined);
+      if (created.outcome !== 'created') void enqueueing.then(() => dispatcher.discard(record)).catch(logDebug(this.#host.logger, 'could not drop a job its create refused', { jobId: record.id }));
       else await this.#enqueued(enqueueing, store, record);
     } else {
       created = await creating;
@@ -117,7 +118,7 @@ export class JobEngine {
     try {
       await enqueueing;
     } catch (error) {
-      await store.remove(record.id).catch(() => undefined);
+      await store.remove(record.id).catch(logDebug(this.#host.logger, 'could not remove a job that could not be queued', { jobId: record.id }));
       throw new JobwireError('UNAVAILABLE', `Could not queue the job: ${messageOf(error)}`, { cause: error });
     }
   }
@@ -173,7 +174,7 @@ export class JobEngine {
     }
     const announced = this.#hub.removal(id);
     const removed = await bounded(() => store.remove(id), 'remove a job');
-    if (record.status === 'queued') await dispatcher.discard(record).catch(() => undefined); // best effort: a claim finds it gone anyway
+    if (record.status === 'queued') await dispatcher.discard(record).catch(logDebug(this.#host.logger, 'could not drop a removed job from its queue', { jobId: id })); // best effort: a claim finds it gone anyway
     if (removed) await announced; // this process's listeners heard of it before remove() resolves
     return removed !== undefined;
   }
@@ -237,7 +238,7 @@ export class JobEngine {
     const drivers = this.#drivers ?? (await this.#opening);
     if (drivers.runs !== false) {
       const orphans = await drivers.dispatcher.stop();
-      await Promise.all(orphans.map((id) => this.#cancel(drivers, id, CLOSED_BEFORE_START, 'CLOSED').catch(() => undefined)));
+      await Promise.all(orphans.map((id) => this.#cancel(drivers, id, CLOSED_BEFORE_START, 'CLOSED').catch(logDebug(this.#host.logger, 'could not cancel a waiting job on close', { jobId: id }))));
     }
     return drivers;
   }
@@ -262,7 +263,7 @@ export class JobEngine {
 
   /** The open drivers; throws `CLOSED` once a shared store was closed. */
   async #open(): Promise<BackendDrivers> {
-    if (this.#barrier) await this.#barrier.catch(() => undefined);
+    if (this.#barrier) await this.#barrier.catch(() => undefined); // close() reports its own failure
     const drivers = this.#drivers ?? (await this.#opening);
     if (this.#closed && !drivers.store.inProcess) throw new JobwireError('CLOSED', 'The tracker is closed');
     return drivers;
