@@ -14,9 +14,9 @@ export const steps = definePlugin({
   category: 'demo',
   description: 'Reports progress step by step; stops at once when cancelled.',
   input: z.object({
-    steps: z.number().int().min(1).max(100).default(10),
-    stepMs: z.number().int().min(10).max(10_000).default(300),
-    label: z.string().max(200).default('step'),
+    steps: z.number().int().min(1).max(100).default(10).meta({ title: 'Steps', description: 'How many progress updates the job reports.' }),
+    stepMs: z.number().int().min(10).max(10_000).default(300).meta({ title: 'Pause per step (ms)', description: 'How long each step takes, in milliseconds.' }),
+    label: z.string().max(200).default('step').meta({ title: 'Label', description: 'The word in each progress message, as in `step 3/10`.' }),
   }),
   output: z.object({ steps: z.number(), label: z.string() }),
   async run(input, ctx) {
@@ -33,7 +33,9 @@ export const childProcess = definePlugin({
   title: 'Child process (sleep)',
   category: 'demo',
   description: 'Runs `sleep` in a child process and reports elapsed time; cancel kills the process.',
-  input: z.object({ seconds: z.number().min(0.1).max(120).default(3) }),
+  input: z.object({
+    seconds: z.number().min(0.1).max(120).default(3).meta({ title: 'Duration (s)', description: 'How long `sleep` runs, in seconds.' }),
+  }),
   output: z.object({ exitCode: z.number(), pid: z.number() }),
   async run(input, ctx) {
     // `signal` makes node kill the child (SIGTERM) when the job is cancelled or times out.

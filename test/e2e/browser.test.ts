@@ -1,8 +1,9 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { JobSnapshot } from '../../src/index.js';
 import { startExample, type ExampleProcess } from '../helpers/example-process.js';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -12,54 +13,94 @@ const screenshots = resolve(import.meta.dirname, '../../test-results');
 
 if (!hasChromium) console.warn(`SKIPPED: demo page browser tests — no Chromium at ${CHROMIUM} (apt-get install -y chromium)`);
 
+/** A console error of the page, with the URL it is about (a failed load names the resource). */
+interface ConsoleError {
+  text: string;
+  url: string;
+}
+
+/**
+ * Stop an example the hard way, as a crash or a kill during a deploy would: no tracker.close(), so
+ * no job gets a last event. tsx runs the example in a child process of its own; that one is killed.
+ */
+async function crash(example: ExampleProcess): Promise<void> {
+  const pid = example.child.pid ?? 0;
+  const children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+  for (const child of children.length > 0 ? children : [pid]) process.kill(child, 'SIGKILL');
+  await example.stop(); // tsx exits with its child; stop() waits for that
+}
+
+async function openPage(browser: Browser, url: string, pageErrors: string[], consoleErrors: ConsoleError[] = []): Promise<Page> {
+  const page = await browser.newPage({ viewport: { width: 900, height: 900 } });
+  page.setDefaultTimeout(5_000); // a missing element fails the test in seconds rather than at its timeout
+  page.on('pageerror', (error) => pageErrors.push(error.message));
+  page.on('console', (message) => {
+    if (message.type() === 'error') consoleErrors.push({ text: message.text(), url: message.location().url });
+  });
+  await page.goto(url);
+  await page.getByTestId('start').and(page.locator(':enabled')).waitFor();
+  return page;
+}
+
+/** Start a `steps` job from the form; resolves with the id the page shows for it. */
+async function startSteps(page: Page, steps: number, stepMs: number): Promise<string> {
+  const before = await page.getByTestId('job-id').textContent();
+  await page.getByTestId('plugin').selectOption('steps');
+  await page.getByTestId('field-steps').fill(String(steps));
+  await page.getByTestId('field-stepMs').fill(String(stepMs));
+  await page.getByTestId('start').click();
+  await expect.poll(() => page.getByTestId('job-id').textContent(), { timeout: 5_000 }).not.toBe(before);
+  return (await page.getByTestId('job-id').textContent()) ?? '';
+}
+
 describe.skipIf(!hasChromium)('the demo page in headless Chromium', () => {
   let example: ExampleProcess;
   let browser: Browser;
   let page: Page;
   const pageErrors: string[] = [];
+  const consoleErrors: ConsoleError[] = [];
 
   beforeAll(async () => {
     [example, browser] = await Promise.all([startExample('hono/server.ts'), chromium.launch({ executablePath: CHROMIUM, args: FLAGS, headless: true })]);
-    page = await browser.newPage({ viewport: { width: 900, height: 900 } });
-    page.on('pageerror', (error) => pageErrors.push(error.message));
-    await page.goto(example.url);
-    await page.getByTestId('start').and(page.locator(':enabled')).waitFor();
+    page = await openPage(browser, example.url, pageErrors, consoleErrors);
   }, 60_000);
   afterAll(async () => {
     await browser?.close();
     await example?.stop();
   });
 
-  async function startSteps(steps: number, stepMs: number): Promise<void> {
-    await page.getByTestId('plugin').selectOption('steps');
-    await page.getByTestId('field-steps').fill(String(steps));
-    await page.getByTestId('field-stepMs').fill(String(stepMs));
-    await page.getByTestId('start').click();
+  async function getJob(id: string): Promise<{ status: number; job?: JobSnapshot }> {
+    const response = await fetch(`${example.url}/jobs/${id}`);
+    return response.ok ? { status: response.status, job: (await response.json()) as JobSnapshot } : { status: response.status };
   }
 
+  const text = (testId: string): Promise<string | null> => page.getByTestId(testId).textContent();
   const progressValue = (): Promise<number> => page.getByTestId('progress').evaluate((el) => (el as HTMLProgressElement).value);
+  const recentStatus = (id: string): Promise<string | null> => page.locator(`[data-testid="recent"] li[data-job-id="${id}"] .status`).textContent({ timeout: 1_000 }).catch(() => null);
 
   it('start → live progress → completed → result', async () => {
-    await startSteps(6, 250);
-    await expect.poll(() => page.getByTestId('status').textContent(), { timeout: 5_000 }).toBe('running');
+    await startSteps(page, 6, 250);
+    await expect.poll(() => text('status'), { timeout: 5_000 }).toBe('running');
     // The bar moves while the job runs: a value strictly between 0 and 100 is seen.
     await expect.poll(progressValue, { timeout: 5_000, interval: 20 }).toBeGreaterThan(0);
     expect(await progressValue()).toBeLessThan(100);
-    await expect.poll(() => page.getByTestId('status').textContent(), { timeout: 10_000 }).toBe('completed');
+    await expect.poll(() => text('status'), { timeout: 10_000 }).toBe('completed');
     expect(await progressValue()).toBe(100);
-    expect(JSON.parse((await page.getByTestId('result').textContent()) ?? '')).toEqual({ steps: 6, label: 'step' });
+    expect(JSON.parse((await text('result')) ?? '')).toEqual({ steps: 6, label: 'step' });
     expect(await page.getByTestId('cancel').isDisabled()).toBe(true);
+    expect(await page.getByTestId('notice').isHidden()).toBe(true);
   });
 
-  it('start → cancel → cancelled, and both jobs are in the recent list', async () => {
-    await startSteps(50, 1_000);
-    await expect.poll(() => page.getByTestId('status').textContent(), { timeout: 5_000 }).toBe('running');
+  it('start → cancel → cancelled, said once, and both jobs are in the recent list', async () => {
+    await startSteps(page, 50, 1_000);
+    await expect.poll(() => text('status'), { timeout: 5_000 }).toBe('running');
     await page.getByTestId('cancel').click();
-    await expect.poll(() => page.getByTestId('status').textContent(), { timeout: 5_000 }).toBe('cancelled');
-    expect(await page.getByTestId('result').textContent()).toBe('');
-    await expect.poll(() => page.getByTestId('recent').locator('li').count(), { timeout: 5_000 }).toBe(2);
-    const recent = await page.getByTestId('recent').locator('li .status').allTextContents();
-    expect(recent).toEqual(['cancelled', 'completed']);
+    await expect.poll(() => text('status'), { timeout: 5_000 }).toBe('cancelled');
+    expect(await text('result')).toBe('');
+    // The status says "cancelled"; the line beside it gives the reason, not the code CANCELLED again.
+    expect(await text('message')).toBe('Cancelled in the demo page');
+    expect(await page.getByTestId('error-code').isHidden()).toBe(true);
+    await expect.poll(() => page.getByTestId('recent').locator('li .status').allTextContents(), { timeout: 5_000 }).toEqual(['cancelled', 'completed']);
     await mkdir(screenshots, { recursive: true });
     await page.screenshot({ path: resolve(screenshots, 'demo-page.png'), fullPage: true });
     expect(existsSync(resolve(screenshots, 'demo-page.png'))).toBe(true);
@@ -69,9 +110,148 @@ describe.skipIf(!hasChromium)('the demo page in headless Chromium', () => {
     await page.getByTestId('plugin').selectOption('child-process');
     await page.getByTestId('field-seconds').fill('1');
     await page.getByTestId('start').click();
-    await expect.poll(() => page.getByTestId('message').textContent(), { timeout: 5_000 }).toMatch(/^pid \d+$/);
-    await expect.poll(() => page.getByTestId('status').textContent(), { timeout: 10_000 }).toBe('completed');
-    expect(JSON.parse((await page.getByTestId('result').textContent()) ?? '')).toMatchObject({ exitCode: 0 });
+    await expect.poll(() => text('message'), { timeout: 5_000 }).toMatch(/^pid \d+$/);
+    await expect.poll(() => text('status'), { timeout: 10_000 }).toBe('completed');
+    expect(JSON.parse((await text('result')) ?? '')).toMatchObject({ exitCode: 0 });
+  });
+
+  it('labels fields with the schema titles and shows `backticks` in descriptions as code', async () => {
+    await page.getByTestId('plugin').selectOption('steps');
+    // The label names the input: found by its title, it is the stepMs field.
+    expect(await page.getByLabel('Pause per step (ms)', { exact: true }).getAttribute('name')).toBe('stepMs');
+    expect(await page.getByLabel('Steps', { exact: true }).getAttribute('name')).toBe('steps');
+    expect(await page.locator('#fields').textContent()).not.toContain('stepMs');
+
+    await page.getByTestId('plugin').selectOption('child-process');
+    const description = page.getByTestId('plugin-description');
+    expect(await description.textContent()).toBe('Runs sleep in a child process and reports elapsed time; cancel kills the process.');
+    expect(await description.locator('code').allTextContents()).toEqual(['sleep']);
+    expect(await page.locator('#fields').textContent()).not.toContain('`');
+    await page.getByTestId('plugin').selectOption('steps');
+  });
+
+  it('a cancel that arrives after the job completed leaves it completed and readable', async () => {
+    const id = await startSteps(page, 10, 200);
+    await expect.poll(() => text('status'), { timeout: 5_000 }).toBe('running');
+    // Hold whatever request the Cancel button sends until the job has completed on the server.
+    let held = 0;
+    const isCancel = (url: URL): boolean => url.pathname === `/jobs/${id}` || url.pathname === `/jobs/${id}/cancel`;
+    await page.route(isCancel, async (route) => {
+      if (route.request().method() === 'GET') return route.continue();
+      held += 1;
+      await (await fetch(`${example.url}/jobs/${id}/events`)).text(); // the stream ends with the job's terminal event
+      await route.continue();
+    });
+    try {
+      const answered = page.waitForResponse((response) => isCancel(new URL(response.url())) && response.request().method() !== 'GET');
+      await page.getByTestId('cancel').click();
+      await answered;
+    } finally {
+      await page.unroute(isCancel);
+    }
+    expect(held).toBe(1);
+
+    // The server still has the job, as it ended.
+    const { status, job } = await getJob(id);
+    expect(status).toBe(200);
+    expect(job).toMatchObject({ status: 'completed', progress: 100, result: { steps: 10, label: 'step' } });
+    // The page has taken the answer (the button is no longer busy) and shows the same job, with no error.
+    await page.locator('[data-testid="cancel"][aria-busy="false"]').waitFor();
+    expect(await text('status')).toBe('completed');
+    expect(await text('message')).toBe(job?.message ?? '');
+    expect(JSON.parse((await text('result')) ?? '')).toEqual({ steps: 10, label: 'step' });
+    expect(await page.getByTestId('notice').isHidden()).toBe(true);
+    expect(await page.getByTestId('cancel').isDisabled()).toBe(true);
+  });
+
+  it('a rejected submit shows its error by the form, in an error colour, and leaves the job shown alone', async () => {
+    const shownId = await text('job-id');
+    expect(await text('status')).toBe('completed');
+    const isSubmit = (url: URL): boolean => url.pathname === '/jobs';
+
+    // INVALID_INPUT, answered by the real server: the form is valid in the browser, the body sent is not.
+    await page.route(isSubmit, (route) =>
+      route.request().method() === 'POST' ? route.continue({ postData: JSON.stringify({ plugin: 'steps', input: { steps: 1_000 } }) }) : route.continue(),
+    );
+    try {
+      await page.getByTestId('start').click();
+      await page.getByTestId('submit-error').waitFor({ state: 'visible', timeout: 5_000 });
+    } finally {
+      await page.unroute(isSubmit);
+    }
+    expect(await text('submit-error-code')).toBe('INVALID_INPUT');
+    expect(await page.locator('#submit-error-details li').allTextContents()).toEqual(['Steps: Too big: expected number to be <=100']);
+    expect(await page.getByTestId('field-steps').getAttribute('aria-invalid')).toBe('true');
+    const [red, green] = await page.getByTestId('submit-error').evaluate((el) => getComputedStyle(el).color.match(/\d+/g)!.map(Number));
+    expect(red).toBeGreaterThan(green + 64); // a red, not the green of "completed"
+    await mkdir(screenshots, { recursive: true });
+    await page.screenshot({ path: resolve(screenshots, 'demo-page-rejected.png'), fullPage: true });
+
+    // QUEUE_FULL, as a busy server answers it.
+    await page.route(isSubmit, (route) =>
+      route.request().method() === 'POST' ? route.fulfill({ status: 429, json: { error: { code: 'QUEUE_FULL', message: 'Queue is full (100 waiting)' } } }) : route.continue(),
+    );
+    try {
+      await page.getByTestId('start').click();
+      await expect.poll(() => text('submit-error-code'), { timeout: 5_000 }).toBe('QUEUE_FULL');
+    } finally {
+      await page.unroute(isSubmit);
+    }
+    expect(await page.locator('#submit-error-message').textContent()).toBe('Queue is full (100 waiting)');
+
+    // The job shown before is untouched: same id, same status, its result still there.
+    expect(await text('job-id')).toBe(shownId);
+    expect(await text('status')).toBe('completed');
+    expect(await progressValue()).toBe(100);
+    expect(JSON.parse((await text('result')) ?? '')).toEqual({ steps: 10, label: 'step' });
+  });
+
+  it('the recent list keeps up with jobs the page is not following', async () => {
+    const first = await startSteps(page, 4, 250);
+    expect(await page.getByTestId('submit-error').isHidden()).toBe(true); // a good submit clears the last error
+    const second = await startSteps(page, 50, 1_000); // the page now follows this one, not the first
+    await expect.poll(() => recentStatus(second), { timeout: 5_000 }).toBe('running');
+    await expect.poll(() => recentStatus(first), { timeout: 10_000 }).toBe('completed');
+    expect(await recentStatus(second)).toBe('running');
+    await page.getByTestId('cancel').click();
+    await expect.poll(() => recentStatus(second), { timeout: 5_000 }).toBe('cancelled');
+  });
+
+  it('asks for no /favicon.ico and throws no error', async () => {
+    expect(consoleErrors.filter((error) => error.url.endsWith('/favicon.ico'))).toEqual([]);
+    expect(await page.locator('link[rel="icon"]').getAttribute('href', { timeout: 1_000 })).toMatch(/^data:/);
     expect(pageErrors).toEqual([]);
   });
+
+  it('after a server restart: says the connection was lost, then that the server no longer knows the job', async () => {
+    const first = await startExample('hono/server.ts');
+    let second: ExampleProcess | undefined;
+    const errors: string[] = [];
+    const own = await openPage(browser, first.url, errors);
+    try {
+      await startSteps(own, 50, 1_000);
+      await expect.poll(() => own.getByTestId('status').textContent(), { timeout: 5_000 }).toBe('running');
+      expect(await own.getByTestId('cancel').isEnabled()).toBe(true);
+
+      await crash(first);
+      await expect.poll(() => own.getByTestId('notice').textContent(), { timeout: 10_000 }).toMatch(/connection to the server lost/i);
+      expect(await own.getByTestId('cancel').isDisabled()).toBe(true);
+
+      second = await startExample('hono/server.ts', { PORT: new URL(first.url).port });
+      expect(second.url).toBe(first.url);
+      await expect.poll(() => own.getByTestId('notice').textContent(), { timeout: 20_000 }).toMatch(/the server no longer knows this job/i);
+      expect(await own.getByTestId('status').textContent()).toBe('unknown');
+      expect(await own.getByTestId('cancel').isDisabled()).toBe(true);
+      // The list is the new server's too: it has no jobs.
+      await expect.poll(() => own.getByTestId('recent-note').textContent(), { timeout: 10_000 }).toBe('No jobs yet.');
+      expect(await own.getByTestId('recent').locator('li').count()).toBe(0);
+      await mkdir(screenshots, { recursive: true });
+      await own.screenshot({ path: resolve(screenshots, 'demo-page-restart.png'), fullPage: true });
+      expect(errors).toEqual([]);
+    } finally {
+      await own.close();
+      await second?.stop();
+      await first.stop();
+    }
+  }, 60_000);
 });
