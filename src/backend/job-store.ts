@@ -118,8 +118,8 @@ export interface JobStore {
 
   /**
    * Remove up to `limit` jobs whose `expiresAt` is at or before `now`, delivering each removal, and
-   * return their ids. Costs O(expired), not O(all). Concurrent calls from several processes remove
-   * each job once.
+   * return their ids. Concurrent calls from several processes remove each job once. It runs every
+   * `sweepIntervalMs`: keep jobs ordered by expiry so that it costs O(expired), not O(all).
    */
   expire(now: number, limit: number): Promise<string[]>;
 

@@ -47,7 +47,8 @@ describe('package exports', () => {
     }
     const require = createRequire(import.meta.url);
     const subpaths: Record<string, string[]> = {
-      'jobwire/testing': ['MockPluginManager', 'runPlugin'],
+      'jobwire/testing': ['MockPluginManager', 'runPlugin', 'testJobBackend', 'testPluginManager', 'testResultStorage'],
+      'jobwire/backend': ['eventOf', 'snapshotOf', 'loggedEvent', 'parseLoggedEvent', 'idempotencyScope', 'jobCounts', 'isoTime', 'encodeCursor', 'decodeCursor', 'canTransition'],
       'jobwire/sse': ['openJobStream', 'toSSEResponse', 'writeSSE', 'encodeSSE', 'encodeSSEComment', 'countOpenStreams'],
       'jobwire/http': ['createJobRoutes', 'toNodeHandler', 'errorResponse'],
       'jobwire/bullmq': ['BullMQBackend'],
@@ -66,7 +67,7 @@ describe('package exports', () => {
 
   it('the subpath entries load no framework, and their optional peers only where they belong', () => {
     // What each entry may import besides node builtins and the package's own dependencies.
-    const peers: Record<string, string[]> = { sse: [], http: [], bullmq: [], metrics: [], otel: ['@opentelemetry/api'] };
+    const peers: Record<string, string[]> = { sse: [], http: [], bullmq: [], metrics: [], otel: ['@opentelemetry/api'], backend: [], testing: ['zod'] };
     for (const [entry, allowed] of Object.entries(peers)) {
       for (const file of [`dist/${entry}/index.js`, `dist/${entry}/index.cjs`]) {
         const source = readFileSync(resolve(root, file), 'utf8');
