@@ -1,4 +1,13 @@
-import { JobwireError } from '../errors.js';
+import { isJobwireError, JobwireError, messageOf } from '../errors.js';
+
+/**
+ * A store's failure as callers see it: a `JobwireError` as it is (`INVALID_REQUEST` for a bad
+ * cursor…); anything else (a dropped connection, a database restarting) is `UNAVAILABLE`, with the
+ * store's own error as `cause`.
+ */
+export function unavailable(error: unknown, what: string): unknown {
+  return isJobwireError(error) ? error : new JobwireError('UNAVAILABLE', `The job store failed to ${what}: ${messageOf(error)}`, { cause: error });
+}
 
 interface Pending {
   readonly deadline: number;
@@ -36,7 +45,7 @@ export class Deadlines {
         started = call();
       } catch (error) {
         settle();
-        reject(error);
+        reject(unavailable(error, what));
         return;
       }
       started.then(
@@ -46,7 +55,7 @@ export class Deadlines {
         },
         (error: unknown) => {
           settle();
-          reject(error);
+          reject(unavailable(error, what));
         },
       );
     });

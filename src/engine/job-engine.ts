@@ -15,7 +15,8 @@ import { EventStream } from './event-stream.js';
 import { snapshotOf } from './job-json.js';
 import { JobRun, type RunHost } from './job-run.js';
 import { boundedText, checkedJson } from './json-limits.js';
-import { endedRecord, queuedRecord, requeuedRecord, startedRecord, type NewJob } from './records.js';
+import { endedRecord, queuedRecord, requeuedRecord, sameChange, startedRecord, type NewJob } from './records.js';
+import { retryDelay } from './retry.js';
 import { ResultSaver } from './result-saver.js';
 import { settleWithin } from './settle-within.js';
 import type { EngineHost } from './types.js';
@@ -320,16 +321,33 @@ export class JobEngine {
    * run: cancelled, finished, removed, or running elsewhere.
    */
   async #claim(job: DispatchedJob, store: JobStore, commit: (change: JobChange) => Promise<CommitResult>): Promise<JobRecord | undefined> {
-    let record = job.record ?? (await this.#bounded(store)(() => store.get(job.id, this.#host.now()), 'read a job'));
+    const read = (): Promise<JobRecord | undefined> => this.#bounded(store)(() => store.get(job.id, this.#host.now()), 'read a job');
+    let record = job.record ?? (await this.#persist(job.id, 'read a job to run', read));
     for (;;) {
       if (!record) return undefined;
       let next: JobRecord;
       if (record.status === 'queued') next = startedRecord(record, this.#host.now());
       else if (record.status === 'running' && job.delivery > 1) next = requeuedRecord(record, `Requeued after the worker running it stopped (attempt ${job.delivery})`);
       else return undefined;
-      const result = await commit({ record: next, at: this.#host.now(), replacesLast: false });
-      if (result.ok && next.status === 'running') return next;
-      record = result.ok ? next : result.current;
+      const change = next;
+      // The job was handed to this process: a store that does not answer must not lose it (the queue already let go of it).
+      const result = await this.#persist(job.id, 'claim a job', () => commit({ record: change, at: this.#host.now(), replacesLast: false }));
+      const landed = result.ok || (result.current !== undefined && sameChange(result.current, next));
+      if (landed && next.status === 'running') return result.ok ? next : result.current;
+      record = landed ? next : result.current;
+    }
+  }
+
+  /** `call`, tried again with backoff while the store fails, until it answers or the tracker closes (then it throws). */
+  async #persist<T>(jobId: string, what: string, call: () => Promise<T>): Promise<T> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await call();
+      } catch (error) {
+        if (this.#closing) throw error;
+        this.#host.logger.warn({ jobId, err: error, attempt }, `jobwire: could not ${what}; trying again: ${messageOf(error)}`);
+        await new Promise((resolve) => setTimeout(resolve, retryDelay(attempt)));
+      }
     }
   }
 

@@ -5,7 +5,8 @@ import { isTerminalStatus, type TerminalStatus } from '../job.js';
 import { toPercent } from '../plugin-manager/progress.js';
 import type { ExecuteContext } from '../plugin-manager/types.js';
 import { boundedText, checkedJson } from './json-limits.js';
-import { endedRecord, progressedRecord } from './records.js';
+import { endedRecord, progressedRecord, sameChange } from './records.js';
+import { retryDelay } from './retry.js';
 import type { ResultSaver } from './result-saver.js';
 import { buildStoredResult } from './stored-result.js';
 import type { EngineHost } from './types.js';
@@ -23,8 +24,6 @@ export interface RunHost {
 /** How a plugin's `run` ended. */
 type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
 
-/** Waits between tries of an ending that could not be written (the store did not answer). */
-const END_RETRY_MS = [100, 250, 500, 1_000, 2_000, 5_000];
 
 const settled = Promise.resolve();
 
@@ -227,7 +226,7 @@ export class JobRun {
           return ended;
         } catch (error) {
           // The store did not answer: keep trying (a worker must not leave the job running), unless shutting down.
-          const delay = END_RETRY_MS[Math.min(attempt, END_RETRY_MS.length - 1)] as number;
+          const delay = retryDelay(attempt);
           this.#run.host.logger.error({ jobId: this.id, err: error, willRetry: !this.#run.closing }, `jobwire: could not record that a job ${status}: ${messageOf(error)}`);
           if (this.#run.closing) return false;
           await new Promise((resolve) => setTimeout(resolve, delay));
@@ -245,7 +244,7 @@ export class JobRun {
     }
     const current = result.current;
     // A write that timed out may have landed after all: finding it there is success, not a conflict.
-    if (current && current.seq === next.seq && current.event === next.event && current.status === next.status) {
+    if (current && sameChange(current, next)) {
       this.#record = current;
       return true;
     }

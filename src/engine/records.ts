@@ -72,3 +72,11 @@ export function endedRecord(record: JobRecord, status: TerminalStatus, at: numbe
   if (status === 'completed') Object.assign(changes, { result: end.result, progress: 100 });
   return next(record, status, changes);
 }
+
+/**
+ * True when `current` is the record a write would have produced: a write whose answer was lost
+ * (the connection dropped after it landed) is found done, not refused.
+ */
+export function sameChange(current: JobRecord, next: JobRecord): boolean {
+  return current.seq === next.seq && current.event === next.event && current.status === next.status && current.startedAt === next.startedAt;
+}
