@@ -126,6 +126,9 @@ async function startHarness(): Promise<Harness> {
 
 if (!hasChromium) console.warn(`SKIPPED: htmx browser tests — no Chromium at ${CHROMIUM} (apt-get install -y chromium)`);
 
+/** Browser tests on a loaded machine: each waits for states with generous timeouts, so give it room. */
+const E2E_TIMEOUT = 90_000;
+
 describe.skipIf(!hasChromium)('htmx pages following jobs in headless Chromium', () => {
   let harness: Harness;
   let browser: Browser;
@@ -164,11 +167,11 @@ describe.skipIf(!hasChromium)('htmx pages following jobs in headless Chromium', 
     const completed = await start(page, 'complete');
     const failed = await start(page, 'fail');
     const cancelled = await start(page, 'hang');
-    await expect.poll(() => statusOf(page, completed), { timeout: 10_000 }).toBe('completed');
-    await expect.poll(() => statusOf(page, failed), { timeout: 10_000 }).toBe('failed');
-    await expect.poll(() => statusOf(page, cancelled), { timeout: 10_000 }).toBe('running');
+    await expect.poll(() => statusOf(page, completed), { timeout: 30_000 }).toBe('completed');
+    await expect.poll(() => statusOf(page, failed), { timeout: 30_000 }).toBe('failed');
+    await expect.poll(() => statusOf(page, cancelled), { timeout: 30_000 }).toBe('running');
     await page.locator(`.job[data-job-id="${cancelled}"] button`).click();
-    await expect.poll(() => statusOf(page, cancelled), { timeout: 10_000 }).toBe('cancelled');
+    await expect.poll(() => statusOf(page, cancelled), { timeout: 30_000 }).toBe('cancelled');
     return [completed, failed, cancelled];
   }
 
@@ -178,7 +181,7 @@ describe.skipIf(!hasChromium)('htmx pages following jobs in headless Chromium', 
       await page.goto(`${harness.server.url}/htmx2.html`);
       const ids = await followThreeEndings(page);
       // The extension closed each EventSource on the `end` event: a state, not a duration.
-      await expect.poll(() => page.evaluate(() => (window as unknown as { sseCloses: string[] }).sseCloses), { timeout: 10_000 }).toEqual(['message', 'message', 'message']);
+      await expect.poll(() => page.evaluate(() => (window as unknown as { sseCloses: string[] }).sseCloses), { timeout: 30_000 }).toEqual(['message', 'message', 'message']);
       const count = harness.eventsRequests.length;
       await sleep(WINDOW_MS);
       expect(harness.eventsRequests.length).toBe(count);
@@ -187,7 +190,7 @@ describe.skipIf(!hasChromium)('htmx pages following jobs in headless Chromium', 
     } finally {
       await page.close();
     }
-  });
+  }, E2E_TIMEOUT);
 
   it('control: the old pattern (sse-close="completed") loops after a failed job, each time with a whole replay', async () => {
     const job = await harness.tracker.submit('scripted', { outcome: 'fail', steps: 0 }); // events: 1 queued, 2 started, 3 failed
@@ -207,14 +210,14 @@ describe.skipIf(!hasChromium)('htmx pages following jobs in headless Chromium', 
       [undefined, 200],
       ['3', 204],
     ]);
-  });
+  }, E2E_TIMEOUT);
 
   it('htmx 4 (hx-sse:connect, unnamed events, hx-sse:close="end") swaps each event and stops after every ending', async () => {
     const { page, errors } = await newPage();
     try {
       await page.goto(`${harness.server.url}/htmx4.html`);
       const ids = await followThreeEndings(page);
-      await expect.poll(() => page.evaluate(() => (window as unknown as { sseCloses: string[] }).sseCloses), { timeout: 10_000 }).toEqual(['message', 'message', 'message']);
+      await expect.poll(() => page.evaluate(() => (window as unknown as { sseCloses: string[] }).sseCloses), { timeout: 30_000 }).toEqual(['message', 'message', 'message']);
       const count = harness.eventsRequests.length;
       await sleep(WINDOW_MS);
       expect(harness.eventsRequests.length).toBe(count);
@@ -225,7 +228,7 @@ describe.skipIf(!hasChromium)('htmx pages following jobs in headless Chromium', 
     } finally {
       await page.close();
     }
-  });
+  }, E2E_TIMEOUT);
 
   it('a plain <form>, urlencoded or multipart, submits a job and the browser shows the 202 snapshot', async () => {
     const { page } = await newPage();
@@ -244,5 +247,5 @@ describe.skipIf(!hasChromium)('htmx pages following jobs in headless Chromium', 
     } finally {
       await page.close();
     }
-  });
+  }, E2E_TIMEOUT);
 });

@@ -170,7 +170,7 @@ describe('toNodeHandler over node:http', () => {
     expect(parseSSE(text).events.map((e) => e.event)).toEqual(['queued', 'started']);
     expect(countOpenStreams(tracker)).toBe(1);
     controller.abort();
-    await until(() => countOpenStreams(tracker) === 0, 1_000, 'the stream to close');
+    await until(() => countOpenStreams(tracker) === 0, 10_000, 'the stream to close');
     run.done.resolve(1);
     expect((await tracker.wait(job.id)).status).toBe('completed');
   });
