@@ -230,6 +230,29 @@ describe.skipIf(!hasChromium)('htmx pages following jobs in headless Chromium', 
     }
   }, E2E_TIMEOUT);
 
+  it('control: htmx 4 without hx-sse:close keeps asking after the stream ended (each time a 204)', async () => {
+    const job = await harness.tracker.submit('scripted', { outcome: 'fail', steps: 0 });
+    expect((await harness.tracker.wait(job.id)).status).toBe('failed');
+    const { page } = await newPage();
+    try {
+      await page.goto(`${harness.server.url}/htmx4.html`);
+      await page.evaluate((id) => {
+        const element = document.createElement('div');
+        element.setAttribute('hx-sse:connect', `/h4/jobs/${id}/events`);
+        document.body.append(element);
+        (window as unknown as { htmx: { process(element: Element): void } }).htmx.process(element);
+      }, job.id);
+      await until(() => requestsFor(job.id).length >= 3, 30_000, 'htmx 4 to reconnect');
+    } finally {
+      await page.close();
+    }
+    expect(requestsFor(job.id).slice(0, 3).map((r) => [r.lastEventId, r.status])).toEqual([
+      [undefined, 200],
+      ['3', 204],
+      ['3', 204],
+    ]);
+  }, E2E_TIMEOUT);
+
   it('a plain <form>, urlencoded or multipart, submits a job and the browser shows the 202 snapshot', async () => {
     const { page } = await newPage();
     try {
