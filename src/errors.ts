@@ -9,6 +9,7 @@ export type JobwireErrorCode =
   | 'PLUGIN_NOT_FOUND'
   | 'PLUGIN_DISABLED'
   | 'JOB_NOT_FOUND'
+  | 'RESULT_NOT_FOUND'
   | 'QUEUE_FULL'
   | 'TIMEOUT'
   | 'CANCELLED'
@@ -27,6 +28,7 @@ export const JOBWIRE_ERROR_CODES: readonly JobwireErrorCode[] = Object.freeze([
   'PLUGIN_NOT_FOUND',
   'PLUGIN_DISABLED',
   'JOB_NOT_FOUND',
+  'RESULT_NOT_FOUND',
   'QUEUE_FULL',
   'TIMEOUT',
   'CANCELLED',

@@ -1,9 +1,10 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { messageOf } from '../errors.js';
+import { JobwireError, messageOf } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { drained, writeSSE } from '../sse/node.js';
 import { jobStreamOf } from '../sse/response.js';
-import { errorResponse } from './error-response.js';
+import { errorResponse, httpOnlyError } from './error-response.js';
+import { ownsPath } from './owned-paths.js';
 
 /** A node-style handler; `next` (Express/Connect) is called for requests the routes do not own. */
 export type NodeHandler = (req: IncomingMessage, res: ServerResponse, next?: (error?: unknown) => void) => Promise<void>;
@@ -73,10 +74,40 @@ function bodyStream(req: IncomingMessage): { stream: ReadableStream<Uint8Array>;
   return { stream, discard };
 }
 
+/** Methods node accepts but the fetch `Request` refuses. */
+const FORBIDDEN_METHODS = new Set(['CONNECT', 'TRACE', 'TRACK']);
+/** A Host header: a name, IPv4 or [IPv6] literal and an optional port, nothing that could move into the path. */
+const HOST_PATTERN = /^(?:\[[\dA-Fa-f:.]+\]|[\w.~%!$&'()*+,;=-]+)(?::\d*)?$/;
+
+/** The request target as a URL: origin-form on the Host header, absolute-form as sent. @throws for what URL refuses. */
+function targetUrl(req: IncomingMessage): URL {
+  const target = req.url ?? '/';
+  if (!target.startsWith('/')) return new URL(target);
+  const host = req.headers.host ?? 'localhost';
+  if (!HOST_PATTERN.test(host)) throw new TypeError('Invalid Host header');
+  // Appended, not resolved against a base: a target like `//other/jobs` stays that path.
+  return new URL(`http://${host}${target}`);
+}
+
+/**
+ * The path of a request target that cannot become a URL (credentials, a bad Host header): enough to
+ * tell whose route it is. Undefined for a target without a path (`*`).
+ */
+function lenientPath(target: string): string | undefined {
+  const authority = /^[a-z][a-z\d+.-]*:\/\/[^/?#]*/i.exec(target);
+  const rest = authority ? target.slice(authority[0].length) || '/' : target;
+  if (!rest.startsWith('/')) return undefined;
+  const end = rest.search(/[?#]/);
+  try {
+    return new URL(`http://localhost${end < 0 ? rest : rest.slice(0, end)}`).pathname;
+  } catch {
+    return undefined;
+  }
+}
+
 function toRequest(req: ParsedRequest, signal: AbortSignal): { request: Request; discard(): void } {
   let discard = (): void => {};
-  const host = req.headers.host ?? 'localhost';
-  const url = new URL(req.url ?? '/', `http://${host}`);
+  const url = targetUrl(req);
   const headers = new Headers();
   for (const [name, value] of Object.entries(req.headers)) {
     if (value === undefined || name.startsWith(':')) continue;
@@ -99,6 +130,29 @@ function toRequest(req: ParsedRequest, signal: AbortSignal): { request: Request;
     }
   }
   return { request: new Request(url, init), discard };
+}
+
+/** Answer a request no route owns and no `next` takes. */
+function notFound(res: ServerResponse): void {
+  res.writeHead(404, { 'Content-Type': 'application/json; charset=utf-8' }).end(JSON.stringify(httpOnlyError('NOT_FOUND', 'Not found')));
+}
+
+/**
+ * A request node accepted but `Request`/`URL` refuse (TRACE, a malformed Host header, a target
+ * with credentials): 400 when the path is one of the handler's routes, else the host's (`next`,
+ * or 404).
+ */
+async function refuse(handler: object, req: IncomingMessage, res: ServerResponse, next: ((error?: unknown) => void) | undefined): Promise<void> {
+  const path = lenientPath(req.url ?? '/');
+  if (path !== undefined && ownsPath(handler, path)) {
+    const method = (req.method ?? '').toUpperCase();
+    const message = FORBIDDEN_METHODS.has(method) ? `Method ${method} is not supported` : 'Malformed Host header or request target';
+    await send(errorResponse(new JobwireError('INVALID_REQUEST', message)), res);
+  } else if (next) {
+    next();
+  } else {
+    notFound(res);
+  }
 }
 
 function headersOf(response: Response): Record<string, string | string[]> {
@@ -136,7 +190,10 @@ async function send(response: Response, res: ServerResponse): Promise<void> {
 /**
  * Mount a fetch-style handler (such as `createJobRoutes(…)`) in node:http or Express. Streams the
  * response with backpressure; a client that disconnects aborts `request.signal` and cancels the
- * body at once. Requests the handler does not own go to `next` when there is one, else 404.
+ * body at once. Requests the handler does not own go to `next` when there is one, else 404
+ * `NOT_FOUND`. A request node accepts but a fetch `Request` cannot carry (method TRACE, a malformed
+ * Host header, credentials in the target) is a 400 `INVALID_REQUEST` on the routes of
+ * `createJobRoutes`, and goes to `next` (or 404) anywhere else.
  *
  * @example
  * ```ts
@@ -154,7 +211,15 @@ export function toNodeHandler(handler: (request: Request) => Promise<Response | 
     // Late socket errors (client gone mid-write) must not crash the process.
     res.on('error', (error) => options.logger?.debug({ err: error }, `jobwire: client went away: ${messageOf(error)}`));
     try {
-      const { request, discard } = toRequest(req, controller.signal);
+      let converted: ReturnType<typeof toRequest>;
+      try {
+        converted = toRequest(req, controller.signal);
+      } catch {
+        // Nothing was read yet: the body is still whole for `next`.
+        await refuse(handler, req, res, next);
+        return;
+      }
+      const { request, discard } = converted;
       let response: Response | undefined;
       try {
         response = await handler(request);
@@ -163,7 +228,7 @@ export function toNodeHandler(handler: (request: Request) => Promise<Response | 
       }
       if (response === undefined) {
         if (next) next();
-        else res.writeHead(404, { 'Content-Type': 'application/json; charset=utf-8' }).end(JSON.stringify({ error: { code: 'NOT_FOUND', message: 'Not found' } }));
+        else notFound(res);
         return;
       }
       // An SSE response from jobwire/sse goes out natively: no web-stream hops per frame.

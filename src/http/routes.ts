@@ -1,29 +1,42 @@
 import { JobwireError, isJobwireError, messageOf } from '../errors.js';
 import { isValidJobId } from '../ids.js';
-import { isTerminalStatus, type JobEvent, type JobSnapshot } from '../job.js';
+import { isTerminalStatus, type JobSnapshot } from '../job.js';
 import type { Logger } from '../logger.js';
-import { openJobStream } from '../sse/job-stream.js';
-import { toSSEResponse } from '../sse/response.js';
+import { openJobStream, type JobStreamOptions } from '../sse/job-stream.js';
+import { toSSEResponse, unknownJobMessage } from '../sse/response.js';
+import type { StoredResult } from '../storage/types.js';
 import type { JobTracker } from '../tracker/job-tracker.js';
 import { SUBMIT_OPTION_KEYS } from '../tracker/options.js';
 import type { ListQuery, SubmitOptions } from '../tracker/types.js';
-import { DEFAULT_MAX_BODY_BYTES, readJsonBody } from './body.js';
+import { DEFAULT_MAX_BODY_BYTES } from './body.js';
 import { errorResponse, json } from './error-response.js';
+import { readSubmitBody } from './form-body.js';
+import { registerOwnedPaths } from './owned-paths.js';
+import { parseListQuery, parseResultQuery } from './query.js';
+import { storedResultOf } from './results.js';
 
 /** What a route is about to do, for {@link JobRoutesOptions.authorize}. */
-export type JobAction = 'submit' | 'get' | 'list' | 'cancel' | 'remove' | 'events' | 'plugins';
+export type JobAction = 'submit' | 'get' | 'list' | 'cancel' | 'remove' | 'events' | 'result' | 'results' | 'plugins';
 
 /** What `authorize` is told about a request. */
 export interface AuthorizeContext {
   request: Request;
   action: JobAction;
-  /** The job concerned (get, cancel, remove, events). */
+  /** The job concerned (get, cancel, remove, events; result while the job lives). */
   job?: JobSnapshot;
-  /** The parsed body (submit). */
+  /**
+   * The result about to be sent (result): from the live job, or from the storage when the job is
+   * gone — check its `tenantId` then, since there is no `job`.
+   */
+  result?: StoredResult;
+  /** The parsed body (submit), also of a form: `{ plugin, input, …options }`. */
   body?: Record<string, unknown>;
-  /** The parsed query (list). */
+  /** The parsed query (list; results, where only `tenantId`, `plugin`, `limit`, `cursor` occur). */
   query?: ListQuery;
 }
+
+/** Options of the SSE route's streams (see `openJobStream`). */
+export type JobRoutesSSEOptions = Pick<JobStreamOptions, 'heartbeatMs' | 'retryMs' | 'serialize' | 'eventName' | 'endEvent'>;
 
 /** Options for {@link createJobRoutes}. */
 export interface JobRoutesOptions {
@@ -31,15 +44,18 @@ export interface JobRoutesOptions {
   basePath?: string;
   /** Where the plugin list lives. @default '/plugins' */
   pluginsPath?: string;
+  /** Where the stored results are listed (only when the tracker has a `storage`). @default '/results' */
+  resultsPath?: string;
   /**
    * Decide whether a request may go on: return false or throw to refuse with 403 `FORBIDDEN`
-   * (a thrown `JobwireError` keeps its own code). This is how a host keeps tenants apart.
+   * (a thrown `JobwireError` keeps its code; a `JOB_NOT_FOUND` about the requested job is answered
+   * exactly like a job that does not exist). This is how a host keeps tenants apart.
    */
   authorize?: (context: AuthorizeContext) => boolean | void | Promise<boolean | void>;
-  /** Largest accepted request body, in bytes. @default 1_048_576 (1 MiB) */
+  /** Largest accepted request body, in bytes (JSON or form). @default 1_048_576 (1 MiB) */
   maxBodyBytes?: number;
   /** Passed to the SSE route's streams. */
-  sse?: { heartbeatMs?: number; retryMs?: number; serialize?: (event: JobEvent) => string };
+  sse?: JobRoutesSSEOptions;
   /** Where unexpected errors (500s) are logged. */
   logger?: Logger;
 }
@@ -47,33 +63,31 @@ export interface JobRoutesOptions {
 /** A fetch-style handler: a `Response`, or `undefined` when the request is not for these routes. */
 export type JobRoutesHandler = (request: Request) => Promise<Response | undefined>;
 
+/** Which route a path is. */
+type Match =
+  | { kind: 'plugins' }
+  | { kind: 'results' }
+  | { kind: 'jobs' }
+  | { kind: 'job'; rawId: string; sub: 'events' | 'cancel' | 'result' | undefined };
+
+const JOB_SUBROUTES = new Set(['events', 'cancel', 'result']);
+
 function normalizePath(path: string, name: string): string {
   if (typeof path !== 'string' || !path.startsWith('/')) throw new JobwireError('INVALID_CONFIG', `\`${name}\` must start with "/"`);
   return path.length > 1 ? path.replace(/\/+$/, '') : '';
 }
 
-function parseListQuery(params: URLSearchParams): ListQuery {
-  const query: ListQuery = {};
-  for (const key of params.keys()) {
-    if (!['tenantId', 'workspaceId', 'status', 'plugin', 'limit', 'cursor'].includes(key)) throw new JobwireError('INVALID_REQUEST', `Unknown query parameter \`${key}\``);
-  }
-  const single = (key: 'tenantId' | 'workspaceId' | 'plugin' | 'cursor'): void => {
-    const values = params.getAll(key);
-    if (values.length > 1) throw new JobwireError('INVALID_REQUEST', `\`${key}\` given more than once`);
-    if (values[0] !== undefined) query[key] = values[0];
-  };
-  single('tenantId');
-  single('workspaceId');
-  single('plugin');
-  single('cursor');
-  const statuses = params.getAll('status').flatMap((value) => value.split(',')).filter(Boolean);
-  if (statuses.length > 0) query.status = statuses as ListQuery['status'] & string[];
-  const limit = params.get('limit');
-  if (limit !== null) {
-    if (!/^\d{1,7}$/.test(limit)) throw new JobwireError('INVALID_REQUEST', '`limit` must be a positive integer');
-    query.limit = Number(limit);
-  }
-  return query;
+function unknownJob(id: string): JobwireError {
+  return new JobwireError('JOB_NOT_FOUND', unknownJobMessage(id));
+}
+
+function methodNotAllowed(allow: string): Response {
+  return json({ error: { code: 'INVALID_REQUEST', message: `Method not allowed; use ${allow}` } }, 405, { Allow: allow });
+}
+
+function cancelReason(url: URL): string {
+  const reason = url.searchParams.get('reason');
+  return reason === null ? 'Cancelled by request' : reason.slice(0, 500);
 }
 
 /**
@@ -83,15 +97,17 @@ function parseListQuery(params: URLSearchParams): ListQuery {
  *
  * | route | answer |
  * |---|---|
- * | `POST /jobs` `{ plugin, input, …options }` | 202 snapshot (`Location` header) |
+ * | `POST /jobs` `{ plugin, input, …options }` (JSON or form data) | 202 snapshot (`Location` header) |
  * | `GET /jobs/:id` | 200 snapshot |
  * | `POST /jobs/:id/cancel` | cancel a live job → 200 snapshot; a finished job → 200, unchanged (never deleted) |
  * | `DELETE /jobs/:id` | live: cancel → 200 snapshot; finished: delete → 204 |
  * | `GET /jobs?tenantId&workspaceId&status&plugin&limit&cursor` | 200 `{ jobs, nextCursor? }` |
  * | `GET /jobs/:id/events` | SSE (honours `Last-Event-ID`) |
+ * | `GET /jobs/:id/result` | 200 `StoredResult`, from the live job or the storage |
+ * | `GET /results?tenantId&plugin&limit&cursor` | 200 `{ results, nextCursor? }` (with a storage only) |
  * | `GET /plugins` | 200 `{ plugins: PluginMeta[] }` |
  *
- * Errors are `{ error: { code, message, details? } }` with 400, 403, 404, 409, 413, 422, 429 or 503.
+ * Errors are `{ error: { code, message, details? } }` with 400, 403, 404, 405, 409, 413, 422, 429, 500 or 503.
  * @example
  * ```ts
  * const routes = createJobRoutes(tracker, { authorize: ({ request }) => request.headers.get('x-api-key') === key });
@@ -101,17 +117,38 @@ function parseListQuery(params: URLSearchParams): ListQuery {
 export function createJobRoutes(tracker: JobTracker, options: JobRoutesOptions = {}): JobRoutesHandler {
   const base = normalizePath(options.basePath ?? '/jobs', 'basePath');
   const pluginsPath = normalizePath(options.pluginsPath ?? '/plugins', 'pluginsPath') || '/';
+  const resultsPath = normalizePath(options.resultsPath ?? '/results', 'resultsPath') || '/';
+  const jobsPath = base || '/';
+  if (new Set([jobsPath, pluginsPath, resultsPath]).size < 3) throw new JobwireError('INVALID_CONFIG', '`basePath`, `pluginsPath` and `resultsPath` must differ');
   const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   if (!Number.isSafeInteger(maxBodyBytes) || maxBodyBytes < 1) throw new JobwireError('INVALID_CONFIG', '`maxBodyBytes` must be a positive integer');
   const { authorize, logger } = options;
+  const { storage } = tracker;
 
-  async function allow(context: AuthorizeContext): Promise<void> {
+  /** The route of a path, or undefined when it is not ours. A collection path may end in one `/`. */
+  function match(pathname: string): Match | undefined {
+    const path = pathname.length > 1 && pathname.endsWith('/') ? pathname.slice(0, -1) : pathname;
+    if (path === pluginsPath) return { kind: 'plugins' };
+    if (path === resultsPath) return storage ? { kind: 'results' } : undefined;
+    if (path === jobsPath) return { kind: 'jobs' };
+    if (!pathname.startsWith(`${base}/`)) return undefined;
+    const rest = pathname.slice(base.length + 1).split('/');
+    const [rawId = '', sub] = rest;
+    if (rest.length > 2 || (sub !== undefined && !JOB_SUBROUTES.has(sub))) return undefined;
+    return { kind: 'job', rawId, sub: sub as 'events' | 'cancel' | 'result' | undefined };
+  }
+
+  /**
+   * Ask `authorize`. When it concerns job `jobId` and throws `JOB_NOT_FOUND`, answer with the very
+   * error a job that does not exist gets: "not yours" must not read differently from "no such job".
+   */
+  async function allow(context: AuthorizeContext, jobId?: string): Promise<void> {
     if (!authorize) return;
     let verdict: boolean | void;
     try {
       verdict = await authorize(context);
     } catch (error) {
-      if (isJobwireError(error)) throw error;
+      if (isJobwireError(error)) throw jobId !== undefined && error.code === 'JOB_NOT_FOUND' ? unknownJob(jobId) : error;
       throw new JobwireError('FORBIDDEN', 'Forbidden', { cause: error });
     }
     if (verdict === false) throw new JobwireError('FORBIDDEN', 'Forbidden');
@@ -119,12 +156,12 @@ export function createJobRoutes(tracker: JobTracker, options: JobRoutesOptions =
 
   async function findJob(id: string): Promise<JobSnapshot> {
     const job = isValidJobId(id) ? await tracker.get(id) : undefined;
-    if (!job) throw new JobwireError('JOB_NOT_FOUND', `Unknown job ${id}`);
+    if (!job) throw unknownJob(id);
     return job;
   }
 
   async function submit(request: Request): Promise<Response> {
-    const body = await readJsonBody(request, maxBodyBytes);
+    const body = await readSubmitBody(request, maxBodyBytes, (plugin) => tracker.plugins.getMeta(plugin)?.inputSchema);
     await allow({ request, action: 'submit', body });
     const { plugin, input, ...rest } = body;
     if (typeof plugin !== 'string' || plugin === '') throw new JobwireError('INVALID_REQUEST', '`plugin` must be a non-empty string');
@@ -133,76 +170,103 @@ export function createJobRoutes(tracker: JobTracker, options: JobRoutesOptions =
     return json(job, 202, { Location: `${base}/${job.id}` });
   }
 
-  async function route(request: Request, url: URL): Promise<Response | undefined> {
-    const { pathname } = url;
-    const method = request.method.toUpperCase();
+  async function result(request: Request, id: string): Promise<Response> {
+    const valid = isValidJobId(id);
+    const job = valid ? await tracker.get(id) : undefined;
+    let stored = job?.status === 'completed' ? storedResultOf(tracker.plugins, job) : undefined;
+    if (!stored && storage && valid) stored = await storage.get(id);
+    if (!job && !stored) throw unknownJob(id);
+    await allow({ request, action: 'result', ...(job && { job }), ...(stored && { result: stored }) }, id);
+    if (stored) return json(stored);
+    const status = (job as JobSnapshot).status;
+    throw new JobwireError('RESULT_NOT_FOUND', `Job ${id} is ${status} and has no result`, { details: { status } });
+  }
 
-    if (pathname === pluginsPath) {
-      if (method !== 'GET' && method !== 'HEAD') return methodNotAllowed('GET');
-      await allow({ request, action: 'plugins' });
-      const category = url.searchParams.get('category');
-      return json({ plugins: tracker.plugins.list(category === null ? {} : { category }) });
-    }
+  async function events(request: Request, url: URL, id: string): Promise<Response> {
+    const job = await findJob(id);
+    await allow({ request, action: 'events', job }, id);
+    const stream = await openJobStream(tracker, id, {
+      ...options.sse,
+      job, // read once: the stream starts from the snapshot authorize saw
+      lastEventId: request.headers.get('last-event-id') ?? url.searchParams.get('lastEventId'),
+      signal: request.signal,
+    });
+    return toSSEResponse(stream);
+  }
 
-    if (pathname === base || (base === '' && pathname === '/')) {
-      if (method === 'POST') return submit(request);
-      if (method !== 'GET' && method !== 'HEAD') return methodNotAllowed('GET, POST');
-      const query = parseListQuery(url.searchParams);
-      await allow({ request, action: 'list', query });
-      return json(await tracker.list(query));
-    }
-
-    if (!pathname.startsWith(`${base}/`)) return undefined;
-    const rest = pathname.slice(base.length + 1).split('/');
-    if (rest.length > 2 || (rest.length === 2 && rest[1] !== 'events' && rest[1] !== 'cancel')) return undefined;
+  async function jobRoute(request: Request, url: URL, method: string, rawId: string, sub: 'events' | 'cancel' | 'result' | undefined): Promise<Response> {
     let id: string;
     try {
-      id = decodeURIComponent(rest[0] ?? '');
+      id = decodeURIComponent(rawId);
     } catch {
       throw new JobwireError('INVALID_REQUEST', 'Malformed job id');
     }
+    const reading = method === 'GET' || method === 'HEAD';
 
-    if (rest[1] === 'cancel') {
+    if (sub === 'cancel') {
       if (method !== 'POST') return methodNotAllowed('POST');
       const job = await findJob(id);
-      await allow({ request, action: 'cancel', job });
+      await allow({ request, action: 'cancel', job }, id);
       if (isTerminalStatus(job.status)) return json(job); // too late to cancel: the job stays as it ended
-      const reason = url.searchParams.get('reason');
-      return json(await tracker.cancel(id, reason === null ? 'Cancelled by request' : reason.slice(0, 500)));
+      return json(await tracker.cancel(id, cancelReason(url)));
     }
-
-    if (rest.length === 2) {
+    if (sub === 'events') {
       if (method !== 'GET') return methodNotAllowed('GET');
-      const job = await findJob(id);
-      await allow({ request, action: 'events', job });
-      const stream = await openJobStream(tracker, id, {
-        ...options.sse,
-        lastEventId: request.headers.get('last-event-id') ?? url.searchParams.get('lastEventId'),
-        signal: request.signal,
-      });
-      return toSSEResponse(stream);
+      return events(request, url, id);
     }
-
-    if (method === 'GET' || method === 'HEAD') {
+    if (sub === 'result') {
+      if (!reading) return methodNotAllowed('GET');
+      return result(request, id);
+    }
+    if (reading) {
       const job = await findJob(id);
-      await allow({ request, action: 'get', job });
+      await allow({ request, action: 'get', job }, id);
       return json(job);
     }
     if (method === 'DELETE') {
       const job = await findJob(id);
       if (isTerminalStatus(job.status)) {
-        await allow({ request, action: 'remove', job });
+        await allow({ request, action: 'remove', job }, id);
         await tracker.remove(id);
         return new Response(null, { status: 204 });
       }
-      await allow({ request, action: 'cancel', job });
-      const reason = url.searchParams.get('reason');
-      return json(await tracker.cancel(id, reason === null ? 'Cancelled by request' : reason.slice(0, 500)));
+      await allow({ request, action: 'cancel', job }, id);
+      return json(await tracker.cancel(id, cancelReason(url)));
     }
     return methodNotAllowed('GET, DELETE');
   }
 
-  return async (request: Request): Promise<Response | undefined> => {
+  async function route(request: Request, url: URL): Promise<Response | undefined> {
+    const matched = match(url.pathname);
+    if (!matched) return undefined;
+    const method = request.method.toUpperCase();
+    const reading = method === 'GET' || method === 'HEAD';
+    switch (matched.kind) {
+      case 'plugins': {
+        if (!reading) return methodNotAllowed('GET');
+        await allow({ request, action: 'plugins' });
+        const category = url.searchParams.get('category');
+        return json({ plugins: tracker.plugins.list(category === null ? {} : { category }) });
+      }
+      case 'results': {
+        if (!reading) return methodNotAllowed('GET');
+        const query = parseResultQuery(url.searchParams);
+        await allow({ request, action: 'results', query });
+        return json(await (storage as NonNullable<typeof storage>).list(query));
+      }
+      case 'jobs': {
+        if (method === 'POST') return submit(request);
+        if (!reading) return methodNotAllowed('GET, POST');
+        const query = parseListQuery(url.searchParams);
+        await allow({ request, action: 'list', query });
+        return json(await tracker.list(query));
+      }
+      case 'job':
+        return jobRoute(request, url, method, matched.rawId, matched.sub);
+    }
+  }
+
+  const handler: JobRoutesHandler = async (request) => {
     let url: URL;
     try {
       url = new URL(request.url);
@@ -216,8 +280,6 @@ export function createJobRoutes(tracker: JobTracker, options: JobRoutesOptions =
       return errorResponse(error);
     }
   };
-}
-
-function methodNotAllowed(allow: string): Response {
-  return json({ error: { code: 'INVALID_REQUEST', message: `Method not allowed; use ${allow}` } }, 405, { Allow: allow });
+  registerOwnedPaths(handler, (pathname) => match(pathname) !== undefined);
+  return handler;
 }

@@ -5,6 +5,7 @@ import { ProcessRunner } from '../isolation/process-runner.js';
 import { ThreadRunner } from '../isolation/thread-runner.js';
 import { checkPlugin, type Plugin } from './define-plugin.js';
 import { toJsonSchema } from './json-schema.js';
+import { unknownPluginError } from './unknown-plugin.js';
 import { importPluginModule, listPluginModules, requireModuleUrl } from './load-module.js';
 import type { ExecuteContext, PluginContext, PluginFilter, PluginManager, PluginMeta } from './types.js';
 import { summarizeIssues, toValidationIssues } from './zod-issues.js';
@@ -287,7 +288,7 @@ export class LocalPluginManager implements PluginManager {
 
   #require(name: string): Entry {
     const entry = this.#entries.get(name);
-    if (!entry) throw new JobwireError('PLUGIN_NOT_FOUND', `Unknown plugin "${name}"`);
+    if (!entry) throw unknownPluginError(name, this.#entries.keys());
     return entry;
   }
 

@@ -1,5 +1,5 @@
 import { JobwireError, messageOf } from '../errors.js';
-import { isTerminalStatus, type JobEvent } from '../job.js';
+import { isTerminalStatus, type JobEvent, type JobSnapshot } from '../job.js';
 import type { JobTracker } from '../tracker/job-tracker.js';
 import { encodeSSE, encodeSSEComment } from './encode.js';
 
@@ -18,6 +18,25 @@ export interface JobStreamOptions {
    * htmx SSE extension; any line breaks are split into `data:` lines safely.
    */
   serialize?: (event: JobEvent) => string;
+  /**
+   * The SSE `event:` name of each job event. Default: its type (`queued`, `progress`…). Return
+   * `undefined` to send the event unnamed: htmx 4's SSE extension swaps only unnamed messages.
+   */
+  eventName?: (event: JobEvent) => string | undefined;
+  /**
+   * After the terminal event (`completed`, `failed` or `cancelled`), send one more event of this
+   * name, with the terminal status as its data and no `id`. A client that closes on one event name
+   * then stops after every ending — htmx: `sse-close="end"` (htmx 2) or `hx-sse:close="end"` (htmx 4).
+   * CR, LF or NUL in it is `INVALID_REQUEST`.
+   * @example 'end'
+   */
+  endEvent?: string;
+  /**
+   * The job as the caller just read it (to authorize the request, say): the stream starts from it
+   * instead of reading the job again. It must be the snapshot of `id`; a different id is
+   * `INVALID_REQUEST`.
+   */
+  job?: JobSnapshot;
 }
 
 /**
@@ -51,6 +70,28 @@ function checkDelay(value: number, name: string): number {
 
 const defaultSerialize = (event: JobEvent): string => JSON.stringify(event);
 
+/** The closing event after a terminal one: no `id`, so a reconnect still resumes after the terminal event. */
+function endFrame(name: string, terminal: JobEvent): string {
+  return encodeSSE({ event: name, data: terminal.job.status });
+}
+
+/** Checked stream options. */
+interface StreamSettings {
+  heartbeatMs: number;
+  retryMs: number;
+  serialize: (event: JobEvent) => string;
+  eventName: ((event: JobEvent) => string | undefined) | undefined;
+  endEvent: string | undefined;
+  signal: AbortSignal | undefined;
+}
+
+function checkEndEvent(value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string' || value === '') throw new JobwireError('INVALID_REQUEST', '`endEvent` must be a non-empty string');
+  encodeSSE({ event: value }); // refuses CR, LF and NUL with INVALID_REQUEST
+  return value;
+}
+
 /** Default-serialised frames by event: streams that share an event object share its frame. */
 const defaultFrames = new WeakMap<JobEvent, string>();
 
@@ -79,6 +120,8 @@ class Stream implements JobStream {
   readonly #heartbeatMs: number;
   readonly #retryMs: number;
   readonly #serialize: (event: JobEvent) => string;
+  readonly #eventName: ((event: JobEvent) => string | undefined) | undefined;
+  readonly #endEvent: string | undefined;
   readonly #signal: AbortSignal | undefined;
   /** One heartbeat timer per stream, re-armed only when it fires (events just note the time). */
   #timer: NodeJS.Timeout | undefined;
@@ -94,7 +137,7 @@ class Stream implements JobStream {
     jobId: string,
     events: AsyncIterableIterator<JobEvent> | undefined,
     first: IteratorResult<JobEvent> | undefined,
-    options: { heartbeatMs: number; retryMs: number; serialize: (event: JobEvent) => string; signal: AbortSignal | undefined },
+    options: StreamSettings,
   ) {
     this.#tracker = tracker;
     this.status = status;
@@ -104,6 +147,8 @@ class Stream implements JobStream {
     this.#heartbeatMs = options.heartbeatMs;
     this.#retryMs = options.retryMs;
     this.#serialize = options.serialize;
+    this.#eventName = options.eventName;
+    this.#endEvent = options.endEvent;
     this.#signal = options.signal;
     if (status !== 200) {
       this.#closed = true;
@@ -137,7 +182,10 @@ class Stream implements JobStream {
       yield encodeSSE({ retry: this.#retryMs });
       if (this.#first && !this.#first.done) {
         yield this.#frame(this.#first.value);
-        if (isTerminalStatus(this.#first.value.job.status)) return;
+        if (isTerminalStatus(this.#first.value.job.status)) {
+          if (this.#endEvent !== undefined) yield endFrame(this.#endEvent, this.#first.value);
+          return;
+        }
       }
       this.#lastSent = Date.now();
       this.#timer = setTimeout(this.#onTimer, this.#heartbeatMs);
@@ -152,7 +200,10 @@ class Stream implements JobStream {
         }
         if (next.done) return;
         yield this.#frame(next.value);
-        if (isTerminalStatus(next.value.job.status)) return;
+        if (isTerminalStatus(next.value.job.status)) {
+          if (this.#endEvent !== undefined) yield endFrame(this.#endEvent, next.value);
+          return;
+        }
         pending = this.#events.next();
       }
     } finally {
@@ -174,6 +225,10 @@ class Stream implements JobStream {
   };
 
   #frame(event: JobEvent): string {
+    if (this.#eventName) {
+      const name = this.#eventName(event);
+      return encodeSSE(name === undefined ? { id: event.seq, data: this.#serialize(event) } : { id: event.seq, event: name, data: this.#serialize(event) });
+    }
     if (this.#serialize !== defaultSerialize) return encodeSSE({ id: event.seq, event: event.type, data: this.#serialize(event) });
     let frame = defaultFrames.get(event);
     if (frame === undefined) {
@@ -217,9 +272,10 @@ class Stream implements JobStream {
 /**
  * Open an SSE stream for a job, replaying after `lastEventId`. Iterate the result for frames:
  * `retry:` first, then `id: <seq>`, `event: <type>`, `data: <JSON>` per event, heartbeat comments
- * in silences; it ends after the terminal event.
+ * in silences; it ends after the terminal event (and the `endEvent`, when one is set).
  *
- * @throws JobwireError `INVALID_REQUEST` for a malformed `lastEventId` or delay.
+ * @throws JobwireError `INVALID_REQUEST` for a malformed `lastEventId`, delay or `endEvent`, or a
+ * `job` of another id.
  * @example
  * ```ts
  * const stream = await openJobStream(tracker, id, { lastEventId: request.headers.get('last-event-id') });
@@ -228,13 +284,18 @@ class Stream implements JobStream {
  */
 export async function openJobStream(tracker: JobTracker, id: string, options: JobStreamOptions = {}): Promise<JobStream> {
   const afterSeq = parseLastEventId(options.lastEventId);
-  const settings = {
+  const settings: StreamSettings = {
     heartbeatMs: checkDelay(options.heartbeatMs ?? 15_000, 'heartbeatMs'),
     retryMs: checkDelay(options.retryMs ?? 2_000, 'retryMs'),
     serialize: options.serialize ?? defaultSerialize,
+    eventName: options.eventName,
+    endEvent: checkEndEvent(options.endEvent),
     signal: options.signal,
   };
-  const job = await tracker.get(id);
+  if (options.job !== undefined && options.job.id !== id) {
+    throw new JobwireError('INVALID_REQUEST', `\`job\` is the snapshot of job ${String(options.job.id)}, not of ${id}`);
+  }
+  const job = options.job ?? (await tracker.get(id));
   if (!job) return new Stream(tracker, 404, id, undefined, undefined, settings);
   const events = tracker.events(id, { afterSeq, signal: options.signal });
   if (!isTerminalStatus(job.status)) return new Stream(tracker, 200, id, events, undefined, settings);

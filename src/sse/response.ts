@@ -9,9 +9,14 @@ export function jobStreamOf(response: Response): JobStream | undefined {
   return response.bodyUsed ? undefined : sources.get(response);
 }
 
+/** The message of every "no such job" answer: the same whether the job never existed or is not the caller's. */
+export function unknownJobMessage(jobId: string): string {
+  return `Unknown job ${jobId}`;
+}
+
 /** The JSON body of an error response: `{ error: { code, message } }`. */
 export function notFoundBody(jobId: string): string {
-  return JSON.stringify({ error: { code: 'JOB_NOT_FOUND', message: `Unknown job ${jobId}` } });
+  return JSON.stringify({ error: { code: 'JOB_NOT_FOUND', message: unknownJobMessage(jobId) } });
 }
 
 /**

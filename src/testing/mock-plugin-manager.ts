@@ -2,6 +2,7 @@ import type { z } from 'zod';
 import { JobwireError } from '../errors.js';
 import type { JobMetadata } from '../job.js';
 import { toJsonSchema } from '../plugin-manager/json-schema.js';
+import { unknownPluginError } from '../plugin-manager/unknown-plugin.js';
 import type { ExecuteContext, PluginFilter, PluginManager, PluginMeta } from '../plugin-manager/types.js';
 import { summarizeIssues, toValidationIssues } from '../plugin-manager/zod-issues.js';
 
@@ -112,7 +113,7 @@ export class MockPluginManager implements PluginManager {
 
   validateInput(name: string, input: unknown): unknown {
     const script = this.#scripts.get(name);
-    if (!script) throw new JobwireError('PLUGIN_NOT_FOUND', `Unknown plugin "${name}"`);
+    if (!script) throw unknownPluginError(name, this.#scripts.keys());
     if (script.enabled === false) throw new JobwireError('PLUGIN_DISABLED', `Plugin "${name}" is disabled`);
     if (!script.input) return input;
     const parsed = script.input.safeParse(input);
@@ -125,7 +126,7 @@ export class MockPluginManager implements PluginManager {
 
   async execute(name: string, input: unknown, ctx: ExecuteContext): Promise<unknown> {
     const script = this.#scripts.get(name);
-    if (!script) throw new JobwireError('PLUGIN_NOT_FOUND', `Unknown plugin "${name}"`);
+    if (!script) throw unknownPluginError(name, this.#scripts.keys());
     const call: MockCall = { name, input, jobId: ctx.jobId, job: { ...ctx.job }, aborted: false };
     this.calls.push(call);
     const signal = script.ignoreAbort ? undefined : ctx.signal;

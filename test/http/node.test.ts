@@ -1,4 +1,5 @@
 import { request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
+import { connect } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { definePlugin, JobTracker, LocalPluginManager, type JobSnapshot } from '../../src/index.js';
@@ -23,6 +24,26 @@ function postChunked(url: string, chunks: string[]): Promise<{ status: number; b
     req.on('error', (error: NodeJS.ErrnoException) => (error.code === 'EPIPE' || error.code === 'ECONNRESET' ? undefined : reject(error)));
     for (const chunk of chunks) req.write(chunk);
     req.end();
+  });
+}
+
+/**
+ * Send a raw HTTP/1.0 request over a socket (for requests `fetch` refuses to send) and read the whole
+ * answer: for HTTP/1.0 the server sends the body unchunked and ends the socket after it.
+ */
+function rawRequest(url: string, head: string, body = ''): Promise<{ status: number; body: string }> {
+  const { port } = new URL(url);
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(port), '127.0.0.1');
+    let text = '';
+    socket.setEncoding('utf8');
+    socket.on('data', (chunk: string) => (text += chunk));
+    socket.on('end', () => {
+      const status = Number(/^HTTP\/1\.1 (\d{3})/.exec(text)?.[1] ?? 0);
+      resolve({ status, body: text.slice(text.indexOf('\r\n\r\n') + 4) });
+    });
+    socket.on('error', reject);
+    socket.write(`${head}\r\n${body ? `Content-Length: ${Buffer.byteLength(body)}\r\n` : ''}\r\n${body}`);
   });
 }
 
@@ -103,6 +124,40 @@ describe('toNodeHandler over node:http', () => {
     expect(await none.json()).toMatchObject({ error: { code: 'NOT_FOUND' } });
   });
 
+  it('requests node accepts but Request/URL refuse: 400 on our routes, next (untouched) or 404 elsewhere', async () => {
+    const cases = [
+      ['TRACE', 'Host: x'],
+      ['GET', 'Host: a b'],
+      ['GET', 'Host: x:99999'],
+      ['GET', 'Host: a/b'],
+    ] as const;
+    for (const [method, host] of cases) {
+      const ours = await rawRequest(server.url, `${method} /jobs HTTP/1.0\r\n${host}`);
+      expect(ours.status, `${method} ${host}`).toBe(400);
+      expect(JSON.parse(ours.body), `${method} ${host}`).toMatchObject({ error: { code: 'INVALID_REQUEST' } });
+      const theirs = await rawRequest(server.url, `${method} /mine HTTP/1.0\r\n${host}`, 'payload');
+      expect(theirs, `${method} ${host}`).toEqual({ status: 418, body: 'not jobwire: payload' });
+      const none = await rawRequest(server.url, `${method} /no-next HTTP/1.0\r\n${host}`);
+      expect(none.status).toBe(404);
+      expect(JSON.parse(none.body)).toEqual({ error: { code: 'NOT_FOUND', message: 'Not found' } });
+    }
+    // Absolute-form targets with credentials: the path decides whose they are; the credentials are never echoed.
+    const credentials = await rawRequest(server.url, 'GET http://u:secret@127.0.0.1/jobs/abc/events HTTP/1.0\r\nHost: 127.0.0.1');
+    expect(credentials.status).toBe(400);
+    expect(credentials.body).not.toContain('secret');
+    expect((await rawRequest(server.url, 'POST http://u:p@127.0.0.1/elsewhere HTTP/1.0\r\nHost: 127.0.0.1', 'x'))).toEqual({ status: 418, body: 'not jobwire: x' });
+    expect((await rawRequest(server.url, 'OPTIONS * HTTP/1.0\r\nHost: 127.0.0.1')).status).toBe(418);
+    expect(nextCalls).toContain('/mine');
+    expect((await tracker.list()).jobs).toEqual([]);
+    // Absolute-form without credentials is served as usual.
+    expect((await rawRequest(server.url, 'GET http://127.0.0.1/plugins HTTP/1.0\r\nHost: 127.0.0.1')).status).toBe(200);
+  });
+
+  it('an origin-form target like //other/jobs is that path, not /jobs on host "other"', async () => {
+    expect((await rawRequest(server.url, 'GET //other/jobs HTTP/1.0\r\nHost: 127.0.0.1')).status).toBe(418);
+    expect(nextCalls).toEqual(['//other/jobs']);
+  });
+
   it('streams SSE and frees the stream when the client leaves', async () => {
     const job = (await (await fetch(`${server.url}/jobs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"plugin":"controlled","input":{}}' })).json()) as JobSnapshot;
     const run = await control.started(job.id);
@@ -115,7 +170,7 @@ describe('toNodeHandler over node:http', () => {
     expect(parseSSE(text).events.map((e) => e.event)).toEqual(['queued', 'started']);
     expect(countOpenStreams(tracker)).toBe(1);
     controller.abort();
-    await until(() => countOpenStreams(tracker) === 0, 1_000, 'the stream to close');
+    await until(() => countOpenStreams(tracker) === 0, 10_000, 'the stream to close');
     run.done.resolve(1);
     expect((await tracker.wait(job.id)).status).toBe('completed');
   });

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 import { definePlugin, JobTracker, JobwireError, LocalPluginManager, type JobSnapshot, type PluginManager } from '../../src/index.js';
 import { createJobRoutes, type AuthorizeContext, type JobRoutesOptions } from '../../src/http/index.js';
@@ -84,7 +84,8 @@ describe('createJobRoutes', () => {
     await expectError(await call('POST', '/jobs', '[1,2]'), 400, 'INVALID_REQUEST');
     await expectError(await call('POST', '/jobs', 'null'), 400, 'INVALID_REQUEST');
     await expectError(await call('POST', '/jobs', ''), 400, 'INVALID_REQUEST');
-    await expectError(await call('POST', '/jobs', 'plugin=echo', { 'content-type': 'application/x-www-form-urlencoded' }), 400, 'INVALID_REQUEST');
+    await expectError(await call('POST', '/jobs', 'plugin=echo', { 'content-type': 'text/plain' }), 400, 'INVALID_REQUEST');
+    await expectError(await call('POST', '/jobs', '{}', { 'content-type': 'application/jsonx' }), 400, 'INVALID_REQUEST');
     await expectError(await call('POST', '/jobs', { input: { text: 'x' } }), 400, 'INVALID_REQUEST');
     await expectError(await call('POST', '/jobs', { plugin: 'echo', input: { text: 'x' }, ttlMs: 5 }), 400, 'INVALID_REQUEST');
     await expectError(await call('POST', '/jobs', { plugin: 'echo', input: { text: 'x' }, priority: 'high' }), 400, 'INVALID_REQUEST');
@@ -119,7 +120,8 @@ describe('createJobRoutes', () => {
   it('422 INVALID_INPUT carries the zod issues; 404 unknown plugin; 409 disabled plugin', async () => {
     const invalid = await expectError(await call('POST', '/jobs', { plugin: 'echo', input: { text: 5 } }), 422, 'INVALID_INPUT');
     expect(invalid.details).toEqual(expect.arrayContaining([expect.objectContaining({ path: ['text'] })]));
-    await expectError(await call('POST', '/jobs', { plugin: 'nope', input: {} }), 404, 'PLUGIN_NOT_FOUND');
+    const unknown = await expectError(await call('POST', '/jobs', { plugin: 'ecko', input: {} }), 404, 'PLUGIN_NOT_FOUND');
+    expect(unknown.message).toBe('Unknown plugin "ecko"; available: controlled, echo');
     plugins.disable('echo');
     await expectError(await call('POST', '/jobs', { plugin: 'echo', input: { text: 'x' } }), 409, 'PLUGIN_DISABLED');
   });
@@ -180,6 +182,70 @@ describe('createJobRoutes', () => {
     expect(seen.filter((action) => action === 'cancel')).toHaveLength(3);
     await expectError(await call('POST', '/jobs/unknown-job-id/cancel'), 404, 'JOB_NOT_FOUND');
     expect((await call('GET', `/jobs/${job.id}/cancel`)).status).toBe(405);
+  });
+
+  it('POST /jobs/ and GET /jobs/ (trailing slash) are the collection, like /jobs; so are /plugins/ and basePath "/"', async () => {
+    const created = await call('POST', '/jobs/', { plugin: 'echo', input: { text: 'slash' } });
+    expect(created.status).toBe(202);
+    const job = (await created.json()) as JobSnapshot;
+    const list = (await (await call('GET', '/jobs/?limit=5')).json()) as { jobs: JobSnapshot[] };
+    expect(list.jobs.map((j) => j.id)).toEqual([job.id]);
+    const put = await call('PUT', '/jobs/');
+    expect(put.status).toBe(405);
+    expect(put.headers.get('allow')).toBe('GET, POST');
+    expect((await call('GET', '/plugins/')).status).toBe(200);
+    expect(await routes(new Request(`${ORIGIN}/jobs//`))).toBeUndefined();
+    setup({ basePath: '/', pluginsPath: '/meta/plugins' });
+    expect((await call('POST', '/', { plugin: 'echo', input: { text: 'root' } })).status).toBe(202);
+    expect(((await (await call('GET', '/')).json()) as { jobs: unknown[] }).jobs).toHaveLength(1);
+  });
+
+  it('the SSE route reads the job once, and streams from that snapshot', async () => {
+    const job = await submitEcho();
+    await tracker.wait(job.id);
+    const get = vi.spyOn(tracker, 'get');
+    const finished = await call('GET', `/jobs/${job.id}/events`);
+    expect(parseSSE(await finished.text()).events.map((e) => e.event)).toEqual(['queued', 'started', 'completed']);
+    expect(get).toHaveBeenCalledTimes(1);
+    const live = (await (await call('POST', '/jobs', { plugin: 'controlled', input: {} })).json()) as JobSnapshot;
+    const run = await control.started(live.id);
+    get.mockClear();
+    const streaming = await call('GET', `/jobs/${live.id}/events`);
+    run.done.resolve('ok');
+    expect(parseSSE(await streaming.text()).events.map((e) => e.event)).toEqual(['queued', 'started', 'completed']);
+    expect(get).toHaveBeenCalledTimes(1);
+  });
+
+  it('the docs\' authorize: another tenant\'s job answers exactly like a job that does not exist (no existence oracle)', async () => {
+    const tenantOf = async (request: Request): Promise<string | undefined> => request.headers.get('x-tenant') ?? undefined;
+    setup({
+      // As in docs/http.md.
+      authorize: async ({ request, action, job, body, query }) => {
+        const tenant = await tenantOf(request);
+        if (!tenant) return false;
+        if (action === 'submit') return body?.tenantId === tenant;
+        if (action === 'list') return query?.tenantId === tenant;
+        if (job && job.tenantId !== tenant) throw new JobwireError('JOB_NOT_FOUND', 'Unknown job');
+        return true;
+      },
+    });
+    const theirs = await tracker.submit('controlled', {}, { tenantId: 'acme' });
+    await control.started(theirs.id);
+    const missing = 'AAAAAAAAAAAAAAAAAAAAAA';
+    const as = { 'x-tenant': 'evil' };
+    const shape = async (response: Response, id: string) => {
+      const headers: string[] = [];
+      response.headers.forEach((value, name) => headers.push(`${name}: ${value}`));
+      return { status: response.status, headers, body: (await response.text()).replaceAll(id, '<id>') };
+    };
+    for (const [method, suffix] of [['GET', ''], ['HEAD', ''], ['DELETE', ''], ['POST', '/cancel'], ['GET', '/events'], ['GET', '/result']] as const) {
+      const refused = await shape(await call(method, `/jobs/${theirs.id}${suffix}`, undefined, as), theirs.id);
+      const absent = await shape(await call(method, `/jobs/${missing}${suffix}`, undefined, as), missing);
+      expect(refused, `${method} ${suffix}`).toEqual(absent);
+      expect(refused.status).toBe(404);
+    }
+    expect(JSON.parse((await shape(await call('GET', `/jobs/${theirs.id}`, undefined, as), theirs.id)).body)).toEqual({ error: { code: 'JOB_NOT_FOUND', message: 'Unknown job <id>' } });
+    expect((await tracker.get(theirs.id))?.status).toBe('running'); // the refused DELETE and cancel did nothing
   });
 
   it('GET /jobs lists newest first with filters and cursor paging', async () => {

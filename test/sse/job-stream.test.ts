@@ -181,6 +181,63 @@ describe('openJobStream', () => {
     );
   });
 
+  it('endEvent: one more event of that name after every terminal event, carrying the status and no id', async () => {
+    const endings: [string, (run: Awaited<ReturnType<typeof control.started>>, id: string) => Promise<unknown>][] = [
+      ['completed', async (run) => run.done.resolve('ok')],
+      ['failed', async (run) => run.done.reject(new Error('boom'))],
+      ['cancelled', async (_run, id) => tracker.cancel(id)],
+    ];
+    for (const [status, end] of endings) {
+      const job = await tracker.submit('controlled', {});
+      const run = await control.started(job.id);
+      const stream = await openJobStream(tracker, job.id, { endEvent: 'end' });
+      const reading = collect(stream);
+      await vi.advanceTimersByTimeAsync(0);
+      await end(run, job.id);
+      const { events } = parseSSE(await reading);
+      expect(events.map((e) => [e.event, e.id]), status).toEqual([
+        ['queued', '1'],
+        ['started', '2'],
+        [status, '3'],
+        ['end', undefined],
+      ]);
+      expect(events[3]!.data).toBe(status);
+      // The replay of a finished job ends the same way; a client that saw the end gets 204 and nothing.
+      expect(types(await collect(await openJobStream(tracker, job.id, { endEvent: 'end', lastEventId: 2 })))).toEqual([status, 'end']);
+      expect((await openJobStream(tracker, job.id, { endEvent: 'end', lastEventId: 3 })).status).toBe(204);
+    }
+    for (const endEvent of ['', 'a\nb', 'x\r', 'nul\0']) expect(await codeOf(openJobStream(tracker, 'any', { endEvent })), JSON.stringify(endEvent)).toBe('INVALID_REQUEST');
+  });
+
+  it('eventName names (or, returning undefined, leaves unnamed) each job event; the end event keeps its name', async () => {
+    const id = await finishedJob();
+    const stream = await openJobStream(tracker, id, { eventName: (event) => (event.type === 'progress' ? 'tick' : undefined), endEvent: 'end' });
+    const frames = await collect(stream);
+    expect(frames[1]).toMatch(/^id: 1\ndata: \{"seq":1,/); // no `event:` line at all
+    expect(parseSSE(frames).events.map((e) => [e.event, e.id])).toEqual([
+      [undefined, '1'],
+      [undefined, '2'],
+      ['tick', '4'],
+      [undefined, '5'],
+      ['end', undefined],
+    ]);
+  });
+
+  it('job: the stream starts from a snapshot the caller already read, without reading the job again', async () => {
+    const id = await finishedJob();
+    const job = await tracker.get(id);
+    const get = vi.spyOn(tracker, 'get');
+    const stream = await openJobStream(tracker, id, { job: job! });
+    expect(types(await collect(stream))).toEqual(['queued', 'started', 'progress', 'completed']);
+    const live = await tracker.submit('controlled', {});
+    const run = await control.started(live.id);
+    const reading = collect(await openJobStream(tracker, live.id, { job: live }));
+    run.done.resolve(1);
+    expect(types(await reading)).toEqual(['queued', 'started', 'completed']);
+    expect(get).not.toHaveBeenCalled();
+    expect(await codeOf(openJobStream(tracker, live.id, { job: job! }))).toBe('INVALID_REQUEST');
+  });
+
   it('a stream can be read once', async () => {
     const id = await finishedJob();
     const stream: JobStream = await openJobStream(tracker, id);

@@ -1,0 +1,23 @@
+import type { JobSnapshot } from '../job.js';
+import type { PluginManager } from '../plugin-manager/types.js';
+import type { StoredResult } from '../storage/types.js';
+import { buildStoredResult } from '../engine/stored-result.js';
+
+/**
+ * A completed job's result in the shape a `ResultStorage` keeps it, built from its snapshot
+ * with the same helper the backends save with.
+ */
+export function storedResultOf(plugins: PluginManager, job: JobSnapshot): StoredResult {
+  const createdAt = Date.parse(job.createdAt);
+  const info = {
+    id: job.id,
+    plugin: job.plugin,
+    input: job.input,
+    tenantId: job.tenantId,
+    workspaceId: job.workspaceId,
+    metadata: job.metadata,
+    createdAt,
+    startedAt: job.startedAt === undefined ? undefined : Date.parse(job.startedAt),
+  };
+  return buildStoredResult(plugins, info, job.result, job.finishedAt === undefined ? createdAt : Date.parse(job.finishedAt));
+}
