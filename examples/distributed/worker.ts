@@ -1,14 +1,12 @@
 /** A worker process: runs the plugins for jobs any API process submitted; saves results to files. */
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { FileResultStorage, JobTracker } from 'jobwire';
-import { backend, plugins } from './config.js';
+import { backend, plugins, queueName, resultsDir } from './config.js';
 
 const bullmq = backend('worker');
-const storage = new FileResultStorage({ dir: process.env.RESULTS_DIR ?? join(tmpdir(), 'jobwire-results') });
+const storage = new FileResultStorage({ dir: resultsDir() });
 const tracker = new JobTracker({ plugins: plugins(), backend: bullmq, storage });
 await bullmq.ready();
-console.log(`jobwire worker ${process.pid} ready`);
+console.log(`jobwire worker ${process.pid} ready on queue ${queueName()}`);
 
 const stop = (): void => {
   // Running jobs get 10 s to finish; waiting ones stay queued for the other workers.

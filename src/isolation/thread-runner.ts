@@ -94,6 +94,7 @@ export class ThreadRunner {
       const limit = this.#isolation.limits.maxOldGenerationSizeMb;
       return new Pool({
         filename: workerEntry('thread'),
+        name: 'runInThread',
         minThreads: 0,
         maxThreads: this.#maxThreads,
         idleTimeout: IDLE_MS,

@@ -11,8 +11,11 @@ let current: MessagePort | undefined;
 // `process.exit()` inside a worker thread ends the thread only; say so before the port closes.
 process.on('exit', (exitCode) => current?.postMessage({ type: 'crash', exitCode } satisfies WorkerMessage));
 
-/** Run one job; the outcome travels on `port`, so the pool's own result is always empty. */
-export default async function runInThread({ request, port }: { request: TaskRequest; port: MessagePort }): Promise<void> {
+/**
+ * Run one job; the outcome travels on `port`, so the pool's own result is always empty. A named
+ * export (the pool asks for it by name): its CJS build then matches its declarations.
+ */
+export async function runInThread({ request, port }: { request: TaskRequest; port: MessagePort }): Promise<void> {
   current = port;
   const post = (message: WorkerMessage): void => port.postMessage(message);
   try {

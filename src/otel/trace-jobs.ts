@@ -1,5 +1,6 @@
-import { context, SpanKind, SpanStatusCode, trace, type Attributes, type Span, type Tracer } from '@opentelemetry/api';
+import type { Attributes, Span, Tracer } from '@opentelemetry/api';
 import type { JobEvent, JobSnapshot } from '../job.js';
+import { requireOptional } from '../optional.js';
 import type { JobTracker } from '../tracker/job-tracker.js';
 import type { JobRemovedEvent } from '../tracker/types.js';
 
@@ -19,17 +20,28 @@ export interface JobTracing {
 const TERMINAL = ['completed', 'failed', 'cancelled'] as const;
 
 /**
+ * `@opentelemetry/api`, loaded when `traceJobs` is first called rather than when `jobwire/otel` is
+ * imported, so that a missing peer is a clear error instead of Node's `ERR_MODULE_NOT_FOUND`. The
+ * API keeps its state on a global symbol, so this copy and the app's `import` share one provider.
+ */
+function loadApi(): typeof import('@opentelemetry/api') {
+  return requireOptional('@opentelemetry/api', '@opentelemetry/api', 'jobwire/otel');
+}
+
+/**
  * One OpenTelemetry span per job, `jobwire.job <plugin>`, from submit to its end, with a child
  * span `jobwire.run <plugin>` from start to end; attributes `jobwire.job.id`, `jobwire.plugin`,
  * `jobwire.status`; status ERROR with the error for a failed job. Uses `@opentelemetry/api` only
  * (an optional peer dependency): without an SDK the spans cost nothing.
  *
+ * @throws JobwireError `INVALID_CONFIG` when `@opentelemetry/api` is not installed.
  * @example
  * ```ts
  * const tracing = traceJobs(tracker); // after your SDK (NodeSDK, a TracerProvider) is registered
  * ```
  */
 export function traceJobs(tracker: JobTracker, options: TraceJobsOptions = {}): JobTracing {
+  const { context, SpanKind, SpanStatusCode, trace } = loadApi();
   const tracer = options.tracer ?? trace.getTracer('jobwire');
   const jobs = new Map<string, { job: Span; run?: Span }>();
   const attributesOf = (job: JobSnapshot): Attributes => ({ 'jobwire.job.id': job.id, 'jobwire.plugin': job.plugin, ...options.attributes?.(job) });

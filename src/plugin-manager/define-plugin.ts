@@ -6,14 +6,25 @@ import type { PluginContext } from './types.js';
 /** Plugin names: lowercase, digits, `.`, `_`, `-`; 1–64 characters, starting with a letter or digit. */
 export const PLUGIN_NAME_PATTERN = /^[a-z0-9][a-z0-9._-]{0,63}$/;
 
-/** The schema used when a plugin declares no `config`. */
-const EMPTY_CONFIG = z.object({});
+/**
+ * The config schema of a plugin that declares none. Its type is spelled with zod's public
+ * `ZodObject` only (no `z.core` internals), so the declarations read the same on every zod 4 minor.
+ */
+type EmptyConfig = z.ZodObject<{}>;
+const EMPTY_CONFIG: EmptyConfig = z.object({});
+
+/**
+ * What a plugin's jobs resolve with: the `output` schema's parsed type when the plugin has one,
+ * otherwise whatever `run` returns (`TResult`, inferred by {@link definePlugin}).
+ */
+export type PluginResult<TOutput extends z.ZodType, TResult> = unknown extends z.output<TOutput> ? Awaited<TResult> : z.output<TOutput>;
 
 /** What a plugin author writes; see {@link definePlugin}. */
 export interface PluginSpec<
   TInput extends z.ZodType,
-  TConfig extends z.ZodType = typeof EMPTY_CONFIG,
+  TConfig extends z.ZodType = EmptyConfig,
   TOutput extends z.ZodType = z.ZodUnknown,
+  TResult extends z.input<TOutput> = z.input<TOutput>,
 > extends IsolationOptions {
   /** Unique name, matching {@link PLUGIN_NAME_PATTERN}. */
   name: string;
@@ -34,7 +45,7 @@ export interface PluginSpec<
   /** Default per-job timeout in milliseconds. */
   timeoutMs?: number;
   /** Do the work. Honour `ctx.signal`; report with `ctx.progress`. */
-  run(input: z.output<TInput>, ctx: PluginContext<z.output<TConfig>>): Promise<z.input<TOutput>> | z.input<TOutput>;
+  run(input: z.output<TInput>, ctx: PluginContext<z.output<TConfig>>): Promise<TResult> | TResult;
 }
 
 /** A checked plugin definition, ready for `LocalPluginManager.register`. */
@@ -42,6 +53,7 @@ export interface Plugin<
   TInput extends z.ZodType = z.ZodType,
   TConfig extends z.ZodType = z.ZodType,
   TOutput extends z.ZodType = z.ZodType,
+  TResult extends z.input<TOutput> = z.input<TOutput>,
 > {
   readonly name: string;
   readonly title: string;
@@ -61,18 +73,27 @@ export interface Plugin<
   readonly cancelGraceMs?: number;
   /** Memory caps for an isolated plugin. */
   readonly resourceLimits?: IsolationOptions['resourceLimits'];
-  run(input: z.output<TInput>, ctx: PluginContext<z.output<TConfig>>): Promise<z.input<TOutput>> | z.input<TOutput>;
+  run(input: z.output<TInput>, ctx: PluginContext<z.output<TConfig>>): Promise<TResult> | TResult;
 }
 
 /** Input type of a plugin, as a client sends it. */
 export type PluginInput<P> = P extends Plugin<infer I, z.ZodType, z.ZodType> ? z.input<I> : never;
-/** Result type of a plugin. */
-export type PluginOutput<P> = P extends Plugin<z.ZodType, z.ZodType, infer O> ? z.output<O> : never;
+/** Result type of a plugin: its `output` schema's type, or what its `run` returns when it has none. */
+export type PluginOutput<P> = P extends Plugin<z.ZodType, z.ZodType, infer O, infer R> ? PluginResult<O, R> : never;
 /** Config type of a plugin, as given to `register`/`configure`. */
 export type PluginConfigInput<P> = P extends Plugin<z.ZodType, infer C, z.ZodType> ? z.input<C> : never;
 
-function isSchema(value: unknown): value is z.ZodType {
-  return typeof value === 'object' && value !== null && typeof (value as { safeParse?: unknown }).safeParse === 'function';
+/** A zod 4 schema: every one carries `_zod` (zod 3 schemas have `_def` only) and, from `zod`, `safeParse`. */
+function isZod4Schema(value: unknown): value is z.ZodType {
+  return typeof value === 'object' && value !== null && typeof (value as { _zod?: unknown })._zod === 'object' && typeof (value as { safeParse?: unknown }).safeParse === 'function';
+}
+
+/** Why `value` is not a schema jobwire can use, for the `key` field of a plugin. */
+function schemaProblem(key: string, value: unknown): string | undefined {
+  if (isZod4Schema(value)) return undefined;
+  const zod3 = typeof value === 'object' && value !== null && '_def' in value && typeof (value as { safeParse?: unknown }).safeParse === 'function';
+  if (zod3) return `\`${key}\` is a zod 3 schema: jobwire needs zod 4 (npm install zod@^4, and import { z } from 'zod')`;
+  return `\`${key}\` must be a zod 4 schema (import { z } from 'zod')`;
 }
 
 function isPositiveInteger(value: unknown): value is number {
@@ -84,7 +105,8 @@ function invalid(name: unknown, why: string): JobwireError {
 }
 
 /**
- * Define a plugin. `run`'s input and `ctx.config` are typed from the zod schemas.
+ * Define a plugin. `run`'s input and `ctx.config` are typed from the zod schemas; its result from
+ * the `output` schema, or from what `run` returns when there is none.
  *
  * @throws JobwireError `INVALID_CONFIG` when the definition is malformed (bad name, missing schema…).
  * @example
@@ -102,10 +124,11 @@ function invalid(name: unknown, why: string): JobwireError {
  */
 export function definePlugin<
   TInput extends z.ZodType,
-  TConfig extends z.ZodType = typeof EMPTY_CONFIG,
+  TConfig extends z.ZodType = EmptyConfig,
   TOutput extends z.ZodType = z.ZodUnknown,
->(spec: PluginSpec<TInput, TConfig, TOutput>): Plugin<TInput, TConfig, TOutput> {
-  return checkPlugin(spec) as unknown as Plugin<TInput, TConfig, TOutput>;
+  TResult extends z.input<TOutput> = z.input<TOutput>,
+>(spec: PluginSpec<TInput, TConfig, TOutput, TResult>): Plugin<TInput, TConfig, TOutput, TResult> {
+  return checkPlugin(spec) as unknown as Plugin<TInput, TConfig, TOutput, TResult>;
 }
 
 /**
@@ -119,9 +142,10 @@ export function checkPlugin(value: unknown): Plugin {
   if (typeof name !== 'string' || !PLUGIN_NAME_PATTERN.test(name)) {
     throw invalid(name, `name must match ${PLUGIN_NAME_PATTERN}, got ${JSON.stringify(name) ?? String(name)}`);
   }
-  if (!isSchema(spec.input)) throw invalid(name, '`input` must be a zod schema');
-  if (spec.config !== undefined && !isSchema(spec.config)) throw invalid(name, '`config` must be a zod schema');
-  if (spec.output !== undefined && !isSchema(spec.output)) throw invalid(name, '`output` must be a zod schema');
+  for (const key of ['input', 'config', 'output'] as const) {
+    const problem = key === 'input' || spec[key] !== undefined ? schemaProblem(key, spec[key]) : undefined;
+    if (problem) throw invalid(name, problem);
+  }
   if (typeof spec.run !== 'function') throw invalid(name, '`run` must be a function');
   for (const key of ['title', 'version', 'category', 'description'] as const) {
     if (spec[key] !== undefined && typeof spec[key] !== 'string') throw invalid(name, `\`${key}\` must be a string`);

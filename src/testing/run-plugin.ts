@@ -1,7 +1,7 @@
 import type { z } from 'zod';
 import type { JobMetadata } from '../job.js';
 import { createJobId } from '../ids.js';
-import type { Plugin } from '../plugin-manager/define-plugin.js';
+import type { Plugin, PluginResult } from '../plugin-manager/define-plugin.js';
 import type { IsolationOptions } from '../isolation/options.js';
 import { LocalPluginManager } from '../plugin-manager/local-plugin-manager.js';
 import { clampPercent } from '../plugin-manager/progress.js';
@@ -36,7 +36,7 @@ export interface ProgressRecord {
 
 /** What {@link runPlugin} resolves with. */
 export interface RunPluginResult<TResult> {
-  /** The result, checked by the plugin's `output` schema when it has one. */
+  /** The result, checked by the plugin's `output` schema when it has one (typed from it, else from `run`). */
   result: TResult;
   /** Every progress report, in order (percent clamped as the tracker does). */
   progress: ProgressRecord[];
@@ -54,11 +54,11 @@ export interface RunPluginResult<TResult> {
  * const { result, progress } = await runPlugin(transcribe, { audio: 'a.wav' }, { config: { model: 'tiny' } });
  * ```
  */
-export async function runPlugin<I extends z.ZodType, C extends z.ZodType, O extends z.ZodType>(
-  plugin: Plugin<I, C, O>,
+export async function runPlugin<I extends z.ZodType, C extends z.ZodType, O extends z.ZodType, R extends z.input<O>>(
+  plugin: Plugin<I, C, O, R>,
   input: z.input<I>,
   options: RunPluginOptions<z.input<C>> = {},
-): Promise<RunPluginResult<z.output<O>>> {
+): Promise<RunPluginResult<PluginResult<O, R>>> {
   const isolation: IsolationOptions = { isolation: options.isolation ?? 'inline' };
   if (options.module !== undefined) isolation.module = options.module;
   if (options.cancelGraceMs !== undefined) isolation.cancelGraceMs = options.cancelGraceMs;
@@ -70,7 +70,7 @@ export async function runPlugin<I extends z.ZodType, C extends z.ZodType, O exte
   }
 }
 
-async function run<O extends z.ZodType>(manager: LocalPluginManager, name: string, input: unknown, options: RunPluginOptions<unknown>): Promise<RunPluginResult<z.output<O>>> {
+async function run<T>(manager: LocalPluginManager, name: string, input: unknown, options: RunPluginOptions<unknown>): Promise<RunPluginResult<T>> {
   const parsed = manager.validateInput(name, input);
   const progress: ProgressRecord[] = [];
   const logs: string[] = [];
@@ -87,5 +87,5 @@ async function run<O extends z.ZodType>(manager: LocalPluginManager, name: strin
     },
     job: { tenantId: options.job?.tenantId, workspaceId: options.job?.workspaceId, metadata: options.job?.metadata ?? {} },
   });
-  return { result: result as z.output<O>, progress, logs };
+  return { result: result as T, progress, logs };
 }

@@ -10,8 +10,16 @@ const root = resolve(import.meta.dirname, '../..');
 const pkg = JSON.parse(readFileSync(resolve(root, 'package.json'), 'utf8')) as {
   exports: Record<string, string | { import: { types: string; default: string }; require: { types: string; default: string } }>;
   dependencies: Record<string, string>;
-  peerDependencies?: Record<string, string>;
+  peerDependencies: Record<string, string>;
+  peerDependenciesMeta: Record<string, { optional?: boolean }>;
+  typesVersions: Record<string, Record<string, string[]>>;
+  scripts: Record<string, string>;
+  repository?: unknown;
+  homepage?: unknown;
+  bugs?: unknown;
 };
+/** What every install has: the dependencies and the peers that are not optional (zod). */
+const required = [...Object.keys(pkg.dependencies), ...Object.keys(pkg.peerDependencies).filter((name) => pkg.peerDependenciesMeta[name]?.optional !== true)];
 
 const subpathOf = (entry: string) => (entry === 'index' ? '.' : `./${entry.replace(/\/index$/, '')}`);
 
@@ -27,6 +35,33 @@ describe('package exports', () => {
         require: { types: `./dist/${entry}.d.cts`, default: `./dist/${entry}.cjs` },
       });
     }
+  });
+
+  it('zod is a peer dependency (one copy, shared with the app), and no optional peer is required', () => {
+    expect(pkg.dependencies).not.toHaveProperty('zod');
+    expect(pkg.peerDependencies.zod).toBe('^4.0.0');
+    expect(required.sort()).toEqual(['eventemitter3', 'p-queue', 'tinypool', 'zod']);
+  });
+
+  it('typesVersions gives node10 resolution the same declarations as the exports', () => {
+    const mapped = Object.fromEntries(Object.keys(entries).filter((entry) => entry !== 'index').map((entry) => [subpathOf(entry).slice(2), [`./dist/${entry}.d.ts`]]));
+    expect(pkg.typesVersions).toEqual({ '*': mapped });
+  });
+
+  it('says where it lives: repository, homepage, bugs', () => {
+    expect(pkg).toMatchObject({
+      repository: { type: 'git', url: 'git+https://github.com/jobwire/jobwire.git' },
+      homepage: 'https://github.com/jobwire/jobwire#readme',
+      bugs: { url: 'https://github.com/jobwire/jobwire/issues' },
+    });
+  });
+
+  it('runs nothing when installed, and every script that needs dist/ builds it first', () => {
+    // npm runs these on a consumer's install (prepare: for git dependencies too).
+    for (const hook of ['preinstall', 'install', 'postinstall', 'prepare']) expect(pkg.scripts, hook).not.toHaveProperty(hook);
+    // The examples, benchmarks and type-checked tests import the package by its name, that is dist/.
+    for (const script of ['start', 'quickstart', 'distributed', 'bench', 'typecheck', 'pack']) expect(pkg.scripts[`pre${script}`], script).toBe('npm run build');
+    expect(pkg.scripts.pretest).toBe('npm run typecheck');
   });
 
   it('every exported file is built', () => {
@@ -67,14 +102,16 @@ describe('package exports', () => {
 
   it('the subpath entries load no framework, and their optional peers only where they belong', () => {
     // What each entry may import besides node builtins and the package's own dependencies.
-    const peers: Record<string, string[]> = { sse: [], http: [], bullmq: [], metrics: [], otel: ['@opentelemetry/api'], backend: [], testing: ['zod'] };
+    // None but zod (a required peer: testing's fixture plugins define zod schemas): an optional peer loads when first needed,
+    // so a missing one is a clear INVALID_CONFIG, not an import failure.
+    const peers: Record<string, string[]> = { sse: [], http: [], bullmq: [], metrics: [], otel: [], backend: [], testing: ['zod'] };
     for (const [entry, allowed] of Object.entries(peers)) {
       for (const file of [`dist/${entry}/index.js`, `dist/${entry}/index.cjs`]) {
         const source = readFileSync(resolve(root, file), 'utf8');
         const specifiers = [...source.matchAll(/(?:from\s+|require\()\s*["']([^"'./][^"']*)["']/g)].map((m) => m[1]!);
         for (const specifier of specifiers) {
           const name = specifier.startsWith('@') ? specifier.split('/').slice(0, 2).join('/') : specifier.split('/')[0]!;
-          expect(isBuiltin(specifier) || Object.keys(pkg.dependencies).includes(name) || allowed.includes(name), `${file} imports ${specifier}`).toBe(true);
+          expect(isBuiltin(specifier) || required.includes(name) || allowed.includes(name), `${file} imports ${specifier}`).toBe(true);
         }
       }
     }
@@ -101,7 +138,7 @@ describe('package exports', () => {
   });
 
   it('the core entry imports nothing but its own dependencies and node builtins', () => {
-    const allowed = new Set(Object.keys(pkg.dependencies));
+    const allowed = new Set(required);
     const chunks = readdirSync(resolve(root, 'dist')).filter((name) => /^chunk-.*\.(c?js)$/.test(name)).map((name) => `dist/${name}`);
     for (const file of ['dist/index.js', 'dist/index.cjs', ...chunks]) {
       const source = readFileSync(resolve(root, file), 'utf8');
