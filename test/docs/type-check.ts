@@ -61,7 +61,10 @@ export function typeCheckBlocks(blocks: readonly CodeBlock[], contexts: Readonly
       lines.push({ block: part, from: text.split('\n').length - 1 });
       text += part.code;
     }
-    const path = resolve(dir, `${block.file.replace(/[/.]/g, '_')}_${block.line}.ts`);
+    // The blocks of one doc share a folder: a block named with `// @file` is importable by the others.
+    const folder = resolve(dir, block.file.replace(/[/.]/g, '_'));
+    mkdirSync(folder, { recursive: true });
+    const path = resolve(folder, block.fileName ?? `block_${block.line}.ts`);
     writeFileSync(path, text);
     sources.set(path, { block, lines });
   }
