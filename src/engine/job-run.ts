@@ -2,7 +2,7 @@ import type { JobRecord } from '../backend/job-record.js';
 import type { CommitResult, JobChange } from '../backend/job-store.js';
 import { JobwireError, messageOf, type JobErrorInfo, type JobwireErrorCode } from '../errors.js';
 import { isTerminalStatus, type TerminalStatus } from '../job.js';
-import { toPercent } from '../plugin-manager/progress.js';
+import { invalidProgressMessage, toPercent } from '../plugin-manager/progress.js';
 import type { ExecuteContext } from '../plugin-manager/types.js';
 import { boundedText, checkedJson } from './json-limits.js';
 import { endedRecord, progressedRecord, sameChange } from './records.js';
@@ -34,12 +34,6 @@ function textOf(value: unknown): string | undefined {
   } catch {
     return undefined;
   }
-}
-
-function describe(value: unknown): string {
-  if (typeof value === 'number') return String(value);
-  if (typeof value === 'string') return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
-  return value === null ? 'null' : typeof value;
 }
 
 function errorInfo(error: JobwireError, limit: number): JobErrorInfo {
@@ -132,7 +126,7 @@ export class JobRun {
     if (this.#over) return;
     const progress = toPercent(percent);
     if (progress === undefined) {
-      this.#failFromContext(`ctx.progress expects a number from 0 to 100, got ${describe(percent)}`);
+      this.#failFromContext(invalidProgressMessage(percent));
       return;
     }
     let text: string | undefined;

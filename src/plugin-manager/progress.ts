@@ -7,12 +7,14 @@ export function toPercent(percent: unknown): number | undefined {
   return percent <= 0 ? 0 : percent >= 100 ? 100 : Math.round(percent * 100) / 100;
 }
 
-/**
- * {@link toPercent}, for callers that want a throw.
- * @throws TypeError when it is not a number (or NaN): a plugin bug worth failing the job for.
- */
-export function clampPercent(percent: unknown): number {
-  const value = toPercent(percent);
-  if (value === undefined) throw new TypeError(`Expected \`percent\` to be a number, got ${typeof percent === 'number' ? 'NaN' : typeof percent}`);
-  return value;
+/** How a value a plugin passed to `ctx.progress` reads in an error message. */
+function describe(value: unknown): string {
+  if (typeof value === 'number') return String(value);
+  if (typeof value === 'string') return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
+  return value === null ? 'null' : typeof value;
+}
+
+/** The message of the `PLUGIN_FAILED` a job gets for a `ctx.progress` value that is not a number. */
+export function invalidProgressMessage(percent: unknown): string {
+  return `ctx.progress expects a number from 0 to 100, got ${describe(percent)}`;
 }

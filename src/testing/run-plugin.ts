@@ -4,7 +4,8 @@ import { createJobId } from '../ids.js';
 import type { Plugin, PluginResult } from '../plugin-manager/define-plugin.js';
 import type { IsolationOptions } from '../isolation/options.js';
 import { LocalPluginManager } from '../plugin-manager/local-plugin-manager.js';
-import { clampPercent } from '../plugin-manager/progress.js';
+import { JobwireError } from '../errors.js';
+import { invalidProgressMessage, toPercent } from '../plugin-manager/progress.js';
 
 /** Options for {@link runPlugin}. */
 export interface RunPluginOptions<TConfig> {
@@ -74,18 +75,40 @@ async function run<T>(manager: LocalPluginManager, name: string, input: unknown,
   const parsed = manager.validateInput(name, input);
   const progress: ProgressRecord[] = [];
   const logs: string[] = [];
-  const result = await manager.execute(name, parsed, {
-    jobId: options.jobId ?? createJobId(),
-    signal: options.signal ?? new AbortController().signal,
-    progress(percent, message) {
-      const record: ProgressRecord = { percent: clampPercent(percent) };
-      if (message !== undefined) record.message = String(message);
-      progress.push(record);
-    },
-    log(message) {
-      logs.push(String(message));
-    },
-    job: { tenantId: options.job?.tenantId, workspaceId: options.job?.workspaceId, metadata: options.job?.metadata ?? {} },
-  });
+  // The plugin's signal: the caller's, and aborted too when the plugin reports a bad progress value (as a tracker does).
+  const controller = new AbortController();
+  const outer = options.signal;
+  const onOuterAbort = (): void => controller.abort(outer?.reason);
+  if (outer?.aborted) onOuterAbort();
+  else outer?.addEventListener('abort', onOuterAbort, { once: true });
+  let failure: JobwireError | undefined;
+  let result: unknown;
+  try {
+    result = await manager.execute(name, parsed, {
+      jobId: options.jobId ?? createJobId(),
+      signal: controller.signal,
+      progress(percent, message) {
+        if (failure) return;
+        const value = toPercent(percent);
+        if (value === undefined) {
+          failure = new JobwireError('PLUGIN_FAILED', invalidProgressMessage(percent));
+          controller.abort(failure);
+          return;
+        }
+        const record: ProgressRecord = { percent: value };
+        if (message !== undefined) record.message = String(message);
+        progress.push(record);
+      },
+      log(message) {
+        logs.push(String(message));
+      },
+      job: { tenantId: options.job?.tenantId, workspaceId: options.job?.workspaceId, metadata: options.job?.metadata ?? {} },
+    });
+  } catch (error) {
+    throw failure ?? error;
+  } finally {
+    outer?.removeEventListener('abort', onOuterAbort);
+  }
+  if (failure) throw failure;
   return { result: result as T, progress, logs };
 }

@@ -32,6 +32,25 @@ describe('runPlugin', () => {
     await expect(runPlugin(wordCount, { text: 'x' }, { config: { lowercase: 'yes' as never } })).rejects.toSatisfy((e) => isJobwireError(e) && e.code === 'INVALID_CONFIG');
   });
 
+  it('a progress value that is not a number fails the run with PLUGIN_FAILED and aborts the plugin, as a tracker does', async () => {
+    let seen: unknown;
+    const sloppy = definePlugin({
+      name: 'sloppy',
+      input: z.object({}),
+      run: (_input, ctx) =>
+        new Promise((_resolve, reject) => {
+          // From a timer: a throw here would be an uncaught exception.
+          setTimeout(() => ctx.progress(Number.NaN), 1);
+          ctx.signal.addEventListener('abort', () => {
+            seen = ctx.signal.reason;
+            reject(new Error('stopped'));
+          });
+        }),
+    });
+    await expect(runPlugin(sloppy, {})).rejects.toMatchObject({ code: 'PLUGIN_FAILED', message: 'ctx.progress expects a number from 0 to 100, got NaN' });
+    expect(isJobwireError(seen) && seen.code).toBe('PLUGIN_FAILED');
+  });
+
   it('passes the signal through', async () => {
     const controller = new AbortController();
     controller.abort(new Error('stop'));
