@@ -13,7 +13,10 @@ export interface PluginContext<TConfig = unknown> {
   /** Aborted on cancel, timeout or shutdown; `signal.reason` is a `JobwireError` saying which. */
   readonly signal: AbortSignal;
   /**
-   * Report progress. `percent` is clamped to 0..100; calls after the job ended are ignored.
+   * Report progress. `percent` is clamped to 0..100 and rounded to 2 decimals; calls after the job
+   * ended are ignored. Never throws: a `percent` that is not a number (or NaN) fails the job with
+   * `PLUGIN_FAILED` and aborts `signal`. Reports made while the previous one is still being written
+   * coalesce to the newest.
    * @example ctx.progress(40, 'decoding');
    */
   progress(percent: number, message?: string): void;
