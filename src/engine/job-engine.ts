@@ -44,6 +44,11 @@ export class JobEngine {
   readonly #saver: ResultSaver | undefined;
   /** Runs of this process by job id (what a cancel request aborts). */
   readonly #runs = new Map<string, JobRun>();
+  /**
+   * Jobs being claimed here, by id: a cancel that arrives before the run exists is kept and applied
+   * to it (once any process can see a job running, a cancel for it finds this process listening).
+   */
+  readonly #claiming = new Map<string, { reason: JobwireError | undefined }>();
   /** Runs in flight here, each until its end is recorded (a plugin that ignores its abort may keep one longer). */
   readonly #active = new Set<Promise<void>>();
   readonly #sweeper: NodeJS.Timeout | undefined;
@@ -234,6 +239,17 @@ export class JobEngine {
 
   // ── internals ──────────────────────────────────────────────────────────────
 
+  /** A cancel request from any process: abort the job if it runs (or is being claimed) here. */
+  #abort(request: CancelRequest): void {
+    const reason = new JobwireError(request.code, request.reason);
+    const run = this.#runs.get(request.jobId);
+    if (run) run.abort(reason);
+    else {
+      const claiming = this.#claiming.get(request.jobId);
+      if (claiming) claiming.reason = reason;
+    }
+  }
+
   /** Stop the dispatcher; cancel (`CLOSED`) the waiting jobs that die with it. */
   async #stopDispatching(): Promise<BackendDrivers> {
     const drivers = this.#drivers ?? (await this.#opening);
@@ -249,7 +265,7 @@ export class JobEngine {
     await drivers.bus.subscribe({
       event: (event: LoggedEvent) => hub.event(event),
       removed: (record: JobRecord) => hub.removed(record),
-      cancel: (request: CancelRequest) => this.#runs.get(request.jobId)?.abort(new JobwireError(request.code, request.reason)),
+      cancel: (request: CancelRequest) => this.#abort(request),
       resync: () => hub.resync(),
     });
     if (drivers.runs !== false) {
@@ -288,7 +304,14 @@ export class JobEngine {
       const store = drivers.store;
       const bounded = this.#bounded(store);
       const commit = (change: JobChange): Promise<CommitResult> => bounded(() => store.commit(change), 'record a job change');
-      const record = await this.#claim(job, store, commit);
+      const claiming: { reason: JobwireError | undefined } = { reason: undefined };
+      this.#claiming.set(job.id, claiming);
+      let record: JobRecord | undefined;
+      try {
+        record = await this.#claim(job, store, commit);
+      } finally {
+        if (this.#claiming.get(job.id) === claiming) this.#claiming.delete(job.id);
+      }
       if (!record) return;
       const engine = this;
       const host: RunHost = {
@@ -301,6 +324,7 @@ export class JobEngine {
       };
       const run = new JobRun(host, record);
       this.#runs.set(job.id, run);
+      if (claiming.reason) run.abort(claiming.reason); // cancelled while it was being claimed: the plugin never starts
       const executing = run.execute();
       const whole: Promise<void> = executing
         .then(() => run.finished)

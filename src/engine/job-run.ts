@@ -89,6 +89,7 @@ export class JobRun {
 
   /** Run the plugin. Resolves once it has settled (its slot may then go to another job); never rejects. */
   async execute(): Promise<void> {
+    if (this.#over) return; // aborted before it started: the plugin never runs
     const { host } = this.#run;
     const { timeoutMs } = this.#record;
     if (timeoutMs !== undefined) this.#timer = setTimeout(() => this.#timeout(timeoutMs), timeoutMs);

@@ -1,0 +1,61 @@
+import { describe, expect, it } from 'vitest';
+import { JobTracker, MemoryBackend } from '../../src/index.js';
+import type { BackendDrivers, JobBackend, JobChange, JobStore } from '../../src/backend/index.js';
+import { createFixturePlugins } from '../../src/testing/index.js';
+import { deferred, until } from '../helpers/deferred.js';
+
+/**
+ * A memory backend whose store holds back its answer to a claim (the `started` commit) until the
+ * test lets it go: the commit is written at once, as on a database whose reply is still on the wire.
+ */
+function slowClaimBackend(release: Promise<void>, claimed: () => void): JobBackend {
+  const inner = new MemoryBackend();
+  return {
+    open(host): BackendDrivers {
+      const drivers = inner.open(host);
+      const { store } = drivers;
+      const slowStore: JobStore = {
+        inProcess: true,
+        create: (record, at, limits) => store.create(record, at, limits),
+        get: (id, now) => store.get(id, now),
+        commit: async (change: JobChange) => {
+          const result = await store.commit(change);
+          if (change.record.event === 'started') {
+            claimed();
+            await release;
+          }
+          return result;
+        },
+        log: (id, now) => store.log(id, now),
+        list: (query) => store.list(query),
+        remove: (id) => store.remove(id),
+        expire: (now, limit) => store.expire(now, limit),
+        counts: () => store.counts(),
+      };
+      return { ...drivers, store: slowStore };
+    },
+  };
+}
+
+describe('a cancel between the claim and the start of the run', () => {
+  it('reaches the run: the plugin never starts, and the job ends cancelled', async () => {
+    const fx = createFixturePlugins();
+    const release = deferred();
+    let claimed = false;
+    const tracker = new JobTracker({ plugins: fx.plugins, backend: slowClaimBackend(release.promise, () => (claimed = true)) });
+    try {
+      const job = await tracker.submit('gate', { key: 'window' });
+      await until(() => claimed, 5_000, 'the claim to be written');
+      // Running for everyone now, while the process that claimed it has not heard back yet.
+      expect((await tracker.cancel(job.id, 'in the window')).status).toBe('cancelled');
+      release.resolve();
+      expect(await tracker.wait(job.id)).toMatchObject({ status: 'cancelled', error: { message: 'in the window' } });
+      const next = await tracker.submit('echo', { text: 'after' });
+      await tracker.wait(next.id); // the run of the cancelled job has had every chance to start
+      expect(fx.started).not.toContain('window');
+    } finally {
+      release.resolve();
+      await tracker.close({ timeoutMs: 0 });
+    }
+  });
+});
