@@ -95,7 +95,7 @@ describe('docs run as written', () => {
  * Docs whose ```ts blocks do not all compile yet. Each is still checked, as a test expected to
  * fail: once its blocks compile, that test fails and asks for the name to come off this list.
  */
-const KNOWN_FAILING = new Set(['docs/design.md', 'docs/errors.md', 'docs/http.md', 'docs/node-http.md', 'docs/plugins.md', 'docs/sse.md']);
+const KNOWN_FAILING = new Set(['docs/plugins.md']);
 
 describe('every ts block of README.md and docs/*.md compiles in a strict TypeScript app', () => {
   const blocks = markdownFiles().flatMap((file) => codeBlocks(file));
