@@ -3,6 +3,7 @@ import { JobwireError, messageOf } from '../errors.js';
 import type { ExecuteContext } from '../plugin-manager/types.js';
 import type { ResolvedIsolation } from './options.js';
 import { fromWireError, type TaskRequest, type WorkerMessage } from './protocol.js';
+import { stderrSink } from './stderr.js';
 import { outOfMemory, superviseTask, workerFailure } from './supervise.js';
 import { workerEntry } from './worker-entry.js';
 
@@ -54,10 +55,12 @@ export class ProcessRunner {
       });
       this.#track(child);
       let stderr = '';
+      const sink = stderrSink(this.#isolation.stderr, { plugin: this.#plugin, jobId: request.jobId });
       child.stderr?.on('data', (chunk: Buffer) => {
-        process.stderr.write(chunk);
+        sink.write(chunk);
         stderr = (stderr + chunk.toString('utf8')).slice(-STDERR_TAIL);
       });
+      child.stderr?.on('end', () => sink.end());
       let crash: JobwireError | undefined;
       const failed = (what: string): JobwireError => workerFailure(this.#plugin, what);
       child.on('message', (message: WorkerMessage) => {
