@@ -56,7 +56,7 @@ export interface IsolationOptions {
   module?: string | URL;
   /**
    * After a cancel or timeout aborts `ctx.signal`, how long an isolated plugin may take to settle
-   * before its thread is terminated or its process group killed. @default 3000
+   * before its thread is terminated or its process killed with what it started. @default 3000
    */
   cancelGraceMs?: number;
   /** Memory caps for `thread` and `process` isolation. */
