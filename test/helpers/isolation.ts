@@ -47,7 +47,7 @@ export function jobLogger() {
  * Returns the job that timed out after starting.
  */
 export async function timeOutAfterStart(tracker: JobTracker, plugin: string, input: unknown, started: (jobId: string) => boolean, firstMs = 1_000): Promise<JobSnapshot> {
-  for (let timeoutMs = firstMs; timeoutMs <= 64 * firstMs; timeoutMs *= 2) {
+  for (let timeoutMs = firstMs; timeoutMs <= 32 * firstMs; timeoutMs *= 2) {
     const job = await tracker.submit(plugin, input, { timeoutMs });
     const done = await tracker.wait(job.id);
     if (started(job.id)) return done;

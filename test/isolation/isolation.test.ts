@@ -1,13 +1,8 @@
-import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi, type MockInstance } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { JobTracker, LocalPluginManager, type JobEvent, type RegisterOptions } from '../../src/index.js';
 import { testPluginManager } from '../conformance/plugin-manager.js';
 import { until } from '../helpers/deferred.js';
 import { isAlive, ISOLATION_PLUGINS, isolationPlugins, jobLogger, lineLogger, timeOutAfterStart } from '../helpers/isolation.js';
-import { useCgroups } from '../../src/isolation/cgroup.js';
-import { hasProc } from '../../src/isolation/proc.js';
 
 const fixtures = await isolationPlugins();
 const MODES = ['thread', 'process'] as const;
@@ -33,15 +28,16 @@ for (const mode of MODES) {
 describe.each(MODES)('%s isolation', (mode) => {
   let plugins: LocalPluginManager;
   let tracker: JobTracker;
-  let lines: string[];
+  let log: ReturnType<typeof jobLogger>;
+  /** Every line the plugins logged, in order. */
+  const lines = (): string[] => log.lines.map((entry) => entry.line);
 
   function setup(register: Record<string, RegisterOptions & { config?: unknown }>, concurrency = 1): void {
     plugins = new LocalPluginManager();
     for (const [name, { config, ...options }] of Object.entries(register)) {
       plugins.register(fixtures[name]!, config, { isolation: mode, module: ISOLATION_PLUGINS, ...options });
     }
-    const log = lineLogger();
-    lines = log.lines;
+    log = jobLogger();
     tracker = new JobTracker({ plugins, concurrency, logger: log.logger });
   }
 
@@ -76,7 +72,7 @@ describe.each(MODES)('%s isolation', (mode) => {
       [10, 'starting'],
       [90, 'starting'],
     ]);
-    expect(lines).toContain('note hi');
+    expect(lines()).toContain('note hi');
     expect(plugins.getMeta('identity')?.isolation).toBe(mode);
   });
 
@@ -98,51 +94,67 @@ describe.each(MODES)('%s isolation', (mode) => {
     expect(next.status).toBe('completed');
   });
 
-  it('cancel aborts the plugin first, then force-stops it after cancelGraceMs (within 200 ms more)', async () => {
-    const grace = 400;
+  /** In a process, the worker named by a job's `worker <pid>` line is gone (a thread's pid is the host's). */
+  async function workerGone(jobId: string): Promise<void> {
+    if (mode !== 'process') return;
+    const pid = Number(log.find(jobId, 'worker ')!.split(' ')[0]);
+    await until(() => !isAlive(pid), 10_000, `worker ${pid} to be gone`);
+  }
+
+  it('cancel aborts the plugin first, then force-stops it once cancelGraceMs has passed', async () => {
+    // Long enough for the abort's log line to cross back on a loaded machine before the hard stop.
+    const grace = 1_000;
     setup({ stubborn: { cancelGraceMs: grace }, identity: {} });
     const started = startTimes();
     const stubborn = await tracker.submit('stubborn', {});
-    await until(() => lines.some((line) => line.startsWith('worker ')), 10_000, 'the plugin to start');
+    await until(() => log.find(stubborn.id, 'worker ') !== undefined, 30_000, 'the plugin to start');
     const next = await tracker.submit('identity', {});
     const cancelledAt = Date.now();
     expect((await tracker.cancel(stubborn.id)).status).toBe('cancelled');
+    // The plugin never settles by itself: the next job can only run once it was stopped hard.
     expect((await tracker.wait(next.id)).status).toBe('completed');
-    const freedAfter = started.get(next.id)! - cancelledAt;
-    expect(lines).toContain('abort seen: CANCELLED');
-    expect(freedAfter).toBeGreaterThanOrEqual(grace - 20);
-    expect(freedAfter).toBeLessThanOrEqual(grace + 200);
+    expect(log.find(stubborn.id, 'abort seen: ')).toBe('CANCELLED');
+    // Not before its grace (load can only make it later; how much later is for bench/ to measure).
+    expect(started.get(next.id)! - cancelledAt).toBeGreaterThanOrEqual(grace - 20);
+    await workerGone(stubborn.id);
   });
 
   it('a plugin that stops when aborted frees its slot without waiting for the grace', async () => {
-    setup({ cooperative: { cancelGraceMs: 10_000 }, identity: {} });
-    const started = startTimes();
+    // A grace far beyond this test's own time limit: finishing at all shows it was not waited for.
+    setup({ cooperative: { cancelGraceMs: 600_000 }, identity: {} });
     const job = await tracker.submit('cooperative', {});
-    await until(() => lines.some((line) => line.startsWith('worker ')), 10_000, 'the plugin to start');
+    await until(() => log.find(job.id, 'worker ') !== undefined, 30_000, 'the plugin to start');
     const next = await tracker.submit('identity', {});
-    const cancelledAt = Date.now();
     await tracker.cancel(job.id);
-    await tracker.wait(next.id);
-    expect(started.get(next.id)! - cancelledAt).toBeLessThan(2_000);
+    expect((await tracker.wait(next.id, { timeoutMs: 15_000 })).status).toBe('completed');
+    await workerGone(job.id);
   });
 
-  it('a timeout ends the job failed TIMEOUT and force-stops the plugin', async () => {
-    setup({ stubborn: { cancelGraceMs: 200 }, identity: {} });
-    const started = startTimes();
-    const job = await tracker.submit('stubborn', {}, { timeoutMs: 300 });
-    const next = await tracker.submit('identity', {});
-    const failed = await tracker.wait(job.id);
+  it('a timeout aborts the plugin with TIMEOUT, then force-stops it: the job fails TIMEOUT and the next one runs', { timeout: 120_000 }, async () => {
+    setup({ stubborn: { cancelGraceMs: 1_000 }, identity: {} });
+    const failed = await timeOutAfterStart(tracker, 'stubborn', {}, (jobId) => log.find(jobId, 'worker ') !== undefined);
     expect(failed).toMatchObject({ status: 'failed', error: { code: 'TIMEOUT' } });
-    const failedAt = Date.now();
-    await tracker.wait(next.id);
-    expect(lines).toContain('abort seen: TIMEOUT');
-    expect(started.get(next.id)! - failedAt).toBeLessThanOrEqual(200 + 200);
+    // The job turned failed at the timeout; the abort reaches the plugin just after.
+    await until(() => log.find(failed.id, 'abort seen: ') !== undefined, 10_000, 'the abort to reach the plugin');
+    expect(log.find(failed.id, 'abort seen: ')).toBe('TIMEOUT');
+    expect((await tracker.wait((await tracker.submit('identity', {})).id)).status).toBe('completed');
+    await workerGone(failed.id);
+  });
+
+  it('a timeout that fires before the plugin has started still ends the job failed TIMEOUT and frees its slot', async () => {
+    setup({ stubborn: {}, identity: {} });
+    // 1 ms: over before any worker can have imported the plugin.
+    const job = await tracker.submit('stubborn', {}, { timeoutMs: 1 });
+    const next = await tracker.submit('identity', {});
+    expect(await tracker.wait(job.id)).toMatchObject({ status: 'failed', error: { code: 'TIMEOUT' } });
+    expect((await tracker.wait(next.id)).status).toBe('completed');
+    expect(log.find(job.id, 'worker ')).toBeUndefined();
   });
 
   it('close() stops running isolated jobs at once', async () => {
     setup({ stubborn: {} });
     const job = await tracker.submit('stubborn', {});
-    await until(() => lines.some((line) => line.startsWith('worker ')), 10_000, 'the plugin to start');
+    await until(() => log.find(job.id, 'worker ') !== undefined, 30_000, 'the plugin to start');
     await plugins.close();
     const failed = await tracker.wait(job.id);
     expect(failed).toMatchObject({ status: 'failed', error: { code: 'PLUGIN_FAILED' } });
@@ -154,16 +166,18 @@ describe('thread isolation: hard stop', () => {
     const fixturesPlugins = new LocalPluginManager()
       .register(fixtures.spinner!, undefined, { isolation: 'thread', module: ISOLATION_PLUGINS, cancelGraceMs: 300 })
       .register(fixtures.identity!, undefined, { isolation: 'thread', module: ISOLATION_PLUGINS });
-    const tracker = new JobTracker({ plugins: fixturesPlugins, concurrency: 1 });
+    const { lines, logger } = lineLogger();
+    const tracker = new JobTracker({ plugins: fixturesPlugins, concurrency: 1, logger });
     try {
       const spinning = await tracker.submit('spinner', {});
       const next = await tracker.submit('identity', {});
-      await until(async () => (await tracker.get(spinning.id))?.status === 'running', 5_000, 'the spinner to start');
+      await until(() => lines.includes('spinning'), 30_000, 'the spinner to spin');
       const cancelledAt = Date.now();
       await tracker.cancel(spinning.id);
+      // The spinner never returns: the next job runs only once its thread was terminated, not before the grace.
       const done = await tracker.wait(next.id);
       expect(done.status).toBe('completed');
-      expect(Date.parse(done.startedAt!) - cancelledAt).toBeLessThanOrEqual(300 + 200);
+      expect(Date.parse(done.startedAt!) - cancelledAt).toBeGreaterThanOrEqual(300 - 20);
     } finally {
       await tracker.close({ timeoutMs: 0 });
       await fixturesPlugins.close();
@@ -178,11 +192,11 @@ describe('process isolation: process groups', () => {
     const tracker = new JobTracker({ plugins, logger });
     try {
       const job = await tracker.submit('spawner', {});
-      await until(() => lines.some((line) => line.startsWith('child ')), 10_000, 'the program to start');
+      await until(() => lines.some((line) => line.startsWith('child ')), 30_000, 'the program to start');
       const pids = ['worker ', 'child '].map((prefix) => Number(lines.find((line) => line.startsWith(prefix))!.slice(prefix.length)));
       for (const pid of pids) expect(isAlive(pid)).toBe(true);
       await tracker.cancel(job.id);
-      await until(() => pids.every((pid) => !isAlive(pid)), 2_000, 'the worker and its program to be gone');
+      await until(() => pids.every((pid) => !isAlive(pid)), 10_000, 'the worker and its program to be gone');
     } finally {
       await tracker.close({ timeoutMs: 0 });
       await plugins.close();
@@ -196,164 +210,11 @@ describe('process isolation: process groups', () => {
       const done = await tracker.wait((await tracker.submit('leaver', {})).id);
       expect(done.status).toBe('completed');
       const { child } = done.result as { child: number };
-      await until(() => !isAlive(child), 2_000, 'the program to be gone');
+      await until(() => !isAlive(child), 10_000, 'the program to be gone');
     } finally {
       await tracker.close({ timeoutMs: 0 });
       await plugins.close();
     }
-  });
-});
-
-const cgroupsHere = useCgroups(true);
-
-/** What the `escaper` fixture reports. */
-interface Pids {
-  worker: number;
-  setsid: number;
-  detached: number;
-  daemon: number;
-  envless: number;
-}
-
-/** Whether a process sits in a cgroup jobwire made for a job. */
-function inJobCgroup(pid: number): boolean {
-  try {
-    return /\/jobwire-\d+-\d+$/m.test(readFileSync(`/proc/${pid}/cgroup`, 'utf8'));
-  } catch {
-    return false;
-  }
-}
-
-describe.each([
-  { kind: 'cgroup', available: cgroupsHere },
-  { kind: 'tree', available: hasProc },
-])('process isolation: programs that leave the process group, contained by $kind', ({ kind, available }) => {
-
-  const started: number[] = [];
-  let plugins: LocalPluginManager;
-  let tracker: JobTracker;
-  let log: ReturnType<typeof jobLogger>;
-
-  beforeAll(() => {
-    if (kind === 'tree') useCgroups(false);
-  });
-  afterAll(() => {
-    useCgroups(true);
-    // Whatever a failed test left running.
-    for (const pid of started) if (isAlive(pid) && readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'sleep') process.kill(pid, 'SIGKILL');
-  });
-  beforeEach(() => {
-    plugins = new LocalPluginManager().register(fixtures.escaper!, undefined, { isolation: 'process', module: ISOLATION_PLUGINS, cancelGraceMs: 200 });
-    log = jobLogger();
-    tracker = new JobTracker({ plugins, logger: log.logger });
-  });
-  afterEach(async () => {
-    await tracker.close({ timeoutMs: 0 });
-    await plugins.close();
-  });
-
-  /** The programs that must be gone: all of them in a cgroup; a tree may miss the one with an empty environment. */
-  function mustEnd(pids: Pids): number[] {
-    started.push(...Object.values(pids));
-    return kind === 'cgroup' ? Object.values(pids) : [pids.worker, pids.setsid, pids.detached, pids.daemon];
-  }
-
-  async function running(jobId: string): Promise<number[]> {
-    await until(() => log.find(jobId, 'pids ') !== undefined, 20_000, 'the programs to start');
-    const pids = mustEnd(JSON.parse(log.find(jobId, 'pids ')!) as Pids);
-    for (const pid of pids) expect(isAlive(pid)).toBe(true);
-    if (kind === 'cgroup') for (const pid of pids) expect(inJobCgroup(pid)).toBe(true);
-    return pids;
-  }
-
-  it.skipIf(!available)('they are gone when the host itself is killed', async () => {
-    const host = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('../fixtures/isolation/host.ts', import.meta.url)), kind], { stdio: ['ignore', 'pipe', 'inherit'] });
-    try {
-      let out = '';
-      host.stdout.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
-      await until(() => out.includes('\n'), 30_000, 'the host to start its job');
-      const pids = mustEnd(JSON.parse(out) as Pids);
-      for (const pid of pids) expect(isAlive(pid)).toBe(true);
-      host.kill('SIGKILL');
-      await until(() => pids.every((pid) => !isAlive(pid)), 10_000, 'the worker and its programs to be gone');
-    } finally {
-      host.kill('SIGKILL');
-    }
-  });
-
-  it.skipIf(!available)('they are gone when the job completes', async () => {
-    const done = await tracker.wait((await tracker.submit('escaper', { then: 'return' })).id);
-    expect(done.status).toBe('completed');
-    const pids = mustEnd(done.result as Pids);
-    await until(() => pids.every((pid) => !isAlive(pid)), 10_000, 'the programs to be gone');
-  });
-
-  it.skipIf(!available)('they are gone when the job is cancelled', async () => {
-    const job = await tracker.submit('escaper', { then: 'wait' });
-    const pids = await running(job.id);
-    await tracker.cancel(job.id);
-    await until(() => pids.every((pid) => !isAlive(pid)), 10_000, 'the programs to be gone');
-  });
-
-  it.skipIf(!available)('they are gone when the job times out', async () => {
-    const failed = await timeOutAfterStart(tracker, 'escaper', { then: 'wait' }, (jobId) => log.find(jobId, 'pids ') !== undefined);
-    expect(failed.error?.code).toBe('TIMEOUT');
-    const pids = mustEnd(JSON.parse(log.find(failed.id, 'pids ')!) as Pids);
-    await until(() => pids.every((pid) => !isAlive(pid)), 10_000, 'the programs to be gone');
-  });
-});
-
-describe('process isolation: stderr', () => {
-  let written: string[] = [];
-  let spy: MockInstance<typeof process.stderr.write> | undefined;
-  beforeEach(() => {
-    written = [];
-    // Kept, not printed: what reaches the host's stderr is what these tests look at.
-    spy = vi.spyOn(process.stderr, 'write').mockImplementation(((chunk: string | Uint8Array) => {
-      written.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'));
-      return true;
-    }) as typeof process.stderr.write);
-  });
-  afterEach(() => spy?.mockRestore());
-
-  async function run(plugin: string, options: RegisterOptions, input: unknown = {}) {
-    const plugins = new LocalPluginManager().register(fixtures[plugin]!, undefined, { isolation: 'process', module: ISOLATION_PLUGINS, ...options });
-    const tracker = new JobTracker({ plugins });
-    try {
-      return await tracker.wait((await tracker.submit(plugin, input)).id);
-    } finally {
-      await tracker.close({ timeoutMs: 0 });
-      await plugins.close();
-    }
-  }
-
-  it('a stderr function takes each line with its job, and nothing reaches the host\'s stderr', async () => {
-    const lines: [string, string, string][] = [];
-    const done = await run('noisy', { stderr: (line, { plugin, jobId }) => void lines.push([line, plugin, jobId]) });
-    expect(done.status).toBe('completed');
-    await until(() => lines.length === 3, 10_000, 'the last line, flushed when the pipe closes');
-    expect(lines).toEqual(['first line', 'second line', 'no line ending'].map((line) => [line, 'noisy', done.id]));
-    expect(written.join('')).not.toMatch(/first line|no line ending/);
-  });
-
-  it('an out-of-memory death: the heap dump goes to the stderr function, the job says why it failed', async () => {
-    const lines: string[] = [];
-    const failed = await run('crash', { resourceLimits: { maxOldGenerationSizeMb: 48 }, stderr: (line) => void lines.push(line) }, { kind: 'oom' });
-    expect(failed.error?.message).toMatch(/ran out of memory in its process \(limit 48 MiB\)/);
-    expect(lines.join('\n')).toMatch(/FATAL ERROR.*heap out of memory|Reached heap limit/);
-    expect(written.join('')).not.toMatch(/heap out of memory|Reached heap limit/);
-  });
-
-  it("'ignore' drops it; 'inherit' (the default) copies it to the host's stderr", async () => {
-    expect((await run('noisy', { stderr: 'ignore' })).status).toBe('completed');
-    expect((await run('noisy', {})).status).toBe('completed');
-    await until(() => written.join('').includes('no line ending'), 10_000, 'the inherited output');
-    expect(written.join('').match(/first line/g)).toHaveLength(1);
-  });
-
-  it('refuses anything else with INVALID_CONFIG', () => {
-    const register = () => new LocalPluginManager().register(fixtures.noisy!, undefined, { isolation: 'process', module: ISOLATION_PLUGINS, stderr: 'pipe' as never });
-    expect(register).toThrow(expect.objectContaining({ code: 'INVALID_CONFIG', message: expect.stringMatching(/`stderr` must be 'inherit', 'ignore' or a function/) }));
   });
 });
 
@@ -380,12 +241,12 @@ describe('unregister and close', () => {
     const tracker = new JobTracker({ plugins, logger });
     try {
       const job = await tracker.submit('spawner', {});
-      await until(() => lines.some((line) => line.startsWith('child ')), 10_000, 'the program to start');
+      await until(() => lines.some((line) => line.startsWith('child ')), 30_000, 'the program to start');
       const child = Number(lines.find((line) => line.startsWith('child '))!.slice('child '.length));
       expect(plugins.unregister('spawner')).toBe(true);
       await plugins.close();
       expect((await tracker.wait(job.id)).error?.code).toBe('PLUGIN_FAILED');
-      await until(() => !isAlive(child), 2_000, 'the program to be gone');
+      await until(() => !isAlive(child), 10_000, 'the program to be gone');
     } finally {
       await tracker.close({ timeoutMs: 0 });
     }
