@@ -99,10 +99,13 @@ export class JobCgroup {
         return undefined;
       }
     }
-    if (!write(join(cgroup.dir, 'cgroup.procs'), String(pid))) {
-      // Not allowed to move it there (no delegation of the common ancestor, a threaded subtree…).
+    try {
+      writeFileSync(join(cgroup.dir, 'cgroup.procs'), String(pid));
+    } catch (error) {
       void cgroup.remove();
-      parent = null;
+      // ESRCH: that process is gone already. Anything else: not allowed to move it there (no
+      // delegation of the common ancestor, a threaded subtree…), so no cgroups for this host.
+      if ((error as NodeJS.ErrnoException).code !== 'ESRCH') parent = null;
       return undefined;
     }
     return cgroup;
@@ -153,12 +156,13 @@ export class JobCgroup {
   }
 }
 
+/** Write a cgroup file; `false` when it cannot be (an older kernel without it, a cgroup removed meanwhile). */
 function write(path: string, value: string): boolean {
   try {
     writeFileSync(path, value);
     return true;
   } catch {
-    return false;
+    return false; // the caller decides what a failed write means
   }
 }
 
