@@ -85,7 +85,7 @@ export class JobCgroup {
    * is tried again for later jobs).
    */
   static adopt(pid: number): JobCgroup | undefined {
-    parent ??= probe();
+    if (parent === undefined) parent = probe(); // once: `null` means no cgroups for this host
     if (!parent) return undefined;
     let cgroup: JobCgroup | undefined;
     while (!cgroup) {

@@ -1,9 +1,9 @@
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { JobTracker, LocalPluginManager } from '../../src/index.js';
-import { useCgroups } from '../../src/isolation/cgroup.js';
+import { JobCgroup, useCgroups } from '../../src/isolation/cgroup.js';
 import { hasProc } from '../../src/isolation/proc.js';
 import { until } from '../helpers/deferred.js';
 import { isAlive, ISOLATION_PLUGINS, isolationPlugins, jobLogger, timeOutAfterStart } from '../helpers/isolation.js';
@@ -67,7 +67,8 @@ describe.each([
     await until(() => log.find(jobId, 'pids ') !== undefined, 20_000, 'the programs to start');
     const pids = mustEnd(JSON.parse(log.find(jobId, 'pids ')!) as Pids);
     for (const pid of pids) expect(isAlive(pid)).toBe(true);
-    if (kind === 'cgroup') for (const pid of pids) expect(inJobCgroup(pid)).toBe(true);
+    // The containment under test is the one in effect.
+    for (const pid of pids) expect(inJobCgroup(pid)).toBe(kind === 'cgroup');
     return pids;
   }
 
@@ -79,6 +80,7 @@ describe.each([
       await until(() => out.includes('\n'), 30_000, 'the host to start its job');
       const pids = mustEnd(JSON.parse(out) as Pids);
       for (const pid of pids) expect(isAlive(pid)).toBe(true);
+      for (const pid of pids) expect(inJobCgroup(pid)).toBe(kind === 'cgroup');
       host.kill('SIGKILL');
       await until(() => pids.every((pid) => !isAlive(pid)), 10_000, 'the worker and its programs to be gone');
     } finally {
@@ -105,5 +107,23 @@ describe.each([
     expect(failed.error?.code).toBe('TIMEOUT');
     const pids = mustEnd(JSON.parse(log.find(failed.id, 'pids ')!) as Pids);
     await until(() => pids.every((pid) => !isAlive(pid)), 10_000, 'the programs to be gone');
+  });
+});
+
+describe('job cgroups', () => {
+  it.skipIf(!cgroupsHere)('a worker gone before it could join its cgroup does not turn cgroups off for the next ones', async () => {
+    useCgroups(true);
+    const gone = spawnSync('true').pid; // exited and reaped: no such process any more
+    expect(JobCgroup.adopt(gone)).toBeUndefined();
+    const sleeper = spawn('sleep', ['60'], { stdio: 'ignore' });
+    const cgroup = JobCgroup.adopt(sleeper.pid!);
+    try {
+      expect(cgroup).toBeDefined();
+      expect(inJobCgroup(sleeper.pid!)).toBe(true);
+    } finally {
+      cgroup?.kill();
+      sleeper.kill('SIGKILL');
+      await cgroup?.remove();
+    }
   });
 });
