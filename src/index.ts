@@ -18,6 +18,8 @@ export type {
   IsolationLimits,
   IsolationMode,
   IsolationOptions,
+  StderrSource,
+  StderrTarget,
   LoadDirectoryOptions,
   LoadDirectoryResult,
   PluginLoadFailure,

@@ -20,6 +20,31 @@ export interface IsolationLimits {
   maxOldGenerationSizeMb?: number;
 }
 
+/** Which job a line of a worker's stderr came from; see {@link StderrTarget}. */
+export interface StderrSource {
+  plugin: string;
+  jobId: string;
+}
+
+/**
+ * Where the stderr of a `process` worker goes:
+ * - `'inherit'`: copied to the host's own `process.stderr` as it comes;
+ * - `'ignore'`: dropped;
+ * - a function: called with each line (without its line ending) and the job it came from, e.g. to
+ *   hand it to the host's logger. A line cut off by the worker's death is passed when the pipe closes.
+ *
+ * Either way jobwire keeps the last 4 KiB to explain a worker that ran out of memory. Worker threads
+ * share the host's process and write to its stderr directly: this setting does not apply to them.
+ *
+ * @example
+ * ```ts
+ * plugins.register(transcode, undefined, {
+ *   stderr: (line, { plugin, jobId }) => logger.warn({ plugin, jobId }, line),
+ * });
+ * ```
+ */
+export type StderrTarget = 'inherit' | 'ignore' | ((line: string, source: StderrSource) => void);
+
 /** How a plugin is run; given to `definePlugin` or, overriding it, to `LocalPluginManager.register`. */
 export interface IsolationOptions {
   /** Where `run()` executes. @default 'inline' */
@@ -31,11 +56,17 @@ export interface IsolationOptions {
   module?: string | URL;
   /**
    * After a cancel or timeout aborts `ctx.signal`, how long an isolated plugin may take to settle
-   * before its thread is terminated or its process group killed. @default 3000
+   * before its thread is terminated or its process killed with what it started. @default 3000
    */
   cancelGraceMs?: number;
   /** Memory caps for `thread` and `process` isolation. */
   resourceLimits?: IsolationLimits;
+  /**
+   * Where a `process` worker's stderr goes: the host's stderr, nowhere, or a function that takes
+   * each line (see {@link StderrTarget}). Usually set by the host at `register`.
+   * @default 'inherit'
+   */
+  stderr?: StderrTarget;
 }
 
 /** What an isolated plugin runs with, once checked. */
@@ -45,6 +76,7 @@ export interface ResolvedIsolation {
   module: string;
   graceMs: number;
   limits: IsolationLimits;
+  stderr: StderrTarget;
 }
 
 /** Default of {@link IsolationOptions.cancelGraceMs}. */
@@ -52,7 +84,7 @@ export const DEFAULT_CANCEL_GRACE_MS = 3_000;
 
 /** Why an isolation setting is wrong, or `undefined` when it is fine. */
 export function isolationProblem(options: Record<string, unknown>): string | undefined {
-  const { isolation, module, cancelGraceMs, resourceLimits } = options;
+  const { isolation, module, cancelGraceMs, resourceLimits, stderr } = options;
   if (isolation !== undefined && !ISOLATION_MODES.includes(isolation as IsolationMode)) {
     return `\`isolation\` must be one of ${ISOLATION_MODES.map((mode) => `'${mode}'`).join(', ')}, got ${JSON.stringify(isolation) ?? String(isolation)}`;
   }
@@ -68,6 +100,9 @@ export function isolationProblem(options: Record<string, unknown>): string | und
     if (max !== undefined && !(typeof max === 'number' && Number.isInteger(max) && max > 0)) {
       return '`resourceLimits.maxOldGenerationSizeMb` must be a positive integer';
     }
+  }
+  if (stderr !== undefined && stderr !== 'inherit' && stderr !== 'ignore' && typeof stderr !== 'function') {
+    return `\`stderr\` must be 'inherit', 'ignore' or a function, got ${JSON.stringify(stderr) ?? String(stderr)}`;
   }
   return undefined;
 }
@@ -109,5 +144,6 @@ export function resolveIsolation(plugin: string, declared: { readonly [K in keyo
     module,
     graceMs: given.cancelGraceMs ?? declared.cancelGraceMs ?? DEFAULT_CANCEL_GRACE_MS,
     limits: { ...declared.resourceLimits, ...given.resourceLimits },
+    stderr: given.stderr ?? declared.stderr ?? 'inherit',
   };
 }

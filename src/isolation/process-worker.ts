@@ -1,7 +1,9 @@
 /**
  * Child-process entry for `isolation: 'process'` (forked by the host, not by users). One job per
- * process; the process leads its own process group, so programs the plugin starts go down with it.
+ * process; the host contains it (its own cgroup, or its followed process tree) so that programs the
+ * plugin starts go down with it, also when the host dies first.
  */
+import { killOwnScope } from './containment.js';
 import { toWireError, type HostMessage, type WorkerMessage } from './protocol.js';
 import { runTask } from './run-task.js';
 
@@ -10,14 +12,10 @@ function send(message: WorkerMessage, then?: () => void): void {
   else then?.();
 }
 
-/** Kill this process and everything it started (its process group). */
-function killGroup(): never {
-  try {
-    process.kill(-process.pid, 'SIGKILL');
-  } catch {
-    // Not a group leader (or no process groups on this platform): at least this process goes.
-  }
-  process.exit(1);
+/** Kill this process and everything it started. */
+function killAll(): never {
+  killOwnScope();
+  process.exit(1); // only reached where nothing could be signalled
 }
 
 function crash(thrown: unknown): void {
@@ -36,4 +34,4 @@ process.on('message', (message: HostMessage) => {
 process.on('uncaughtException', crash);
 process.on('unhandledRejection', crash);
 // The host went away (or let go): nothing may outlive it.
-process.on('disconnect', killGroup);
+process.on('disconnect', killAll);

@@ -4,6 +4,6 @@ export type { Plugin, PluginSpec, PluginInput, PluginOutput, PluginConfigInput }
 export { LocalPluginManager } from './local-plugin-manager.js';
 export type { LoadDirectoryOptions, LoadDirectoryResult, PluginLoadFailure, RegisterOptions } from './local-plugin-manager.js';
 export { DEFAULT_CANCEL_GRACE_MS, ISOLATION_MODES } from '../isolation/options.js';
-export type { IsolationLimits, IsolationMode, IsolationOptions } from '../isolation/options.js';
+export type { IsolationLimits, IsolationMode, IsolationOptions, StderrSource, StderrTarget } from '../isolation/options.js';
 export type { ExecuteContext, JobContextInfo, JsonSchema, PluginContext, PluginFilter, PluginManager, PluginMeta } from './types.js';
 export type { ValidationIssue } from './zod-issues.js';

@@ -7,7 +7,7 @@ import type { ResultPage, ResultQuery, ResultStorage, StoredResult } from './typ
 
 /** Options for {@link FileResultStorage}. */
 export interface FileResultStorageOptions {
-  /** Folder for the result files; created when missing. */
+  /** Folder for the result files; created when missing, and made again if it is removed later. */
   dir: string;
 }
 
@@ -72,19 +72,14 @@ export class FileResultStorage implements ResultStorage {
     try {
       await this.#ensureDir();
       if (await this.#exists(target)) return;
-      const temp = join(this.dir, `.${record.jobId}.${createJobId()}.tmp`);
-      const handle = await open(temp, 'wx', 0o600);
       try {
-        await handle.writeFile(json, 'utf8');
-        await handle.sync();
-      } finally {
-        await handle.close();
-      }
-      try {
-        await rename(temp, target);
+        await this.#write(record.jobId, json, target);
       } catch (error) {
-        await unlink(temp).catch(() => undefined); // the rename error is the one worth reporting
-        throw error;
+        if (!isMissing(error)) throw error;
+        // The folder was removed after it was made (a cleanup, an operator): make it again, once.
+        this.#ready = undefined;
+        await this.#ensureDir();
+        await this.#write(record.jobId, json, target);
       }
     } catch (error) {
       throw storageError('save', record.jobId, error);
@@ -130,6 +125,24 @@ export class FileResultStorage implements ResultStorage {
     } catch (error) {
       if (isMissing(error)) return false;
       throw storageError('delete', jobId, error);
+    }
+  }
+
+  /** Write `json` to a temp file in the folder, flush it and rename it to `target`. */
+  async #write(jobId: string, json: string, target: string): Promise<void> {
+    const temp = join(this.dir, `.${jobId}.${createJobId()}.tmp`);
+    const handle = await open(temp, 'wx', 0o600);
+    try {
+      await handle.writeFile(json, 'utf8');
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    try {
+      await rename(temp, target);
+    } catch (error) {
+      await unlink(temp).catch(() => undefined); // the rename error is the one worth reporting
+      throw error;
     }
   }
 

@@ -15,7 +15,8 @@ describe.skipIf(!redisUp)('isolated plugins on the BullMQ backend', () => {
   const plugins = new LocalPluginManager()
     .register(fixtures.identity!, undefined, { isolation: 'thread', module: ISOLATION_PLUGINS })
     .register(fixtures.crash!, undefined, { isolation: 'thread', module: ISOLATION_PLUGINS })
-    .register(fixtures.stubborn!, undefined, { isolation: 'process', module: ISOLATION_PLUGINS, cancelGraceMs: 300 });
+    // Grace long enough for the abort's log line to cross back on a loaded machine before the hard stop.
+    .register(fixtures.stubborn!, undefined, { isolation: 'process', module: ISOLATION_PLUGINS, cancelGraceMs: 1_000 });
   const { lines, logger } = lineLogger();
   const tracker = new JobTracker({ plugins, logger, concurrency: 1, backend: new BullMQBackend({ connection: REDIS_URL, queueName: 'isolation', prefix, role: 'both' }) });
 
@@ -36,7 +37,7 @@ describe.skipIf(!redisUp)('isolated plugins on the BullMQ backend', () => {
 
   it('a cancel reaches a process plugin, which is stopped hard after its grace and frees the worker slot', async () => {
     const stubborn = await tracker.submit('stubborn', {});
-    await until(() => lines.some((line) => line.startsWith('worker ')), 10_000, 'the plugin to start');
+    await until(() => lines.some((line) => line.startsWith('worker ')), 30_000, 'the plugin to start');
     const next = await tracker.submit('identity', {});
     expect((await tracker.cancel(stubborn.id)).status).toBe('cancelled');
     expect((await tracker.wait(next.id)).status).toBe('completed');

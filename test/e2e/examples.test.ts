@@ -6,6 +6,13 @@ import { isAlive } from '../helpers/isolation.js';
 import { parsePrometheus, valueOf } from '../helpers/prometheus.js';
 import { startExample, type ExampleProcess } from '../helpers/example-process.js';
 
+/** How long any one job of these tests may take on a loaded machine before following it fails. */
+const FOLLOW_MS = 60_000;
+/** Per test: a job or two, on a loaded machine. */
+const TEST_MS = 90_000;
+/** Starting an example server under tsx, on a loaded machine. */
+const START_MS = 90_000;
+
 /** Follow a job's events with the `eventsource` client until the server tells it to stop (204). */
 function follow(url: string, onEvent: (event: JobEvent) => void = () => {}): Promise<JobEvent[]> {
   return new Promise((resolve, reject) => {
@@ -14,7 +21,7 @@ function follow(url: string, onEvent: (event: JobEvent) => void = () => {}): Pro
     const timer = setTimeout(() => {
       source.close();
       reject(new Error(`no end after ${events.map((e) => e.type).join(',')}`));
-    }, 15_000);
+    }, FOLLOW_MS);
     for (const type of ['queued', 'started', 'progress', 'completed', 'failed', 'cancelled']) {
       source.addEventListener(type, (message) => {
         const event = JSON.parse(message.data) as JobEvent;
@@ -28,15 +35,6 @@ function follow(url: string, onEvent: (event: JobEvent) => void = () => {}): Pro
       resolve(events);
     };
   });
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** Follow a job whose progress messages read `pid N`; `pid()` is the latest N seen (0 before any). */
@@ -62,7 +60,7 @@ describe.each([
   let example: ExampleProcess;
   beforeAll(async () => {
     example = await startExample(file);
-  }, 30_000);
+  }, START_MS);
   afterAll(async () => {
     expect(await example.stop()).toBe(0);
   });
@@ -75,7 +73,7 @@ describe.each([
     expect(plugins.find((p) => p.name === 'steps')?.inputSchema).toMatchObject({ type: 'object', properties: { steps: { type: 'integer' } } });
   });
 
-  it('runs a job to completion, followed live over SSE, and keeps its result', async () => {
+  it('runs a job to completion, followed live over SSE, and keeps its result', { timeout: TEST_MS }, async () => {
     const created = await post(`${example.url}/jobs`, { plugin: 'steps', input: { steps: 4, stepMs: 30, label: 'part' } });
     expect(created.status).toBe(202);
     const job = (await created.json()) as JobSnapshot;
@@ -91,17 +89,17 @@ describe.each([
     expect(listed.jobs.map((j) => j.id)).toContain(job.id);
   });
 
-  it('cancelling the child-process job kills the process', async () => {
+  it('cancelling the child-process job kills the process', { timeout: TEST_MS }, async () => {
     const job = (await (await post(`${example.url}/jobs`, { plugin: 'child-process', input: { seconds: 30 } })).json()) as JobSnapshot;
     const { following, pid: seen } = followPid(`${example.url}/jobs/${job.id}/events`);
-    await until(() => seen() > 0, 10_000, 'the child pid');
+    await until(() => seen() > 0, 30_000, 'the child pid');
     const pid = seen();
-    expect(alive(pid)).toBe(true);
+    expect(isAlive(pid)).toBe(true);
     const cancelled = await fetch(`${example.url}/jobs/${job.id}`, { method: 'DELETE' });
     expect(cancelled.status).toBe(200);
     expect(((await cancelled.json()) as JobSnapshot).status).toBe('cancelled');
     expect((await following).at(-1)?.type).toBe('cancelled');
-    await until(() => !alive(pid), 5_000, `process ${pid} to exit`);
+    await until(() => !isAlive(pid), 15_000, `process ${pid} to exit`);
     // Finished: a second DELETE removes it.
     expect((await fetch(`${example.url}/jobs/${job.id}`, { method: 'DELETE' })).status).toBe(204);
     expect((await fetch(`${example.url}/jobs/${job.id}`)).status).toBe(404);
@@ -129,7 +127,7 @@ describe('npm start serves the demo page', () => {
   let example: ExampleProcess;
   beforeAll(async () => {
     example = await startExample('hono/server.ts');
-  }, 30_000);
+  }, START_MS);
   afterAll(async () => {
     await example.stop();
   });
@@ -142,7 +140,7 @@ describe('npm start serves the demo page', () => {
     for (const id of ['start', 'progress', 'status', 'cancel', 'result', 'recent']) expect(html).toContain(`data-testid="${id}"`);
   });
 
-  it('exposes Prometheus metrics at /metrics that count the jobs it ran', async () => {
+  it('exposes Prometheus metrics at /metrics that count the jobs it ran', { timeout: TEST_MS }, async () => {
     const job = (await (await fetch(`${example.url}/jobs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"plugin":"steps","input":{"steps":2,"stepMs":10}}' })).json()) as JobSnapshot;
     await fetch(`${example.url}/jobs/${job.id}/events`).then((r) => r.text());
     const response = await fetch(`${example.url}/metrics`);
@@ -159,7 +157,7 @@ describe('the isolation example: plugins from a folder, in a thread and in a pro
   let example: ExampleProcess;
   beforeAll(async () => {
     example = await startExample('isolation/server.ts');
-  });
+  }, START_MS);
   afterAll(async () => {
     expect(await example.stop()).toBe(0);
   });
@@ -173,26 +171,28 @@ describe('the isolation example: plugins from a folder, in a thread and in a pro
     ]);
   });
 
-  it('answers HTTP while the thread computes, and streams its progress to the end', async () => {
+  it('answers HTTP while the thread computes, and streams its progress to the end', { timeout: TEST_MS }, async () => {
     const job = (await (await post(`${example.url}/jobs`, { plugin: 'primes', input: { below: 150_000_000 } })).json()) as JobSnapshot;
     const following = follow(`${example.url}/jobs/${job.id}/events`);
-    await until(async () => ((await (await fetch(`${example.url}/jobs/${job.id}`)).json()) as JobSnapshot).status === 'running', 10_000, 'the job to start');
+    await until(async () => ((await (await fetch(`${example.url}/jobs/${job.id}`)).json()) as JobSnapshot).status === 'running', 30_000, 'the job to start');
     // The host is not blocked: another request is answered while the job still runs.
     expect((await fetch(`${example.url}/plugins`)).status).toBe(200);
     expect(((await (await fetch(`${example.url}/jobs/${job.id}`)).json()) as JobSnapshot).status).toBe('running');
     const events = await following;
-    expect(events.filter((event) => event.type === 'progress').length).toBeGreaterThanOrEqual(10);
+    // 20 reports; a reader that falls behind gets the latest of those it missed (progress coalesces),
+    // so how many arrive depends on load. The first ones are far apart: at least two arrive.
+    expect(events.filter((event) => event.type === 'progress').length).toBeGreaterThanOrEqual(2);
     expect(events.at(-1)).toMatchObject({ type: 'completed', job: { result: { below: 150_000_000, primes: 8_444_396 } } });
   });
 
-  it('cancelling the process job kills its program with the process group', async () => {
+  it('cancelling the process job kills its program with the process group', { timeout: TEST_MS }, async () => {
     const job = (await (await post(`${example.url}/jobs`, { plugin: 'transcode', input: { seconds: 60 } })).json()) as JobSnapshot;
     const { following, pid: seen } = followPid(`${example.url}/jobs/${job.id}/events`);
-    await until(() => seen() > 0, 10_000, 'the program pid');
+    await until(() => seen() > 0, 30_000, 'the program pid');
     const pid = seen();
     expect(isAlive(pid)).toBe(true);
     expect(((await (await fetch(`${example.url}/jobs/${job.id}`, { method: 'DELETE' })).json()) as JobSnapshot).status).toBe('cancelled');
     expect((await following).at(-1)?.type).toBe('cancelled');
-    await until(() => !isAlive(pid), 5_000, `program ${pid} to be gone`);
+    await until(() => !isAlive(pid), 15_000, `program ${pid} to be gone`);
   });
 });

@@ -4,6 +4,9 @@ import { resolve } from 'node:path';
 const root = resolve(import.meta.dirname, '../..');
 const tsx = resolve(root, 'node_modules/.bin/tsx');
 
+/** How long an example may take to print its URL: tsx compiles it first, on a machine that may be loaded. */
+const START_MS = 60_000;
+
 /** An example server running in its own process. */
 export interface ExampleProcess {
   child: ChildProcess;
@@ -28,7 +31,7 @@ export function startExample(file: string, env: Record<string, string> = {}): Pr
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
       reject(new Error(`${file} did not print its URL in time:\n${output}`));
-    }, 20_000);
+    }, START_MS);
     const onData = (): void => {
       const match = /listening on (http:\/\/\S+)/.exec(output);
       if (!match?.[1]) return;

@@ -53,6 +53,23 @@ describe('FileResultStorage specifics', () => {
     await expect(storage.get('brokenjob0000000000')).rejects.toMatchObject({ code: 'STORAGE_FAILED' });
   });
 
+  it('recreates its folder when it was removed between saves', async () => {
+    const dir = join(root, 'results');
+    const storage = new FileResultStorage({ dir });
+    const first = makeRecord();
+    await storage.save(first);
+    await rm(dir, { recursive: true });
+    const second = makeRecord();
+    await storage.save(second);
+    expect(await readdir(dir)).toEqual([`${second.jobId}.json`]);
+    expect(await storage.get(second.jobId)).toEqual(second);
+    // Removed again, deeper this time: the whole path comes back.
+    await rm(root, { recursive: true });
+    const third = makeRecord();
+    await storage.save(third);
+    expect(await storage.get(third.jobId)).toEqual(third);
+  });
+
   it('needs a dir', () => {
     expect(() => new FileResultStorage({ dir: '' })).toThrow(/dir/);
   });

@@ -18,6 +18,9 @@ function thrownCode(fn: () => unknown): string | undefined {
  * - `fail` (enabled): any input, rejects with Error('broken');
  * - `off` (disabled);
  * - `wait` (enabled): any input, runs until its signal aborts, then rejects with the signal's reason.
+ *
+ * A manager that stops plugins hard some time after an abort (isolated plugins: `cancelGraceMs`)
+ * must use a grace longer than the test timeout, so that the abort test shows the plugin itself let go.
  */
 export interface PluginManagerFixture {
   make(): PluginManager;
@@ -105,10 +108,9 @@ export async function testPluginManager(name: string, fixture: PluginManagerFixt
       const controller = new AbortController();
       const running = manager.execute('wait', {}, context({ signal: controller.signal }).ctx);
       setTimeout(() => controller.abort(new JobwireError('CANCELLED', 'stop now')), 20);
-      const start = Date.now();
+      // A manager that stops a plugin hard after a grace (isolation) must give a grace longer than
+      // the test's timeout: then only the plugin letting go of its own can settle this in time.
       await expect(running).rejects.toMatchObject({ code: 'CANCELLED', message: 'stop now' });
-      // Well before any hard stop (isolated managers wait 3 s by default): the plugin itself let go.
-      expect(Date.now() - start).toBeLessThan(2_000);
     });
   });
 }
