@@ -91,12 +91,6 @@ describe('docs run as written', () => {
   });
 });
 
-/**
- * Docs whose ```ts blocks do not all compile yet. Each is still checked, as a test expected to
- * fail: once its blocks compile, that test fails and asks for the name to come off this list.
- */
-const KNOWN_FAILING = new Set(['docs/plugins.md']);
-
 describe('every ts block of README.md and docs/*.md compiles in a strict TypeScript app', () => {
   const blocks = markdownFiles().flatMap((file) => codeBlocks(file));
   const contexts = new Map<string, CodeBlock>();
@@ -107,7 +101,8 @@ describe('every ts block of README.md and docs/*.md compiles in a strict TypeScr
   }
   let errors: Map<CodeBlock, BlockError[]>;
   beforeAll(() => {
-    errors = typeCheckBlocks(blocks.filter((block) => block.language === 'ts'), contexts, resolve(scratch, 'types'));
+    const jsFiles = blocks.filter((block) => block.language === 'js' && block.fileName !== undefined);
+    errors = typeCheckBlocks(blocks.filter((block) => block.language === 'ts'), contexts, resolve(scratch, 'types'), jsFiles);
   }, 120_000);
 
   it('the contexts live in docs/README.md, where a reader finds them', () => {
@@ -116,8 +111,7 @@ describe('every ts block of README.md and docs/*.md compiles in a strict TypeScr
   });
 
   for (const file of markdownFiles()) {
-    const test = KNOWN_FAILING.has(file) ? it.fails : it;
-    test(`${file}${KNOWN_FAILING.has(file) ? ' (known to fail: take it off KNOWN_FAILING once it compiles)' : ''}`, () => {
+    it(file, () => {
       const found = blocks.filter((block) => block.file === file && block.language === 'ts').flatMap((block) => errors.get(block)!);
       expect(found).toEqual([]);
     });

@@ -1,5 +1,5 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import ts from 'typescript';
 import type { CodeBlock } from './code-blocks.js';
 
@@ -22,6 +22,8 @@ export const STRICT_APP: ts.CompilerOptions = {
   noFallthroughCasesInSwitch: true,
   skipLibCheck: true,
   noEmit: true,
+  // A local plain-JavaScript module (an isolated plugin for worker threads) is imported with the types TypeScript infers from it.
+  allowJs: true,
 };
 
 /** The context blocks `block` continues (each once, a context's own contexts first), then `block`: what a reader pastes. */
@@ -50,8 +52,15 @@ export interface BlockError {
  * Type-check every block as its own module (the context blocks it names pasted before it, as a
  * reader would) in one program; the errors of each block keyed by `file:line` of the block.
  */
-export function typeCheckBlocks(blocks: readonly CodeBlock[], contexts: ReadonlyMap<string, CodeBlock>, dir: string): Map<CodeBlock, BlockError[]> {
+export function typeCheckBlocks(blocks: readonly CodeBlock[], contexts: ReadonlyMap<string, CodeBlock>, dir: string, jsFiles: readonly CodeBlock[] = []): Map<CodeBlock, BlockError[]> {
   mkdirSync(dir, { recursive: true });
+  // JavaScript blocks named with `// @file` are written beside the TypeScript blocks of their doc, to be imported.
+  for (const block of jsFiles) {
+    if (block.fileName === undefined) continue;
+    const path = resolve(dir, block.file.replace(/[/.]/g, '_'), block.fileName);
+    mkdirSync(dirname(path), { recursive: true });
+    writeFileSync(path, block.code);
+  }
   const sources = new Map<string, { block: CodeBlock; lines: { block: CodeBlock; from: number }[] }>();
   for (const block of blocks) {
     const parts = withContexts(block, contexts);
@@ -65,6 +74,7 @@ export function typeCheckBlocks(blocks: readonly CodeBlock[], contexts: Readonly
     const folder = resolve(dir, block.file.replace(/[/.]/g, '_'));
     mkdirSync(folder, { recursive: true });
     const path = resolve(folder, block.fileName ?? `block_${block.line}.ts`);
+    mkdirSync(dirname(path), { recursive: true });
     writeFileSync(path, text);
     sources.set(path, { block, lines });
   }
