@@ -80,7 +80,8 @@ export interface JobStore {
   /**
    * True for a store that answers in this process without I/O (the in-memory store): the engine
    * then skips the time bounds it puts on every other store's calls (`storeTimeoutMs`), and the
-   * store stays readable after the tracker closes. @default false
+   * store stays readable after the tracker closes. Such a store must apply a `commit` before the
+   * call returns (its promise only reports the outcome): a cancel then aborts the plugin at once. @default false
    */
   readonly inProcess?: boolean;
 

@@ -1,4 +1,5 @@
 import type { JobEvent, JobEventType } from '../job.js';
+import type { JobRecord } from './job-record.js';
 
 /**
  * One event of a job's log, as a store reads it back or a bus delivers it: its job, seq and type at
@@ -14,4 +15,9 @@ export interface LoggedEvent {
   readonly type: JobEventType;
   /** The event; built (or parsed) on the first call, the same object afterwards. */
   event(): JobEvent;
+  /**
+   * The job's record as of this event, when the driver holds it at hand (an in-process store): the
+   * engine then reads what it needs (times, plugin) from it instead of building the event. Optional.
+   */
+  record?(): JobRecord;
 }

@@ -1,7 +1,7 @@
 import type { JobRecord } from '../backend/job-record.js';
 import type { LoggedEvent } from '../backend/logged-event.js';
 import { isJobwireError, JobwireError, messageOf } from '../errors.js';
-import { isTerminalEventType, type JobEvent, type TerminalStatus } from '../job.js';
+import { isTerminalEventType, type JobEvent } from '../job.js';
 import { EventStream } from './event-stream.js';
 import { snapshotOf } from './job-json.js';
 import type { EngineHost } from './types.js';
@@ -116,9 +116,14 @@ export class EventHub {
     try {
       const host = this.#host;
       if (isTerminalEventType(event.type)) {
-        const { job } = event.event();
-        const startedAt = job.startedAt === undefined ? undefined : Date.parse(job.startedAt);
-        host.recordFinished(job.plugin, event.type as TerminalStatus, Date.parse(job.createdAt), startedAt, Date.parse(job.finishedAt ?? event.event().at));
+        const record = event.record?.();
+        if (record) {
+          host.recordFinished(record.plugin, event.type, record.createdAt, record.startedAt, record.finishedAt ?? host.now());
+        } else {
+          const { job, at } = event.event();
+          const startedAt = job.startedAt === undefined ? undefined : Date.parse(job.startedAt);
+          host.recordFinished(job.plugin, event.type, Date.parse(job.createdAt), startedAt, Date.parse(job.finishedAt ?? at));
+        }
       }
       if (host.listening(event.type)) host.emit(event.event());
       const readers = this.#readers.get(event.jobId);

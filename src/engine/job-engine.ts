@@ -15,7 +15,7 @@ import { EventStream } from './event-stream.js';
 import { snapshotOf } from './job-json.js';
 import { JobRun, type RunHost } from './job-run.js';
 import { boundedText, checkedJson } from './json-limits.js';
-import { endedRecord, queuedRecord, requeuedRecord, sameChange, startedRecord, type NewJob } from './records.js';
+import { abortReason, endedRecord, queuedRecord, requeuedRecord, sameChange, startedRecord, type NewJob } from './records.js';
 import { retryDelay } from './retry.js';
 import { ResultSaver } from './result-saver.js';
 import { settleWithin } from './settle-within.js';
@@ -26,6 +26,9 @@ const CLOSED_BEFORE_START = 'Tracker closed before the job started';
 
 /** A store call made for a caller: bounded in time unless the store answers in this process. */
 type Bounded = <T>(call: () => Promise<T>, what: string) => Promise<T>;
+
+/** The bound of a store that answers in this process: none. */
+const direct: Bounded = (call) => call();
 
 /**
  * The one job lifecycle, the same on every backend: create → dispatch → claim → run (context,
@@ -50,7 +53,9 @@ export class JobEngine {
    */
   readonly #claiming = new Map<string, { reason: JobwireError | undefined }>();
   /** Runs in flight here, each until its end is recorded (a plugin that ignores its abort may keep one longer). */
-  readonly #active = new Set<Promise<void>>();
+  readonly #active = new Set<JobRun>();
+  /** What every run of this process shares: the store's bounded compare-and-set, the saver, the host. */
+  #runHost: RunHost | undefined;
   readonly #sweeper: NodeJS.Timeout | undefined;
   #closing = false;
   #closed = false;
@@ -92,8 +97,7 @@ export class JobEngine {
     const { limits } = this.#host.settings;
     checkedJson(job.input, 'input', limits.jsonDepth, limits.inputBytes, 'INVALID_INPUT');
     checkedJson(job.metadata, 'metadata', limits.jsonDepth, limits.metadataBytes, 'INVALID_REQUEST');
-    const drivers = await this.#open();
-    const { store, dispatcher } = drivers;
+    const { store, dispatcher } = this.#openNow() ?? (await this.#open());
     const now = this.#host.now();
     const record = queuedRecord(createJobId(), job, job.timeoutMs ?? this.#host.plugins.getMeta(job.plugin)?.timeoutMs, now);
     const maxQueued = this.#host.settings.maxQueued + (dispatcher.idleSlots?.() ?? 0);
@@ -146,19 +150,24 @@ export class JobEngine {
    * (a run reporting progress), as long as it is live.
    */
   async cancel(id: string, reason: string, code: Extract<JobwireErrorCode, 'CANCELLED' | 'CLOSED'>): Promise<JobSnapshot> {
-    return this.#cancel(await this.#open(), id, reason, code);
+    return this.#cancel(this.#openNow() ?? (await this.#open()), id, reason, code);
   }
 
   async #cancel({ store, bus, dispatcher }: BackendDrivers, id: string, reason: string, code: Extract<JobwireErrorCode, 'CANCELLED' | 'CLOSED'>): Promise<JobSnapshot> {
     const bounded = this.#bounded(store);
     const message = boundedText(reason, this.#host.settings.limits.messageLength);
-    let record = await bounded(() => store.get(id, this.#host.now()), 'read a job');
+    // A job running here: its run holds the latest record (a stale one only costs a retry below).
+    let record = this.#runs.get(id)?.record ?? (await bounded(() => store.get(id, this.#host.now()), 'read a job'));
     for (;;) {
       if (!record) throw new JobwireError('JOB_NOT_FOUND', `Unknown job ${id}`);
       if (isTerminalStatus(record.status)) return snapshotOf(record);
       const at = this.#host.now();
       const next = endedRecord(record, 'cancelled', at, this.#host.settings.ttlMs, { error: { code, message } });
-      const result: CommitResult = await bounded(() => store.commit({ record: next, at, replacesLast: false }), 'cancel a job');
+      const committing = bounded(() => store.commit({ record: next, at, replacesLast: false }), 'cancel a job');
+      // An in-process store has applied the change already: a run here is aborted now, not a turn later.
+      const run = store.inProcess ? this.#runs.get(id) : undefined;
+      if (run && run.record.seq === record.seq) run.abort(abortReason(code, message));
+      const result: CommitResult = await committing;
       if (result.ok) {
         // The status is final first; then whichever process runs it aborts it, and a waiting job leaves its queue.
         await bounded(() => bus.cancel({ jobId: id, code, reason: message }), 'send a cancel').catch((error: unknown) => this.#host.logger.warn({ jobId: id, err: error }, `jobwire: could not send a cancel: ${messageOf(error)}`));
@@ -223,7 +232,7 @@ export class JobEngine {
       this.#closed = true;
       return;
     }
-    await settleWithin(this.#active, timeoutMs);
+    await settleWithin([...this.#active].map((run) => run.whenDone()), timeoutMs);
     await Promise.all(
       [...this.#runs.keys()].map((id) => this.#cancel(drivers, id, `Tracker closed; the job did not finish within ${timeoutMs} ms`, 'CLOSED').catch((error: unknown) => this.#host.logger.warn({ jobId: id, err: error }, `jobwire: could not cancel a job on close: ${messageOf(error)}`))),
     );
@@ -239,14 +248,34 @@ export class JobEngine {
 
   // ── internals ──────────────────────────────────────────────────────────────
 
+  /** A run is over: it no longer holds the job here. */
+  readonly #runDone = (run: JobRun): void => {
+    this.#active.delete(run);
+    if (this.#runs.get(run.id) === run) this.#runs.delete(run.id);
+  };
+
+  /** The run host every run of this process shares. */
+  #makeRunHost(store: JobStore): RunHost {
+    const bounded = this.#bounded(store);
+    const engine = this;
+    return {
+      host: this.#host,
+      saver: this.#saver,
+      commit: (change) => bounded(() => store.commit(change), 'record a job change'),
+      get closing() {
+        return engine.#closing;
+      },
+    };
+  }
+
   /** A cancel request from any process: abort the job if it runs (or is being claimed) here. */
   #abort(request: CancelRequest): void {
-    const reason = new JobwireError(request.code, request.reason);
     const run = this.#runs.get(request.jobId);
-    if (run) run.abort(reason);
-    else {
+    if (run) {
+      if (!run.over) run.abort(abortReason(request.code, request.reason));
+    } else {
       const claiming = this.#claiming.get(request.jobId);
-      if (claiming) claiming.reason = reason;
+      if (claiming) claiming.reason = abortReason(request.code, request.reason);
     }
   }
 
@@ -288,12 +317,17 @@ export class JobEngine {
 
   /** A bounded read of the store. */
   async #read<T>(read: (store: JobStore) => Promise<T>, what: string): Promise<T> {
-    const { store } = await this.#open();
+    const { store } = this.#openNow() ?? (await this.#open());
     return this.#bounded(store)(() => read(store), what);
   }
 
+  /** The drivers when they can be used at once (open, and no close under way); else undefined. */
+  #openNow(): BackendDrivers | undefined {
+    return this.#barrier === undefined ? this.#drivers : undefined;
+  }
+
   #bounded(store: JobStore): Bounded {
-    if (store.inProcess) return (call) => call();
+    if (store.inProcess) return direct;
     return (call, what) => this.#deadlines.run(call, what);
   }
 
@@ -302,37 +336,21 @@ export class JobEngine {
     try {
       const drivers = this.#drivers ?? (await this.#opening);
       const store = drivers.store;
-      const bounded = this.#bounded(store);
-      const commit = (change: JobChange): Promise<CommitResult> => bounded(() => store.commit(change), 'record a job change');
+      const host = (this.#runHost ??= this.#makeRunHost(store));
       const claiming: { reason: JobwireError | undefined } = { reason: undefined };
       this.#claiming.set(job.id, claiming);
       let record: JobRecord | undefined;
       try {
-        record = await this.#claim(job, store, commit);
+        record = await this.#claim(job, store, host.commit);
       } finally {
         if (this.#claiming.get(job.id) === claiming) this.#claiming.delete(job.id);
       }
       if (!record) return;
-      const engine = this;
-      const host: RunHost = {
-        host: this.#host,
-        saver: this.#saver,
-        commit,
-        get closing() {
-          return engine.#closing;
-        },
-      };
-      const run = new JobRun(host, record);
+      const run = new JobRun(host, record, this.#runDone);
       this.#runs.set(job.id, run);
+      this.#active.add(run);
       if (claiming.reason) run.abort(claiming.reason); // cancelled while it was being claimed: the plugin never starts
       const executing = run.execute();
-      const whole: Promise<void> = executing
-        .then(() => run.finished)
-        .finally(() => {
-          this.#active.delete(whole);
-          if (this.#runs.get(job.id) === run) this.#runs.delete(job.id);
-        });
-      this.#active.add(whole);
       await executing; // the slot is free once the plugin settled; the result is saved and recorded after
     } catch (error) {
       this.#host.logger.error({ jobId: job.id, err: error }, `jobwire: could not run a job: ${messageOf(error)}`);

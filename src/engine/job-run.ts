@@ -62,13 +62,40 @@ export class JobRun {
   #inFlight = 0;
   #pending: { progress: number; message: string | undefined } | undefined;
   #pumping = false;
-  /** Settles once the run has recorded how the job ended (after the plugin settled). */
-  finished: Promise<void> = settled;
+  readonly #onDone: (run: JobRun) => void;
+  #done = false;
+  #doneWaiters: (() => void)[] | undefined;
 
-  constructor(run: RunHost, record: JobRecord) {
+  /** `onDone` is called once, when the run is over: its plugin settled and its end is recorded. */
+  constructor(run: RunHost, record: JobRecord, onDone: (run: JobRun) => void) {
     this.#run = run;
     this.#record = record;
     this.id = record.id;
+    this.#onDone = onDone;
+  }
+
+  /** Resolves when the run is over (see the constructor's `onDone`). */
+  whenDone(): Promise<void> {
+    if (this.#done) return settled;
+    return new Promise((resolve) => (this.#doneWaiters ??= []).push(resolve));
+  }
+
+  #markDone(): void {
+    if (this.#done) return;
+    this.#done = true;
+    for (const resolve of this.#doneWaiters ?? []) resolve();
+    this.#doneWaiters = undefined;
+    this.#onDone(this);
+  }
+
+  /** True once the run no longer writes: the job ended, here or elsewhere, or went to another worker. */
+  get over(): boolean {
+    return this.#over;
+  }
+
+  /** The job as this run last wrote it (a cancel in this process starts its compare-and-set from it). */
+  get record(): JobRecord {
+    return this.#record;
   }
 
   /** The signal handed to the plugin, created on first use: a plugin that never reads it costs no AbortController. */
@@ -89,7 +116,10 @@ export class JobRun {
 
   /** Run the plugin. Resolves once it has settled (its slot may then go to another job); never rejects. */
   async execute(): Promise<void> {
-    if (this.#over) return; // aborted before it started: the plugin never runs
+    if (this.#over) {
+      this.#markDone(); // aborted before it started: the plugin never runs
+      return;
+    }
     const { host } = this.#run;
     const { timeoutMs } = this.#record;
     if (timeoutMs !== undefined) this.#timer = setTimeout(() => this.#timeout(timeoutMs), timeoutMs);
@@ -101,7 +131,13 @@ export class JobRun {
     }
     // The plugin is done: from here on the job's time and slot no longer depend on it (nor on storage).
     this.#clearTimer();
-    this.finished = this.#settle(outcome).catch((error: unknown) => host.logger.error({ jobId: this.id, err: error }, `jobwire: could not record how a job ended: ${messageOf(error)}`));
+    this.#settle(outcome).then(
+      () => this.#markDone(),
+      (error: unknown) => {
+        host.logger.error({ jobId: this.id, err: error }, `jobwire: could not record how a job ended: ${messageOf(error)}`);
+        this.#markDone();
+      },
+    );
   }
 
   #context(): ExecuteContext {
@@ -264,16 +300,16 @@ export class JobRun {
       // Nothing in flight: start now (no extra turn of the event loop).
       this.#inFlight++;
       const started = write();
-      this.#writes = started.then(this.#done, this.#done);
+      this.#writes = started.then(this.#written, this.#written);
       return started;
     }
     this.#inFlight++;
     const started = this.#writes.then(write);
-    this.#writes = started.then(this.#done, this.#done);
+    this.#writes = started.then(this.#written, this.#written);
     return started;
   }
 
-  readonly #done = (): void => {
+  readonly #written = (): void => {
     this.#inFlight--;
   };
 

@@ -27,64 +27,55 @@ export const DEFAULT_JOB_LIMITS: Readonly<JobLimits> = Object.freeze({
   messageLength: 2_048,
 });
 
-/** One object or array being walked, and how far through its values. */
-interface Frame {
-  readonly value: object;
-  readonly values: readonly unknown[];
-  readonly depth: number;
-  index: number;
+/** The deepest nesting of arrays and objects in JSON text (what is inside strings does not count). */
+function nestingOf(text: string): number {
+  let depth = 0;
+  let deepest = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const char = text.charCodeAt(i);
+    if (inString) {
+      if (char === 92) i++; // a backslash: the next character is escaped
+      else if (char === 34) inString = false;
+    } else if (char === 34) {
+      inString = true;
+    } else if (char === 123 || char === 91) {
+      if (++depth > deepest) deepest = depth;
+    } else if (char === 125 || char === 93) {
+      depth--;
+    }
+  }
+  return deepest;
 }
 
-/**
- * Why `value` is not JSON within `maxDepth` levels, or `undefined` when it is. Walks without
- * recursion (a hostile value cannot overflow the stack) and reads every property once, inside a
- * try: a throwing getter, a revoked proxy, a cycle, a BigInt or a symbol is a problem, not a crash.
- */
-function jsonProblem(value: unknown, maxDepth: number): string | undefined {
-  const stack: Frame[] = [];
-  const path = new Set<object>(); // the objects from the root to the one being walked
-  const enter = (item: unknown, depth: number): string | undefined => {
-    if (typeof item === 'bigint') return 'a BigInt';
-    if (typeof item === 'symbol') return 'a symbol';
-    if (typeof item !== 'object' || item === null) return undefined; // functions and undefined are left out by JSON
-    if (depth > maxDepth) return `nested deeper than ${maxDepth} levels`;
-    if (path.has(item)) return 'a cycle';
-    path.add(item);
-    stack.push({ value: item, values: Array.isArray(item) ? item : Object.values(item), depth, index: 0 });
-    return undefined;
-  };
+/** True for a RangeError (JSON.stringify's stack overflow), without trusting what was thrown. */
+function isRangeError(thrown: unknown): boolean {
   try {
-    let problem = enter(value, 1);
-    while (problem === undefined && stack.length > 0) {
-      const frame = stack[stack.length - 1] as Frame;
-      if (frame.index === frame.values.length) {
-        path.delete(frame.value);
-        stack.pop();
-      } else {
-        problem = enter(frame.values[frame.index++], frame.depth + 1);
-      }
-    }
-    return problem;
-  } catch (error) {
-    return `unreadable (${messageOf(error)})`;
+    return thrown instanceof RangeError;
+  } catch {
+    return false; // a revoked proxy, say: not ours
   }
 }
 
 /**
- * The JSON text of `value`, checked: serialisable, at most `maxDepth` deep and `maxLength`
- * characters. `undefined` serialises to `undefined` (nothing to store).
+ * The JSON text of `value`, checked: serialisable (no cycle, no BigInt, no getter that throws), at
+ * most `maxDepth` deep and `maxLength` characters. `undefined` serialises to `undefined` (nothing
+ * to store). Serialising first does most of the checking in native code; only a text long enough to
+ * be too deep (more than two characters per level) is scanned for its depth.
  * @throws JobwireError with `code` and a message naming `what` when it is not.
  */
 export function checkedJson(value: unknown, what: string, maxDepth: number, maxLength: number, code: JobwireErrorCode): string | undefined {
-  const problem = jsonProblem(value, maxDepth);
-  if (problem) throw new JobwireError(code, `The ${what} cannot be stored as JSON: ${problem}`);
   let text: string | undefined;
   try {
     text = JSON.stringify(value);
   } catch (cause) {
-    throw new JobwireError(code, `The ${what} cannot be stored as JSON: ${messageOf(cause)}`, { cause });
+    // A value nested without end overflows the serialiser's own recursion.
+    const why = isRangeError(cause) ? `nested deeper than ${maxDepth} levels` : messageOf(cause);
+    throw new JobwireError(code, `The ${what} cannot be stored as JSON: ${why}`, { cause });
   }
-  if (text !== undefined && text.length > maxLength) throw new JobwireError(code, `The ${what} is too large: ${text.length} characters of JSON, at most ${maxLength}`);
+  if (text === undefined) return undefined;
+  if (text.length > maxLength) throw new JobwireError(code, `The ${what} is too large: ${text.length} characters of JSON, at most ${maxLength}`);
+  if (text.length > 2 * maxDepth && nestingOf(text) > maxDepth) throw new JobwireError(code, `The ${what} cannot be stored as JSON: nested deeper than ${maxDepth} levels`);
   return text;
 }
 

@@ -1,6 +1,6 @@
 import type { JobRecord } from '../backend/job-record.js';
-import { JobwireError, type JobErrorInfo } from '../errors.js';
-import type { JobEventType, JobMetadata, TerminalStatus } from '../job.js';
+import { JobwireError, type JobErrorInfo, type JobwireErrorCode } from '../errors.js';
+import type { JobMetadata, TerminalStatus } from '../job.js';
 import { canTransition } from './transitions.js';
 
 /** A checked submit, as the tracker hands it to the engine. */
@@ -42,35 +42,37 @@ export function queuedRecord(id: string, job: NewJob, timeoutMs: number | undefi
   };
 }
 
-/** The record after one more event; the status move is checked against the transition table. */
-function next(record: JobRecord, event: JobEventType, changes: Partial<JobRecord>): JobRecord {
-  const to = changes.status ?? record.status;
+/** Throws unless the transition table allows `from → to` (a bug in the caller, never the user's input). */
+function check(record: JobRecord, to: JobRecord['status']): void {
   if (to !== record.status && !canTransition(record.status, to)) {
     throw new JobwireError('INVALID_REQUEST', `Illegal job transition ${record.status} → ${to} (job ${record.id})`);
   }
-  return { ...record, ...changes, seq: record.seq + 1, event };
 }
 
 /** A worker takes the job: `running`, stamped with its start. */
 export function startedRecord(record: JobRecord, now: number): JobRecord {
-  return next(record, 'started', { status: 'running', startedAt: now, message: undefined });
+  check(record, 'running');
+  return { ...record, status: 'running', startedAt: now, message: undefined, seq: record.seq + 1, event: 'started' };
 }
 
 /** The job goes back to `queued` (its worker stopped), saying why. */
 export function requeuedRecord(record: JobRecord, message: string): JobRecord {
-  return next(record, 'queued', { status: 'queued', progress: 0, message, startedAt: undefined });
+  check(record, 'queued');
+  return { ...record, status: 'queued', progress: 0, message, startedAt: undefined, seq: record.seq + 1, event: 'queued' };
 }
 
 /** A progress report; `message` undefined keeps the last one. */
 export function progressedRecord(record: JobRecord, progress: number, message: string | undefined): JobRecord {
-  return next(record, 'progress', message === undefined ? { progress } : { progress, message });
+  return { ...record, progress, message: message === undefined ? record.message : message, seq: record.seq + 1, event: 'progress' };
 }
 
 /** The job ends as `status`, stamped with its end and its expiry (none when `ttlMs` is Infinity). */
 export function endedRecord(record: JobRecord, status: TerminalStatus, at: number, ttlMs: number, end: { error?: JobErrorInfo; result?: unknown }): JobRecord {
-  const changes: Partial<JobRecord> = { status, finishedAt: at, expiresAt: Number.isFinite(ttlMs) ? at + ttlMs : undefined, error: end.error };
-  if (status === 'completed') Object.assign(changes, { result: end.result, progress: 100 });
-  return next(record, status, changes);
+  check(record, status);
+  const expiresAt = Number.isFinite(ttlMs) ? at + ttlMs : undefined;
+  return status === 'completed'
+    ? { ...record, status, progress: 100, result: end.result, error: end.error, finishedAt: at, expiresAt, seq: record.seq + 1, event: status }
+    : { ...record, status, error: end.error, finishedAt: at, expiresAt, seq: record.seq + 1, event: status };
 }
 
 /**
@@ -79,4 +81,19 @@ export function endedRecord(record: JobRecord, status: TerminalStatus, at: numbe
  */
 export function sameChange(current: JobRecord, next: JobRecord): boolean {
   return current.seq === next.seq && current.event === next.event && current.status === next.status && current.startedAt === next.startedAt;
+}
+
+/**
+ * The reason a run is aborted with (a cancel, a shutdown): a `JobwireError` without a stack trace.
+ * Such a reason is a value the plugin reads, not a report of a bug; its stack would only say where
+ * `cancel()` was called, and capturing it is most of what a cancel costs.
+ */
+export function abortReason(code: JobwireErrorCode, message: string): JobwireError {
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  try {
+    return new JobwireError(code, message);
+  } finally {
+    Error.stackTraceLimit = limit;
+  }
 }

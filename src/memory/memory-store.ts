@@ -71,8 +71,12 @@ class SlotEvent implements LoggedEvent {
   }
 
   event(): JobEvent {
-    this.#built ??= eventOf(this.slot.recordAt(this.entry), this.entry.at);
+    this.#built ??= eventOf(this.record(), this.entry.at);
     return this.#built;
+  }
+
+  record(): JobRecord {
+    return this.slot.recordAt(this.entry);
   }
 }
 
