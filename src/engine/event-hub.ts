@@ -135,12 +135,15 @@ export class EventHub {
 
   /** A bus delivery: a job was deleted anywhere. */
   removed(record: JobRecord): void {
-    try {
-      this.#host.emitRemoved(record.id, () => snapshotOf(record));
-    } catch (error) {
-      this.#host.logger.error({ jobId: record.id, err: error }, `jobwire: could not announce a removal: ${messageOf(error)}`);
+    if (this.#host.listening('removed')) {
+      try {
+        this.#host.emitRemoved(record.id, () => snapshotOf(record));
+      } catch (error) {
+        this.#host.logger.error({ jobId: record.id, err: error }, `jobwire: could not announce a removal: ${messageOf(error)}`);
+      }
     }
-    this.#removals.get(record.id)?.();
+    if (this.#removals.size > 0) this.#removals.get(record.id)?.();
+    if (this.#readers.size === 0) return;
     const readers = this.#readers.get(record.id);
     if (readers) for (const reader of [...readers]) reader.stream.end();
   }

@@ -24,8 +24,8 @@ export interface EngineHost {
   readonly now: () => number;
   readonly logger: Logger;
   readonly settings: EngineSettings;
-  /** True when someone listens for this event type (build events only then). */
-  listening(type: JobEventType): boolean;
+  /** True when someone listens for this event type, or for removals (build what they get only then). */
+  listening(type: JobEventType | 'removed'): boolean;
   /** Deliver a job event to the tracker's listeners. */
   emit(event: JobEvent): void;
   /** Deliver `job:removed`; `job` is called only when someone listens. */

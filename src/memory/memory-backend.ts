@@ -29,6 +29,6 @@ export class MemoryBackend implements JobBackend {
 
   /** Remove every finished job whose TTL has passed, now; how many. Costs O(expired · log n). */
   sweep(): number {
-    return this.#store?.sweep(this.#now(), Infinity).length ?? 0;
+    return this.#store?.sweep(this.#now(), Infinity) ?? 0;
   }
 }

@@ -21,20 +21,29 @@ interface Entry {
   readonly message: string | undefined;
 }
 
-/** A job held in memory: its current record, its place in the listing, its compact log. */
+/**
+ * A job held in memory: its current record, its place in the listing, its compact log. The id,
+ * status and expiry are kept on the slot too: the sweep reads only them, and a record (replaced at
+ * every change) lies elsewhere in the heap.
+ */
 class Slot {
   removed = false;
   readonly log: Entry[] = [];
   /** The event of the latest entry while the job is live, shared by every reader (one build, one SSE frame). */
   latest: SlotEvent | undefined = undefined;
+  readonly id: string;
+  status: JobStatus;
+  expiresAt: number | undefined;
 
   constructor(
     public record: JobRecord,
     readonly order: number,
-  ) {}
-
-  get expiresAt(): number | undefined {
-    return this.record.expiresAt;
+    /** The idempotency scope the job holds, if it has a key. */
+    readonly scope: string | undefined,
+  ) {
+    this.id = record.id;
+    this.status = record.status;
+    this.expiresAt = record.expiresAt;
   }
 
   /**
@@ -107,7 +116,7 @@ export class MemoryStore implements JobStore {
       if (existing && this.#alive(existing, limits.now)) return Promise.resolve({ outcome: 'existing', record: existing.record });
     }
     if (this.#counts.queued >= limits.maxQueued) return Promise.resolve({ outcome: 'full' });
-    const slot = new Slot(record, this.#order.takeOrder());
+    const slot = new Slot(record, this.#order.takeOrder(), scope);
     this.#slots.set(record.id, slot);
     this.#order.push(slot);
     if (scope !== undefined) this.#keys.set(scope, slot);
@@ -130,8 +139,12 @@ export class MemoryStore implements JobStore {
     if (previous.status !== record.status) {
       this.#counts[previous.status]--;
       this.#counts[record.status]++;
+      slot.status = record.status;
     }
-    if (record.expiresAt !== undefined && record.expiresAt !== previous.expiresAt) this.#expiry.push(slot);
+    if (record.expiresAt !== slot.expiresAt) {
+      slot.expiresAt = record.expiresAt;
+      if (record.expiresAt !== undefined) this.#expiry.push(slot);
+    }
     this.#append(slot, record, change.at, change.replacesLast);
     return Promise.resolve(OK);
   }
@@ -180,18 +193,22 @@ export class MemoryStore implements JobStore {
   }
 
   expire(now: number, limit: number): Promise<string[]> {
-    return Promise.resolve(this.sweep(now, limit));
+    return Promise.resolve(this.#sweep(now, limit).map((slot) => slot.id));
   }
 
   counts(): Promise<JobCounts> {
     return Promise.resolve(jobCounts((status) => this.#counts[status]));
   }
 
-  /** {@link expire}, synchronously: remove up to `limit` jobs expired at `now`; their ids. */
-  sweep(now: number, limit: number): string[] {
+  /** {@link expire}, synchronously: remove up to `limit` jobs expired at `now`; how many. */
+  sweep(now: number, limit: number): number {
+    return this.#sweep(now, limit).length;
+  }
+
+  #sweep(now: number, limit: number): Slot[] {
     const expired = this.#expiry.popExpired(now, (slot) => !slot.removed, limit);
     for (const slot of expired) this.#delete(slot);
-    return expired.map((slot) => slot.record.id);
+    return expired;
   }
 
   #find(id: string, now: number): Slot | undefined {
@@ -201,7 +218,7 @@ export class MemoryStore implements JobStore {
 
   #alive(slot: Slot, now: number): boolean {
     if (slot.removed) return false;
-    const { expiresAt } = slot.record;
+    const { expiresAt } = slot;
     if (expiresAt !== undefined && expiresAt <= now) {
       this.#delete(slot); // expired but not swept yet: it is gone for every reader
       return false;
@@ -222,14 +239,10 @@ export class MemoryStore implements JobStore {
   #delete(slot: Slot): void {
     if (slot.removed) return;
     slot.removed = true;
-    const { record } = slot;
-    this.#slots.delete(record.id);
+    this.#slots.delete(slot.id);
     this.#order.delete(slot);
-    this.#counts[record.status]--;
-    if (record.idempotencyKey !== undefined) {
-      const scope = idempotencyScope(record.tenantId, record.idempotencyKey);
-      if (this.#keys.get(scope) === slot) this.#keys.delete(scope);
-    }
-    this.#bus.removed(record);
+    this.#counts[slot.status]--;
+    if (slot.scope !== undefined && this.#keys.get(slot.scope) === slot) this.#keys.delete(slot.scope);
+    this.#bus.removed(slot.record);
   }
 }

@@ -79,7 +79,7 @@ export class JobTracker {
       now: this.#now,
       logger: this.#logger,
       settings,
-      listening: (type: JobEventType) => emitter.listenerCount(EVENT_NAMES[type]) > 0,
+      listening: (type: JobEventType | 'removed') => emitter.listenerCount(type === 'removed' ? 'job:removed' : EVENT_NAMES[type]) > 0,
       emit: (event: JobEvent) => {
         emitter.emit(EVENT_NAMES[event.type], event);
       },
