@@ -7,7 +7,7 @@
 export type { JobRecord } from './job-record.js';
 export type { LoggedEvent } from './logged-event.js';
 export type { CommitResult, CreateLimits, CreateResult, JobChange, JobStore, RecordPage, StoreListQuery } from './job-store.js';
-export type { BusHandlers, CancelRequest, JobBus } from './job-bus.js';
+export type { BusHandlers, JobBus } from './job-bus.js';
 export type { DispatchedJob, DispatchHandlers, JobDispatcher } from './job-dispatcher.js';
 export type { BackendDrivers, BackendHost, BackendSettings, JobBackend } from './job-backend.js';
 

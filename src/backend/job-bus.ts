@@ -1,23 +1,16 @@
-import type { JobwireErrorCode } from '../errors.js';
 import type { JobRecord } from './job-record.js';
 import type { LoggedEvent } from './logged-event.js';
 
-/** A request to abort a running job, wherever it runs. */
-export interface CancelRequest {
-  readonly jobId: string;
-  /** `CANCELLED` (a cancel or a remove), `CLOSED` (shutdown) or `TIMEOUT`. */
-  readonly code: Extract<JobwireErrorCode, 'CANCELLED' | 'CLOSED' | 'TIMEOUT'>;
-  readonly reason: string;
-}
-
 /** What the engine gives {@link JobBus.subscribe}. Handlers never throw and never block. */
 export interface BusHandlers {
-  /** An event the store appended, in any process. Per job, in seq order. */
+  /**
+   * An event the store appended, in any process. Per job, in seq order. A terminal event is also
+   * how a cancel reaches the process that runs the job: hearing that its job ended elsewhere, the
+   * engine aborts the run.
+   */
   event(event: LoggedEvent): void;
   /** A job was deleted (removed, or expired and swept), in any process; its last record. */
   removed(record: JobRecord): void;
-  /** Someone asked to abort a job: the engine aborts it if it runs in this process. */
-  cancel(request: CancelRequest): void;
   /**
    * Deliveries may have been lost (the connection broke and came back): the engine re-reads the
    * logs it follows. Call it after every reconnect, once the subscription is live again.
@@ -27,8 +20,9 @@ export interface BusHandlers {
 
 /**
  * Carries what happens to jobs to every process of a deployment: the events and removals its
- * {@link JobStore} writes, and cancel requests. The in-memory bus calls the handlers in the same
- * process; a distributed one uses the database's own pub/sub (Redis, PostgreSQL LISTEN/NOTIFY).
+ * {@link JobStore} writes. The in-memory bus calls the handlers in the same process; a distributed
+ * one uses the database's own pub/sub (Redis, PostgreSQL LISTEN/NOTIFY). A cancel needs nothing
+ * more: the `cancelled` event it writes reaches the process running the job, which aborts it.
  *
  * Delivery may be at-most-once (pub/sub), as long as a lost delivery is followed by `resync()`
  * once the bus hears again: the logs in the store are the truth, the bus only says when to look.
@@ -40,8 +34,6 @@ export interface JobBus {
    * connection must reconnect by itself (with backoff), re-subscribe, and then call `resync()`.
    */
   subscribe(handlers: BusHandlers): Promise<void>;
-  /** Deliver `request` to `cancel` in every subscribed process (this one included). */
-  cancel(request: CancelRequest): Promise<void>;
   /** Stop delivering and release the connection; called once, last. */
   close(): Promise<void>;
 }

@@ -1,9 +1,9 @@
 import type { Client, ClientConfig, Notification } from 'pg';
-import type { BusHandlers, CancelRequest, JobBus } from '../backend/job-bus.js';
+import type { BusHandlers, JobBus } from '../backend/job-bus.js';
 import { parseLoggedEvent } from '../engine/logged-events.js';
 import { messageOf } from '../errors.js';
 import { logDebug, type Logger } from '../logger.js';
-import { CANCEL_CHANNEL, EVENTS_CHANNEL, type PostgresJobStore } from './postgres-store.js';
+import { EVENTS_CHANNEL, type PostgresJobStore } from './postgres-store.js';
 import { parseRecord } from './record-json.js';
 
 /** Waits before the 1st, 2nd, … reconnect of the LISTEN connection (the last one repeats). */
@@ -12,7 +12,7 @@ const RECONNECT_DELAYS_MS = [100, 250, 500, 1_000, 2_000, 5_000];
 type ClientFactory = (config: ClientConfig) => Client;
 
 /**
- * LISTEN/NOTIFY on a dedicated connection: events and cancels of this queue, in commit order.
+ * LISTEN/NOTIFY on a dedicated connection: events and removals of this queue, in commit order.
  * Large events arrive by reference and are read back, in order, before the next message.
  *
  * The connection can drop (a restart, a failover, an idle kill): the bus then opens a new one with
@@ -38,10 +38,6 @@ export class PostgresBus implements JobBus {
   async subscribe(handlers: BusHandlers): Promise<void> {
     this.#handlers = handlers;
     await this.#listen();
-  }
-
-  async cancel(request: CancelRequest): Promise<void> {
-    await this.#store.publishCancel(JSON.stringify(request));
   }
 
   async close(): Promise<void> {
@@ -72,7 +68,6 @@ export class PostgresBus implements JobBus {
     try {
       await client.connect();
       await client.query(`LISTEN ${EVENTS_CHANNEL}`);
-      await client.query(`LISTEN ${CANCEL_CHANNEL}`);
     } catch (error) {
       lost = true; // this attempt is over; the caller decides what comes next
       client.removeAllListeners();
@@ -104,18 +99,14 @@ export class PostgresBus implements JobBus {
   #receive(notification: Notification): void {
     const handlers = this.#handlers;
     if (!handlers) return;
-    let payload: { q?: string; e?: string; r?: string; m?: string; ref?: { id: string; seq: number } };
+    let payload: { q?: string; e?: string; r?: string; ref?: { id: string; seq: number } };
     try {
       payload = JSON.parse(notification.payload ?? '{}') as typeof payload;
     } catch (error) {
       this.#logger.error({ err: error }, `jobwire: could not read a notification: ${messageOf(error)}`);
       return;
     }
-    if (payload.q !== this.#store.queue) return;
-    if (notification.channel === CANCEL_CHANNEL) {
-      if (payload.m) this.#deliver(() => handlers.cancel(JSON.parse(payload.m as string) as CancelRequest));
-      return;
-    }
+    if (payload.q !== this.#store.queue || notification.channel !== EVENTS_CHANNEL) return;
     // In order: an event read back by reference holds the ones after it until it is delivered.
     this.#chain = this.#chain.then(async () => {
       if (payload.r !== undefined) {

@@ -15,9 +15,8 @@ import { parseRecord } from './record-json.js';
 
 /** NOTIFY payloads are capped at 8000 bytes: larger events go by reference and are read back. */
 const INLINE_LIMIT = 7_000;
-/** The channels every process LISTENs on; payloads carry the queue, so one channel serves every queue. */
+/** The channel every process LISTENs on; payloads carry the queue, so one channel serves every queue. */
 export const EVENTS_CHANNEL = 'jobwire_events';
-export const CANCEL_CHANNEL = 'jobwire_cancel';
 
 /**
  * The tables (created once, idempotently). Records are the engine's JSON (`rec`), with the columns
@@ -245,10 +244,6 @@ export class PostgresJobStore implements JobStore {
     return jobCounts((status) => byStatus.get(status) ?? 0);
   }
 
-  /** Publish a cancel request to every listening process. */
-  async publishCancel(message: string): Promise<void> {
-    await this.#pool.query('SELECT pg_notify($1, $2)', [CANCEL_CHANNEL, JSON.stringify({ q: this.queue, m: message })]);
-  }
 
   /** Delete jobs and their logs, and notify each removal; the records deleted. */
   async #delete(db: Pool | PoolClient, ids: string[]): Promise<JobRecord[]> {

@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import type { BusHandlers, CancelRequest, JobBus } from '../backend/job-bus.js';
+import type { BusHandlers, JobBus } from '../backend/job-bus.js';
 import { parseLoggedEvent } from '../engine/logged-events.js';
 import { messageOf } from '../errors.js';
 import { logDebug, type Logger } from '../logger.js';
@@ -7,9 +7,9 @@ import { parseRecord } from './record-json.js';
 import type { RedisJobStore } from './redis-store.js';
 
 /**
- * Redis pub/sub: one subscriber connection per process for the store's events and removals and
- * for cancel requests. ioredis reconnects and re-subscribes by itself; every reconnect is a
- * `resync` (pub/sub keeps nothing for a subscriber that was away).
+ * Redis pub/sub: one subscriber connection per process for the store's events and removals.
+ * ioredis reconnects and re-subscribes by itself; every reconnect is a `resync` (pub/sub keeps
+ * nothing for a subscriber that was away).
  */
 export class RedisBus implements JobBus {
   readonly #sub: Redis;
@@ -26,8 +26,8 @@ export class RedisBus implements JobBus {
     let subscribed = false;
     this.#sub.on('message', (channel: string, message: string) => {
       try {
-        if (channel === this.#store.cancelChannel) handlers.cancel(JSON.parse(message) as CancelRequest);
-        else if (message.startsWith('e')) handlers.event(parseLoggedEvent(message.slice(1)));
+        if (channel !== this.#store.channel) return;
+        if (message.startsWith('e')) handlers.event(parseLoggedEvent(message.slice(1)));
         else if (message.startsWith('r')) handlers.removed(parseRecord(message.slice(1)));
       } catch (error) {
         this.#logger.error({ err: error }, `jobwire: could not read a bus message: ${messageOf(error)}`);
@@ -36,12 +36,8 @@ export class RedisBus implements JobBus {
     this.#sub.on('ready', () => {
       if (subscribed) handlers.resync();
     });
-    await this.#sub.subscribe(this.#store.channel, this.#store.cancelChannel);
+    await this.#sub.subscribe(this.#store.channel);
     subscribed = true;
-  }
-
-  async cancel(request: CancelRequest): Promise<void> {
-    await this.#store.publishCancel(JSON.stringify(request));
   }
 
   async close(): Promise<void> {

@@ -25,8 +25,6 @@ export class RedisJobStore implements JobStore {
   readonly base: string;
   /** Where events (`e…`) and removals (`r…`) are published. */
   readonly channel: string;
-  /** Where cancel requests are published. */
-  readonly cancelChannel: string;
   readonly #redis: Redis;
   readonly #scripts: Scripts;
 
@@ -34,7 +32,6 @@ export class RedisJobStore implements JobStore {
     this.#redis = redis;
     this.base = `${prefix}:${queueName}:jw:`;
     this.channel = `${this.base}events`;
-    this.cancelChannel = `${this.base}cancel`;
     const scripts = { jwCreate: CREATE, jwCommit: COMMIT, jwRemove: REMOVE, jwExpire: EXPIRE, jwList: LIST };
     for (const [name, lua] of Object.entries(scripts)) redis.defineCommand(name, { numberOfKeys: 0, lua });
     this.#scripts = redis as unknown as Scripts;
@@ -126,10 +123,5 @@ export class RedisJobStore implements JobStore {
   async counts(): Promise<JobCounts> {
     const raw = await this.#redis.hgetall(`${this.base}counts`);
     return jobCounts((status) => Math.max(0, Number(raw[status] ?? 0)));
-  }
-
-  /** Publish a cancel request to every subscribed process. */
-  async publishCancel(message: string): Promise<void> {
-    await this.#redis.publish(this.cancelChannel, message);
   }
 }

@@ -1,9 +1,10 @@
 import type { JobRecord } from '../backend/job-record.js';
 import type { LoggedEvent } from '../backend/logged-event.js';
-import { isJobwireError, JobwireError, messageOf } from '../errors.js';
+import { isJobwireError, JobwireError, messageOf, type JobwireErrorCode } from '../errors.js';
 import { isTerminalEventType, type JobEvent } from '../job.js';
 import { EventStream } from './event-stream.js';
 import { snapshotOf } from './job-json.js';
+import { abortReason } from './records.js';
 import type { EngineHost } from './types.js';
 
 /**
@@ -67,13 +68,18 @@ const streamSource = (onClose: (stream: EventStream<LoggedEvent>) => void) => ({
 export class EventHub {
   readonly #readLog: (id: string) => Promise<LoggedEvent[] | undefined>;
   readonly #host: EngineHost;
+  readonly #ended: (jobId: string, seq: number, reason: () => JobwireError) => void;
   readonly #readers = new Map<string, Set<Reader>>();
   readonly #removals = new Map<string, () => void>();
 
-  /** `readLog` reads a job's whole log from the store (undefined when the job is gone). */
-  constructor(readLog: (id: string) => Promise<LoggedEvent[] | undefined>, host: EngineHost) {
+  /**
+   * `readLog` reads a job's whole log from the store (undefined when the job is gone); `ended` hears
+   * of every job that ended or was removed, anywhere (seq -1 for a removal), with the reason lazily.
+   */
+  constructor(readLog: (id: string) => Promise<LoggedEvent[] | undefined>, host: EngineHost, ended: (jobId: string, seq: number, reason: () => JobwireError) => void) {
     this.#readLog = readLog;
     this.#host = host;
+    this.#ended = ended;
   }
 
   /** An iterator over a job's events after `afterSeq`: the log first, then live. */
@@ -124,6 +130,12 @@ export class EventHub {
           const startedAt = job.startedAt === undefined ? undefined : Date.parse(job.startedAt);
           host.recordFinished(job.plugin, event.type, Date.parse(job.createdAt), startedAt, Date.parse(job.finishedAt ?? at));
         }
+        // How a cancel (or any end written elsewhere) reaches the process that runs the job.
+        const type = event.type;
+        this.#ended(event.jobId, event.seq, () => {
+          const error = record?.error ?? event.event().job.error;
+          return abortReason((error?.code ?? 'CANCELLED') as JobwireErrorCode, error?.message ?? `Job ${type} elsewhere`);
+        });
       }
       if (host.listening(event.type)) host.emit(event.event());
       const readers = this.#readers.get(event.jobId);
@@ -135,6 +147,7 @@ export class EventHub {
 
   /** A bus delivery: a job was deleted anywhere. */
   removed(record: JobRecord): void {
+    this.#ended(record.id, -1, () => abortReason('CANCELLED', 'Job removed'));
     if (this.#host.listening('removed')) {
       try {
         this.#host.emitRemoved(record.id, () => snapshotOf(record));

@@ -1,5 +1,4 @@
 import type { BackendDrivers, BackendHost, JobBackend } from '../backend/job-backend.js';
-import type { CancelRequest } from '../backend/job-bus.js';
 import type { DispatchedJob } from '../backend/job-dispatcher.js';
 import type { JobRecord } from '../backend/job-record.js';
 import type { CommitResult, JobChange, JobStore, StoreListQuery } from '../backend/job-store.js';
@@ -15,7 +14,7 @@ import { EventStream } from './event-stream.js';
 import { snapshotOf } from './job-json.js';
 import { JobRun, type RunHost } from './job-run.js';
 import { boundedText, checkedJson } from './json-limits.js';
-import { abortReason, endedRecord, queuedRecord, requeuedRecord, sameChange, startedRecord, type NewJob } from './records.js';
+import { endedRecord, queuedRecord, requeuedRecord, sameChange, startedRecord, type NewJob } from './records.js';
 import { retryDelay } from './retry.js';
 import { ResultSaver } from './result-saver.js';
 import { settleWithin } from './settle-within.js';
@@ -66,7 +65,7 @@ export class JobEngine {
     const { settings } = host;
     this.#deadlines = new Deadlines(settings.storeTimeoutMs);
     if (host.storage) this.#saver = new ResultSaver(host.storage, host.logger, (event) => host.emitStorageFailed(event), settings.saveTimeoutMs);
-    this.#hub = new EventHub((id: string) => this.#read((store) => store.log(id, host.now()), 'read a log'), host);
+    this.#hub = new EventHub((id: string) => this.#read((store) => store.log(id, host.now()), 'read a log'), host, (id, seq, reason) => this.#ended(id, seq, reason));
     const backendHost: BackendHost = {
       plugins: host.plugins,
       settings: { concurrency: settings.concurrency, maxQueued: settings.maxQueued, ttlMs: settings.ttlMs },
@@ -153,7 +152,7 @@ export class JobEngine {
     return this.#cancel(this.#openNow() ?? (await this.#open()), id, reason, code);
   }
 
-  async #cancel({ store, bus, dispatcher }: BackendDrivers, id: string, reason: string, code: Extract<JobwireErrorCode, 'CANCELLED' | 'CLOSED'>): Promise<JobSnapshot> {
+  async #cancel({ store, dispatcher }: BackendDrivers, id: string, reason: string, code: Extract<JobwireErrorCode, 'CANCELLED' | 'CLOSED'>): Promise<JobSnapshot> {
     const bounded = this.#bounded(store);
     const message = boundedText(reason, this.#host.settings.limits.messageLength);
     // A job running here: its run holds the latest record (a stale one only costs a retry below).
@@ -163,14 +162,10 @@ export class JobEngine {
       if (isTerminalStatus(record.status)) return snapshotOf(record);
       const at = this.#host.now();
       const next = endedRecord(record, 'cancelled', at, this.#host.settings.ttlMs, { error: { code, message } });
-      const committing = bounded(() => store.commit({ record: next, at, replacesLast: false }), 'cancel a job');
-      // An in-process store has applied the change already: a run here is aborted now, not a turn later.
-      const run = store.inProcess ? this.#runs.get(id) : undefined;
-      if (run && run.record.seq === record.seq) run.abort(abortReason(code, message));
-      const result: CommitResult = await committing;
+      // The `cancelled` event this writes is what aborts the job in whichever process runs it.
+      const result: CommitResult = await bounded(() => store.commit({ record: next, at, replacesLast: false }), 'cancel a job');
       if (result.ok) {
-        // The status is final first; then whichever process runs it aborts it, and a waiting job leaves its queue.
-        await bounded(() => bus.cancel({ jobId: id, code, reason: message }), 'send a cancel').catch((error: unknown) => this.#host.logger.warn({ jobId: id, err: error }, `jobwire: could not send a cancel: ${messageOf(error)}`));
+        // A waiting job leaves its queue.
         if (record.status === 'queued') await dispatcher.discard(next).catch((error: unknown) => this.#host.logger.debug({ jobId: id, err: error }, `jobwire: could not drop a cancelled job from its queue: ${messageOf(error)}`));
         return snapshotOf(next);
       }
@@ -268,14 +263,13 @@ export class JobEngine {
     };
   }
 
-  /** A cancel request from any process: abort the job if it runs (or is being claimed) here. */
-  #abort(request: CancelRequest): void {
-    const run = this.#runs.get(request.jobId);
-    if (run) {
-      if (!run.over) run.abort(abortReason(request.code, request.reason));
-    } else {
-      const claiming = this.#claiming.get(request.jobId);
-      if (claiming) claiming.reason = abortReason(request.code, request.reason);
+  /** A job ended or was removed, anywhere: if it runs (or is being claimed) here, that run is over. */
+  #ended(jobId: string, seq: number, reason: () => JobwireError): void {
+    const run = this.#runs.get(jobId);
+    if (run) run.ended(seq, reason);
+    else {
+      const claiming = this.#claiming.get(jobId);
+      if (claiming) claiming.reason = reason();
     }
   }
 
@@ -294,7 +288,6 @@ export class JobEngine {
     await drivers.bus.subscribe({
       event: (event: LoggedEvent) => hub.event(event),
       removed: (record: JobRecord) => hub.removed(record),
-      cancel: (request: CancelRequest) => this.#abort(request),
       resync: () => hub.resync(),
     });
     if (drivers.runs !== false) {
@@ -349,7 +342,7 @@ export class JobEngine {
       const run = new JobRun(host, record, this.#runDone);
       this.#runs.set(job.id, run);
       this.#active.add(run);
-      if (claiming.reason) run.abort(claiming.reason); // cancelled while it was being claimed: the plugin never starts
+      if (claiming.reason) run.abort(claiming.reason); // cancelled while it was being claimed: the plugin starts aborted
       const executing = run.execute();
       await executing; // the slot is free once the plugin settled; the result is saved and recorded after
     } catch (error) {
@@ -403,10 +396,7 @@ export class JobEngine {
         const at = this.#host.now();
         const next = endedRecord(record, 'failed', at, this.#host.settings.ttlMs, { error: { code: 'PLUGIN_FAILED', message: boundedText(reason, this.#host.settings.limits.messageLength) } });
         const result = await bounded(() => store.commit({ record: next, at, replacesLast: false }), 'fail a job');
-        if (result.ok) {
-          this.#runs.get(id)?.abort(new JobwireError('PLUGIN_FAILED', reason));
-          return;
-        }
+        if (result.ok) return; // its `failed` event aborts the run, wherever it is
         record = result.current;
       }
     } catch (error) {

@@ -61,6 +61,8 @@ export class JobRun {
   #writes: Promise<unknown> = settled;
   #inFlight = 0;
   #pending: { progress: number; message: string | undefined } | undefined;
+  /** The seq of the end this run is committing (its own event must not abort it). */
+  #ending = 0;
   #pumping = false;
   readonly #onDone: (run: JobRun) => void;
   #done = false;
@@ -107,6 +109,15 @@ export class JobRun {
     return this.#controller.signal;
   }
 
+  /**
+   * The bus says the job ended (its event `seq`; -1 for a removal): unless this run is writing that
+   * very end, the job ended elsewhere — a cancel, a shutdown, another worker — and the run aborts.
+   */
+  ended(seq: number, reason: () => JobwireError): void {
+    if (this.#over || seq === this.#ending) return;
+    this.abort(reason());
+  }
+
   /** The job ended elsewhere (a cancel, a shutdown): stop writing and abort the plugin with `reason`. */
   abort(reason: JobwireError): void {
     this.#over = true;
@@ -116,10 +127,8 @@ export class JobRun {
 
   /** Run the plugin. Resolves once it has settled (its slot may then go to another job); never rejects. */
   async execute(): Promise<void> {
-    if (this.#over) {
-      this.#markDone(); // aborted before it started: the plugin never runs
-      return;
-    }
+    // A run aborted before it started still calls the plugin, with its signal already aborted: the
+    // plugin sees the cancel as it would any other (an isolated one never starts its worker).
     const { host } = this.#run;
     const { timeoutMs } = this.#record;
     if (timeoutMs !== undefined) this.#timer = setTimeout(() => this.#timeout(timeoutMs), timeoutMs);
@@ -249,7 +258,9 @@ export class JobRun {
       for (let attempt = 0; ; attempt++) {
         if (this.#over) return false;
         try {
-          const ended = await this.#commit(endedRecord(this.#record, status, at, this.#run.host.settings.ttlMs, end), at);
+          const next = endedRecord(this.#record, status, at, this.#run.host.settings.ttlMs, end);
+          this.#ending = next.seq;
+          const ended = await this.#commit(next, at);
           if (ended) {
             this.#over = true;
             this.#clearTimer();

@@ -1,4 +1,4 @@
-import type { BusHandlers, CancelRequest, JobBus } from '../backend/job-bus.js';
+import type { BusHandlers, JobBus } from '../backend/job-bus.js';
 import type { JobRecord } from '../backend/job-record.js';
 import type { LoggedEvent } from '../backend/logged-event.js';
 
@@ -8,11 +8,6 @@ export class MemoryBus implements JobBus {
 
   subscribe(handlers: BusHandlers): Promise<void> {
     this.#handlers = handlers;
-    return Promise.resolve();
-  }
-
-  cancel(request: CancelRequest): Promise<void> {
-    this.#handlers?.cancel(request);
     return Promise.resolve();
   }
 
