@@ -95,6 +95,16 @@ describe.each(MODES)('%s isolation', (mode) => {
     expect(next.status).toBe('completed');
   });
 
+  it.each([
+    ['nan', 'NaN'],
+    ['string', '"half"'],
+  ])('ctx.progress(%s) from a timer fails only that job with PLUGIN_FAILED; the host and the next job run on', async (value, shown) => {
+    setup({ ticker: {}, identity: {} });
+    const failed = await tracker.wait((await tracker.submit('ticker', { value })).id);
+    expect(failed).toMatchObject({ status: 'failed', error: { code: 'PLUGIN_FAILED', message: `ctx.progress expects a number from 0 to 100, got ${shown}` } });
+    expect((await tracker.wait((await tracker.submit('identity', {})).id)).status).toBe('completed');
+  });
+
   /** In a process, the worker named by a job's `worker <pid>` line is gone (a thread's pid is the host's). */
   async function workerGone(jobId: string): Promise<void> {
     if (mode !== 'process') return;
