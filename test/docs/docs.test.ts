@@ -162,3 +162,33 @@ describe('docs/hono.md: the Next.js route handler', () => {
     expect((await route.GET(new Request(`http://localhost${folder}/jobs/${job.id}`))).status).toBe(200);
   });
 });
+
+describe('docs/http.md: the htmx form route', () => {
+  it('answers a form post with a fragment whose stream sends, after the ending, the event it closes on', async () => {
+    const block = codeBlocks('docs/http.md').find((candidate) => candidate.language === 'ts' && candidate.code.includes('hx-request'));
+    expect(block, 'the hono block that answers htmx with a fragment').toBeDefined();
+    const contexts = new Map(codeBlocks('docs/README.md').flatMap((context) => (context.defines === undefined ? [] : [[context.defines, context] as const])));
+    const file = resolve(scratch, 'htmx-route.ts');
+    await writeFile(file, `${withContexts(block!, contexts).map((part) => part.code).join('')}\nexport { app, tracker };\n`);
+    const { app, tracker } = (await import(pathToFileURL(file).href)) as { app: { request(input: string, init?: RequestInit): Promise<Response> }; tracker: { close(): Promise<void> } };
+
+    const posted = await app.request('/jobs', { method: 'POST', headers: { 'hx-request': 'true', 'content-type': 'application/x-www-form-urlencoded' }, body: 'plugin=transcribe&input.audio=a.wav' });
+    const html = await posted.text();
+    expect(posted.status, html).toBe(200);
+    const url = /sse-connect="([^"]+)"/.exec(html)?.[1];
+    const closeOn = /sse-close="([^"]+)"/.exec(html)?.[1];
+    const swapped = /sse-swap="([^"]+)"/.exec(html)?.[1]?.split(',') ?? [];
+    expect(url).toMatch(/^\/jobs\/[^/]+\/events$/);
+    expect(closeOn).toBeDefined();
+
+    // The job ends at once, so the stream replays its events and closes; the page would close on `closeOn`.
+    const { events } = parseSSE(await (await app.request(url!)).text());
+    const names = events.map((event) => event.event);
+    const ending = names.findIndex((name) => name === 'completed' || name === 'failed' || name === 'cancelled');
+    expect(ending, `an ending among ${names.join(', ')}`).toBeGreaterThanOrEqual(0);
+    expect(names.slice(ending + 1)).toEqual([closeOn]);
+    expect(names.slice(0, ending + 1).every((name) => name !== undefined && swapped.includes(name))).toBe(true);
+    expect(events[ending]!.data).toBe('completed 100%');
+    await tracker.close();
+  });
+});
