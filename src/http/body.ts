@@ -1,4 +1,5 @@
 import { JobwireError } from '../errors.js';
+import { logDebug, silentLogger, type Logger } from '../logger.js';
 
 /** Default largest request body: 1 MiB. */
 export const DEFAULT_MAX_BODY_BYTES = 1_048_576;
@@ -31,9 +32,10 @@ function tooLarge(maxBytes: number): JobwireError {
 /**
  * Read a whole body, at most `maxBytes`. Counts bytes as they arrive, so a body without (or lying
  * about) Content-Length is cut off just the same, and never buffers more than the limit.
+ * `logger` hears (at debug) a failure to stop reading an oversized body.
  * @throws JobwireError `PAYLOAD_TOO_LARGE`.
  */
-export async function readBodyBytes(request: Request, maxBytes: number): Promise<Buffer> {
+export async function readBodyBytes(request: Request, maxBytes: number, logger: Logger = silentLogger): Promise<Buffer> {
   const declared = Number(request.headers.get('content-length') ?? Number.NaN);
   if (declared > maxBytes) throw tooLarge(maxBytes);
   const chunks: Uint8Array[] = [];
@@ -45,7 +47,7 @@ export async function readBodyBytes(request: Request, maxBytes: number): Promise
       if (done) break;
       size += value.byteLength;
       if (size > maxBytes) {
-        await reader.cancel().catch(() => undefined); // the size error is the one to report
+        await reader.cancel().catch(logDebug(logger, 'could not stop reading an oversized body')); // the size error is the one to throw
         throw tooLarge(maxBytes);
       }
       chunks.push(value);

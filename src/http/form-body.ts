@@ -1,4 +1,5 @@
 import { JobwireError } from '../errors.js';
+import type { Logger } from '../logger.js';
 import type { JsonSchema } from '../plugin-manager/types.js';
 import { SUBMIT_OPTION_KEYS } from '../tracker/options.js';
 import { bodyKind, parseJsonObject, readBodyBytes } from './body.js';
@@ -123,10 +124,10 @@ async function multipartEntries(bytes: Buffer, contentType: string): Promise<[st
  * same `{ plugin, input, …options }` object a JSON body is.
  * @throws JobwireError `PAYLOAD_TOO_LARGE`, or `INVALID_REQUEST` for a wrong type or malformed body.
  */
-export async function readSubmitBody(request: Request, maxBytes: number, inputSchemaOf: (plugin: string) => JsonSchema | undefined): Promise<Record<string, unknown>> {
+export async function readSubmitBody(request: Request, maxBytes: number, inputSchemaOf: (plugin: string) => JsonSchema | undefined, logger?: Logger): Promise<Record<string, unknown>> {
   const contentType = request.headers.get('content-type');
   const kind = bodyKind(contentType);
-  const bytes = await readBodyBytes(request, maxBytes);
+  const bytes = await readBodyBytes(request, maxBytes, logger);
   if (kind === 'json') return parseJsonObject(bytes);
   const entries = kind === 'urlencoded' ? new URLSearchParams(bytes.toString('utf8')) : await multipartEntries(bytes, contentType ?? '');
   return formToSubmitBody(entries, inputSchemaOf);

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { JobwireError, messageOf } from '../errors.js';
-import type { Logger } from '../logger.js';
+import { logDebug, silentLogger, type Logger } from '../logger.js';
 import { drained, writeSSE } from '../sse/node.js';
 import { jobStreamOf } from '../sse/response.js';
 import { errorResponse, httpOnlyError } from './error-response.js';
@@ -165,7 +165,7 @@ function headersOf(response: Response): Record<string, string | string[]> {
   return headers;
 }
 
-async function send(response: Response, res: ServerResponse): Promise<void> {
+async function send(response: Response, res: ServerResponse, logger: Logger = silentLogger): Promise<void> {
   res.writeHead(response.status, headersOf(response));
   if (!response.body) {
     res.end();
@@ -173,7 +173,7 @@ async function send(response: Response, res: ServerResponse): Promise<void> {
   }
   res.flushHeaders();
   const reader = response.body.getReader();
-  const onClose = (): void => void reader.cancel().catch(() => undefined); // client gone: stop the source at once
+  const onClose = (): void => void reader.cancel().catch(logDebug(logger, 'could not stop a response body after the client left')); // client gone: stop the source at once
   res.on('close', onClose);
   try {
     for (;;) {
@@ -234,10 +234,10 @@ export function toNodeHandler(handler: (request: Request) => Promise<Response | 
       // An SSE response from jobwire/sse goes out natively: no web-stream hops per frame.
       const stream = jobStreamOf(response);
       if (stream) await writeSSE(res, stream, options.logger ? { logger: options.logger, headers: headersOf(response) } : { headers: headersOf(response) });
-      else await send(response, res);
+      else await send(response, res, options.logger);
     } catch (error) {
       options.logger?.error({ err: error }, `jobwire: request failed: ${messageOf(error)}`);
-      if (!res.headersSent) await send(errorResponse(error), res);
+      if (!res.headersSent) await send(errorResponse(error), res, options.logger);
       else if (!res.writableEnded) res.end();
     } finally {
       res.off('close', onClose);

@@ -161,7 +161,7 @@ export function createJobRoutes(tracker: JobTracker, options: JobRoutesOptions =
   }
 
   async function submit(request: Request): Promise<Response> {
-    const body = await readSubmitBody(request, maxBodyBytes, (plugin) => tracker.plugins.getMeta(plugin)?.inputSchema);
+    const body = await readSubmitBody(request, maxBodyBytes, (plugin) => tracker.plugins.getMeta(plugin)?.inputSchema, logger);
     await allow({ request, action: 'submit', body });
     const { plugin, input, ...rest } = body;
     if (typeof plugin !== 'string' || plugin === '') throw new JobwireError('INVALID_REQUEST', '`plugin` must be a non-empty string');

@@ -2,6 +2,7 @@ import { mkdir, open, readdir, readFile, rename, unlink } from 'node:fs/promises
 import { join, resolve } from 'node:path';
 import { JobwireError, messageOf } from '../errors.js';
 import { createJobId, isValidJobId } from '../ids.js';
+import { logDebug, silentLogger, type Logger } from '../logger.js';
 import { matchesResultQuery, normalizeLimit, serializeResult } from './query.js';
 import type { ResultPage, ResultQuery, ResultStorage, StoredResult } from './types.js';
 
@@ -9,6 +10,12 @@ import type { ResultPage, ResultQuery, ResultStorage, StoredResult } from './typ
 export interface FileResultStorageOptions {
   /** Folder for the result files; created when missing, and made again if it is removed later. */
   dir: string;
+  /**
+   * Where to report what a caller is not told: a result file that cannot be read or parsed is
+   * skipped by `list` (warn), a temp file that could not be removed after a failed save (debug).
+   * Default: silent.
+   */
+  logger?: Logger;
 }
 
 const SUFFIX = '.json';
@@ -58,12 +65,14 @@ export class FileResultStorage implements ResultStorage {
   /** Absolute path of the folder. */
   readonly dir: string;
   #ready: Promise<unknown> | undefined;
+  readonly #logger: Logger;
 
   constructor(options: FileResultStorageOptions) {
     if (typeof options?.dir !== 'string' || options.dir === '') {
       throw new JobwireError('INVALID_CONFIG', 'FileResultStorage needs a `dir` (a non-empty string)');
     }
     this.dir = resolve(options.dir);
+    this.#logger = options.logger ?? silentLogger;
   }
 
   async save(record: StoredResult): Promise<void> {
@@ -141,7 +150,7 @@ export class FileResultStorage implements ResultStorage {
     try {
       await rename(temp, target);
     } catch (error) {
-      await unlink(temp).catch(() => undefined); // the rename error is the one worth reporting
+      await unlink(temp).catch(logDebug(this.#logger, 'could not remove a temp result file', { jobId, file: temp })); // the rename error is the one to throw
       throw error;
     }
   }
@@ -179,8 +188,14 @@ export class FileResultStorage implements ResultStorage {
     const records: StoredResult[] = [];
     for (const name of names) {
       if (!name.endsWith(SUFFIX) || !isValidJobId(name.slice(0, -SUFFIX.length))) continue;
-      const record = await this.get(name.slice(0, -SUFFIX.length)).catch(() => undefined); // a corrupt file is skipped in listings; get() reports it
-      if (record) records.push(record);
+      const jobId = name.slice(0, -SUFFIX.length);
+      try {
+        const record = await this.get(jobId);
+        if (record) records.push(record);
+      } catch (error) {
+        // One unreadable file must not hide every other result: skipped here, reported by get().
+        this.#logger.warn({ err: error, jobId, file: join(this.dir, name) }, `jobwire: result listing skipped an unreadable file: ${messageOf(error)}`);
+      }
     }
     return records;
   }

@@ -2,7 +2,7 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { FileResultStorage, isJobwireError } from '../../src/index.js';
+import { FileResultStorage, isJobwireError, silentLogger } from '../../src/index.js';
 import { sampleStoredResult as makeRecord, testResultStorage } from '../../src/testing/index.js';
 
 let dir = '';
@@ -42,14 +42,17 @@ describe('FileResultStorage specifics', () => {
     expect((await readdir(root)).sort()).toEqual(['secret.json']);
   });
 
-  it('skips stray, temp and corrupt files in listings; get() reports a corrupt file as STORAGE_FAILED', async () => {
-    const storage = new FileResultStorage({ dir: root });
+  it('skips stray, temp and corrupt files in listings, warning of the corrupt one; get() reports it as STORAGE_FAILED', async () => {
+    const warnings: string[] = [];
+    const logger = { ...silentLogger, warn: (_: object, message?: string) => void warnings.push(message ?? '') };
+    const storage = new FileResultStorage({ dir: root, logger });
     const good = makeRecord();
     await storage.save(good);
     await writeFile(join(root, '.halfwritten.tmp'), '{"jobId":');
     await writeFile(join(root, 'notes.txt'), 'hello');
     await writeFile(join(root, 'brokenjob0000000000.json'), '{not json');
     expect((await storage.list()).results.map((r) => r.jobId)).toEqual([good.jobId]);
+    expect(warnings).toEqual([expect.stringContaining('brokenjob0000000000')]);
     await expect(storage.get('brokenjob0000000000')).rejects.toMatchObject({ code: 'STORAGE_FAILED' });
   });
 
