@@ -126,6 +126,24 @@ describe('createJobRoutes', () => {
     await expectError(await call('POST', '/jobs', { plugin: 'echo', input: { text: 'x' } }), 409, 'PLUGIN_DISABLED');
   });
 
+  it('input or metadata nested without end, or metadata past its size, is a 4xx; the listing, the job and its stream stay readable', async () => {
+    await tracker.close({ timeoutMs: 0 });
+    const anything = definePlugin({ name: 'anything', input: z.unknown(), run: async (input) => ({ got: typeof input }) });
+    tracker = new JobTracker({ plugins: new LocalPluginManager().register(anything) });
+    routes = createJobRoutes(tracker);
+    const nested = (depth: number): string => `${'{"a":'.repeat(depth)}{}${'}'.repeat(depth)}`; // as text: too deep for JSON.stringify
+    const good = (await (await call('POST', '/jobs', { plugin: 'anything', input: { fine: true } })).json()) as JobSnapshot;
+    await expectError(await call('POST', '/jobs', `{"plugin":"anything","input":${nested(5_000)}}`), 422, 'INVALID_INPUT');
+    await expectError(await call('POST', '/jobs', `{"plugin":"anything","input":{},"metadata":${nested(5_000)}}`), 400, 'INVALID_REQUEST');
+    await expectError(await call('POST', '/jobs', { plugin: 'anything', input: {}, metadata: { note: 'x'.repeat(100_000) } }), 400, 'INVALID_REQUEST');
+    await tracker.wait(good.id);
+    const list = await call('GET', '/jobs');
+    expect(list.status).toBe(200);
+    expect(((await list.json()) as { jobs: JobSnapshot[] }).jobs.map((job) => job.id)).toEqual([good.id]);
+    expect((await call('GET', `/jobs/${good.id}`)).status).toBe(200);
+    expect(parseSSE(await (await call('GET', `/jobs/${good.id}/events`)).text()).events.map((event) => event.event)).toEqual(['queued', 'started', 'completed']);
+  });
+
   it('429 QUEUE_FULL past maxQueued; 503 CLOSED once the tracker closes', async () => {
     setup({}, { concurrency: 1, maxQueued: 1 });
     const running = (await (await call('POST', '/jobs', { plugin: 'controlled', input: {} })).json()) as JobSnapshot;
