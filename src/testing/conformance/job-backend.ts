@@ -293,6 +293,20 @@ export async function testJobBackend(name: string, fixture: BackendFixture): Pro
         await t.remove(a.id);
         expect((await t.submit('gate', { key: 'i' }, { idempotencyKey: 'k', tenantId: 'x' })).id).not.toBe(a.id);
       });
+
+      it('idempotencyKey at once: concurrent submits with one key and tenant make one job; the same key in two tenants makes two', async () => {
+        const t = await setup();
+        // All in flight together: a store that checks the key, yields, then sets it creates one job each.
+        const same = await Promise.all(Array.from({ length: 5 }, () => t.submit('echo', { text: 'once' }, { idempotencyKey: 'k', tenantId: 'x' })));
+        expect(new Set(same.map((job) => job.id)).size).toBe(1);
+        const pair = await Promise.all(['y', 'z'].map((tenantId) => t.submit('echo', { text: tenantId }, { idempotencyKey: 'k', tenantId })));
+        expect(new Set(pair.map((job) => job.id)).size).toBe(2);
+        const ids = [same[0]!.id, ...pair.map((job) => job.id)];
+        expect(new Set(ids).size).toBe(3);
+        await Promise.all(ids.map((id) => t.wait(id)));
+        expect((await t.list({ limit: 100 })).jobs.map((job) => job.id).sort()).toEqual([...ids].sort());
+        expect((await t.list({ tenantId: 'x' })).jobs.map((job) => job.id)).toEqual([same[0]!.id]);
+      });
     });
 
     describe('cancel', () => {
