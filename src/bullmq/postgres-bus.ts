@@ -17,7 +17,8 @@ type ClientFactory = (config: ClientConfig) => Client;
  *
  * The connection can drop (a restart, a failover, an idle kill): the bus then opens a new one with
  * backoff, LISTENs again and asks the engine to `resync` — notifications sent while it was away are
- * lost, the logs in the tables are not.
+ * lost, the logs and records in the tables are not: open `events()` iterators re-read their logs,
+ * and runs of this process whose job ended or was removed meanwhile (a cancel during the gap) abort.
  */
 export class PostgresBus implements JobBus {
   readonly #connect: () => Client;

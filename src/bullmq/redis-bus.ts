@@ -9,7 +9,8 @@ import type { RedisJobStore } from './redis-store.js';
 /**
  * Redis pub/sub: one subscriber connection per process for the store's events and removals.
  * ioredis reconnects and re-subscribes by itself; every reconnect is a `resync` (pub/sub keeps
- * nothing for a subscriber that was away).
+ * nothing for a subscriber that was away): open `events()` iterators re-read their logs, and runs
+ * of this process whose job ended or was removed meanwhile (a cancel during the gap) abort.
  */
 export class RedisBus implements JobBus {
   readonly #sub: Redis;
@@ -34,7 +35,16 @@ export class RedisBus implements JobBus {
       }
     });
     this.#sub.on('ready', () => {
-      if (subscribed) handlers.resync();
+      if (!subscribed) return;
+      // Resync once the subscription is live again (ioredis re-subscribes on reconnect; this
+      // answer comes after it): an event published before that is read from the logs, after it heard.
+      void this.#sub.subscribe(this.#store.channel).then(
+        () => handlers.resync(),
+        (error: unknown) => {
+          this.#logger.warn({ err: error }, `jobwire: could not subscribe again after a Redis reconnect: ${messageOf(error)}`);
+          handlers.resync(); // what can be read now is read; the next reconnect resyncs again
+        },
+      );
     });
     await this.#sub.subscribe(this.#store.channel);
     subscribed = true;

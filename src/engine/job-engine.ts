@@ -14,7 +14,7 @@ import { EventStream } from './event-stream.js';
 import { snapshotOf } from './job-json.js';
 import { JobRun, type RunHost } from './job-run.js';
 import { boundedText, checkedJson } from './json-limits.js';
-import { endedRecord, queuedRecord, requeuedRecord, sameChange, startedRecord, type NewJob } from './records.js';
+import { abortReason, endedRecord, queuedRecord, requeuedRecord, sameChange, startedRecord, type NewJob } from './records.js';
 import { retryDelay } from './retry.js';
 import { ResultSaver } from './result-saver.js';
 import { settleWithin } from './settle-within.js';
@@ -273,6 +273,43 @@ export class JobEngine {
     }
   }
 
+  /**
+   * The bus came back after a break: a job of this process that ended or was removed meanwhile
+   * (its event lost with the connection) is found in the store, and its run aborts as if the event
+   * had arrived. Without this, a cancel sent during the gap would leave the plugin running, holding
+   * its slot, while the job says `cancelled`.
+   */
+  #recheckRuns(): void {
+    if (this.#closed) return;
+    for (const id of new Set([...this.#runs.keys(), ...this.#claiming.keys()])) void this.#recheck(id);
+  }
+
+  /** Read the job a run (or a claim) of this process holds; if it ended or is gone, that run is over. */
+  async #recheck(id: string): Promise<void> {
+    const store = this.#drivers?.store;
+    if (!store) return;
+    const bounded = this.#bounded(store);
+    // While the job still runs here: a store that fails now (it may be coming back too) is asked again.
+    for (let attempt = 0; this.#runs.has(id) || this.#claiming.has(id); attempt++) {
+      let record: JobRecord | undefined;
+      try {
+        record = await bounded(() => store.get(id, this.#host.now()), 'read a running job');
+      } catch (error) {
+        if (this.#closing) return;
+        this.#host.logger.warn({ jobId: id, err: error, attempt }, `jobwire: could not read a running job after the bus reconnected; trying again: ${messageOf(error)}`);
+        await new Promise((resolve) => setTimeout(resolve, retryDelay(attempt)));
+        continue;
+      }
+      if (!record) this.#ended(id, -1, () => abortReason('CANCELLED', 'Job removed'));
+      else if (isTerminalStatus(record.status)) {
+        const { error, status } = record;
+        // Its seq: a run that wrote this end itself is not aborted by it.
+        this.#ended(id, record.seq, () => abortReason((error?.code ?? 'CANCELLED') as JobwireErrorCode, error?.message ?? `Job ${status} elsewhere`));
+      }
+      return;
+    }
+  }
+
   /** Stop the dispatcher; cancel (`CLOSED`) the waiting jobs that die with it. */
   async #stopDispatching(): Promise<BackendDrivers> {
     const drivers = this.#drivers ?? (await this.#opening);
@@ -288,7 +325,10 @@ export class JobEngine {
     await drivers.bus.subscribe({
       event: (event: LoggedEvent) => hub.event(event),
       removed: (record: JobRecord) => hub.removed(record),
-      resync: () => hub.resync(),
+      resync: () => {
+        hub.resync();
+        this.#recheckRuns();
+      },
     });
     if (drivers.runs !== false) {
       await drivers.dispatcher.start({

@@ -5,6 +5,7 @@ import { BullMQBackend } from '../../src/bullmq/index.js';
 import { createFixturePlugins, type FixturePlugins } from '../../src/testing/index.js';
 import { until } from '../helpers/deferred.js';
 import { deleteQueues, POSTGRES_URL, postgresAnswers } from '../helpers/postgres.js';
+import { startGateProxy, type GateProxy } from './gate-proxy.js';
 
 const postgresUp = await postgresAnswers();
 if (!postgresUp) console.warn('SKIPPED: PostgreSQL fault tests — no PostgreSQL answers on 127.0.0.1:5432');
@@ -102,5 +103,62 @@ describe.skipIf(!postgresUp)('faults: PostgreSQL connections dropped (pg_termina
     await until(async () => (await t.get(job.id))?.status === 'running', 20_000, 'the job to run');
     expect((await t.cancel(job.id, 'after the drop')).status).toBe('cancelled');
     await until(() => fx.aborted.has('after-drop'), 20_000, 'the cancel to reach the plugin');
+  }, 120_000);
+
+  it('a cancel sent while the LISTEN connection is down reaches the running plugin once the bus is back, and frees its slot', async () => {
+    // The worker reaches PostgreSQL through a proxy that can hold its reconnect: the cancel is
+    // surely sent while nothing of the worker listens, however slow the machine.
+    const target = new URL(POSTGRES_URL);
+    const gate: GateProxy = await startGateProxy({ host: target.hostname, port: Number(target.port || 5432) });
+    const workerApp = `${app}w`;
+    const proxied = new URL(POSTGRES_URL);
+    proxied.hostname = '127.0.0.1';
+    proxied.port = String(gate.port);
+    proxied.searchParams.set('application_name', workerApp);
+    const queueName = `${prefix}-gap${++queue}`;
+    fx = createFixturePlugins();
+    const worker = new JobTracker({
+      plugins: fx.plugins,
+      backend: new BullMQBackend({ connection: proxied.href, queueName, prefix, role: 'both', concurrency: 1 }),
+    });
+    tracker = worker;
+    const producer = new JobTracker({ plugins: createFixturePlugins().plugins, backend: new BullMQBackend({ connection: url, queueName, prefix, role: 'producer' }) });
+    const listening = (): Promise<number> =>
+      admin(async (client) => {
+        const { rows } = await client.query<{ n: string }>("SELECT count(*) AS n FROM pg_stat_activity WHERE application_name = $1 AND query = 'LISTEN jobwire_events'", [workerApp]);
+        return Number(rows[0]?.n ?? 0);
+      });
+    try {
+      const job = await worker.submit('gate', { key: 'gap' });
+      await until(() => fx.started.includes('gap'), 20_000, 'the job to run');
+      expect(await listening()).toBe(1);
+      gate.hold();
+      const terminated = await admin(async (client) => {
+        // Waits (up to 10 s) for the backend to be gone: from then on, nothing of the worker hears a NOTIFY.
+        const { rows } = await client.query<{ gone: boolean }>("SELECT pg_terminate_backend(pid, 10000) AS gone FROM pg_stat_activity WHERE application_name = $1 AND query = 'LISTEN jobwire_events'", [workerApp]);
+        return rows.map((row) => row.gone);
+      });
+      expect(terminated).toEqual([true]);
+      await until(() => gate.waiting > 0, 20_000, 'the worker to try to reconnect');
+      expect((await producer.cancel(job.id, 'during the gap')).status).toBe('cancelled');
+      expect(await listening()).toBe(0); // the cancel's NOTIFY reached no connection of the worker
+      expect(fx.aborted.has('gap')).toBe(false);
+      gate.release();
+      await until(() => fx.aborted.has('gap'), 30_000, 'the cancel to reach the plugin after the reconnect');
+      expect(fx.aborted.get('gap')).toMatchObject({ code: 'CANCELLED', message: 'during the gap' });
+      // Its one slot is free: the next job runs.
+      const next = await worker.submit('gate', { key: 'next' });
+      await until(() => fx.started.includes('next'), 30_000, 'the next job to take the freed slot');
+      fx.open('next');
+      expect((await worker.wait(next.id, { timeoutMs: 20_000 })).status).toBe('completed');
+      expect((await producer.get(job.id))?.status).toBe('cancelled');
+    } finally {
+      gate.release();
+      fx.open('gap');
+      await producer.close({ timeoutMs: 0 });
+      await worker.close({ timeoutMs: 0 });
+      tracker = undefined;
+      await gate.dispose();
+    }
   }, 120_000);
 });
