@@ -281,17 +281,27 @@ export class PostgresJobStore implements JobStore {
   /**
    * A client of the pool for several statements. A checked-out client has no listener for its
    * `error` event (the pool removes its own while the client is out): a connection killed between
-   * two statements would crash the process. One is attached here, and a client that failed is
-   * destroyed on release instead of going back to the pool.
+   * two statements would crash the process. One is attached here — in the pool's callback, at the
+   * moment of checkout: awaiting `pool.connect()` leaves a gap of a microtask in which the rest of
+   * the socket read that handed the client out (say, a termination notice right behind the previous
+   * query's answer) emits `error` to nobody. A client that failed is destroyed on release instead
+   * of going back to the pool.
    */
   async #withClient<T>(work: (client: PoolClient) => Promise<T>): Promise<T> {
-    const client = await this.#pool.connect();
     let broken: Error | undefined;
     const onError = (error: Error): void => {
       broken = error;
       this.#logger.warn({ err: error }, `jobwire: a PostgreSQL connection failed: ${error.message}`);
     };
-    client.on('error', onError);
+    const client = await new Promise<PoolClient>((resolve, reject) => {
+      this.#pool.connect((error, checkedOut) => {
+        if (error || !checkedOut) reject(error ?? new Error('The PostgreSQL pool handed out no client'));
+        else {
+          checkedOut.on('error', onError);
+          resolve(checkedOut);
+        }
+      });
+    });
     try {
       return await work(client);
     } finally {
