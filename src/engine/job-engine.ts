@@ -103,31 +103,34 @@ export class JobEngine {
     const bounded = this.#bounded(store);
     const creating = bounded(() => store.create(record, now, { maxQueued, now }), 'create a job');
     let created: Awaited<typeof creating>;
+    // A queue that does not answer fails the submit in time, as the store does.
     if (dispatcher.ordered) {
       // One connection, in order: the job cannot be handed out before its record is written.
-      const enqueueing = dispatcher.enqueue(record);
+      const queued = dispatcher.enqueue(record);
+      const enqueueing = bounded(() => queued, 'queue a job');
       try {
         created = await creating;
       } catch (error) {
-        void enqueueing.then(() => dispatcher.discard(record)).catch(logDebug(this.#host.logger, 'could not drop a job whose create failed', { jobId: record.id })); // whatever the store did, nothing runs it
+        void queued.then(() => dispatcher.discard(record)).catch(logDebug(this.#host.logger, 'could not drop a job whose create failed', { jobId: record.id })); // whatever the store did, nothing runs it
         throw error;
       }
-      if (created.outcome !== 'created') void enqueueing.then(() => dispatcher.discard(record)).catch(logDebug(this.#host.logger, 'could not drop a job its create refused', { jobId: record.id }));
-      else await this.#enqueued(enqueueing, store, record);
+      if (created.outcome !== 'created') void queued.then(() => dispatcher.discard(record)).catch(logDebug(this.#host.logger, 'could not drop a job its create refused', { jobId: record.id }));
+      else await this.#enqueued(enqueueing, bounded, store, record);
     } else {
       created = await creating;
-      if (created.outcome === 'created') await this.#enqueued(dispatcher.enqueue(record), store, record);
+      if (created.outcome === 'created') await this.#enqueued(bounded(() => dispatcher.enqueue(record), 'queue a job'), bounded, store, record);
     }
     if (created.outcome === 'full') throw new JobwireError('QUEUE_FULL', `Queue is full (${this.#host.settings.maxQueued} waiting jobs)`);
     return snapshotOf(created.outcome === 'existing' ? created.record : record);
   }
 
   /** A job that could not be queued never existed: its record goes again. */
-  async #enqueued(enqueueing: Promise<void>, store: JobStore, record: JobRecord): Promise<void> {
+  async #enqueued(enqueueing: Promise<void>, bounded: Bounded, store: JobStore, record: JobRecord): Promise<void> {
     try {
       await enqueueing;
     } catch (error) {
-      await store.remove(record.id).catch(logDebug(this.#host.logger, 'could not remove a job that could not be queued', { jobId: record.id }));
+      // Bounded too: during an outage the submit answers in time; a queue entry that lands later finds no record to run.
+      await bounded(() => store.remove(record.id), 'remove a job that could not be queued').catch(logDebug(this.#host.logger, 'could not remove a job that could not be queued', { jobId: record.id }));
       throw new JobwireError('UNAVAILABLE', `Could not queue the job: ${messageOf(error)}`, { cause: error });
     }
   }
@@ -166,7 +169,7 @@ export class JobEngine {
       const result: CommitResult = await bounded(() => store.commit({ record: next, at, replacesLast: false }), 'cancel a job');
       if (result.ok) {
         // A waiting job leaves its queue.
-        if (record.status === 'queued') await dispatcher.discard(next).catch((error: unknown) => this.#host.logger.debug({ jobId: id, err: error }, `jobwire: could not drop a cancelled job from its queue: ${messageOf(error)}`));
+        if (record.status === 'queued') await bounded(() => dispatcher.discard(next), 'drop a cancelled job from its queue').catch((error: unknown) => this.#host.logger.debug({ jobId: id, err: error }, `jobwire: could not drop a cancelled job from its queue: ${messageOf(error)}`));
         return snapshotOf(next);
       }
       record = result.current;
@@ -184,7 +187,7 @@ export class JobEngine {
     }
     const announced = this.#hub.removal(id);
     const removed = await bounded(() => store.remove(id), 'remove a job');
-    if (record.status === 'queued') await dispatcher.discard(record).catch(logDebug(this.#host.logger, 'could not drop a removed job from its queue', { jobId: id })); // best effort: a claim finds it gone anyway
+    if (record.status === 'queued') await bounded(() => dispatcher.discard(record), 'drop a removed job from its queue').catch(logDebug(this.#host.logger, 'could not drop a removed job from its queue', { jobId: id })); // best effort: a claim finds it gone anyway
     if (removed) await announced; // this process's listeners heard of it before remove() resolves
     return removed !== undefined;
   }
@@ -224,6 +227,7 @@ export class JobEngine {
     try {
       drivers = await stopping;
     } catch {
+      // Only when the backend never opened (reported when it failed): there is nothing to stop or close.
       this.#closed = true;
       return;
     }
@@ -310,11 +314,20 @@ export class JobEngine {
     }
   }
 
-  /** Stop the dispatcher; cancel (`CLOSED`) the waiting jobs that die with it. */
+  /**
+   * Stop the dispatcher; cancel (`CLOSED`) the waiting jobs that die with it. A dispatcher that
+   * fails to stop is logged, and the shutdown goes on: running jobs are still cancelled and the
+   * connections closed. Rejects only when the backend never opened.
+   */
   async #stopDispatching(): Promise<BackendDrivers> {
     const drivers = this.#drivers ?? (await this.#opening);
     if (drivers.runs !== false) {
-      const orphans = await drivers.dispatcher.stop();
+      let orphans: string[] = [];
+      try {
+        orphans = await drivers.dispatcher.stop();
+      } catch (error) {
+        this.#host.logger.warn({ err: error }, `jobwire: stopping the dispatcher failed; closing the rest: ${messageOf(error)}`);
+      }
       await Promise.all(orphans.map((id) => this.#cancel(drivers, id, CLOSED_BEFORE_START, 'CLOSED').catch(logDebug(this.#host.logger, 'could not cancel a waiting job on close', { jobId: id }))));
     }
     return drivers;
@@ -342,7 +355,7 @@ export class JobEngine {
 
   /** The open drivers; throws `CLOSED` once a shared store was closed. */
   async #open(): Promise<BackendDrivers> {
-    if (this.#barrier) await this.#barrier.catch(() => undefined); // close() reports its own failure
+    if (this.#barrier) await this.#barrier.catch(() => undefined); // it rejects only when the backend never opened: the next line rethrows that
     const drivers = this.#drivers ?? (await this.#opening);
     if (this.#closed && !drivers.store.inProcess) throw new JobwireError('CLOSED', 'The tracker is closed');
     return drivers;

@@ -1,0 +1,65 @@
+import { describe, expect, it } from 'vitest';
+import { isJobwireError, JobTracker } from '../../src/index.js';
+import type { BackendDrivers, BackendHost, JobBackend, JobDispatcher } from '../../src/backend/index.js';
+import { MemoryBus } from '../../src/memory/memory-bus.js';
+import { MemoryStore } from '../../src/memory/memory-store.js';
+import { createFixturePlugins } from '../../src/testing/index.js';
+import { rejection } from '../helpers/deferred.js';
+import { sharedStore } from './shared-store.js';
+
+const never = (): Promise<void> => new Promise<void>(() => {});
+
+/** A dispatcher whose queue never answers (its database is down), for `enqueue` or for `discard`. */
+function hangingDispatcher(ordered: boolean, hangs: 'enqueue' | 'discard' = 'enqueue'): JobDispatcher {
+  return {
+    ordered,
+    start: async () => {},
+    enqueue: hangs === 'enqueue' ? never : async () => {},
+    discard: hangs === 'discard' ? never : async () => {},
+    stop: async () => [],
+  };
+}
+
+function backendWith(dispatcher: JobDispatcher): { backend: JobBackend; store: () => MemoryStore } {
+  let store: MemoryStore | undefined;
+  const backend: JobBackend = {
+    open(_host: BackendHost): BackendDrivers {
+      const bus = new MemoryBus();
+      store = new MemoryStore(bus);
+      return { store: sharedStore(store), bus, dispatcher };
+    },
+  };
+  return { backend, store: () => store! };
+}
+
+describe('a submit whose queue does not answer', () => {
+  for (const ordered of [false, true]) {
+    it(`fails with UNAVAILABLE after storeTimeoutMs, and leaves no job behind (${ordered ? 'ordered' : 'create, then enqueue'})`, async () => {
+      const { backend, store } = backendWith(hangingDispatcher(ordered));
+      const tracker = new JobTracker({ plugins: createFixturePlugins().plugins, storeTimeoutMs: 200, backend });
+      try {
+        const error = await rejection(tracker.submit('echo', { text: 'x' }));
+        expect(isJobwireError(error) && error.code, String(error)).toBe('UNAVAILABLE');
+        // The job that could not be queued was removed again: it never existed.
+        expect((await store().counts()).total).toBe(0);
+      } finally {
+        await tracker.close({ timeoutMs: 0 });
+      }
+    }, 5_000);
+  }
+
+  it('cancel and remove of a waiting job answer after storeTimeoutMs when its queue does not let go of it', async () => {
+    const { backend } = backendWith(hangingDispatcher(false, 'discard'));
+    const tracker = new JobTracker({ plugins: createFixturePlugins().plugins, storeTimeoutMs: 200, backend });
+    try {
+      const cancelled = await tracker.submit('echo', { text: 'cancel me' });
+      const removed = await tracker.submit('echo', { text: 'remove me' });
+      // The store recorded both; only dropping them from the queue hangs (a claim would find them ended or gone).
+      expect(await tracker.cancel(cancelled.id, 'no longer wanted')).toMatchObject({ status: 'cancelled' });
+      expect(await tracker.remove(removed.id)).toBe(true);
+      expect(await tracker.get(removed.id)).toBeUndefined();
+    } finally {
+      await tracker.close({ timeoutMs: 0 });
+    }
+  }, 5_000);
+});
