@@ -175,21 +175,31 @@ describe.skipIf(!hasChromium)('htmx pages following jobs in headless Chromium', 
     return [completed, failed, cancelled];
   }
 
-  it('htmx 2 with the documented pattern (endEvent "end", sse-close="end") stops after completed, failed and cancelled', async () => {
+  /**
+   * Open `file`, end three jobs there (completed, failed, cancelled) and check the page closed each
+   * stream on its `end` event and asked for nothing in the window after: each job's stream was
+   * requested once. Returns the three job ids.
+   */
+  async function stopsAfterEveryEnding(file: string): Promise<string[]> {
     const { page, errors } = await newPage();
     try {
-      await page.goto(`${harness.server.url}/htmx2.html`);
+      await page.goto(`${harness.server.url}/${file}`);
       const ids = await followThreeEndings(page);
-      // The extension closed each EventSource on the `end` event: a state, not a duration.
+      // The page closed each EventSource on the `end` event: a state, not a duration.
       await expect.poll(() => page.evaluate(() => (window as unknown as { sseCloses: string[] }).sseCloses), { timeout: 30_000 }).toEqual(['message', 'message', 'message']);
       const count = harness.eventsRequests.length;
       await sleep(WINDOW_MS);
       expect(harness.eventsRequests.length).toBe(count);
       for (const id of ids) expect(requestsFor(id).map((r) => r.status)).toEqual([200]);
       expect(errors).toEqual([]);
+      return ids;
     } finally {
       await page.close();
     }
+  }
+
+  it('htmx 2 with the documented pattern (endEvent "end", sse-close="end") stops after completed, failed and cancelled', async () => {
+    await stopsAfterEveryEnding('htmx2.html');
   }, E2E_TIMEOUT);
 
   it('control: the old pattern (sse-close="completed") loops after a failed job, each time with a whole replay', async () => {
@@ -213,21 +223,9 @@ describe.skipIf(!hasChromium)('htmx pages following jobs in headless Chromium', 
   }, E2E_TIMEOUT);
 
   it('htmx 4 (hx-sse:connect, unnamed events, hx-sse:close="end") swaps each event and stops after every ending', async () => {
-    const { page, errors } = await newPage();
-    try {
-      await page.goto(`${harness.server.url}/htmx4.html`);
-      const ids = await followThreeEndings(page);
-      await expect.poll(() => page.evaluate(() => (window as unknown as { sseCloses: string[] }).sseCloses), { timeout: 30_000 }).toEqual(['message', 'message', 'message']);
-      const count = harness.eventsRequests.length;
-      await sleep(WINDOW_MS);
-      expect(harness.eventsRequests.length).toBe(count);
-      for (const id of ids) expect(requestsFor(id).map((r) => r.status)).toEqual([200]);
-      // The form was sent as multipart/form-data (hx-encoding) and its fields coerced by the input schema.
-      expect((await harness.tracker.get(ids[0]!))?.input).toEqual({ outcome: 'complete', steps: 2 });
-      expect(errors).toEqual([]);
-    } finally {
-      await page.close();
-    }
+    const ids = await stopsAfterEveryEnding('htmx4.html');
+    // The form was sent as multipart/form-data (hx-encoding) and its fields coerced by the input schema.
+    expect((await harness.tracker.get(ids[0]!))?.input).toEqual({ outcome: 'complete', steps: 2 });
   }, E2E_TIMEOUT);
 
   it('control: htmx 4 without hx-sse:close keeps asking after the stream ended (each time a 204)', async () => {
