@@ -53,6 +53,9 @@ export class JobEngine {
   readonly #claiming = new Map<string, { reason: JobwireError | undefined }>();
   /** Runs in flight here, each until its end is recorded (a plugin that ignores its abort may keep one longer). */
   readonly #active = new Set<JobRun>();
+  /** Claims in flight here (a claimed job runs here next): close() waits for them, see `#whenClaimed`. */
+  #claimsInFlight = 0;
+  #claimsSettled: { promise: Promise<void>; resolve: () => void } | undefined;
   /** What every run of this process shares: the store's bounded compare-and-set, the saver, the host. */
   #runHost: RunHost | undefined;
   readonly #sweeper: NodeJS.Timeout | undefined;
@@ -231,6 +234,8 @@ export class JobEngine {
       this.#closed = true;
       return;
     }
+    // A job claimed just now is running for everyone else already: it gets the same grace and the same cancel.
+    await this.#whenClaimed();
     await settleWithin([...this.#active].map((run) => run.whenDone()), timeoutMs);
     await Promise.all(
       [...this.#runs.keys()].map((id) => this.#cancel(drivers, id, `Tracker closed; the job did not finish within ${timeoutMs} ms`, 'CLOSED').catch((error: unknown) => this.#host.logger.warn({ jobId: id, err: error }, `jobwire: could not cancel a job on close: ${messageOf(error)}`))),
@@ -246,6 +251,20 @@ export class JobEngine {
   }
 
   // ── internals ──────────────────────────────────────────────────────────────
+
+  /**
+   * Resolves once no claim is in flight here: each has registered its run or found the job not
+   * runnable. Bounded: while closing, a claim the store does not answer in time gives up.
+   */
+  #whenClaimed(): Promise<void> {
+    if (this.#claimsInFlight === 0) return Promise.resolve();
+    if (!this.#claimsSettled) {
+      let resolve!: () => void;
+      const promise = new Promise<void>((done) => (resolve = done));
+      this.#claimsSettled = { promise, resolve };
+    }
+    return this.#claimsSettled.promise;
+  }
 
   /** A run is over: it no longer holds the job here. */
   readonly #runDone = (run: JobRun): void => {
@@ -385,19 +404,25 @@ export class JobEngine {
       const host = (this.#runHost ??= this.#makeRunHost(store));
       const claiming: { reason: JobwireError | undefined } = { reason: undefined };
       this.#claiming.set(job.id, claiming);
-      let record: JobRecord | undefined;
+      this.#claimsInFlight++;
+      let run: JobRun | undefined;
       try {
-        record = await this.#claim(job, store, host.commit);
+        const record = await this.#claim(job, store, host.commit);
+        if (record) {
+          run = new JobRun(host, record, this.#runDone);
+          this.#runs.set(job.id, run);
+          this.#active.add(run);
+          if (claiming.reason) run.abort(claiming.reason); // cancelled while it was being claimed: the plugin starts aborted
+        }
       } finally {
         if (this.#claiming.get(job.id) === claiming) this.#claiming.delete(job.id);
+        if (--this.#claimsInFlight === 0 && this.#claimsSettled) {
+          this.#claimsSettled.resolve();
+          this.#claimsSettled = undefined;
+        }
       }
-      if (!record) return;
-      const run = new JobRun(host, record, this.#runDone);
-      this.#runs.set(job.id, run);
-      this.#active.add(run);
-      if (claiming.reason) run.abort(claiming.reason); // cancelled while it was being claimed: the plugin starts aborted
-      const executing = run.execute();
-      await executing; // the slot is free once the plugin settled; the result is saved and recorded after
+      if (!run) return;
+      await run.execute(); // the slot is free once the plugin settled; the result is saved and recorded after
     } catch (error) {
       this.#host.logger.error({ jobId: job.id, err: error }, `jobwire: could not run a job: ${messageOf(error)}`);
     }

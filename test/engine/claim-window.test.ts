@@ -59,3 +59,40 @@ describe('a cancel between the claim and the start of the run', () => {
     }
   });
 });
+
+describe('close() while a job is being claimed', () => {
+  it('waits for the claim: the job gets the same grace as a running one, then is cancelled with CLOSED', async () => {
+    const fx = createFixturePlugins();
+    const release = deferred();
+    let claimed = false;
+    let stopped = false;
+    const slow = slowClaimBackend(release.promise, () => (claimed = true));
+    let store: JobStore | undefined;
+    const backend: JobBackend = {
+      open(host): BackendDrivers {
+        const drivers = slow.open(host) as BackendDrivers;
+        store = drivers.store;
+        const { dispatcher } = drivers;
+        const stop = dispatcher.stop.bind(dispatcher);
+        dispatcher.stop = async () => {
+          const orphans = await stop();
+          stopped = true;
+          return orphans;
+        };
+        return drivers;
+      },
+    };
+    const tracker = new JobTracker({ plugins: fx.plugins, backend });
+    const job = await tracker.submit('gate', { key: 'claimed' });
+    await until(() => claimed, 5_000, 'the claim to be written');
+    // Running for everyone now, while this process has not heard back from its claim.
+    const closing = tracker.close({ timeoutMs: 20 });
+    await until(() => stopped, 5_000, 'close() to stop the dispatcher');
+    // Everything close() does without waiting for the claim is done by now: only then does the claim answer.
+    release.resolve();
+    await closing;
+    expect(await store!.get(job.id, Date.now())).toMatchObject({ status: 'cancelled', error: { code: 'CLOSED' } });
+    await until(() => fx.aborted.has('claimed'), 5_000, 'the abort to reach the plugin');
+    expect(fx.aborted.get('claimed')).toMatchObject({ code: 'CLOSED' });
+  });
+});
