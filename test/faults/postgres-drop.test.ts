@@ -3,7 +3,7 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { isJobwireError, JobTracker } from '../../src/index.js';
 import { BullMQBackend } from '../../src/bullmq/index.js';
 import { createFixturePlugins, type FixturePlugins } from '../../src/testing/index.js';
-import { until } from '../helpers/deferred.js';
+import { collect, until } from '../helpers/deferred.js';
 import { deleteQueues, POSTGRES_URL, postgresAnswers } from '../helpers/postgres.js';
 import { startGateProxy, type GateProxy } from './gate-proxy.js';
 
@@ -163,6 +163,9 @@ describe.skipIf(!postgresUp)('faults: PostgreSQL connections dropped (pg_termina
     try {
       const job = await worker.submit('gate', { key: 'gap' });
       await until(() => fx.started.includes('gap'), 20_000, 'the job to run');
+      // Followed in the worker's process across the gap: the events it misses are read from the log on resync.
+      const followed = collect(worker.events(job.id));
+      const waited = worker.wait(job.id, { timeoutMs: 60_000 });
       expect(await listening()).toBe(1);
       gate.hold();
       const terminated = await admin(async (client) => {
@@ -178,6 +181,8 @@ describe.skipIf(!postgresUp)('faults: PostgreSQL connections dropped (pg_termina
       gate.release();
       await until(() => fx.aborted.has('gap'), 30_000, 'the cancel to reach the plugin after the reconnect');
       expect(fx.aborted.get('gap')).toMatchObject({ code: 'CANCELLED', message: 'during the gap' });
+      expect((await followed).map((event) => event.type)).toEqual(['queued', 'started', 'cancelled']);
+      expect(await waited).toMatchObject({ status: 'cancelled', error: { message: 'during the gap' } });
       // Its one slot is free: the next job runs.
       const next = await worker.submit('gate', { key: 'next' });
       await until(() => fx.started.includes('next'), 30_000, 'the next job to take the freed slot');

@@ -3,7 +3,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { JobTracker } from '../../src/index.js';
 import { BullMQBackend } from '../../src/bullmq/index.js';
 import { createFixturePlugins } from '../../src/testing/index.js';
-import { until } from '../helpers/deferred.js';
+import { collect, until } from '../helpers/deferred.js';
 import { deleteKeys, REDIS_URL, redisAnswers, uniquePrefix } from '../helpers/redis.js';
 import { startGateProxy } from './gate-proxy.js';
 
@@ -39,6 +39,9 @@ describe.skipIf(!redisUp)('faults: the Redis subscriber connection dropped (CLIE
     try {
       const job = await worker.submit('gate', { key: 'gap' });
       await until(() => fx.started.includes('gap'), 20_000, 'the job to run');
+      // Followed in the worker's process across the gap: the events it misses are read from the log on resync.
+      const followed = collect(worker.events(job.id));
+      const waited = worker.wait(job.id, { timeoutMs: 60_000 });
       const [subscriber, ...others] = await subscribers();
       expect(subscriber).toBeDefined();
       expect(others).toEqual([]);
@@ -51,6 +54,8 @@ describe.skipIf(!redisUp)('faults: the Redis subscriber connection dropped (CLIE
       gate.release();
       await until(() => fx.aborted.has('gap'), 30_000, 'the cancel to reach the plugin after the reconnect');
       expect(fx.aborted.get('gap')).toMatchObject({ code: 'CANCELLED', message: 'during the gap' });
+      expect((await followed).map((event) => event.type)).toEqual(['queued', 'started', 'cancelled']);
+      expect(await waited).toMatchObject({ status: 'cancelled', error: { message: 'during the gap' } });
       // Its one slot is free: the next job runs.
       const next = await worker.submit('gate', { key: 'next' });
       await until(() => fx.started.includes('next'), 30_000, 'the next job to take the freed slot');
