@@ -13,7 +13,9 @@ export interface BusHandlers {
   removed(record: JobRecord): void;
   /**
    * Deliveries may have been lost (the connection broke and came back): the engine re-reads the
-   * logs it follows. Call it after every reconnect, once the subscription is live again.
+   * logs it follows, and the record of every job running in this process, aborting the runs whose
+   * job ended or was removed meanwhile (a cancel sent during the gap). Call it after every
+   * reconnect, once the subscription is live again.
    */
   resync(): void;
 }

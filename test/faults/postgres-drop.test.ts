@@ -5,6 +5,7 @@ import { BullMQBackend } from '../../src/bullmq/index.js';
 import { createFixturePlugins, type FixturePlugins } from '../../src/testing/index.js';
 import { collect, until } from '../helpers/deferred.js';
 import { deleteQueues, POSTGRES_URL, postgresAnswers } from '../helpers/postgres.js';
+import { expectCancelReachesRunAfterGap } from './cancel-in-gap.js';
 import { startGateProxy, type GateProxy } from './gate-proxy.js';
 
 const postgresUp = await postgresAnswers();
@@ -178,17 +179,7 @@ describe.skipIf(!postgresUp)('faults: PostgreSQL connections dropped (pg_termina
       expect((await producer.cancel(job.id, 'during the gap')).status).toBe('cancelled');
       expect(await listening()).toBe(0); // the cancel's NOTIFY reached no connection of the worker
       expect(fx.aborted.has('gap')).toBe(false);
-      gate.release();
-      await until(() => fx.aborted.has('gap'), 30_000, 'the cancel to reach the plugin after the reconnect');
-      expect(fx.aborted.get('gap')).toMatchObject({ code: 'CANCELLED', message: 'during the gap' });
-      expect((await followed).map((event) => event.type)).toEqual(['queued', 'started', 'cancelled']);
-      expect(await waited).toMatchObject({ status: 'cancelled', error: { message: 'during the gap' } });
-      // Its one slot is free: the next job runs.
-      const next = await worker.submit('gate', { key: 'next' });
-      await until(() => fx.started.includes('next'), 30_000, 'the next job to take the freed slot');
-      fx.open('next');
-      expect((await worker.wait(next.id, { timeoutMs: 20_000 })).status).toBe('completed');
-      expect((await producer.get(job.id))?.status).toBe('cancelled');
+      await expectCancelReachesRunAfterGap({ gate, fx, worker, producer, jobId: job.id, followed, waited });
     } finally {
       gate.release();
       fx.open('gap');
