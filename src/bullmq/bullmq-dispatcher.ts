@@ -152,7 +152,7 @@ export class BullMQDispatcher implements JobDispatcher {
   async #work(name: string, concurrency: number): Promise<void> {
     if (this.#workers.has(name) || this.#stopped) return;
     const { bullmq, bullOptions, backendFactory, logger, stalled } = this.#setup;
-    const worker = new bullmq.Worker(name, (job: Job<QueuedJobData>) => this.#process(job), {
+    const worker = new bullmq.Worker(name, (job: Job<QueuedJobData>, token?: string) => this.#process(job, token), {
       ...bullOptions,
       concurrency,
       lockDuration: stalled.lockDurationMs,
@@ -173,10 +173,17 @@ export class BullMQDispatcher implements JobDispatcher {
     await Promise.all([worker.waitUntilReady(), events.waitUntilReady()]);
   }
 
-  async #process(job: Job<QueuedJobData>): Promise<void> {
+  async #process(job: Job<QueuedJobData>, token: string | undefined): Promise<void> {
     const handlers = this.#handlers;
     if (!handlers || job.id === undefined) return;
     await this.#gate.acquire();
+    if (this.#stopped) {
+      // Stopped while it waited for a slot here: back to the queue for another worker (or the next
+      // start). Handed to a closing engine, it would be claimed after close() swept its runs.
+      this.#gate.release();
+      await job.moveToWait(token);
+      throw new this.#setup.bullmq.WaitingError();
+    }
     try {
       // A job added by hand (not by a tracker) carries no record: the engine reads it, or finds none.
       await handlers.run({ id: job.id, plugin: job.name, delivery: job.attemptsStarted, record: carriedRecord(job.data) });

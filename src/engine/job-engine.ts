@@ -111,16 +111,23 @@ export class JobEngine {
       // One connection, in order: the job cannot be handed out before its record is written.
       const queued = dispatcher.enqueue(record);
       const enqueueing = bounded(() => queued, 'queue a job');
+      enqueueing.catch(() => undefined); // awaited only when the job was created; its failure is `queued`'s, handled below
       try {
         created = await creating;
       } catch (error) {
         void queued.then(() => dispatcher.discard(record)).catch(logDebug(this.#host.logger, 'could not drop a job whose create failed', { jobId: record.id })); // whatever the store did, nothing runs it
+        this.#forget(store, record.id);
         throw error;
       }
       if (created.outcome !== 'created') void queued.then(() => dispatcher.discard(record)).catch(logDebug(this.#host.logger, 'could not drop a job its create refused', { jobId: record.id }));
       else await this.#enqueued(enqueueing, bounded, store, record);
     } else {
-      created = await creating;
+      try {
+        created = await creating;
+      } catch (error) {
+        this.#forget(store, record.id);
+        throw error;
+      }
       if (created.outcome === 'created') await this.#enqueued(bounded(() => dispatcher.enqueue(record), 'queue a job'), bounded, store, record);
     }
     if (created.outcome === 'full') throw new JobwireError('QUEUE_FULL', `Queue is full (${this.#host.settings.maxQueued} waiting jobs)`);
@@ -133,9 +140,19 @@ export class JobEngine {
       await enqueueing;
     } catch (error) {
       // Bounded too: during an outage the submit answers in time; a queue entry that lands later finds no record to run.
-      await bounded(() => store.remove(record.id), 'remove a job that could not be queued').catch(logDebug(this.#host.logger, 'could not remove a job that could not be queued', { jobId: record.id }));
+      await bounded(() => store.remove(record.id), 'remove a job that could not be queued').catch(() => this.#forget(store, record.id));
       throw new JobwireError('UNAVAILABLE', `Could not queue the job: ${messageOf(error)}`, { cause: error });
     }
+  }
+
+  /**
+   * The caller was told job `id` does not exist, but a shared store's write may still land after
+   * its bound: remove it in the background, tried again while the store fails, so no `queued` job
+   * is left that nothing will run.
+   */
+  #forget(store: JobStore, id: string): void {
+    if (store.inProcess) return; // an in-process call that failed wrote nothing
+    void this.#persist(id, 'remove a job the caller was told failed', () => store.remove(id)).catch(logDebug(this.#host.logger, 'gave up removing a job the caller was told failed', { jobId: id }));
   }
 
   async get(id: string): Promise<JobSnapshot | undefined> {
@@ -237,6 +254,7 @@ export class JobEngine {
     // A job claimed just now is running for everyone else already: it gets the same grace and the same cancel.
     await this.#whenClaimed();
     await settleWithin([...this.#active].map((run) => run.whenDone()), timeoutMs);
+    await this.#whenClaimed(); // one handed out during the grace (a dispatcher that stops late) is swept too
     await Promise.all(
       [...this.#runs.keys()].map((id) => this.#cancel(drivers, id, `Tracker closed; the job did not finish within ${timeoutMs} ms`, 'CLOSED').catch((error: unknown) => this.#host.logger.warn({ jobId: id, err: error }, `jobwire: could not cancel a job on close: ${messageOf(error)}`))),
     );

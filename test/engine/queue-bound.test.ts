@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { isJobwireError, JobTracker } from '../../src/index.js';
-import type { BackendDrivers, BackendHost, JobBackend, JobDispatcher } from '../../src/backend/index.js';
+import type { BackendDrivers, BackendHost, JobBackend, JobDispatcher, JobStore } from '../../src/backend/index.js';
 import { MemoryBus } from '../../src/memory/memory-bus.js';
 import { MemoryStore } from '../../src/memory/memory-store.js';
 import { createFixturePlugins } from '../../src/testing/index.js';
-import { rejection } from '../helpers/deferred.js';
+import { rejection, until } from '../helpers/deferred.js';
 import { sharedStore } from './shared-store.js';
 
 const never = (): Promise<void> => new Promise<void>(() => {});
@@ -20,13 +20,13 @@ function hangingDispatcher(ordered: boolean, hangs: 'enqueue' | 'discard' = 'enq
   };
 }
 
-function backendWith(dispatcher: JobDispatcher): { backend: JobBackend; store: () => MemoryStore } {
+function backendWith(dispatcher: JobDispatcher, wrap: (store: MemoryStore) => JobStore = sharedStore): { backend: JobBackend; store: () => MemoryStore } {
   let store: MemoryStore | undefined;
   const backend: JobBackend = {
     open(_host: BackendHost): BackendDrivers {
       const bus = new MemoryBus();
       store = new MemoryStore(bus);
-      return { store: sharedStore(store), bus, dispatcher };
+      return { store: wrap(store), bus, dispatcher };
     },
   };
   return { backend, store: () => store! };
@@ -47,6 +47,44 @@ describe('a submit whose queue does not answer', () => {
       }
     }, 5_000);
   }
+
+  it('a store and a queue that both hang (ordered, one connection): UNAVAILABLE, nothing left unhandled, and a create that lands late is removed again', async () => {
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown): void => void unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    // Like a connection's offline queue: every store call waits until the database is back, then runs in order.
+    let back!: () => void;
+    const down = new Promise<void>((resolve) => (back = resolve));
+    let landed = 0;
+    const { backend, store } = backendWith(hangingDispatcher(true), (inner) => ({
+      ...sharedStore(inner),
+      create: async (record, at, limits) => {
+        await down;
+        const result = await inner.create(record, at, limits);
+        landed++;
+        return result;
+      },
+      remove: async (id) => {
+        await down;
+        return inner.remove(id);
+      },
+    }));
+    const tracker = new JobTracker({ plugins: createFixturePlugins().plugins, storeTimeoutMs: 200, backend });
+    try {
+      const error = await rejection(tracker.submit('echo', { text: 'x' }));
+      expect(isJobwireError(error) && error.code, String(error)).toBe('UNAVAILABLE');
+      // The queue's bound was set just after the store's, for as long: a timer set now fires after it.
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(unhandled).toEqual([]);
+      back();
+      await until(() => landed === 1, 5_000, 'the late create to land');
+      await until(async () => (await store().counts()).total === 0, 5_000, 'the late job to be removed again');
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+      await tracker.close({ timeoutMs: 0 });
+    }
+  }, 15_000);
 
   it('cancel and remove of a waiting job answer after storeTimeoutMs when its queue does not let go of it', async () => {
     const { backend } = backendWith(hangingDispatcher(false, 'discard'));
