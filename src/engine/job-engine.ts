@@ -55,6 +55,8 @@ export class JobEngine {
   readonly #active = new Set<JobRun>();
   /** Claims in flight here (a claimed job runs here next): close() waits for them, see `#whenClaimed`. */
   #claimsInFlight = 0;
+  /** Jobs being re-checked after a resync: true when another resync asked for one more read. */
+  readonly #rechecking = new Map<string, boolean>();
   #claimsSettled: { promise: Promise<void>; resolve: () => void } | undefined;
   /** What every run of this process shares: the store's bounded compare-and-set, the saver, the host. */
   #runHost: RunHost | undefined;
@@ -322,11 +324,27 @@ export class JobEngine {
    */
   #recheckRuns(): void {
     if (this.#closed) return;
-    for (const id of new Set([...this.#runs.keys(), ...this.#claiming.keys()])) void this.#recheck(id);
+    for (const id of new Set([...this.#runs.keys(), ...this.#claiming.keys()])) {
+      // One re-check per job at a time (resyncs come in bursts while a database is down); a resync
+      // during a read asks for one more read once it answers.
+      if (this.#rechecking.has(id)) this.#rechecking.set(id, true);
+      else void this.#recheck(id);
+    }
   }
 
   /** Read the job a run (or a claim) of this process holds; if it ended or is gone, that run is over. */
   async #recheck(id: string): Promise<void> {
+    try {
+      do {
+        this.#rechecking.set(id, false);
+        await this.#recheckOnce(id);
+      } while (this.#rechecking.get(id) === true);
+    } finally {
+      this.#rechecking.delete(id);
+    }
+  }
+
+  async #recheckOnce(id: string): Promise<void> {
     const store = this.#drivers?.store;
     if (!store) return;
     const bounded = this.#bounded(store);

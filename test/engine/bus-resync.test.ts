@@ -35,12 +35,24 @@ class DeafBus extends MemoryBus {
   }
 }
 
-function deafBackend(): { backend: JobBackend; bus: DeafBus; store: () => MemoryStore } {
+/** A store whose reads of some jobs fail (its database is down for them), counting those reads. */
+class FlakyStore extends MemoryStore {
+  readonly down = new Set<string>();
+  failedReads = 0;
+
+  override get(id: string, now: number): Promise<JobRecord | undefined> {
+    if (!this.down.has(id)) return super.get(id, now);
+    this.failedReads++;
+    return Promise.reject(new Error('the database is down'));
+  }
+}
+
+function deafBackend(): { backend: JobBackend; bus: DeafBus; store: () => FlakyStore } {
   const bus = new DeafBus();
-  let store: MemoryStore | undefined;
+  let store: FlakyStore | undefined;
   const backend: JobBackend = {
     open(host: BackendHost): BackendDrivers {
-      store = new MemoryStore(bus);
+      store = new FlakyStore(bus);
       return { store, bus, dispatcher: new MemoryDispatcher(1, host.plugins, host.logger) };
     },
   };
@@ -111,6 +123,30 @@ describe('a job that ended elsewhere while the bus was deaf', () => {
       expect(fx.aborted.has('steady')).toBe(false);
       expect(ends).toEqual([job.id]);
     } finally {
+      await tracker.close({ timeoutMs: 0 });
+    }
+  });
+
+  it('a burst of resyncs while the store fails reads each running job once at a time, and that re-check goes on until the store answers', async () => {
+    const fx = createFixturePlugins();
+    const { backend, bus, store } = deafBackend();
+    const tracker = new JobTracker({ plugins: fx.plugins, concurrency: 1, backend });
+    try {
+      const job = await tracker.submit('gate', { key: 'burst' });
+      await until(() => fx.started.includes('burst'), 5_000, 'the job to run');
+      store().down.add(job.id);
+      bus.deaf = true;
+      for (let i = 0; i < 5; i++) bus.reconnect();
+      // Each re-check reads at once: five resyncs, one read (the others wait for it).
+      expect(store().failedReads).toBe(1);
+      bus.deaf = true;
+      expect((await tracker.cancel(job.id, 'while the store was down')).status).toBe('cancelled');
+      store().down.delete(job.id);
+      // The re-check tries again after its backoff, finds the job cancelled, and the run aborts.
+      await until(() => fx.aborted.has('burst'), 10_000, 'the run to abort once the store answers');
+      expect(fx.aborted.get('burst')).toMatchObject({ code: 'CANCELLED', message: 'while the store was down' });
+    } finally {
+      fx.open('burst');
       await tracker.close({ timeoutMs: 0 });
     }
   });
