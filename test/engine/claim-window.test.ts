@@ -83,16 +83,22 @@ describe('close() while a job is being claimed', () => {
       },
     };
     const tracker = new JobTracker({ plugins: fx.plugins, backend });
-    const job = await tracker.submit('gate', { key: 'claimed' });
-    await until(() => claimed, 5_000, 'the claim to be written');
-    // Running for everyone now, while this process has not heard back from its claim.
-    const closing = tracker.close({ timeoutMs: 20 });
-    await until(() => stopped, 5_000, 'close() to stop the dispatcher');
-    // Everything close() does without waiting for the claim is done by now: only then does the claim answer.
-    release.resolve();
-    await closing;
-    expect(await store!.get(job.id, Date.now())).toMatchObject({ status: 'cancelled', error: { code: 'CLOSED' } });
-    await until(() => fx.aborted.has('claimed'), 5_000, 'the abort to reach the plugin');
-    expect(fx.aborted.get('claimed')).toMatchObject({ code: 'CLOSED' });
+    try {
+      const job = await tracker.submit('gate', { key: 'claimed' });
+      await until(() => claimed, 5_000, 'the claim to be written');
+      // Running for everyone now, while this process has not heard back from its claim.
+      const closing = tracker.close({ timeoutMs: 20 });
+      await until(() => stopped, 5_000, 'close() to stop the dispatcher');
+      // Everything close() does without waiting for the claim is done by now: only then does the claim answer.
+      release.resolve();
+      await closing;
+      expect(await store!.get(job.id, Date.now())).toMatchObject({ status: 'cancelled', error: { code: 'CLOSED' } });
+      await until(() => fx.aborted.has('claimed'), 5_000, 'the abort to reach the plugin');
+      expect(fx.aborted.get('claimed')).toMatchObject({ code: 'CLOSED' });
+    } finally {
+      release.resolve();
+      fx.open('claimed');
+      await tracker.close({ timeoutMs: 0 });
+    }
   });
 });
