@@ -106,7 +106,8 @@ export class JobEngine {
     const record = queuedRecord(createJobId(), job, job.timeoutMs ?? this.#host.plugins.getMeta(job.plugin)?.timeoutMs, now);
     const maxQueued = this.#host.settings.maxQueued + (dispatcher.idleSlots?.() ?? 0);
     const bounded = this.#bounded(store);
-    const creating = bounded(() => store.create(record, now, { maxQueued, now }), 'create a job');
+    const storing = store.create(record, now, { maxQueued, now });
+    const creating = bounded(() => storing, 'create a job');
     let created: Awaited<typeof creating>;
     // A queue that does not answer fails the submit in time, as the store does.
     if (dispatcher.ordered) {
@@ -118,7 +119,7 @@ export class JobEngine {
         created = await creating;
       } catch (error) {
         void queued.then(() => dispatcher.discard(record)).catch(logDebug(this.#host.logger, 'could not drop a job whose create failed', { jobId: record.id })); // whatever the store did, nothing runs it
-        this.#forget(store, record.id);
+        this.#forget(store, record.id, storing);
         throw error;
       }
       if (created.outcome !== 'created') void queued.then(() => dispatcher.discard(record)).catch(logDebug(this.#host.logger, 'could not drop a job its create refused', { jobId: record.id }));
@@ -127,7 +128,7 @@ export class JobEngine {
       try {
         created = await creating;
       } catch (error) {
-        this.#forget(store, record.id);
+        this.#forget(store, record.id, storing);
         throw error;
       }
       if (created.outcome === 'created') await this.#enqueued(bounded(() => dispatcher.enqueue(record), 'queue a job'), bounded, store, record);
@@ -149,12 +150,15 @@ export class JobEngine {
 
   /**
    * The caller was told job `id` does not exist, but a shared store's write may still land after
-   * its bound: remove it in the background, tried again while the store fails, so no `queued` job
-   * is left that nothing will run.
+   * its bound: once `landing` (that write) settles, remove the job in the background, tried again
+   * while the store fails, so no `queued` job is left that nothing will run.
    */
-  #forget(store: JobStore, id: string): void {
+  #forget(store: JobStore, id: string, landing: Promise<unknown> = Promise.resolve()): void {
     if (store.inProcess) return; // an in-process call that failed wrote nothing
-    void this.#persist(id, 'remove a job the caller was told failed', () => store.remove(id)).catch(logDebug(this.#host.logger, 'gave up removing a job the caller was told failed', { jobId: id }));
+    void landing
+      .catch(() => undefined)
+      .then(() => this.#persist(id, 'remove a job the caller was told failed', () => store.remove(id)))
+      .catch(logDebug(this.#host.logger, 'gave up removing a job the caller was told failed', { jobId: id }));
   }
 
   async get(id: string): Promise<JobSnapshot | undefined> {
