@@ -73,6 +73,8 @@ export class BullMQDispatcher implements JobDispatcher {
   readonly #workers = new Map<string, Worker>();
   readonly #events = new Map<string, QueueEvents>();
   readonly #gate: SlotGate;
+  /** Jobs being put back in their queue because the dispatcher stopped: stop() waits for them. */
+  readonly #handingBack = new Set<Promise<void>>();
   #handlers: DispatchHandlers | undefined;
   #scan: NodeJS.Timeout | undefined;
   #stopped = false;
@@ -118,7 +120,9 @@ export class BullMQDispatcher implements JobDispatcher {
   async stop(): Promise<string[]> {
     this.#stopped = true;
     if (this.#scan) clearInterval(this.#scan);
+    this.#gate.wakeAll(); // jobs fetched and waiting for a slot go back now, while the connections are open
     await Promise.all([...this.#workers.values()].map((worker) => worker.pause(true)));
+    await Promise.all(this.#handingBack);
     return [];
   }
 
@@ -173,16 +177,34 @@ export class BullMQDispatcher implements JobDispatcher {
     await Promise.all([worker.waitUntilReady(), events.waitUntilReady()]);
   }
 
+  /**
+   * Put a fetched job back in its queue, untouched, and end its processing without a result. If
+   * the move fails, the job stays active until its lock lapses and BullMQ's stalled check requeues
+   * it: never failed, never completed for nothing.
+   */
+  async #handBack(job: Job<QueuedJobData>, token: string | undefined): Promise<never> {
+    const moving = job.moveToWait(token).then(
+      () => undefined,
+      (error: unknown) => this.#setup.logger.warn({ jobId: job.id, err: error }, `jobwire: could not hand a job back to its queue; it is requeued once its lock lapses: ${messageOf(error)}`),
+    );
+    this.#handingBack.add(moving);
+    try {
+      await moving;
+    } finally {
+      this.#handingBack.delete(moving);
+    }
+    throw new this.#setup.bullmq.WaitingError();
+  }
+
   async #process(job: Job<QueuedJobData>, token: string | undefined): Promise<void> {
     const handlers = this.#handlers;
     if (!handlers || job.id === undefined) return;
-    await this.#gate.acquire();
+    const granted = await this.#gate.acquire();
     if (this.#stopped) {
       // Stopped while it waited for a slot here: back to the queue for another worker (or the next
       // start). Handed to a closing engine, it would be claimed after close() swept its runs.
-      this.#gate.release();
-      await job.moveToWait(token);
-      throw new this.#setup.bullmq.WaitingError();
+      if (granted) this.#gate.release();
+      await this.#handBack(job, token);
     }
     try {
       // A job added by hand (not by a tracker) carries no record: the engine reads it, or finds none.

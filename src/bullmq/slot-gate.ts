@@ -6,24 +6,32 @@
 export class SlotGate {
   readonly #size: number;
   #held = 0;
-  readonly #waiting: (() => void)[] = [];
+  readonly #waiting: ((granted: boolean) => void)[] = [];
 
   constructor(size: number) {
     this.#size = size;
   }
 
-  /** Resolves once a slot is this caller's; give it back with {@link release}. */
-  acquire(): Promise<void> {
+  /**
+   * Resolves `true` once a slot is this caller's (give it back with {@link release}), or `false`
+   * when {@link wakeAll} sent it away without one.
+   */
+  acquire(): Promise<boolean> {
     if (this.#held < this.#size) {
       this.#held++;
-      return Promise.resolve();
+      return Promise.resolve(true);
     }
     return new Promise((resolve) => this.#waiting.push(resolve));
   }
 
   release(): void {
     const next = this.#waiting.shift();
-    if (next) next(); // the slot passes straight to the next waiter
+    if (next) next(true); // the slot passes straight to the next waiter
     else this.#held--;
+  }
+
+  /** Every waiter resolves `false` now, holding no slot (the dispatcher is stopping). */
+  wakeAll(): void {
+    for (const waiter of this.#waiting.splice(0)) waiter(false);
   }
 }

@@ -1,7 +1,7 @@
 import type { BackendDrivers, BackendHost, JobBackend } from '../backend/job-backend.js';
-import type { DispatchedJob } from '../backend/job-dispatcher.js';
+import type { DispatchedJob, JobDispatcher } from '../backend/job-dispatcher.js';
 import type { JobRecord } from '../backend/job-record.js';
-import type { CommitResult, JobChange, JobStore, StoreListQuery } from '../backend/job-store.js';
+import type { CommitResult, CreateResult, JobChange, JobStore, StoreListQuery } from '../backend/job-store.js';
 import type { LoggedEvent } from '../backend/logged-event.js';
 import { JobwireError, messageOf, type JobwireErrorCode } from '../errors.js';
 import { logDebug } from '../logger.js';
@@ -101,7 +101,8 @@ export class JobEngine {
     const { limits } = this.#host.settings;
     checkedJson(job.input, 'input', limits.jsonDepth, limits.inputBytes, 'INVALID_INPUT');
     checkedJson(job.metadata, 'metadata', limits.jsonDepth, limits.metadataBytes, 'INVALID_REQUEST');
-    const { store, dispatcher } = this.#openNow() ?? (await this.#open());
+    const drivers = this.#openNow() ?? (await this.#open());
+    const { store, dispatcher } = drivers;
     const now = this.#host.now();
     const record = queuedRecord(createJobId(), job, job.timeoutMs ?? this.#host.plugins.getMeta(job.plugin)?.timeoutMs, now);
     const maxQueued = this.#host.settings.maxQueued + (dispatcher.idleSlots?.() ?? 0);
@@ -112,53 +113,82 @@ export class JobEngine {
     // A queue that does not answer fails the submit in time, as the store does.
     if (dispatcher.ordered) {
       // One connection, in order: the job cannot be handed out before its record is written.
-      const queued = dispatcher.enqueue(record);
+      const queued = promiseOf(() => dispatcher.enqueue(record)); // a driver that throws at once fails like one that rejects
       const enqueueing = bounded(() => queued, 'queue a job');
       enqueueing.catch(() => undefined); // awaited only when the job was created; its failure is `queued`'s, handled below
       try {
         created = await creating;
       } catch (error) {
-        void queued.then(() => dispatcher.discard(record)).catch(logDebug(this.#host.logger, 'could not drop a job whose create failed', { jobId: record.id })); // whatever the store did, nothing runs it
-        this.#forget(store, record.id, storing);
+        this.#settleLate(drivers, record, storing, queued);
         throw error;
       }
       if (created.outcome !== 'created') void queued.then(() => dispatcher.discard(record)).catch(logDebug(this.#host.logger, 'could not drop a job its create refused', { jobId: record.id }));
-      else await this.#enqueued(enqueueing, bounded, store, record);
+      else await this.#enqueued(enqueueing, bounded, drivers, record);
     } else {
       try {
         created = await creating;
       } catch (error) {
-        this.#forget(store, record.id, storing);
+        this.#settleLate(drivers, record, storing);
         throw error;
       }
-      if (created.outcome === 'created') await this.#enqueued(bounded(() => dispatcher.enqueue(record), 'queue a job'), bounded, store, record);
+      if (created.outcome === 'created') await this.#enqueued(bounded(() => dispatcher.enqueue(record), 'queue a job'), bounded, drivers, record);
     }
     if (created.outcome === 'full') throw new JobwireError('QUEUE_FULL', `Queue is full (${this.#host.settings.maxQueued} waiting jobs)`);
     return snapshotOf(created.outcome === 'existing' ? created.record : record);
   }
 
-  /** A job that could not be queued never existed: its record goes again. */
-  async #enqueued(enqueueing: Promise<void>, bounded: Bounded, store: JobStore, record: JobRecord): Promise<void> {
+  /** A job whose queue entry could not be made in time: the submit fails `UNAVAILABLE`. */
+  async #enqueued(enqueueing: Promise<void>, bounded: Bounded, drivers: BackendDrivers, record: JobRecord): Promise<void> {
     try {
       await enqueueing;
     } catch (error) {
-      // Bounded too: during an outage the submit answers in time; a queue entry that lands later finds no record to run.
-      await bounded(() => store.remove(record.id), 'remove a job that could not be queued').catch(() => this.#forget(store, record.id));
+      if (record.idempotencyKey !== undefined) {
+        // A retry with the same key finds this job, so it must run: queued again in the background.
+        this.#enqueueLate(drivers.dispatcher, record);
+      } else {
+        // Never existed for the caller: its record goes (bounded too, so the submit answers in time;
+        // a queue entry that lands later finds no record to run).
+        const { store } = drivers;
+        await bounded(() => store.remove(record.id), 'remove a job that could not be queued').catch(() => this.#removeLate(store, record.id));
+      }
       throw new JobwireError('UNAVAILABLE', `Could not queue the job: ${messageOf(error)}`, { cause: error });
     }
   }
 
   /**
-   * The caller was told job `id` does not exist, but a shared store's write may still land after
-   * its bound: once `landing` (that write) settles, remove the job in the background, tried again
-   * while the store fails, so no `queued` job is left that nothing will run.
+   * The submit answered `UNAVAILABLE`, but a shared store's create (and an ordered queue's entry)
+   * may still land after their bounds. Once they settle: a job created with an idempotency key is
+   * kept and queued, since a retry with the same key returns it and it must run; one without a key
+   * is removed again (the caller was told it does not exist), and its queue entry dropped.
    */
-  #forget(store: JobStore, id: string, landing: Promise<unknown> = Promise.resolve()): void {
-    if (store.inProcess) return; // an in-process call that failed wrote nothing
-    void landing
-      .catch(() => undefined)
-      .then(() => this.#persist(id, 'remove a job the caller was told failed', () => store.remove(id)))
-      .catch(logDebug(this.#host.logger, 'gave up removing a job the caller was told failed', { jobId: id }));
+  #settleLate(drivers: BackendDrivers, record: JobRecord, storing: Promise<CreateResult>, queued?: Promise<void>): void {
+    const { store, dispatcher } = drivers;
+    if (store.inProcess) return; // an in-process create that failed wrote nothing
+    const logged = logDebug(this.#host.logger, 'could not settle a job whose create answered late', { jobId: record.id });
+    void storing
+      .then((result) => result.outcome === 'created', () => false)
+      .then(async (created) => {
+        const keep = created && record.idempotencyKey !== undefined;
+        if (created && !keep) this.#removeLate(store, record.id);
+        if (!queued) {
+          if (keep) this.#enqueueLate(dispatcher, record);
+          return;
+        }
+        const entered = await queued.then(() => true, () => false);
+        if (keep && !entered) this.#enqueueLate(dispatcher, record);
+        if (!keep && entered) await dispatcher.discard(record);
+      })
+      .catch(logged);
+  }
+
+  /** Remove job `id` in the background, tried again while the store fails (until the tracker closes). */
+  #removeLate(store: JobStore, id: string): void {
+    void this.#persist(id, 'remove a job the caller was told failed', () => store.remove(id)).catch(logDebug(this.#host.logger, 'gave up removing a job the caller was told failed', { jobId: id }));
+  }
+
+  /** Queue `record` in the background, tried again while the queue fails (until the tracker closes). */
+  #enqueueLate(dispatcher: JobDispatcher, record: JobRecord): void {
+    void this.#persist(record.id, 'queue a job whose submit answered late', () => dispatcher.enqueue(record)).catch(logDebug(this.#host.logger, 'gave up queueing a job whose submit answered late', { jobId: record.id }));
   }
 
   async get(id: string): Promise<JobSnapshot | undefined> {
@@ -520,5 +550,14 @@ export class JobEngine {
     } catch (error) {
       this.#host.logger.error({ jobId: id, err: error }, `jobwire: could not fail a job its queue gave up on: ${messageOf(error)}`);
     }
+  }
+}
+
+/** `call()`'s promise; a synchronous throw becomes its rejection. */
+function promiseOf<T>(call: () => Promise<T>): Promise<T> {
+  try {
+    return call();
+  } catch (error) {
+    return Promise.reject(error);
   }
 }

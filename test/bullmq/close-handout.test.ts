@@ -49,4 +49,30 @@ describe.skipIf(!redisUp)('BullMQ worker: close() with a job fetched and waiting
       await soloQueue.close();
     }
   }, 90_000);
+
+  it('the job goes back as soon as close() starts, while the running job still has its grace', async () => {
+    const queueName = 'handout-early';
+    const backend = new BullMQBackend({ connection: REDIS_URL, queueName, prefix, role: 'both', concurrency: 1 });
+    const fx = createFixturePlugins();
+    const closing = new JobTracker({ plugins: fx.plugins, backend });
+    const soloQueue = new Queue(`${queueName}.solo`, { connection: { host: '127.0.0.1', port: 6379 }, prefix });
+    try {
+      await closing.submit('gate', { key: 'long' });
+      await until(() => fx.started.includes('long'), 20_000, 'the first job to run');
+      const waiting = await closing.submit('solo', { key: 'waiting' });
+      await until(async () => (await soloQueue.getJobState(waiting.id)) === 'active', 20_000, 'the solo job to be fetched (it waits for the slot)');
+      const closed = closing.close({ timeoutMs: 60_000 });
+      // Back in its queue while the first job still runs: its connection is surely open.
+      await until(async () => ['waiting', 'prioritized'].includes(await soloQueue.getJobState(waiting.id)), 20_000, 'the waiting job to go back to its queue');
+      expect(fx.aborted.has('long')).toBe(false);
+      fx.open('long');
+      await closed;
+      expect(fx.started).toEqual(['long']);
+    } finally {
+      fx.open('long');
+      fx.open('waiting');
+      await closing.close({ timeoutMs: 0 });
+      await soloQueue.close();
+    }
+  }, 90_000);
 });

@@ -48,16 +48,27 @@ describe('a submit whose queue does not answer', () => {
     }, 5_000);
   }
 
-  it.each([true, false])('a store and a queue that both hang (ordered: %s): UNAVAILABLE, nothing left unhandled, and a create that lands late is removed again', async (ordered) => {
-    const unhandled: unknown[] = [];
-    const onUnhandled = (reason: unknown): void => void unhandled.push(reason);
-    process.on('unhandledRejection', onUnhandled);
-    // The create waits until the database is back; a removal goes out on another connection (a pool)
-    // and answers at once: removing the job before its create landed would leave it behind.
+  /** A queue that answers once the database is back (`back()`), recording what it holds; a create that waits too. */
+  function lateDatabase(ordered: boolean): { backend: JobBackend; store: () => MemoryStore; back: () => void; landed: () => number; queue: Set<string> } {
     let back!: () => void;
     const down = new Promise<void>((resolve) => (back = resolve));
+    const queue = new Set<string>();
     let landed = 0;
-    const { backend, store } = backendWith(hangingDispatcher(ordered), (inner) => ({
+    const dispatcher: JobDispatcher = {
+      ordered,
+      start: async () => {},
+      enqueue: async (record) => {
+        await down;
+        queue.add(record.id);
+      },
+      discard: async (record) => {
+        queue.delete(record.id);
+      },
+      stop: async () => [],
+    };
+    // The create waits until the database is back; a removal goes out on another connection (a pool)
+    // and answers at once: removing the job before its create landed would leave it behind.
+    const { backend, store } = backendWith(dispatcher, (inner) => ({
       ...sharedStore(inner),
       create: async (record, at, limits) => {
         await down;
@@ -66,7 +77,15 @@ describe('a submit whose queue does not answer', () => {
         return result;
       },
     }));
-    const tracker = new JobTracker({ plugins: createFixturePlugins().plugins, storeTimeoutMs: 200, backend });
+    return { backend, store, back, landed: () => landed, queue };
+  }
+
+  it.each([true, false])('a store and a queue that both hang (ordered: %s): UNAVAILABLE, nothing left unhandled; without a key, a create that lands late is removed again', async (ordered) => {
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown): void => void unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    const late = lateDatabase(ordered);
+    const tracker = new JobTracker({ plugins: createFixturePlugins().plugins, storeTimeoutMs: 200, backend: late.backend });
     try {
       const error = await rejection(tracker.submit('echo', { text: 'x' }));
       expect(isJobwireError(error) && error.code, String(error)).toBe('UNAVAILABLE');
@@ -74,9 +93,58 @@ describe('a submit whose queue does not answer', () => {
       await new Promise((resolve) => setTimeout(resolve, 200));
       await new Promise((resolve) => setImmediate(resolve));
       expect(unhandled).toEqual([]);
-      back();
-      await until(() => landed === 1, 5_000, 'the late create to land');
-      await until(async () => (await store().counts()).total === 0, 5_000, 'the late job to be removed again');
+      late.back();
+      await until(() => late.landed() === 1, 5_000, 'the late create to land');
+      await until(async () => (await late.store().counts()).total === 0, 5_000, 'the late job to be removed again');
+      await until(() => late.queue.size === 0, 5_000, 'its queue entry to be dropped');
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+      await tracker.close({ timeoutMs: 0 });
+    }
+  }, 15_000);
+
+  it.each([true, false])('with an idempotency key (ordered: %s), a create that lands late is kept and queued: a retry with the key gets that job', async (ordered) => {
+    const late = lateDatabase(ordered);
+    const tracker = new JobTracker({ plugins: createFixturePlugins().plugins, storeTimeoutMs: 200, backend: late.backend });
+    try {
+      const error = await rejection(tracker.submit('echo', { text: 'x' }, { idempotencyKey: 'once' }));
+      expect(isJobwireError(error) && error.code, String(error)).toBe('UNAVAILABLE');
+      late.back();
+      await until(() => late.landed() === 1, 5_000, 'the late create to land');
+      const { jobs } = await tracker.list();
+      const kept = jobs[0];
+      expect(jobs).toEqual([expect.objectContaining({ status: 'queued', plugin: 'echo' })]);
+      await until(() => late.queue.has(kept!.id), 5_000, 'the kept job to be queued');
+      // The retry finds it (and does not make another).
+      expect((await tracker.submit('echo', { text: 'x' }, { idempotencyKey: 'once' })).id).toBe(kept!.id);
+      expect((await late.store().counts()).total).toBe(1);
+    } finally {
+      await tracker.close({ timeoutMs: 0 });
+    }
+  }, 15_000);
+
+  it('an ordered queue whose enqueue throws at once, while the store hangs: the submit fails, nothing left unhandled', async () => {
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown): void => void unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    const dispatcher: JobDispatcher = {
+      ordered: true,
+      start: async () => {},
+      enqueue: () => {
+        throw new Error('the queue refused at once');
+      },
+      discard: async () => {},
+      stop: async () => [],
+    };
+    const { backend } = backendWith(dispatcher, (inner) => ({ ...sharedStore(inner), create: () => new Promise(() => {}) }));
+    const tracker = new JobTracker({ plugins: createFixturePlugins().plugins, storeTimeoutMs: 200, backend });
+    try {
+      const error = await rejection(tracker.submit('echo', { text: 'x' }));
+      expect(isJobwireError(error) && error.code, String(error)).toBe('UNAVAILABLE');
+      // Both bounds were set before the submit answered: a timer set now fires after them.
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(unhandled).toEqual([]);
     } finally {
       process.off('unhandledRejection', onUnhandled);
       await tracker.close({ timeoutMs: 0 });
