@@ -30,7 +30,14 @@ export function listen(server: Server, tracker: JobTracker, port: number, host: 
 export async function runFromCommandLine(name: string, start: (options: { port: number; host: string }) => Promise<RunningExample>): Promise<void> {
   const port = Number(process.env.PORT ?? 3000);
   const host = process.env.HOST ?? '127.0.0.1';
-  const running = await start({ port, host });
+  let running: RunningExample;
+  try {
+    running = await start({ port, host });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw error;
+    console.error(`${name}: ${host}:${port} is in use; start it on another port, e.g. PORT=${port + 1}`);
+    process.exit(1);
+  }
   console.log(`${name} listening on ${running.url}`);
   const stop = (): void => {
     void running.close().then(() => process.exit(0));

@@ -81,6 +81,9 @@ export function formToSubmitBody(entries: Iterable<[string, string]>, inputSchem
       } else {
         body[name] = name === 'metadata' ? parseJsonField(name, text) : text;
       }
+    } else if (/^\s*[[{]/.test(name)) {
+      // `curl -d '{…}'` without a Content-Type sends JSON as a form whose one field is the whole text.
+      throw bad('The body was sent as a form but looks like JSON: send JSON with `Content-Type: application/json`');
     } else {
       throw bad(`Unknown field \`${name}\``);
     }

@@ -53,6 +53,13 @@ describe('docs run as written', () => {
     expect(await runVitest(scratch)).toMatchObject({ numPassedTests: 4, numFailedTests: 0 });
   });
 
+  it('the MockPluginManager example in docs/testing.md is a vitest file that passes', async () => {
+    const dir = resolve(scratch, 'mock');
+    await mkdir(dir, { recursive: true });
+    await writeFile(resolve(dir, 'transcribe-flow.test.ts'), await codeBlock('docs/testing.md', '## MockPluginManager'));
+    expect(await runVitest(dir)).toMatchObject({ numPassedTests: 1, numFailedTests: 0 });
+  });
+
   it('the isolated plugin test in docs/plugins.md passes, in a real worker thread', async () => {
     const dir = resolve(scratch, 'isolated');
     await mkdir(dir, { recursive: true });

@@ -140,6 +140,17 @@ describe('npm start serves the demo page', () => {
     for (const id of ['start', 'progress', 'status', 'cancel', 'result', 'recent']) expect(html).toContain(`data-testid="${id}"`);
   });
 
+  it('on a port in use, says so and which variable moves it, and exits 1', { timeout: START_MS }, async () => {
+    const port = new URL(example.url).port; // the running demo holds it
+    const error = await startExample('hono/server.ts', { PORT: port }).then(
+      () => new Error('a second server started on a port in use'),
+      (failed: unknown) => failed as Error,
+    );
+    expect(error.message).toContain('exited (1) before listening');
+    expect(error.message).toContain(`127.0.0.1:${port} is in use; start it on another port, e.g. PORT=${Number(port) + 1}`);
+    expect(error.message).not.toContain('    at '); // no stack trace
+  });
+
   it('exposes Prometheus metrics at /metrics that count the jobs it ran', { timeout: TEST_MS }, async () => {
     const job = (await (await fetch(`${example.url}/jobs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"plugin":"steps","input":{"steps":2,"stepMs":10}}' })).json()) as JobSnapshot;
     await fetch(`${example.url}/jobs/${job.id}/events`).then((r) => r.text());

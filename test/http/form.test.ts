@@ -145,6 +145,13 @@ describe('POST /jobs from an HTML form', () => {
     expect((await tracker.list()).jobs).toEqual([]);
   });
 
+  it('JSON sent as a form (curl -d without a Content-Type) is told to set Content-Type: application/json', async () => {
+    const json = JSON.stringify({ plugin: 'render', input: { title: 'x' } });
+    const error = await errorOf(await post(json, URLENCODED), 400);
+    expect(error).toMatchObject({ code: 'INVALID_REQUEST', message: expect.stringContaining('Content-Type: application/json') });
+    expect((await tracker.list()).jobs).toEqual([]);
+  });
+
   it('authorize sees a form as the same body a JSON submit has', async () => {
     const seen: AuthorizeContext[] = [];
     setup({ authorize: (context) => void seen.push(context) });
