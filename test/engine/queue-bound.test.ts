@@ -32,6 +32,26 @@ function backendWith(dispatcher: JobDispatcher, wrap: (store: MemoryStore) => Jo
   return { backend, store: () => store! };
 }
 
+/**
+ * `submitting` fails `UNAVAILABLE`, and once every time bound set for it (none longer than
+ * `boundMs`, all set before it answered) has fired, no promise was left rejected unhandled.
+ */
+async function failsUnavailableLeavingNothingUnhandled(submitting: Promise<unknown>, boundMs: number): Promise<void> {
+  const unhandled: unknown[] = [];
+  const onUnhandled = (reason: unknown): void => void unhandled.push(reason);
+  process.on('unhandledRejection', onUnhandled);
+  try {
+    const error = await rejection(submitting);
+    expect(isJobwireError(error) && error.code, String(error)).toBe('UNAVAILABLE');
+    // A timer set now fires after those bounds; the turn after it, an unhandled rejection has been reported.
+    await new Promise((resolve) => setTimeout(resolve, boundMs));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(unhandled).toEqual([]);
+  } finally {
+    process.off('unhandledRejection', onUnhandled);
+  }
+}
+
 describe('a submit whose queue does not answer', () => {
   for (const ordered of [false, true]) {
     it(`fails with UNAVAILABLE after storeTimeoutMs, and leaves no job behind (${ordered ? 'ordered' : 'create, then enqueue'})`, async () => {
@@ -81,24 +101,15 @@ describe('a submit whose queue does not answer', () => {
   }
 
   it.each([true, false])('a store and a queue that both hang (ordered: %s): UNAVAILABLE, nothing left unhandled; without a key, a create that lands late is removed again', async (ordered) => {
-    const unhandled: unknown[] = [];
-    const onUnhandled = (reason: unknown): void => void unhandled.push(reason);
-    process.on('unhandledRejection', onUnhandled);
     const late = lateDatabase(ordered);
     const tracker = new JobTracker({ plugins: createFixturePlugins().plugins, storeTimeoutMs: 200, backend: late.backend });
     try {
-      const error = await rejection(tracker.submit('echo', { text: 'x' }));
-      expect(isJobwireError(error) && error.code, String(error)).toBe('UNAVAILABLE');
-      // The queue's bound was set just after the store's, for as long: a timer set now fires after it.
-      await new Promise((resolve) => setTimeout(resolve, 200));
-      await new Promise((resolve) => setImmediate(resolve));
-      expect(unhandled).toEqual([]);
+      await failsUnavailableLeavingNothingUnhandled(tracker.submit('echo', { text: 'x' }), 200);
       late.back();
       await until(() => late.landed() === 1, 5_000, 'the late create to land');
       await until(async () => (await late.store().counts()).total === 0, 5_000, 'the late job to be removed again');
       await until(() => late.queue.size === 0, 5_000, 'its queue entry to be dropped');
     } finally {
-      process.off('unhandledRejection', onUnhandled);
       await tracker.close({ timeoutMs: 0 });
     }
   }, 15_000);
@@ -124,9 +135,6 @@ describe('a submit whose queue does not answer', () => {
   }, 15_000);
 
   it('an ordered queue whose enqueue throws at once, while the store hangs: the submit fails, nothing left unhandled', async () => {
-    const unhandled: unknown[] = [];
-    const onUnhandled = (reason: unknown): void => void unhandled.push(reason);
-    process.on('unhandledRejection', onUnhandled);
     const dispatcher: JobDispatcher = {
       ordered: true,
       start: async () => {},
@@ -139,14 +147,8 @@ describe('a submit whose queue does not answer', () => {
     const { backend } = backendWith(dispatcher, (inner) => ({ ...sharedStore(inner), create: () => new Promise(() => {}) }));
     const tracker = new JobTracker({ plugins: createFixturePlugins().plugins, storeTimeoutMs: 200, backend });
     try {
-      const error = await rejection(tracker.submit('echo', { text: 'x' }));
-      expect(isJobwireError(error) && error.code, String(error)).toBe('UNAVAILABLE');
-      // Both bounds were set before the submit answered: a timer set now fires after them.
-      await new Promise((resolve) => setTimeout(resolve, 200));
-      await new Promise((resolve) => setImmediate(resolve));
-      expect(unhandled).toEqual([]);
+      await failsUnavailableLeavingNothingUnhandled(tracker.submit('echo', { text: 'x' }), 200);
     } finally {
-      process.off('unhandledRejection', onUnhandled);
       await tracker.close({ timeoutMs: 0 });
     }
   }, 15_000);
