@@ -67,9 +67,11 @@ export interface JobDispatcher {
    */
   idleSlots?(): number;
   /**
-   * Stop handing out jobs. Resolves with the ids of jobs still waiting that no other process will
-   * ever run (an in-memory queue's): the engine cancels them (code `CLOSED`). A shared queue keeps
-   * its jobs for the other workers and resolves with none.
+   * Stop handing out jobs: once it resolves, `run` is called no more. A job already taken from a
+   * shared queue but not yet handed out (waiting for a slot) goes back to that queue. Resolves with
+   * the ids of jobs still waiting that no other process will ever run (an in-memory queue's): the
+   * engine cancels them (code `CLOSED`). A shared queue keeps its jobs for the other workers and
+   * resolves with none.
    */
   stop(): Promise<string[]>;
 }
