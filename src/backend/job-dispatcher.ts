@@ -21,8 +21,12 @@ export interface DispatchHandlers {
   /**
    * Run a job. Resolves once the job no longer needs its slot (its plugin has settled, or the job
    * was not runnable); never rejects. Until then the job counts against the concurrency.
+   *
+   * Resolves `false` when this process could not take the job at all (it is closing and its store
+   * did not answer the claim): a shared queue should put the job back for another worker, as it
+   * does with one it took but did not hand out. `true` otherwise.
    */
-  run(job: DispatchedJob): Promise<void>;
+  run(job: DispatchedJob): Promise<boolean>;
   /**
    * The dispatcher gave up on a job it will never hand out again (say, after it was handed out
    * and lost too many times): the engine fails it with `reason`.

@@ -206,11 +206,13 @@ export class BullMQDispatcher implements JobDispatcher {
       if (granted) this.#gate.release();
       await this.#handBack(job, token);
     }
+    let taken: boolean;
     try {
       // A job added by hand (not by a tracker) carries no record: the engine reads it, or finds none.
-      await handlers.run({ id: job.id, plugin: job.name, delivery: job.attemptsStarted, record: carriedRecord(job.data) });
+      taken = await handlers.run({ id: job.id, plugin: job.name, delivery: job.attemptsStarted, record: carriedRecord(job.data) });
     } finally {
       this.#gate.release();
     }
+    if (!taken) await this.#handBack(job, token); // the closing engine could not claim it: another worker will
   }
 }

@@ -467,7 +467,8 @@ export class JobEngine {
   }
 
   /** The dispatcher hands this process a job: claim it, run it. Resolves when its slot is free; never rejects. */
-  async #run(job: DispatchedJob): Promise<void> {
+  async #run(job: DispatchedJob): Promise<boolean> {
+    let claimed = false;
     try {
       const drivers = this.#drivers ?? (await this.#opening);
       const store = drivers.store;
@@ -478,6 +479,7 @@ export class JobEngine {
       let run: JobRun | undefined;
       try {
         const record = await this.#claim(job, store, host.commit);
+        claimed = true;
         if (record) {
           run = new JobRun(host, record, this.#runDone);
           this.#runs.set(job.id, run);
@@ -491,10 +493,12 @@ export class JobEngine {
           this.#claimsSettled = undefined;
         }
       }
-      if (!run) return;
-      await run.execute(); // the slot is free once the plugin settled; the result is saved and recorded after
+      if (run) await run.execute(); // the slot is free once the plugin settled; the result is saved and recorded after
+      return true;
     } catch (error) {
-      this.#host.logger.error({ jobId: job.id, err: error }, `jobwire: could not run a job: ${messageOf(error)}`);
+      // Not claimed: only while closing (a claim is tried until the store answers), so the queue takes it back.
+      this.#host.logger[claimed ? 'error' : 'warn']({ jobId: job.id, err: error }, `jobwire: could not ${claimed ? 'run' : 'take'} a job: ${messageOf(error)}`);
+      return claimed;
     }
   }
 

@@ -38,7 +38,7 @@ export class MemoryDispatcher implements JobDispatcher {
     const ticket: Ticket = { record };
     this.#tickets.set(record.id, ticket);
     const options = { priority: record.priority };
-    const run = (): Promise<void> => {
+    const run = (): Promise<unknown> => {
       const job = ticket.record;
       if (!job || !this.#handlers) return Promise.resolve();
       ticket.record = undefined;

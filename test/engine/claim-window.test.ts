@@ -1,8 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { JobTracker, MemoryBackend } from '../../src/index.js';
-import type { BackendDrivers, JobBackend, JobChange, JobStore } from '../../src/backend/index.js';
+import type { BackendDrivers, DispatchHandlers, JobBackend, JobChange, JobDispatcher, JobStore } from '../../src/backend/index.js';
+import { MemoryBus } from '../../src/memory/memory-bus.js';
+import { MemoryStore } from '../../src/memory/memory-store.js';
 import { createFixturePlugins } from '../../src/testing/index.js';
 import { deferred, until } from '../helpers/deferred.js';
+import { sharedStore } from './shared-store.js';
 
 /**
  * A memory backend whose store holds back its answer to a claim (the `started` commit) until the
@@ -100,5 +103,42 @@ describe('close() while a job is being claimed', () => {
       fx.open('claimed');
       await tracker.close({ timeoutMs: 0 });
     }
+  });
+});
+
+describe('close() while the store does not answer a claim', () => {
+  it('the dispatcher is told the job was not taken (false), and the job stays queued for another worker', async () => {
+    let handlers: DispatchHandlers | undefined;
+    const runs: Promise<boolean>[] = [];
+    let claims = 0;
+    let store: MemoryStore | undefined;
+    const backend: JobBackend = {
+      open(): BackendDrivers {
+        const bus = new MemoryBus();
+        store = new MemoryStore(bus);
+        const inner = sharedStore(store);
+        const dispatcher: JobDispatcher = {
+          start: async (given) => void (handlers = given),
+          enqueue: async (record) => void runs.push(handlers!.run({ id: record.id, plugin: record.plugin, delivery: 1, record })),
+          discard: async () => {},
+          stop: async () => [],
+        };
+        const down: JobStore = {
+          ...inner,
+          commit: async (change: JobChange) => {
+            if (change.record.event !== 'started') return inner.commit(change);
+            claims++;
+            throw new Error('the database is down');
+          },
+        };
+        return { store: down, bus, dispatcher };
+      },
+    };
+    const tracker = new JobTracker({ plugins: createFixturePlugins().plugins, backend });
+    const job = await tracker.submit('echo', { text: 'x' });
+    await until(() => claims > 0, 5_000, 'the claim to fail once');
+    await tracker.close({ timeoutMs: 0 });
+    expect(await runs[0]).toBe(false);
+    expect(await store!.get(job.id, Date.now())).toMatchObject({ status: 'queued' });
   });
 });

@@ -21,7 +21,7 @@ class HandTwice implements JobDispatcher {
     void this.handlers?.run({ id: record.id, plugin: record.plugin, delivery: 1, record });
   }
   /** Hand a job out again, as to another worker whose lock check found it stalled. */
-  again(record: JobRecord): Promise<void> {
+  again(record: JobRecord): Promise<boolean> {
     return this.handlers!.run({ id: record.id, plugin: record.plugin, delivery: 2, record: undefined });
   }
   async discard(): Promise<void> {}
