@@ -4,6 +4,7 @@ import type { JobRecord } from '../backend/job-record.js';
 import { messageOf } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { PluginManager } from '../plugin-manager/types.js';
+import { settleWithin } from '../engine/settle-within.js';
 import { parseRecord } from './record-json.js';
 import { SlotGate } from './slot-gate.js';
 
@@ -20,6 +21,9 @@ export interface QueuedJobData {
 const PLUGIN_SCAN_MS = 1_000;
 
 /** Everything the dispatcher needs from the backend that opened it. */
+/** How long stopping waits for jobs being put back in their queue (a database outage would hold them). */
+const HAND_BACK_WAIT_MS = 5_000;
+
 export interface BullMQDispatcherSetup {
   bullmq: typeof import('bullmq');
   queueName: string;
@@ -122,7 +126,7 @@ export class BullMQDispatcher implements JobDispatcher {
     if (this.#scan) clearInterval(this.#scan);
     this.#gate.wakeAll(); // jobs fetched and waiting for a slot go back now, while the connections are open
     await Promise.all([...this.#workers.values()].map((worker) => worker.pause(true)));
-    await Promise.all(this.#handingBack);
+    await this.#handedBack();
     return [];
   }
 
@@ -130,6 +134,8 @@ export class BullMQDispatcher implements JobDispatcher {
   async close(): Promise<void> {
     this.#stopped = true;
     if (this.#scan) clearInterval(this.#scan);
+    this.#gate.wakeAll();
+    await this.#handedBack(); // jobs handed back since stop() (a claim a closing tracker could not make)
     await Promise.all([...this.#workers.values()].map((worker) => worker.close(true)));
     await Promise.all([...this.#events.values()].map((events) => events.close()));
     await Promise.all([...this.#queues.values()].map((queue) => queue.close()));
@@ -182,6 +188,14 @@ export class BullMQDispatcher implements JobDispatcher {
    * the move fails, the job stays active until its lock lapses and BullMQ's stalled check requeues
    * it: never failed, never completed for nothing.
    */
+  /**
+   * The hand-backs under way have settled — or, during an outage (a command waits for the database),
+   * a while has passed: those jobs are left to BullMQ's stalled check, and shutting down goes on.
+   */
+  #handedBack(): Promise<void> {
+    return settleWithin(this.#handingBack, HAND_BACK_WAIT_MS);
+  }
+
   async #handBack(job: Job<QueuedJobData>, token: string | undefined): Promise<never> {
     const moving = job.moveToWait(token).then(
       () => undefined,

@@ -131,7 +131,7 @@ export class JobEngine {
         this.#settleLate(drivers, record, storing);
         throw error;
       }
-      if (created.outcome === 'created') await this.#enqueued(bounded(() => dispatcher.enqueue(record), 'queue a job'), bounded, drivers, record);
+      if (created.outcome === 'created') await this.#enqueued(bounded(() => promiseOf(() => dispatcher.enqueue(record)), 'queue a job'), bounded, drivers, record);
     }
     if (created.outcome === 'full') throw new JobwireError('QUEUE_FULL', `Queue is full (${this.#host.settings.maxQueued} waiting jobs)`);
     return snapshotOf(created.outcome === 'existing' ? created.record : record);
@@ -188,7 +188,10 @@ export class JobEngine {
 
   /** Queue `record` in the background, tried again while the queue fails (until the tracker closes). */
   #enqueueLate(dispatcher: JobDispatcher, record: JobRecord): void {
-    void this.#persist(record.id, 'queue a job whose submit answered late', () => dispatcher.enqueue(record)).catch(logDebug(this.#host.logger, 'gave up queueing a job whose submit answered late', { jobId: record.id }));
+    void this.#persist(record.id, 'queue a job whose submit answered late', () => promiseOf(() => dispatcher.enqueue(record))).catch((error: unknown) =>
+      // Closed first: the job stays queued with no queue entry (a retry with its key returns it, and it does not run).
+      this.#host.logger.warn({ jobId: record.id, err: error }, `jobwire: could not queue a job whose submit answered late before the tracker closed; it will not run: ${messageOf(error)}`),
+    );
   }
 
   async get(id: string): Promise<JobSnapshot | undefined> {
@@ -496,9 +499,10 @@ export class JobEngine {
       if (run) await run.execute(); // the slot is free once the plugin settled; the result is saved and recorded after
       return true;
     } catch (error) {
-      // Not claimed: only while closing (a claim is tried until the store answers), so the queue takes it back.
+      // Not claimed while closing (a claim is tried until the store answers or the tracker closes):
+      // the queue takes it back. Any other failure is not the queue's to retry.
       this.#host.logger[claimed ? 'error' : 'warn']({ jobId: job.id, err: error }, `jobwire: could not ${claimed ? 'run' : 'take'} a job: ${messageOf(error)}`);
-      return claimed;
+      return claimed || !this.#closing;
     }
   }
 

@@ -153,6 +153,25 @@ describe('a submit whose queue does not answer', () => {
     }
   }, 15_000);
 
+  it('a queue whose enqueue throws at once after an in-process store created the job: UNAVAILABLE, and the job is removed again', async () => {
+    const dispatcher: JobDispatcher = {
+      start: async () => {},
+      enqueue: () => {
+        throw new Error('the queue refused at once');
+      },
+      discard: async () => {},
+      stop: async () => [],
+    };
+    const { backend, store } = backendWith(dispatcher, (inner) => inner); // in-process: its calls are not bounded
+    const tracker = new JobTracker({ plugins: createFixturePlugins().plugins, storeTimeoutMs: 200, backend });
+    try {
+      await failsUnavailableLeavingNothingUnhandled(tracker.submit('echo', { text: 'x' }), 0);
+      expect((await store().counts()).total).toBe(0);
+    } finally {
+      await tracker.close({ timeoutMs: 0 });
+    }
+  });
+
   it('cancel and remove of a waiting job answer after storeTimeoutMs when its queue does not let go of it', async () => {
     const { backend } = backendWith(hangingDispatcher(false, 'discard'));
     const tracker = new JobTracker({ plugins: createFixturePlugins().plugins, storeTimeoutMs: 200, backend });
