@@ -26,8 +26,8 @@ const CLOSED_BEFORE_START = 'Tracker closed before the job started';
 /** A store call made for a caller: bounded in time unless the store answers in this process. */
 type Bounded = <T>(call: () => Promise<T>, what: string) => Promise<T>;
 
-/** The bound of a store that answers in this process: none. */
-const direct: Bounded = (call) => call();
+/** The bound of a store that answers in this process: none (a call that throws at once rejects, as a bounded one does). */
+const direct: Bounded = (call) => promiseOf(call);
 
 /**
  * The one job lifecycle, the same on every backend: create → dispatch → claim → run (context,
@@ -131,7 +131,7 @@ export class JobEngine {
         this.#settleLate(drivers, record, storing);
         throw error;
       }
-      if (created.outcome === 'created') await this.#enqueued(bounded(() => promiseOf(() => dispatcher.enqueue(record)), 'queue a job'), bounded, drivers, record);
+      if (created.outcome === 'created') await this.#enqueued(bounded(() => dispatcher.enqueue(record), 'queue a job'), bounded, drivers, record);
     }
     if (created.outcome === 'full') throw new JobwireError('QUEUE_FULL', `Queue is full (${this.#host.settings.maxQueued} waiting jobs)`);
     return snapshotOf(created.outcome === 'existing' ? created.record : record);
@@ -188,7 +188,7 @@ export class JobEngine {
 
   /** Queue `record` in the background, tried again while the queue fails (until the tracker closes). */
   #enqueueLate(dispatcher: JobDispatcher, record: JobRecord): void {
-    void this.#persist(record.id, 'queue a job whose submit answered late', () => promiseOf(() => dispatcher.enqueue(record))).catch((error: unknown) =>
+    void this.#persist(record.id, 'queue a job whose submit answered late', () => dispatcher.enqueue(record)).catch((error: unknown) =>
       // Closed first: the job stays queued with no queue entry (a retry with its key returns it, and it does not run).
       this.#host.logger.warn({ jobId: record.id, err: error }, `jobwire: could not queue a job whose submit answered late before the tracker closed; it will not run: ${messageOf(error)}`),
     );
