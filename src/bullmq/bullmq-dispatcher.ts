@@ -20,10 +20,10 @@ export interface QueuedJobData {
 /** How often a worker process looks for plugins that gained a `concurrency` cap (and so a queue of their own). */
 const PLUGIN_SCAN_MS = 1_000;
 
-/** Everything the dispatcher needs from the backend that opened it. */
 /** How long stopping waits for jobs being put back in their queue (a database outage would hold them). */
 const HAND_BACK_WAIT_MS = 5_000;
 
+/** Everything the dispatcher needs from the backend that opened it. */
 export interface BullMQDispatcherSetup {
   bullmq: typeof import('bullmq');
   queueName: string;
@@ -184,11 +184,6 @@ export class BullMQDispatcher implements JobDispatcher {
   }
 
   /**
-   * Put a fetched job back in its queue, untouched, and end its processing without a result. If
-   * the move fails, the job stays active until its lock lapses and BullMQ's stalled check requeues
-   * it: never failed, never completed for nothing.
-   */
-  /**
    * The hand-backs under way have settled — or, during an outage (a command waits for the database),
    * a while has passed: those jobs are left to BullMQ's stalled check, and shutting down goes on.
    */
@@ -196,17 +191,19 @@ export class BullMQDispatcher implements JobDispatcher {
     return settleWithin(this.#handingBack, HAND_BACK_WAIT_MS);
   }
 
+  /**
+   * Put a fetched job back in its queue, untouched, and end its processing without a result. If
+   * the move fails, the job stays active until its lock lapses and BullMQ's stalled check requeues
+   * it: never failed, never completed for nothing.
+   */
   async #handBack(job: Job<QueuedJobData>, token: string | undefined): Promise<never> {
     const moving = job.moveToWait(token).then(
       () => undefined,
       (error: unknown) => this.#setup.logger.warn({ jobId: job.id, err: error }, `jobwire: could not hand a job back to its queue; it is requeued once its lock lapses: ${messageOf(error)}`),
     );
     this.#handingBack.add(moving);
-    try {
-      await moving;
-    } finally {
-      this.#handingBack.delete(moving);
-    }
+    await moving; // never rejects
+    this.#handingBack.delete(moving);
     throw new this.#setup.bullmq.WaitingError();
   }
 

@@ -244,7 +244,6 @@ export class PostgresJobStore implements JobStore {
     return jobCounts((status) => byStatus.get(status) ?? 0);
   }
 
-
   /** Delete jobs and their logs, and notify each removal; the records deleted. */
   async #delete(db: Pool | PoolClient, ids: string[]): Promise<JobRecord[]> {
     if (ids.length === 0) return [];
