@@ -58,6 +58,10 @@ export type {
   SubmitOptions,
   WaitOptions,
 } from './tracker/index.js';
+export { NonRetryableError } from './retry/non-retryable-error.js';
+export { DEFAULT_BACKOFF } from './retry/retry-policy.js';
+export type { BackoffPolicy, RetryPolicy } from './retry/retry-policy.js';
+export type { ScheduleInfo, ScheduleOptions, ScheduledJobOptions } from './schedule/types.js';
 export { DEFAULT_JOB_LIMITS } from './engine/json-limits.js';
 export type { JobLimits } from './engine/json-limits.js';
 

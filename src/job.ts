@@ -10,7 +10,7 @@ export type TerminalStatus = 'completed' | 'failed' | 'cancelled';
 export const JOB_STATUSES: readonly JobStatus[] = Object.freeze(['queued', 'running', 'completed', 'failed', 'cancelled']);
 
 /** The kinds of event in a job's log. */
-export type JobEventType = 'queued' | 'started' | 'progress' | 'completed' | 'failed' | 'cancelled';
+export type JobEventType = 'queued' | 'started' | 'progress' | 'retrying' | 'completed' | 'failed' | 'cancelled';
 
 /** True for `completed`, `failed` and `cancelled`. */
 export function isTerminalStatus(status: JobStatus): status is TerminalStatus {
@@ -45,6 +45,18 @@ export interface JobSnapshot {
   result?: unknown;
   /** Why it `failed` or was `cancelled`. */
   error?: JobErrorInfo;
+  /** The try this is, from 1: the one running, the one waiting to run, or the last one. */
+  attempt: number;
+  /** Tries the job gets in all (`attempts` on submit, else the plugin's `retry.attempts`, else 1). */
+  maxAttempts: number;
+  /** While `queued`: when the job may start (a delayed job, or a retry waiting for its backoff). */
+  runAt?: string;
+  /** The error of the previous try, once a try failed and the job was retried. */
+  lastError?: JobErrorInfo;
+  /** The id of the job this one re-runs (`tracker.retry`). */
+  retryOf?: string;
+  /** The key of the schedule whose tick submitted this job (`tracker.schedule`). */
+  scheduleKey?: string;
   tenantId?: string;
   workspaceId?: string;
   metadata: JobMetadata;

@@ -8,7 +8,8 @@ export type { JobRecord } from './job-record.js';
 export type { LoggedEvent } from './logged-event.js';
 export type { CommitResult, CreateLimits, CreateResult, JobChange, JobStore, RecordPage, StoreListQuery } from './job-store.js';
 export type { BusHandlers, JobBus } from './job-bus.js';
-export type { DispatchedJob, DispatchHandlers, JobDispatcher } from './job-dispatcher.js';
+export type { DispatchedJob, DispatchHandlers, JobDispatcher, RunOutcome } from './job-dispatcher.js';
+export type { JobScheduler, ScheduleRecord, ScheduleState, ScheduleTick } from './job-scheduler.js';
 export type { BackendDrivers, BackendHost, BackendSettings, JobBackend } from './job-backend.js';
 
 // The toolkit: what every driver builds on, so that no driver writes it again.
@@ -19,3 +20,5 @@ export { idempotencyScope } from '../engine/idempotency.js';
 export { jobCounts } from '../engine/job-counts.js';
 export { loggedEvent, parseLoggedEvent } from '../engine/logged-events.js';
 export { decodeCursor, encodeCursor } from '../ordered-index.js';
+export { nextTick } from '../schedule/next-tick.js';
+export { backoffDelay } from '../retry/retry-policy.js';

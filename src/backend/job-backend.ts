@@ -2,6 +2,7 @@ import type { Logger } from '../logger.js';
 import type { PluginManager } from '../plugin-manager/types.js';
 import type { JobBus } from './job-bus.js';
 import type { JobDispatcher } from './job-dispatcher.js';
+import type { JobScheduler } from './job-scheduler.js';
 import type { JobStore } from './job-store.js';
 
 /** The tracker settings a backend needs, already checked. */
@@ -32,6 +33,11 @@ export interface BackendDrivers {
   /** Queues jobs (every process submits) and, where this process runs jobs, hands them out. */
   readonly dispatcher: JobDispatcher;
   /**
+   * Keeps schedules and ticks them (`tracker.schedule`). Optional: without one, `schedule()`
+   * fails `INVALID_CONFIG`. The engine starts it where this process runs jobs.
+   */
+  readonly scheduler?: JobScheduler;
+  /**
    * False in a process that submits, reads and cancels but runs nothing (a producer): the engine
    * never starts its dispatcher. @default true
    */
@@ -41,8 +47,8 @@ export interface BackendDrivers {
 }
 
 /**
- * Where a tracker keeps and runs its jobs: a set of drivers — a {@link JobStore}, a {@link JobBus}
- * and a {@link JobDispatcher} — that hold no lifecycle logic of their own. The job lifecycle
+ * Where a tracker keeps and runs its jobs: a set of drivers — a {@link JobStore}, a {@link JobBus},
+ * a {@link JobDispatcher} and, optionally, a {@link JobScheduler} — that hold no lifecycle logic of their own. The job lifecycle
  * (claim, context, timeout, cancel, result saving, the transition table, the JSON of snapshots and
  * events) is the engine's, the same on every backend.
  *

@@ -1,3 +1,4 @@
+import type { BackoffPolicy } from '../retry/retry-policy.js';
 import type { JobErrorInfo } from '../errors.js';
 import type { JobEventType, JobMetadata, JobStatus } from '../job.js';
 
@@ -27,6 +28,25 @@ export interface JobRecord {
   readonly createdAt: number;
   /** Fail it with `TIMEOUT` after this long running, when set. */
   readonly timeoutMs: number | undefined;
+  /** Tries the job gets in all (1 = no retry). */
+  readonly maxAttempts: number;
+  /** The try this is, from 1: the one running, the one waiting to run (a retry), or the last one. */
+  readonly attempt: number;
+  /** The wait before each retry; `undefined` for the default (`DEFAULT_BACKOFF`). */
+  readonly backoff: BackoffPolicy | undefined;
+  /** Whether a try that timed out is retried. */
+  readonly retryOnTimeout: boolean;
+  /**
+   * While `queued`: the job must not start before this time (a delayed job, or a retry waiting for
+   * its backoff). A dispatcher hands the job out no earlier. `undefined` once it started.
+   */
+  readonly runAt: number | undefined;
+  /** The error of the previous try, once a try failed and the job was retried. */
+  readonly lastError: JobErrorInfo | undefined;
+  /** The job this one re-runs (`tracker.retry`). */
+  readonly retryOf: string | undefined;
+  /** The schedule whose tick submitted this job. */
+  readonly scheduleKey: string | undefined;
   /** The submitter's idempotency key (scoped per tenant: see `idempotencyScope`). */
   readonly idempotencyKey: string | undefined;
   readonly status: JobStatus;

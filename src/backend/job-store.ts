@@ -124,6 +124,9 @@ export interface JobStore {
    */
   expire(now: number, limit: number): Promise<string[]>;
 
-  /** Jobs held now, by status (expired jobs not yet removed may still count). */
-  counts(): Promise<JobCounts>;
+  /**
+   * Jobs held now, by status (expired jobs not yet removed may still count), and `delayed`: the
+   * `queued` ones whose `runAt` is after `now`.
+   */
+  counts(now: number): Promise<JobCounts>;
 }

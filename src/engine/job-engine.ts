@@ -1,5 +1,7 @@
 import type { BackendDrivers, BackendHost, JobBackend } from '../backend/job-backend.js';
-import type { DispatchedJob, JobDispatcher } from '../backend/job-dispatcher.js';
+import type { DispatchedJob, JobDispatcher, RunOutcome } from '../backend/job-dispatcher.js';
+import type { JobScheduler, ScheduleRecord, ScheduleState, ScheduleTick } from '../backend/job-scheduler.js';
+import { checkSubmitOptions } from '../tracker/options.js';
 import type { JobRecord } from '../backend/job-record.js';
 import type { CommitResult, CreateResult, JobChange, JobStore, StoreListQuery } from '../backend/job-store.js';
 import type { LoggedEvent } from '../backend/logged-event.js';
@@ -104,8 +106,9 @@ export class JobEngine {
     const drivers = this.#openNow() ?? (await this.#open());
     const { store, dispatcher } = drivers;
     const now = this.#host.now();
-    const record = queuedRecord(createJobId(), job, job.timeoutMs ?? this.#host.plugins.getMeta(job.plugin)?.timeoutMs, now);
-    const maxQueued = this.#host.settings.maxQueued + (dispatcher.idleSlots?.() ?? 0);
+    const record = queuedRecord(createJobId(), job, this.#host.plugins.getMeta(job.plugin), now);
+    // A job that would start at once does not count against maxQueued; a delayed one waits.
+    const maxQueued = this.#host.settings.maxQueued + (record.runAt === undefined ? (dispatcher.idleSlots?.() ?? 0) : 0);
     const bounded = this.#bounded(store);
     const storing = store.create(record, now, { maxQueued, now });
     const creating = bounded(() => storing, 'create a job');
@@ -260,7 +263,79 @@ export class JobEngine {
   /** Counts by status now (expired jobs swept first). */
   async counts(): Promise<JobCounts> {
     await this.sweep();
-    return this.#read((store) => store.counts(), 'count jobs');
+    return this.#read((store) => store.counts(this.#host.now()), 'count jobs');
+  }
+
+  /**
+   * Submit a finished job again as a new one: same plugin, input and options, `retryOf` set.
+   * @throws JobwireError `JOB_NOT_FOUND`; `INVALID_REQUEST` unless it `failed` or was `cancelled`.
+   */
+  async retry(id: string): Promise<JobSnapshot> {
+    const record = await this.#read((store) => store.get(id, this.#host.now()), 'read a job');
+    if (!record) throw new JobwireError('JOB_NOT_FOUND', `Unknown job ${id}`);
+    if (record.status !== 'failed' && record.status !== 'cancelled') {
+      throw new JobwireError('INVALID_REQUEST', `Only a failed or cancelled job can be re-run; job ${id} is ${record.status}`);
+    }
+    if (!this.#host.plugins.has(record.plugin)) throw new JobwireError('PLUGIN_NOT_FOUND', `Plugin "${record.plugin}" is not registered`);
+    return this.submit({
+      plugin: record.plugin,
+      input: record.input,
+      tenantId: record.tenantId,
+      workspaceId: record.workspaceId,
+      metadata: record.metadata,
+      priority: record.priority,
+      timeoutMs: record.timeoutMs,
+      idempotencyKey: undefined,
+      attempts: record.maxAttempts,
+      backoff: record.backoff,
+      retryOnTimeout: record.retryOnTimeout,
+      runAt: undefined,
+      delayMs: undefined,
+      retryOf: record.id,
+      scheduleKey: undefined,
+    });
+  }
+
+  /** Create or replace a schedule. @throws JobwireError `INVALID_CONFIG` when the backend keeps no schedules. */
+  async schedule(schedule: ScheduleRecord): Promise<void> {
+    const scheduler = await this.#scheduler();
+    await this.#bounded((await this.#open()).store)(() => scheduler.upsert(schedule), 'save a schedule');
+  }
+
+  /** Delete a schedule; whether it existed. */
+  async unschedule(key: string): Promise<boolean> {
+    const scheduler = await this.#scheduler();
+    return this.#bounded((await this.#open()).store)(() => scheduler.remove(key), 'remove a schedule');
+  }
+
+  /** Every schedule with its next tick. */
+  async schedules(): Promise<ScheduleState[]> {
+    const scheduler = await this.#scheduler();
+    return this.#bounded((await this.#open()).store)(() => scheduler.list(), 'list schedules');
+  }
+
+  async #scheduler(): Promise<JobScheduler> {
+    const { scheduler } = this.#openNow() ?? (await this.#open());
+    if (!scheduler) throw new JobwireError('INVALID_CONFIG', 'This backend keeps no schedules (its drivers have no `scheduler`)');
+    return scheduler;
+  }
+
+  /** A schedule ticked (in this process, or handed here by a shared scheduler): submit its job, once per tick. */
+  async #tick({ schedule, at }: ScheduleTick): Promise<void> {
+    if (this.#closing) throw new JobwireError('CLOSED', 'The tracker is closing');
+    const input = this.#host.plugins.validateInput(schedule.plugin, schedule.input);
+    const options = checkSubmitOptions(schedule.options);
+    await this.submit({
+      ...options,
+      plugin: schedule.plugin,
+      input,
+      // The tick names the job: a tick handed out twice (its process died while submitting) makes one job.
+      idempotencyKey: `jobwire:schedule:${schedule.key}:${at}`,
+      runAt: undefined,
+      delayMs: undefined,
+      retryOf: undefined,
+      scheduleKey: schedule.key,
+    });
   }
 
   /** Remove every finished job past its TTL; how many. Runs every `sweepIntervalMs` by itself. */
@@ -297,6 +372,7 @@ export class JobEngine {
     await Promise.all(
       [...this.#runs.keys()].map((id) => this.#cancel(drivers, id, `Tracker closed; the job did not finish within ${timeoutMs} ms`, 'CLOSED').catch((error: unknown) => this.#host.logger.warn({ jobId: id, err: error }, `jobwire: could not cancel a job on close: ${messageOf(error)}`))),
     );
+    if (drivers.store.inProcess) await this.#cancelStranded(drivers);
     await this.#saver?.flush();
     this.#closed = true;
     if (!drivers.store.inProcess) {
@@ -308,6 +384,27 @@ export class JobEngine {
   }
 
   // ── internals ──────────────────────────────────────────────────────────────
+
+  /**
+   * An in-process store's jobs die with the process: any still `queued` once the dispatcher has
+   * stopped and the runs are over (a try that failed during the grace and was to be retried) is
+   * cancelled (`CLOSED`) too, as the dispatcher's waiting jobs were.
+   */
+  async #cancelStranded(drivers: BackendDrivers): Promise<void> {
+    const statuses = new Set(['queued' as const]);
+    const stranded: JobRecord[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await drivers.store.list({ tenantId: undefined, workspaceId: undefined, plugin: undefined, statuses, limit: 1_000, cursor, now: this.#host.now() });
+      stranded.push(...page.records);
+      cursor = page.nextCursor;
+    } while (cursor !== undefined);
+    await Promise.all(
+      stranded.map((record) =>
+        this.#cancel(drivers, record.id, record.attempt > 1 ? 'Tracker closed while the job waited to be retried' : CLOSED_BEFORE_START, 'CLOSED').catch(logDebug(this.#host.logger, 'could not cancel a waiting job on close', { jobId: record.id })),
+      ),
+    );
+  }
 
   /**
    * Resolves once no claim is in flight here: each has registered its run or found the job not
@@ -414,6 +511,7 @@ export class JobEngine {
   async #stopDispatching(): Promise<BackendDrivers> {
     const drivers = this.#drivers ?? (await this.#opening);
     if (drivers.runs !== false) {
+      await drivers.scheduler?.stop().catch((error: unknown) => this.#host.logger.warn({ err: error }, `jobwire: stopping the scheduler failed: ${messageOf(error)}`));
       let orphans: string[] = [];
       try {
         orphans = await drivers.dispatcher.stop();
@@ -440,6 +538,7 @@ export class JobEngine {
         run: (job) => this.#run(job),
         lost: (id, reason) => void this.#lost(id, reason),
       });
+      await drivers.scheduler?.start((tick) => this.#tick(tick));
     }
     this.#drivers = drivers;
     return drivers;
@@ -470,7 +569,7 @@ export class JobEngine {
   }
 
   /** The dispatcher hands this process a job: claim it, run it. Resolves when its slot is free; never rejects. */
-  async #run(job: DispatchedJob): Promise<boolean> {
+  async #run(job: DispatchedJob): Promise<RunOutcome> {
     let claimed = false;
     try {
       const drivers = this.#drivers ?? (await this.#opening);
@@ -480,10 +579,12 @@ export class JobEngine {
       this.#claiming.set(job.id, claiming);
       this.#claimsInFlight++;
       let run: JobRun | undefined;
+      let later: number | undefined;
       try {
         const record = await this.#claim(job, store, host.commit);
         claimed = true;
-        if (record) {
+        if (typeof record === 'number') later = record;
+        else if (record) {
           run = new JobRun(host, record, this.#runDone);
           this.#runs.set(job.id, run);
           this.#active.add(run);
@@ -496,28 +597,40 @@ export class JobEngine {
           this.#claimsSettled = undefined;
         }
       }
-      if (run) await run.execute(); // the slot is free once the plugin settled; the result is saved and recorded after
-      return true;
+      // The slot is free once the plugin settled; the result is saved and recorded after. A try
+      // that failed and is retried comes back with the time of its next try.
+      if (run) later = await run.execute();
+      return later === undefined ? DONE : { kind: 'later', runAt: later };
     } catch (error) {
       // Not claimed while closing (a claim is tried until the store answers or the tracker closes):
       // the queue takes it back. Any other failure is not the queue's to retry.
       this.#host.logger[claimed ? 'error' : 'warn']({ jobId: job.id, err: error }, `jobwire: could not ${claimed ? 'run' : 'take'} a job: ${messageOf(error)}`);
-      return claimed || !this.#closing;
+      return claimed || !this.#closing ? DONE : DECLINED;
     }
   }
 
   /**
    * Take the job: `queued → running`, as a compare-and-set. A job handed out again after its
    * worker stopped goes back to `queued` first (its events say so). Undefined when it is not to be
-   * run: cancelled, finished, removed, or running elsewhere.
+   * run: cancelled, finished, removed, or running elsewhere. A number when it is not due yet: the
+   * time it may start (a delayed job or a retry handed out before its `runAt`).
    */
-  async #claim(job: DispatchedJob, store: JobStore, commit: (change: JobChange) => Promise<CommitResult>): Promise<JobRecord | undefined> {
+  async #claim(job: DispatchedJob, store: JobStore, commit: (change: JobChange) => Promise<CommitResult>): Promise<JobRecord | number | undefined> {
     const read = (): Promise<JobRecord | undefined> => this.#bounded(store)(() => store.get(job.id, this.#host.now()), 'read a job');
     let record = job.record ?? (await this.#persist(job.id, 'read a job to run', read));
     for (;;) {
       if (!record) return undefined;
       let next: JobRecord;
-      if (record.status === 'queued') next = startedRecord(record, this.#host.now());
+      const now = this.#host.now();
+      if (record.status === 'queued' && record.runAt !== undefined && record.runAt > now) {
+        // The carried record may be older than the store's (a retry's): only the store's time counts.
+        if (record === job.record) {
+          record = await this.#persist(job.id, 'read a job to run', read);
+          continue;
+        }
+        return record.runAt;
+      }
+      if (record.status === 'queued') next = startedRecord(record, now);
       else if (record.status === 'running' && job.delivery > 1) next = requeuedRecord(record, `Requeued after the worker running it stopped (attempt ${job.delivery})`);
       else return undefined;
       const change = next;
@@ -560,6 +673,9 @@ export class JobEngine {
     }
   }
 }
+
+const DONE: RunOutcome = Object.freeze({ kind: 'done' });
+const DECLINED: RunOutcome = Object.freeze({ kind: 'declined' });
 
 /** `call()`'s promise; a synchronous throw becomes its rejection. */
 function promiseOf<T>(call: () => Promise<T>): Promise<T> {

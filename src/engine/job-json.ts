@@ -8,7 +8,23 @@ import { isoTime } from './iso-time.js';
  * `JSON.stringify` of their result), so the fields agree everywhere.
  */
 export function snapshotOf(record: JobRecord): JobSnapshot {
-  const snapshot: JobSnapshot = { id: record.id, plugin: record.plugin, status: record.status, progress: record.progress, input: record.input, metadata: record.metadata, priority: record.priority, createdAt: isoTime(record.createdAt) };
+  const snapshot: JobSnapshot = {
+    id: record.id,
+    plugin: record.plugin,
+    status: record.status,
+    progress: record.progress,
+    input: record.input,
+    // A record stored before retries existed has neither: one try.
+    attempt: record.attempt ?? 1,
+    maxAttempts: record.maxAttempts ?? 1,
+    metadata: record.metadata,
+    priority: record.priority,
+    createdAt: isoTime(record.createdAt),
+  };
+  if (record.runAt !== undefined && record.status === 'queued') snapshot.runAt = isoTime(record.runAt);
+  if (record.lastError !== undefined) snapshot.lastError = record.lastError;
+  if (record.retryOf !== undefined) snapshot.retryOf = record.retryOf;
+  if (record.scheduleKey !== undefined) snapshot.scheduleKey = record.scheduleKey;
   if (record.message !== undefined) snapshot.message = record.message;
   if (record.result !== undefined) snapshot.result = record.result;
   if (record.error !== undefined) snapshot.error = record.error;

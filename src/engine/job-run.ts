@@ -5,7 +5,9 @@ import { isTerminalStatus, type TerminalStatus } from '../job.js';
 import { invalidProgressMessage, toPercent } from '../plugin-manager/progress.js';
 import type { ExecuteContext } from '../plugin-manager/types.js';
 import { boundedText, checkedJson } from './json-limits.js';
-import { endedRecord, progressedRecord, sameChange } from './records.js';
+import { endedRecord, progressedRecord, retryingRecord, sameChange } from './records.js';
+import { backoffDelay, DEFAULT_BACKOFF } from '../retry/retry-policy.js';
+import { isNonRetryable } from '../retry/non-retryable-error.js';
 import { retryDelay } from './retry.js';
 import type { ResultSaver } from './result-saver.js';
 import { buildStoredResult } from './stored-result.js';
@@ -63,6 +65,10 @@ export class JobRun {
   #pending: { progress: number; message: string | undefined } | undefined;
   /** The seq of the end this run is committing (its own event must not abort it). */
   #ending = 0;
+  /** Set once this run committed a retry: when the next try may start (epoch ms). */
+  #retryAt: number | undefined;
+  /** The retry being committed after a timeout, while the plugin may still run. */
+  #retrying: Promise<unknown> | undefined;
   #pumping = false;
   readonly #onDone: (run: JobRun) => void;
   #done = false;
@@ -125,8 +131,12 @@ export class JobRun {
     this.#abortSignal(reason);
   }
 
-  /** Run the plugin. Resolves once it has settled (its slot may then go to another job); never rejects. */
-  async execute(): Promise<void> {
+  /**
+   * Run the plugin. Resolves once it has settled (its slot may then go to another job); never
+   * rejects. Resolves with the time the next try may start when this try failed and the job is
+   * to be retried (its `retrying` record is then committed), else `undefined`.
+   */
+  async execute(): Promise<number | undefined> {
     // A run aborted before it started still calls the plugin, with its signal already aborted: the
     // plugin sees the cancel as it would any other (an isolated one never starts its worker).
     const { host } = this.#run;
@@ -140,6 +150,12 @@ export class JobRun {
     }
     // The plugin is done: from here on the job's time and slot no longer depend on it (nor on storage).
     this.#clearTimer();
+    if (this.#retrying || (!outcome.ok && !this.#over && this.#mayRetry(outcome.error))) {
+      // A retry is handed back to the dispatcher: its record must be committed first.
+      await (this.#retrying ?? this.#settle(outcome)).catch((error: unknown) => host.logger.error({ jobId: this.id, err: error }, `jobwire: could not record how a job ended: ${messageOf(error)}`));
+      this.#markDone();
+      return this.#retryAt;
+    }
     this.#settle(outcome).then(
       () => this.#markDone(),
       (error: unknown) => {
@@ -147,6 +163,12 @@ export class JobRun {
         this.#markDone();
       },
     );
+    return undefined;
+  }
+
+  /** True when a try that failed with `error` (thrown by the plugin) is retried: tries are left and the error allows it. */
+  #mayRetry(error: unknown): boolean {
+    return (this.#record.attempt ?? 1) < (this.#record.maxAttempts ?? 1) && !isNonRetryable(error);
   }
 
   #context(): ExecuteContext {
@@ -155,6 +177,7 @@ export class JobRun {
     const record = this.#record;
     return {
       jobId: record.id,
+      attempt: record.attempt ?? 1,
       get signal() {
         return run.signal;
       },
@@ -220,8 +243,21 @@ export class JobRun {
   #timeout(timeoutMs: number): void {
     this.#timer = undefined;
     const error = new JobwireError('TIMEOUT', `Job timed out after ${timeoutMs} ms`);
-    void this.#end('failed', { error: errorInfo(error, this.#run.host.settings.limits.messageLength) }, this.#run.host.now()).then((ended) => {
+    const info = errorInfo(error, this.#run.host.settings.limits.messageLength);
+    const at = this.#run.host.now();
+    const ending = this.#record.retryOnTimeout && this.#mayRetry(error) ? (this.#retrying = this.#retry(info, at)) : this.#end('failed', { error: info }, at);
+    void ending.then((ended) => {
       if (ended) this.#abortSignal(error);
+    });
+  }
+
+  /** This try failed and tries are left: back to `queued` until its backoff has passed. True when this run wrote it. */
+  #retry(error: JobErrorInfo, at: number): Promise<boolean> {
+    const record = this.#record;
+    const runAt = at + backoffDelay(record.backoff ?? DEFAULT_BACKOFF, record.attempt ?? 1);
+    return this.#finish(() => retryingRecord(this.#record, runAt, error), 'was to be retried', at).then((written) => {
+      if (written) this.#retryAt = runAt;
+      return written;
     });
   }
 
@@ -232,7 +268,9 @@ export class JobRun {
     const { limits } = host.settings;
     if (!outcome.ok) {
       const error = new JobwireError('PLUGIN_FAILED', messageOf(outcome.error), { cause: outcome.error });
-      if (await this.#end('failed', { error: errorInfo(error, limits.messageLength) }, host.now())) this.#abortSignal(error);
+      const info = errorInfo(error, limits.messageLength);
+      const ended = this.#mayRetry(outcome.error) ? await this.#retry(info, host.now()) : await this.#end('failed', { error: info }, host.now());
+      if (ended) this.#abortSignal(error);
       return;
     }
     let result: unknown;
@@ -254,11 +292,19 @@ export class JobRun {
 
   /** Record the end, unless the job already ended or is no longer this run's. True when this run ended it. */
   #end(status: TerminalStatus, end: { error?: JobErrorInfo; result?: unknown }, at: number): Promise<boolean> {
+    return this.#finish(() => endedRecord(this.#record, status, at, this.#run.host.settings.ttlMs, end), status, at);
+  }
+
+  /**
+   * Write the record that ends this run (`build` makes it from the run's latest record: an end, or
+   * a retry), unless the job already ended or is no longer this run's. True when this run wrote it.
+   */
+  #finish(build: () => JobRecord, what: string, at: number): Promise<boolean> {
     return this.#write(async () => {
       for (let attempt = 0; ; attempt++) {
         if (this.#over) return false;
         try {
-          const next = endedRecord(this.#record, status, at, this.#run.host.settings.ttlMs, end);
+          const next = build();
           this.#ending = next.seq;
           const ended = await this.#commit(next, at);
           if (ended) {
@@ -269,7 +315,7 @@ export class JobRun {
         } catch (error) {
           // The store did not answer: keep trying (a worker must not leave the job running), unless shutting down.
           const delay = retryDelay(attempt);
-          this.#run.host.logger.error({ jobId: this.id, err: error, willRetry: !this.#run.closing }, `jobwire: could not record that a job ${status}: ${messageOf(error)}`);
+          this.#run.host.logger.error({ jobId: this.id, err: error, willRetry: !this.#run.closing }, `jobwire: could not record that a job ${what}: ${messageOf(error)}`);
           if (this.#run.closing) return false;
           await new Promise((resolve) => setTimeout(resolve, delay));
         }

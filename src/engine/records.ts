@@ -1,6 +1,7 @@
 import type { JobRecord } from '../backend/job-record.js';
 import { JobwireError, type JobErrorInfo, type JobwireErrorCode } from '../errors.js';
 import type { JobMetadata, TerminalStatus } from '../job.js';
+import type { BackoffPolicy, RetryPolicy } from '../retry/retry-policy.js';
 import { canTransition } from './transitions.js';
 
 /** A checked submit, as the tracker hands it to the engine. */
@@ -14,10 +15,26 @@ export interface NewJob {
   priority: number;
   timeoutMs: number | undefined;
   idempotencyKey: string | undefined;
+  /** Tries in all; `undefined` for the plugin's `retry.attempts`, else 1. */
+  attempts: number | undefined;
+  /** `undefined` for the plugin's `retry.backoff`, else the default. */
+  backoff: BackoffPolicy | undefined;
+  /** `undefined` for the plugin's `retry.retryOnTimeout`, else false. */
+  retryOnTimeout: boolean | undefined;
+  /** Start no earlier than this (epoch ms); `undefined` (or a past time) to start as soon as a slot is free. */
+  runAt: number | undefined;
+  /** Start no earlier than this long after the submit (when `runAt` is not given). */
+  delayMs: number | undefined;
+  /** The job it re-runs. */
+  retryOf: string | undefined;
+  /** The schedule that submitted it. */
+  scheduleKey: string | undefined;
 }
 
 /** A new job's first record: `queued`, seq 1. Every field is present, so records keep one shape. */
-export function queuedRecord(id: string, job: NewJob, timeoutMs: number | undefined, now: number): JobRecord {
+export function queuedRecord(id: string, job: NewJob, defaults: { timeoutMs?: number | undefined; retry?: RetryPolicy | undefined } | undefined, now: number): JobRecord {
+  const retry = defaults?.retry;
+  const runAt = job.runAt ?? (job.delayMs === undefined ? undefined : now + job.delayMs);
   return {
     id,
     plugin: job.plugin,
@@ -27,8 +44,16 @@ export function queuedRecord(id: string, job: NewJob, timeoutMs: number | undefi
     metadata: job.metadata,
     priority: job.priority,
     createdAt: now,
-    timeoutMs,
+    timeoutMs: job.timeoutMs ?? defaults?.timeoutMs,
     idempotencyKey: job.idempotencyKey,
+    maxAttempts: job.attempts ?? retry?.attempts ?? 1,
+    attempt: 1,
+    backoff: job.backoff ?? retry?.backoff,
+    retryOnTimeout: job.retryOnTimeout ?? retry?.retryOnTimeout ?? false,
+    runAt: runAt !== undefined && runAt > now ? runAt : undefined,
+    lastError: undefined,
+    retryOf: job.retryOf,
+    scheduleKey: job.scheduleKey,
     status: 'queued',
     progress: 0,
     message: undefined,
@@ -52,13 +77,22 @@ function check(record: JobRecord, to: JobRecord['status']): void {
 /** A worker takes the job: `running`, stamped with its start. */
 export function startedRecord(record: JobRecord, now: number): JobRecord {
   check(record, 'running');
-  return { ...record, status: 'running', startedAt: now, message: undefined, seq: record.seq + 1, event: 'started' };
+  return { ...record, status: 'running', startedAt: now, message: undefined, runAt: undefined, seq: record.seq + 1, event: 'started' };
 }
 
 /** The job goes back to `queued` (its worker stopped), saying why. */
 export function requeuedRecord(record: JobRecord, message: string): JobRecord {
   check(record, 'queued');
   return { ...record, status: 'queued', progress: 0, message, startedAt: undefined, seq: record.seq + 1, event: 'queued' };
+}
+
+/**
+ * A try failed and the job will be tried again: back to `queued`, waiting until `runAt`, with the
+ * next try's number and the error that ended this one.
+ */
+export function retryingRecord(record: JobRecord, runAt: number, lastError: JobErrorInfo): JobRecord {
+  check(record, 'queued');
+  return { ...record, status: 'queued', progress: 0, message: undefined, startedAt: undefined, attempt: record.attempt + 1, runAt, lastError, seq: record.seq + 1, event: 'retrying' };
 }
 
 /** A progress report; `message` undefined keeps the last one. */
@@ -71,8 +105,8 @@ export function endedRecord(record: JobRecord, status: TerminalStatus, at: numbe
   check(record, status);
   const expiresAt = Number.isFinite(ttlMs) ? at + ttlMs : undefined;
   return status === 'completed'
-    ? { ...record, status, progress: 100, result: end.result, error: end.error, finishedAt: at, expiresAt, seq: record.seq + 1, event: status }
-    : { ...record, status, error: end.error, finishedAt: at, expiresAt, seq: record.seq + 1, event: status };
+    ? { ...record, status, progress: 100, result: end.result, error: end.error, runAt: undefined, finishedAt: at, expiresAt, seq: record.seq + 1, event: status }
+    : { ...record, status, error: end.error, runAt: undefined, finishedAt: at, expiresAt, seq: record.seq + 1, event: status };
 }
 
 /**

@@ -7,6 +7,8 @@ export interface TaskRequest {
   module: string;
   plugin: string;
   jobId: string;
+  /** Which try this is, from 1. */
+  attempt: number;
   input: unknown;
   config: unknown;
   job: JobContextInfo;

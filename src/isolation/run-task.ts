@@ -62,6 +62,7 @@ export function runTask(request: TaskRequest, post: (message: WorkerMessage) => 
   };
   const ctx: PluginContext = {
     jobId: request.jobId,
+    attempt: request.attempt,
     signal: controller.signal,
     // Never throws here: the host checks the value and fails the job when it is not a number.
     progress(percent, message) {

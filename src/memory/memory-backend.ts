@@ -1,6 +1,7 @@
 import type { BackendDrivers, BackendHost, JobBackend } from '../backend/job-backend.js';
 import { MemoryBus } from './memory-bus.js';
 import { MemoryDispatcher } from './memory-dispatcher.js';
+import { MemoryScheduler } from './memory-scheduler.js';
 import { MemoryStore } from './memory-store.js';
 
 /**
@@ -24,7 +25,7 @@ export class MemoryBackend implements JobBackend {
     const store = new MemoryStore(bus);
     this.#store = store;
     this.#now = host.now;
-    return { store, bus, dispatcher: new MemoryDispatcher(host.settings.concurrency, host.plugins, host.logger) };
+    return { store, bus, dispatcher: new MemoryDispatcher(host.settings.concurrency, host.plugins, host.logger, host.now), scheduler: new MemoryScheduler(host.now, host.logger) };
   }
 
   /** Remove every finished job whose TTL has passed, now; how many. Costs O(expired · log n). */

@@ -7,13 +7,19 @@ import type { PluginManager } from '../plugin-manager/types.js';
 /** A job's place in the queues. A job dropped while it waits leaves an empty ticket, which its turn skips. */
 interface Ticket {
   record: JobRecord | undefined;
+  /** While the job waits for its `runAt` (delayed, or a retry's backoff): the timer that queues it then. */
+  timer: NodeJS.Timeout | undefined;
 }
+
+/** setTimeout's largest delay: a longer wait is armed in steps. */
+const MAX_TIMER_MS = 2_147_483_647;
 
 /**
  * Hands out jobs in this process with p-queue: one queue for the tracker's `concurrency`, and one
  * more per plugin that declares its own `concurrency`. A capped plugin's job waits in its plugin's
  * queue first and takes a global slot only when its turn comes there, so it never holds a global
- * slot while other plugins' jobs could run.
+ * slot while other plugins' jobs could run. A job with a `runAt` waits on a timer (unref'd: it never
+ * keeps the process alive) before it joins the queues.
  */
 export class MemoryDispatcher implements JobDispatcher {
   readonly #queue: PQueue;
@@ -21,12 +27,14 @@ export class MemoryDispatcher implements JobDispatcher {
   readonly #tickets = new Map<string, Ticket>();
   readonly #plugins: PluginManager;
   readonly #logger: Logger;
+  readonly #now: () => number;
   #handlers: DispatchHandlers | undefined;
 
-  constructor(concurrency: number, plugins: PluginManager, logger: Logger) {
+  constructor(concurrency: number, plugins: PluginManager, logger: Logger, now: () => number = Date.now) {
     this.#queue = new PQueue({ concurrency });
     this.#plugins = plugins;
     this.#logger = logger;
+    this.#now = now;
   }
 
   start(handlers: DispatchHandlers): Promise<void> {
@@ -35,15 +43,37 @@ export class MemoryDispatcher implements JobDispatcher {
   }
 
   enqueue(record: JobRecord): Promise<void> {
-    const ticket: Ticket = { record };
+    this.#wait(record, record.runAt);
+    return Promise.resolve();
+  }
+
+  /** Queue `record` once `runAt` (engine clock) has come; at once when it is undefined or past. */
+  #wait(record: JobRecord, runAt: number | undefined): void {
+    const ticket: Ticket = { record, timer: undefined };
     this.#tickets.set(record.id, ticket);
+    const due = (): void => {
+      ticket.timer = undefined;
+      const wait = runAt === undefined ? 0 : runAt - this.#now();
+      if (wait > 0) {
+        ticket.timer = setTimeout(due, Math.min(wait, MAX_TIMER_MS));
+        ticket.timer.unref(); // a waiting job never keeps the process alive
+      } else if (ticket.record) this.#add(ticket, ticket.record);
+    };
+    due();
+  }
+
+  #add(ticket: Ticket, record: JobRecord): void {
     const options = { priority: record.priority };
     const run = (): Promise<unknown> => {
       const job = ticket.record;
-      if (!job || !this.#handlers) return Promise.resolve();
+      const handlers = this.#handlers;
+      if (!job || !handlers) return Promise.resolve();
       ticket.record = undefined;
       this.#tickets.delete(job.id);
-      return this.#handlers.run({ id: job.id, plugin: job.plugin, delivery: 1, record: job });
+      return handlers.run({ id: job.id, plugin: job.plugin, delivery: 1, record: job }).then((outcome) => {
+        // Retried, or handed out before its time: it waits again (unless the dispatcher stopped meanwhile).
+        if (outcome.kind === 'later' && this.#handlers) this.#wait(job, outcome.runAt);
+      });
     };
     const cap = this.#plugins.getMeta(record.plugin)?.concurrency;
     let added: Promise<unknown>;
@@ -57,13 +87,13 @@ export class MemoryDispatcher implements JobDispatcher {
       added = pluginQueue.add(async () => (ticket.record ? this.#queue.add(run, options) : undefined), options);
     }
     added.catch((error: unknown) => this.#logger.error({ jobId: record.id, err: error }, 'jobwire: queue task failed'));
-    return Promise.resolve();
   }
 
   discard(record: JobRecord): Promise<void> {
     const ticket = this.#tickets.get(record.id);
     if (ticket) {
       ticket.record = undefined;
+      if (ticket.timer !== undefined) clearTimeout(ticket.timer);
       this.#tickets.delete(record.id);
     }
     return Promise.resolve();
@@ -76,7 +106,10 @@ export class MemoryDispatcher implements JobDispatcher {
   /** The waiting jobs die with this process: their ids go back to the engine to cancel. */
   stop(): Promise<string[]> {
     const waiting = [...this.#tickets.keys()];
-    for (const ticket of this.#tickets.values()) ticket.record = undefined;
+    for (const ticket of this.#tickets.values()) {
+      ticket.record = undefined;
+      if (ticket.timer !== undefined) clearTimeout(ticket.timer);
+    }
     this.#tickets.clear();
     this.#handlers = undefined;
     return Promise.resolve(waiting);

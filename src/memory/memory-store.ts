@@ -1,7 +1,7 @@
 import type { JobRecord } from '../backend/job-record.js';
 import type { CommitResult, CreateLimits, CreateResult, JobChange, JobStore, RecordPage, StoreListQuery } from '../backend/job-store.js';
 import type { LoggedEvent } from '../backend/logged-event.js';
-import { JobwireError } from '../errors.js';
+import { JobwireError, type JobErrorInfo } from '../errors.js';
 import { eventOf } from '../engine/job-json.js';
 import { jobCounts } from '../engine/job-counts.js';
 import { idempotencyScope } from '../engine/idempotency.js';
@@ -19,6 +19,10 @@ interface Entry {
   readonly status: JobStatus;
   readonly progress: number;
   readonly message: string | undefined;
+  readonly startedAt: number | undefined;
+  readonly attempt: number;
+  readonly runAt: number | undefined;
+  readonly lastError: JobErrorInfo | undefined;
 }
 
 /**
@@ -48,13 +52,13 @@ class Slot {
 
   /**
    * The record as of `entry`: the current one for the last entry, else the record with the entry's
-   * state (an entry before the last is never terminal; it ran from the job's start unless queued).
+   * state (an entry before the last is never terminal).
    */
   recordAt(entry: Entry): JobRecord {
     const record = this.record;
     if (entry.seq === record.seq) return record;
-    const startedAt = entry.status === 'queued' ? undefined : record.startedAt;
-    return { ...record, status: entry.status, progress: entry.progress, message: entry.message, startedAt, result: undefined, error: undefined, finishedAt: undefined, expiresAt: undefined, seq: entry.seq, event: entry.type };
+    const { status, progress, message, startedAt, attempt, runAt, lastError } = entry;
+    return { ...record, status, progress, message, startedAt, attempt, runAt, lastError, result: undefined, error: undefined, finishedAt: undefined, expiresAt: undefined, seq: entry.seq, event: entry.type };
   }
 
   eventAt(entry: Entry): SlotEvent {
@@ -103,6 +107,8 @@ export class MemoryStore implements JobStore {
   readonly #order = new OrderedIndex<Slot>();
   readonly #expiry = new ExpiryQueue<Slot>();
   readonly #keys = new Map<string, Slot>();
+  /** Queued jobs with a `runAt` (delayed, or waiting for a retry): what `counts()` reads `delayed` from. */
+  readonly #delayed = new Set<Slot>();
   readonly #counts: Record<JobStatus, number> = { queued: 0, running: 0, completed: 0, failed: 0, cancelled: 0 };
 
   constructor(bus: MemoryBus) {
@@ -121,6 +127,7 @@ export class MemoryStore implements JobStore {
     this.#order.push(slot);
     if (scope !== undefined) this.#keys.set(scope, slot);
     this.#counts[record.status]++;
+    this.#trackDelay(slot, record);
     this.#append(slot, record, at, false);
     return Promise.resolve({ outcome: 'created' });
   }
@@ -141,6 +148,7 @@ export class MemoryStore implements JobStore {
       this.#counts[record.status]++;
       slot.status = record.status;
     }
+    if (record.runAt !== previous.runAt || record.status !== previous.status) this.#trackDelay(slot, record);
     if (record.expiresAt !== slot.expiresAt) {
       slot.expiresAt = record.expiresAt;
       if (record.expiresAt !== undefined) this.#expiry.push(slot);
@@ -196,8 +204,15 @@ export class MemoryStore implements JobStore {
     return Promise.resolve(this.#sweep(now, limit).map((slot) => slot.id));
   }
 
-  counts(): Promise<JobCounts> {
-    return Promise.resolve(jobCounts((status) => this.#counts[status]));
+  counts(now: number): Promise<JobCounts> {
+    let delayed = 0;
+    for (const slot of this.#delayed) if ((slot.record.runAt ?? 0) > now) delayed++;
+    return Promise.resolve(jobCounts((status) => this.#counts[status], delayed));
+  }
+
+  #trackDelay(slot: Slot, record: JobRecord): void {
+    if (record.status === 'queued' && record.runAt !== undefined) this.#delayed.add(slot);
+    else this.#delayed.delete(slot);
   }
 
   /** {@link expire}, synchronously: remove up to `limit` jobs expired at `now`; how many. */
@@ -227,7 +242,18 @@ export class MemoryStore implements JobStore {
   }
 
   #append(slot: Slot, record: JobRecord, at: number, replacesLast: boolean): void {
-    const entry: Entry = { seq: record.seq, type: record.event, at, status: record.status, progress: record.progress, message: record.message };
+    const entry: Entry = {
+      seq: record.seq,
+      type: record.event,
+      at,
+      status: record.status,
+      progress: record.progress,
+      message: record.message,
+      startedAt: record.startedAt,
+      attempt: record.attempt,
+      runAt: record.runAt,
+      lastError: record.lastError,
+    };
     if (replacesLast && slot.log.length > 0) slot.log[slot.log.length - 1] = entry;
     else slot.log.push(entry);
     const event = new SlotEvent(slot, entry);
@@ -242,6 +268,7 @@ export class MemoryStore implements JobStore {
     this.#slots.delete(slot.id);
     this.#order.delete(slot);
     this.#counts[slot.status]--;
+    this.#delayed.delete(slot);
     if (slot.scope !== undefined && this.#keys.get(slot.scope) === slot) this.#keys.delete(slot.scope);
     this.#bus.removed(slot.record);
   }

@@ -1,3 +1,4 @@
+import { checkRetryPolicy, type RetryPolicy } from '../retry/retry-policy.js';
 import { z } from 'zod';
 import { JobwireError } from '../errors.js';
 import { isolationProblem, type IsolationOptions } from '../isolation/options.js';
@@ -44,6 +45,12 @@ export interface PluginSpec<
   concurrency?: number;
   /** Default per-job timeout in milliseconds. */
   timeoutMs?: number;
+  /**
+   * How this plugin's jobs retry by default; submit options (`attempts`, `backoff`,
+   * `retryOnTimeout`) override each field. @default one try, no retry
+   * @example retry: { attempts: 3, backoff: { type: 'exponential', delayMs: 2000 } }
+   */
+  retry?: RetryPolicy;
   /** Do the work. Honour `ctx.signal`; report with `ctx.progress`. */
   run(input: z.output<TInput>, ctx: PluginContext<z.output<TConfig>>): Promise<TResult> | TResult;
 }
@@ -65,6 +72,8 @@ export interface Plugin<
   readonly output?: TOutput;
   readonly concurrency?: number;
   readonly timeoutMs?: number;
+  /** Default retry policy of this plugin's jobs. */
+  readonly retry?: RetryPolicy;
   /** Where `run()` executes; see {@link IsolationOptions}. */
   readonly isolation?: IsolationOptions['isolation'];
   /** The plugin's own module, for isolated runs. */
@@ -152,6 +161,7 @@ export function checkPlugin(value: unknown): Plugin {
   }
   if (spec.concurrency !== undefined && !isPositiveInteger(spec.concurrency)) throw invalid(name, '`concurrency` must be a positive integer');
   if (spec.timeoutMs !== undefined && !isPositiveInteger(spec.timeoutMs)) throw invalid(name, '`timeoutMs` must be a positive integer');
+  const retry = spec.retry === undefined ? undefined : checkRetryPolicy(spec.retry, (message) => invalid(name, message));
   const problem = isolationProblem(spec);
   if (problem) throw invalid(name, problem);
 
@@ -162,5 +172,6 @@ export function checkPlugin(value: unknown): Plugin {
     version: (spec.version as string | undefined) ?? '0.0.0',
     config: spec.config ?? EMPTY_CONFIG,
   };
+  if (retry !== undefined) plugin.retry = Object.freeze(retry);
   return Object.freeze(plugin) as unknown as Plugin;
 }

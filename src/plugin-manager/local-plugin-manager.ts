@@ -77,6 +77,7 @@ function buildMeta(plugin: Plugin, enabled: boolean, isolation: ResolvedIsolatio
   if (plugin.output !== undefined) meta.outputSchema = toJsonSchema(plugin.output);
   if (plugin.concurrency !== undefined) meta.concurrency = plugin.concurrency;
   if (plugin.timeoutMs !== undefined) meta.timeoutMs = plugin.timeoutMs;
+  if (plugin.retry !== undefined) meta.retry = plugin.retry;
   if (isolation !== undefined) meta.isolation = isolation.mode;
   return meta;
 }
@@ -256,6 +257,7 @@ export class LocalPluginManager implements PluginManager {
     // Not a spread: that would read ctx.signal, which backends may create only when a plugin uses it.
     const pluginCtx: PluginContext = {
       jobId: ctx.jobId,
+      attempt: ctx.attempt,
       get signal() {
         return ctx.signal;
       },
@@ -271,7 +273,7 @@ export class LocalPluginManager implements PluginManager {
     const { plugin } = entry;
     entry.runner ??= isolation.mode === 'thread' ? new ThreadRunner(plugin.name, isolation, plugin.concurrency) : new ProcessRunner(plugin.name, isolation);
     const { tenantId, workspaceId, metadata } = ctx.job;
-    const request = { module: isolation.module, plugin: plugin.name, jobId: ctx.jobId, input, config: entry.config, job: { tenantId, workspaceId, metadata } };
+    const request = { module: isolation.module, plugin: plugin.name, jobId: ctx.jobId, attempt: ctx.attempt, input, config: entry.config, job: { tenantId, workspaceId, metadata } };
     return entry.runner.run(request, ctx);
   }
 

@@ -1,3 +1,4 @@
+import type { RetryPolicy } from '../retry/retry-policy.js';
 import type { JobMetadata } from '../job.js';
 
 /** A JSON Schema document, as produced by zod's `z.toJSONSchema`. */
@@ -10,6 +11,8 @@ export type JsonSchema = Record<string, unknown>;
 export interface PluginContext<TConfig = unknown> {
   /** Id of the job being run. */
   readonly jobId: string;
+  /** Which try this is, from 1 (see the job's `maxAttempts` and the plugin's `retry`). */
+  readonly attempt: number;
   /** Aborted on cancel, timeout or shutdown; `signal.reason` is a `JobwireError` saying which. */
   readonly signal: AbortSignal;
   /**
@@ -57,6 +60,8 @@ export interface PluginMeta {
   concurrency?: number;
   /** Default timeout for this plugin's jobs, in milliseconds. */
   timeoutMs?: number;
+  /** Default retry policy of this plugin's jobs (submit options override each field). */
+  retry?: RetryPolicy;
   /** Set when the plugin runs isolated (`thread` or `process`); absent for inline plugins. */
   isolation?: 'thread' | 'process';
 }

@@ -34,6 +34,8 @@ export interface MockCall {
   name: string;
   input: unknown;
   jobId: string;
+  /** The try it was (`ctx.attempt`). */
+  attempt: number;
   job: { tenantId?: string | undefined; workspaceId?: string | undefined; metadata: JobMetadata };
   /** Whether the call's signal was aborted (read at the time the call settled). */
   aborted: boolean;
@@ -127,7 +129,7 @@ export class MockPluginManager implements PluginManager {
   async execute(name: string, input: unknown, ctx: ExecuteContext): Promise<unknown> {
     const script = this.#scripts.get(name);
     if (!script) throw unknownPluginError(name, this.#scripts.keys());
-    const call: MockCall = { name, input, jobId: ctx.jobId, job: { ...ctx.job }, aborted: false };
+    const call: MockCall = { name, input, jobId: ctx.jobId, attempt: ctx.attempt, job: { ...ctx.job }, aborted: false };
     this.calls.push(call);
     const signal = script.ignoreAbort ? undefined : ctx.signal;
     try {

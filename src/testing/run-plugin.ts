@@ -15,6 +15,8 @@ export interface RunPluginOptions<TConfig> {
   signal?: AbortSignal;
   /** @default a fresh random id */
   jobId?: string;
+  /** What `ctx.attempt` says (to test a plugin's behaviour on a retry). @default 1 */
+  attempt?: number;
   /** What `ctx.job` carries. */
   job?: { tenantId?: string; workspaceId?: string; metadata?: JobMetadata };
   /**
@@ -86,6 +88,7 @@ async function run<T>(manager: LocalPluginManager, name: string, input: unknown,
   try {
     result = await manager.execute(name, parsed, {
       jobId: options.jobId ?? createJobId(),
+      attempt: options.attempt ?? 1,
       signal: controller.signal,
       progress(percent, message) {
         if (failure) return;

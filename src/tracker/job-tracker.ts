@@ -11,6 +11,8 @@ import { JobEngine } from '../engine/job-engine.js';
 import type { EngineHost } from '../engine/types.js';
 import { MemoryBackend } from '../memory/memory-backend.js';
 import { DurationStats } from './duration-stats.js';
+import { checkSchedule, scheduleInfo } from '../schedule/check-schedule.js';
+import type { ScheduleInfo, ScheduleOptions } from '../schedule/types.js';
 import { checkListQuery, checkSubmitOptions, checkTrackerOptions, MAX_TIMER_MS } from './options.js';
 import type {
   CloseOptions,
@@ -32,6 +34,7 @@ const EVENT_NAMES = {
   queued: 'job:queued',
   started: 'job:started',
   progress: 'job:progress',
+  retrying: 'job:retrying',
   completed: 'job:completed',
   failed: 'job:failed',
   cancelled: 'job:cancelled',
@@ -113,7 +116,7 @@ export class JobTracker {
       const name = typeof plugin === 'string' ? plugin : plugin?.name;
       if (typeof name !== 'string') throw new JobwireError('INVALID_REQUEST', '`plugin` must be a plugin name or a plugin definition');
       const checked = checkSubmitOptions(options);
-      return this.#engine.submit({ plugin: name, input: this.#validate(name, input), ...checked });
+      return this.#engine.submit({ plugin: name, input: this.#validate(name, input), ...checked, retryOf: undefined, scheduleKey: undefined });
     } catch (error) {
       return Promise.reject(error);
     }
@@ -153,6 +156,61 @@ export class JobTracker {
   async cancel(id: string, reason?: string): Promise<JobSnapshot> {
     if (typeof id !== 'string') throw new JobwireError('JOB_NOT_FOUND', 'Unknown job');
     return this.#engine.cancel(id, reason === undefined ? 'Cancelled' : typeof reason === 'string' ? reason : messageOf(reason), 'CANCELLED');
+  }
+
+  /**
+   * Run a `failed` or `cancelled` job again, as a new job: same plugin, input and options (tenant,
+   * workspace, metadata, priority, timeout, retry policy; not its idempotency key or delay), with
+   * `retryOf` naming the old job. The old job stays as it was.
+   * @throws JobwireError `JOB_NOT_FOUND`; `INVALID_REQUEST` when the job is queued, running or
+   * completed; `PLUGIN_NOT_FOUND` when its plugin is gone; what `submit` throws (`QUEUE_FULL`, `CLOSED`).
+   * @example
+   * ```ts
+   * const again = await tracker.retry(failed.id);
+   * console.log(again.retryOf === failed.id); // true
+   * ```
+   */
+  async retry(id: string): Promise<JobSnapshot> {
+    if (typeof id !== 'string') throw new JobwireError('JOB_NOT_FOUND', 'Unknown job');
+    if (this.#closing) throw new JobwireError('CLOSED', 'Tracker is closed');
+    return this.#engine.retry(id);
+  }
+
+  /**
+   * Create or replace the schedule `key`: at each tick (a `cron` pattern, or every `everyMs`) it
+   * submits an ordinary job, whose snapshot carries `scheduleKey`. In memory, ticks run while this
+   * tracker is open (timers never keep the process alive); on BullMQ, the queue's job schedulers
+   * tick once per tick across every process, and survive restarts.
+   * @throws JobwireError `INVALID_REQUEST` (bad key, timing or options), `PLUGIN_NOT_FOUND`,
+   * `PLUGIN_DISABLED`, `INVALID_INPUT`, `INVALID_CONFIG` (a backend without schedules), `CLOSED`.
+   * @example
+   * ```ts
+   * await tracker.schedule('nightly-report', { cron: '0 3 * * *', tz: 'Europe/Paris', plugin: 'report', input: { days: 1 } });
+   * ```
+   */
+  async schedule(key: string, options: ScheduleOptions): Promise<ScheduleInfo> {
+    if (this.#closing) throw new JobwireError('CLOSED', 'Tracker is closed');
+    const record = await checkSchedule(key, options, this.#now());
+    this.#validate(record.plugin, record.input);
+    await this.#engine.schedule(record);
+    const saved = (await this.#engine.schedules()).find((schedule) => schedule.key === record.key);
+    return scheduleInfo(saved ?? { ...record, next: undefined });
+  }
+
+  /** Delete the schedule `key`: it ticks no more (jobs it submitted are not touched). Resolves whether it existed. */
+  async unschedule(key: string): Promise<boolean> {
+    if (typeof key !== 'string') return false;
+    if (this.#closing) throw new JobwireError('CLOSED', 'Tracker is closed');
+    return this.#engine.unschedule(key);
+  }
+
+  /**
+   * Every schedule, by key, with its next tick.
+   * @throws JobwireError `INVALID_CONFIG` when the backend keeps no schedules.
+   */
+  async schedules(): Promise<ScheduleInfo[]> {
+    const schedules = await this.#engine.schedules();
+    return schedules.map(scheduleInfo).sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   }
 
   /** Cancel (if live) and delete a job. Resolves whether it existed. Stored results are kept. */

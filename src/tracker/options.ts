@@ -1,5 +1,6 @@
 import { JobwireError } from '../errors.js';
 import { JOB_STATUSES, type JobMetadata, type JobStatus } from '../job.js';
+import { checkAttempts, checkBackoff, type BackoffPolicy } from '../retry/retry-policy.js';
 import { normalizeLimit } from '../storage/query.js';
 import type { StoreListQuery } from '../backend/job-store.js';
 import { DEFAULT_JOB_LIMITS, type JobLimits } from '../engine/json-limits.js';
@@ -37,7 +38,21 @@ function optionalString(value: unknown, name: string): string | undefined {
 }
 
 /** Every option `submit` takes (the HTTP submit route accepts the same fields beside `plugin` and `input`). */
-export const SUBMIT_OPTION_KEYS: ReadonlySet<string> = new Set(['tenantId', 'workspaceId', 'priority', 'timeoutMs', 'metadata', 'idempotencyKey']);
+export const SUBMIT_OPTION_KEYS: ReadonlySet<string> = new Set(['tenantId', 'workspaceId', 'priority', 'timeoutMs', 'metadata', 'idempotencyKey', 'attempts', 'backoff', 'retryOnTimeout', 'delayMs', 'runAt']);
+
+/** The latest `runAt` accepted: year 9999. */
+const MAX_RUN_AT = Date.UTC(9999, 11, 31);
+
+/** `runAt` as epoch ms. @throws JobwireError `INVALID_REQUEST` */
+function checkRunAt(value: unknown): number {
+  let time: number;
+  if (value instanceof Date) time = value.getTime();
+  else if (typeof value === 'number') time = Number.isInteger(value) ? value : NaN;
+  else if (typeof value === 'string' && /^\d{4}-\d{2}-\d{2}T/.test(value)) time = Date.parse(value);
+  else time = NaN;
+  if (!(time >= 0 && time <= MAX_RUN_AT)) throw badRequest(`\`runAt\` must be a Date, an ISO 8601 date-time or epoch milliseconds, got ${show(value)}`);
+  return time;
+}
 
 /** Checked submit options. @throws JobwireError `INVALID_REQUEST`. */
 export interface CheckedSubmitOptions {
@@ -47,12 +62,19 @@ export interface CheckedSubmitOptions {
   timeoutMs: number | undefined;
   metadata: JobMetadata;
   idempotencyKey: string | undefined;
+  attempts: number | undefined;
+  backoff: BackoffPolicy | undefined;
+  retryOnTimeout: boolean | undefined;
+  /** Relative delay (the engine adds its clock). */
+  delayMs: number | undefined;
+  /** Absolute start time, epoch ms. */
+  runAt: number | undefined;
 }
 
 /** Check and default submit options. @throws JobwireError `INVALID_REQUEST` */
 export function checkSubmitOptions(options: SubmitOptions | undefined): CheckedSubmitOptions {
   if (options === undefined) {
-    return { tenantId: undefined, workspaceId: undefined, priority: 0, timeoutMs: undefined, metadata: {}, idempotencyKey: undefined };
+    return { ...NO_OPTIONS, metadata: {} };
   }
   if (!isPlainObject(options)) throw badRequest(`Submit options must be an object, got ${show(options)}`);
   for (const key of Object.keys(options)) if (!SUBMIT_OPTION_KEYS.has(key)) throw badRequest(`Unknown submit option \`${key}\``);
@@ -62,6 +84,12 @@ export function checkSubmitOptions(options: SubmitOptions | undefined): CheckedS
     throw badRequest(`\`timeoutMs\` must be an integer from 1 to ${MAX_TIMER_MS}, got ${show(timeoutMs)}`);
   }
   if (!isPlainObject(metadata)) throw badRequest(`\`metadata\` must be a plain object, got ${show(metadata)}`);
+  const { delayMs, retryOnTimeout } = options;
+  if (delayMs !== undefined && (typeof delayMs !== 'number' || !Number.isInteger(delayMs) || delayMs < 0 || delayMs > MAX_RUN_AT)) {
+    throw badRequest(`\`delayMs\` must be a non-negative integer, got ${show(delayMs)}`);
+  }
+  if (delayMs !== undefined && options.runAt !== undefined) throw badRequest('Give `delayMs` or `runAt`, not both');
+  if (retryOnTimeout !== undefined && typeof retryOnTimeout !== 'boolean') throw badRequest(`\`retryOnTimeout\` must be a boolean, got ${show(retryOnTimeout)}`);
   return {
     tenantId: optionalString(options.tenantId, 'tenantId'),
     workspaceId: optionalString(options.workspaceId, 'workspaceId'),
@@ -69,8 +97,27 @@ export function checkSubmitOptions(options: SubmitOptions | undefined): CheckedS
     timeoutMs,
     metadata,
     idempotencyKey: optionalString(options.idempotencyKey, 'idempotencyKey'),
+    attempts: options.attempts === undefined ? undefined : checkAttempts(options.attempts, 'attempts', badRequest),
+    backoff: options.backoff === undefined ? undefined : checkBackoff(options.backoff, 'backoff', badRequest),
+    retryOnTimeout,
+    delayMs,
+    runAt: options.runAt === undefined ? undefined : checkRunAt(options.runAt),
   };
 }
+
+const NO_OPTIONS: CheckedSubmitOptions = Object.freeze({
+  tenantId: undefined,
+  workspaceId: undefined,
+  priority: 0,
+  timeoutMs: undefined,
+  metadata: {},
+  idempotencyKey: undefined,
+  attempts: undefined,
+  backoff: undefined,
+  retryOnTimeout: undefined,
+  delayMs: undefined,
+  runAt: undefined,
+});
 
 const STATUS_SET = new Set<string>(JOB_STATUSES);
 

@@ -1,3 +1,4 @@
+import type { BackoffPolicy } from '../retry/retry-policy.js';
 import type { PluginStats } from './duration-stats.js';
 import type { JobwireError } from '../errors.js';
 import type { JobEvent, JobMetadata, JobSnapshot, JobStatus } from '../job.js';
@@ -57,6 +58,19 @@ export interface SubmitOptions {
   metadata?: JobMetadata;
   /** Same key (per tenant) while the job lives → the same job, not a new one. */
   idempotencyKey?: string;
+  /**
+   * Tries in all, from 1: a try that fails (`PLUGIN_FAILED`; `TIMEOUT` with `retryOnTimeout`) is
+   * tried again after `backoff` while tries are left. @default the plugin's `retry.attempts`, else 1
+   */
+  attempts?: number;
+  /** The wait before each retry. @default the plugin's `retry.backoff`, else `{ type: 'exponential', delayMs: 1000 }` */
+  backoff?: BackoffPolicy;
+  /** Retry a try that timed out too. @default the plugin's `retry.retryOnTimeout`, else false */
+  retryOnTimeout?: boolean;
+  /** Start no sooner than this many milliseconds from now (the job waits `queued`, with `runAt`). Not with `runAt`. */
+  delayMs?: number;
+  /** Start no sooner than this time: a Date, an ISO 8601 string or epoch milliseconds. Not with `delayMs`. */
+  runAt?: Date | string | number;
 }
 
 /** Query for {@link JobTracker.list}. */
@@ -110,6 +124,8 @@ export interface JobCounts {
   cancelled: number;
   /** All jobs held (the sum of the above). */
   total: number;
+  /** Of the `queued` ones, those waiting for their `runAt` (delayed jobs, retries waiting for their backoff). */
+  delayed: number;
 }
 
 /** {@link JobTracker.stats}: counts now, and per-plugin durations over the last `windowMs`. */
@@ -143,6 +159,7 @@ export interface JobTrackerEvents {
   'job:queued': (event: JobEvent) => void;
   'job:started': (event: JobEvent) => void;
   'job:progress': (event: JobEvent) => void;
+  'job:retrying': (event: JobEvent) => void;
   'job:completed': (event: JobEvent) => void;
   'job:failed': (event: JobEvent) => void;
   'job:cancelled': (event: JobEvent) => void;

@@ -30,6 +30,7 @@ function context(overrides: Partial<ExecuteContext> = {}) {
   const progress: [number, string | undefined][] = [];
   const ctx: ExecuteContext = {
     jobId: 'job-1',
+    attempt: 1,
     signal: new AbortController().signal,
     progress: (percent, message) => progress.push([percent, message]),
     log: () => {},

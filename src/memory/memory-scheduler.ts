@@ -1,0 +1,109 @@
+import type { JobScheduler, ScheduleRecord, ScheduleState, ScheduleTick } from '../backend/job-scheduler.js';
+import { messageOf } from '../errors.js';
+import type { Logger } from '../logger.js';
+import { nextTick } from '../schedule/next-tick.js';
+
+/** setTimeout's largest delay: a longer wait is armed in steps. */
+const MAX_TIMER_MS = 2_147_483_647;
+
+/** One schedule held here, and the timer of its next tick. */
+interface Entry {
+  schedule: ScheduleRecord;
+  /** Epoch ms of the next tick; undefined when it will not tick again. */
+  next: number | undefined;
+  timer: NodeJS.Timeout | undefined;
+}
+
+/** Two records of the same schedule (an upsert of one of them keeps the other's next tick). */
+function sameSchedule(a: ScheduleRecord, b: ScheduleRecord): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+/**
+ * Schedules in this process's memory, ticked by timers on the tracker's clock. Timers are unref'd
+ * (a schedule never keeps the process alive) and stop with the tracker; schedules do not outlive
+ * the process. An `everyMs` schedule ticks at once, then every `everyMs`, as BullMQ's `every` does.
+ */
+export class MemoryScheduler implements JobScheduler {
+  readonly #entries = new Map<string, Entry>();
+  readonly #now: () => number;
+  readonly #logger: Logger;
+  #tick: ((tick: ScheduleTick) => Promise<void>) | undefined;
+
+  constructor(now: () => number, logger: Logger) {
+    this.#now = now;
+    this.#logger = logger;
+  }
+
+  async upsert(schedule: ScheduleRecord): Promise<void> {
+    const existing = this.#entries.get(schedule.key);
+    if (existing && sameSchedule(existing.schedule, schedule)) return;
+    const now = this.#now();
+    const next = schedule.everyMs !== undefined ? now : await nextTick(schedule, now);
+    const current = this.#entries.get(schedule.key); // another upsert may have landed while the next tick was computed
+    if (current?.timer !== undefined) clearTimeout(current.timer);
+    const entry: Entry = { schedule, next, timer: undefined };
+    this.#entries.set(schedule.key, entry);
+    this.#arm(entry);
+  }
+
+  remove(key: string): Promise<boolean> {
+    const entry = this.#entries.get(key);
+    if (!entry) return Promise.resolve(false);
+    if (entry.timer !== undefined) clearTimeout(entry.timer);
+    this.#entries.delete(key);
+    return Promise.resolve(true);
+  }
+
+  list(): Promise<ScheduleState[]> {
+    return Promise.resolve([...this.#entries.values()].map(({ schedule, next }) => ({ ...schedule, next })));
+  }
+
+  start(tick: (tick: ScheduleTick) => Promise<void>): Promise<void> {
+    this.#tick = tick;
+    for (const entry of this.#entries.values()) this.#arm(entry);
+    return Promise.resolve();
+  }
+
+  stop(): Promise<void> {
+    this.#tick = undefined;
+    for (const entry of this.#entries.values()) {
+      if (entry.timer !== undefined) clearTimeout(entry.timer);
+      entry.timer = undefined;
+    }
+    return Promise.resolve();
+  }
+
+  /** Arm the timer of `entry`'s next tick (once started). */
+  #arm(entry: Entry): void {
+    if (!this.#tick || entry.next === undefined) return;
+    const wait = entry.next - this.#now();
+    if (entry.timer !== undefined) clearTimeout(entry.timer);
+    entry.timer = setTimeout(() => void this.#fire(entry), Math.max(0, Math.min(wait, MAX_TIMER_MS)));
+    entry.timer.unref(); // a schedule never keeps the process alive
+  }
+
+  async #fire(entry: Entry): Promise<void> {
+    entry.timer = undefined;
+    const tick = this.#tick;
+    const at = entry.next;
+    if (!tick || at === undefined || this.#entries.get(entry.schedule.key) !== entry) return;
+    if (at > this.#now()) {
+      this.#arm(entry); // a wait longer than one timer, or a clock behind the timers
+      return;
+    }
+    // The next tick comes after this one and after now: ticks missed while the process slept are skipped, not piled up.
+    try {
+      entry.next = await nextTick(entry.schedule, Math.max(at, this.#now() - (entry.schedule.everyMs ?? 0)));
+    } catch (error) {
+      entry.next = undefined;
+      this.#logger.error({ schedule: entry.schedule.key, err: error }, `jobwire: schedule "${entry.schedule.key}" cannot tick again: ${messageOf(error)}`);
+    }
+    if (this.#entries.get(entry.schedule.key) === entry) this.#arm(entry);
+    try {
+      await tick({ schedule: entry.schedule, at });
+    } catch (error) {
+      this.#logger.error({ schedule: entry.schedule.key, err: error }, `jobwire: schedule "${entry.schedule.key}" could not submit its job: ${messageOf(error)}`);
+    }
+  }
+}

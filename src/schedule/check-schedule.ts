@@ -1,0 +1,74 @@
+import type { ScheduleRecord, ScheduleState } from '../backend/job-scheduler.js';
+import { JobwireError } from '../errors.js';
+import { isoTime } from '../engine/iso-time.js';
+import { checkSubmitOptions } from '../tracker/options.js';
+import { nextCronTick } from './next-tick.js';
+import type { ScheduleInfo, ScheduleOptions, ScheduledJobOptions } from './types.js';
+
+const MAX_KEY_LENGTH = 256;
+/** The shortest `everyMs`. */
+export const MIN_EVERY_MS = 1_000;
+/** The longest `everyMs`: a year. */
+const MAX_EVERY_MS = 366 * 86_400_000;
+const SCHEDULE_KEYS = new Set(['cron', 'tz', 'everyMs', 'plugin', 'input', 'options']);
+/** Options that name or time one job: a schedule's jobs cannot take them. */
+const ONE_JOB_OPTIONS = ['idempotencyKey', 'delayMs', 'runAt'];
+
+const bad = (message: string): JobwireError => new JobwireError('INVALID_REQUEST', message);
+
+const show = (value: unknown): string => {
+  try {
+    return JSON.stringify(value) ?? String(value);
+  } catch {
+    return typeof value;
+  }
+};
+
+/** A plain JSON copy (what a shared scheduler stores), or INVALID_REQUEST naming `what`. */
+function jsonCopy<T>(value: T, what: string): T {
+  let text: string | undefined;
+  try {
+    text = JSON.stringify(value);
+  } catch (error) {
+    throw new JobwireError('INVALID_REQUEST', `\`${what}\` must be JSON: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  if (text === undefined) throw bad(`\`${what}\` must be JSON, got ${typeof value}`);
+  return JSON.parse(text) as T;
+}
+
+/**
+ * Check `tracker.schedule`'s arguments and build the schedule's record (the input is checked
+ * against the plugin's schema by the caller).
+ * @throws JobwireError `INVALID_REQUEST`
+ */
+export async function checkSchedule(key: unknown, options: ScheduleOptions, now: number): Promise<ScheduleRecord> {
+  if (typeof key !== 'string' || key.length === 0 || key.length > MAX_KEY_LENGTH) throw bad(`A schedule's key must be a string of 1 to ${MAX_KEY_LENGTH} characters, got ${show(key)}`);
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) throw bad(`Schedule options must be an object like { everyMs: 60000, plugin, input }, got ${show(options)}`);
+  for (const field of Object.keys(options)) if (!SCHEDULE_KEYS.has(field)) throw bad(`Unknown schedule option \`${field}\`; expected cron, tz, everyMs, plugin, input, options`);
+  const { cron, tz, everyMs, plugin } = options;
+  if ((cron === undefined) === (everyMs === undefined)) throw bad('A schedule needs exactly one of `cron` and `everyMs`');
+  if (typeof plugin !== 'string' || plugin.length === 0) throw bad(`A schedule's \`plugin\` must be a plugin name, got ${show(plugin)}`);
+  if (everyMs !== undefined && (typeof everyMs !== 'number' || !Number.isInteger(everyMs) || everyMs < MIN_EVERY_MS || everyMs > MAX_EVERY_MS)) {
+    throw bad(`\`everyMs\` must be an integer from ${MIN_EVERY_MS} to ${MAX_EVERY_MS}, got ${show(everyMs)}`);
+  }
+  if (tz !== undefined && (typeof tz !== 'string' || cron === undefined)) throw bad('`tz` must be a time zone name, and goes with `cron`');
+  if (cron !== undefined) {
+    if (typeof cron !== 'string' || cron.length === 0 || cron.length > MAX_KEY_LENGTH) throw bad(`\`cron\` must be a cron pattern, got ${show(cron)}`);
+    await nextCronTick(cron, tz, now); // throws INVALID_REQUEST for a pattern or zone it cannot read
+  }
+  const jobOptions: ScheduledJobOptions = options.options === undefined ? {} : jsonCopy(options.options, 'options');
+  if (typeof jobOptions !== 'object' || jobOptions === null || Array.isArray(jobOptions)) throw bad(`A schedule's \`options\` must be an object, got ${show(jobOptions)}`);
+  for (const field of ONE_JOB_OPTIONS) if (field in jobOptions) throw bad(`A schedule's jobs cannot take \`${field}\`: each tick submits its own job`);
+  checkSubmitOptions(jobOptions);
+  return { key, cron, tz, everyMs, plugin, input: options.input === undefined ? undefined : jsonCopy(options.input, 'input'), options: jobOptions };
+}
+
+/** What `tracker.schedules()` shows of a schedule. */
+export function scheduleInfo(state: ScheduleState): ScheduleInfo {
+  const info: ScheduleInfo = { key: state.key, plugin: state.plugin };
+  if (state.cron !== undefined) info.cron = state.cron;
+  if (state.everyMs !== undefined) info.everyMs = state.everyMs;
+  if (state.tz !== undefined) info.tz = state.tz;
+  if (state.next !== undefined) info.next = isoTime(state.next);
+  return info;
+}
