@@ -5,6 +5,7 @@ import { JobwireError, messageOf } from '../errors.js';
 import { logDebug } from '../logger.js';
 import { importOptional } from '../optional.js';
 import { BullMQDispatcher } from './bullmq-dispatcher.js';
+import { BullMQScheduler } from './bullmq-scheduler.js';
 import { loadDrivers } from './load.js';
 import { checkBullMQOptions, type BullMQBackendOptions, type CheckedBullMQOptions } from './options.js';
 import { PostgresBus } from './postgres-bus.js';
@@ -23,7 +24,9 @@ interface Opened {
  * processes run them, and any number of API processes submit, list, cancel and stream them — with
  * the same JobTracker API as the in-memory default. Job records and event logs live next to
  * BullMQ's queue, changed by atomic scripts (Redis) or statements (PostgreSQL); events and cancels
- * reach every process by pub/sub (Redis) or LISTEN/NOTIFY (PostgreSQL).
+ * reach every process by pub/sub (Redis) or LISTEN/NOTIFY (PostgreSQL). Delayed jobs and retries
+ * waiting for their backoff wait in BullMQ's delayed set, and schedules are BullMQ job schedulers:
+ * both live in the database, so they outlast any process.
  *
  * `bullmq` and `ioredis` (or `pg`) are optional peer dependencies, loaded only when this backend opens.
  *
@@ -146,6 +149,7 @@ export class BullMQBackend implements JobBackend {
       store,
       bus,
       dispatcher,
+      scheduler: new BullMQScheduler(dispatcher, host.logger),
       runs: options.role !== 'producer',
       close: async () => {
         await dispatcher.close().catch((error: unknown) => host.logger.warn({ err: error }, `jobwire: closing BullMQ failed: ${messageOf(error)}`));

@@ -1,10 +1,11 @@
 import type { Job, Queue, QueueEvents, Worker } from 'bullmq';
-import type { DispatchHandlers, JobDispatcher } from '../backend/job-dispatcher.js';
+import type { DispatchHandlers, JobDispatcher, RunOutcome } from '../backend/job-dispatcher.js';
 import type { JobRecord } from '../backend/job-record.js';
 import { messageOf } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { PluginManager } from '../plugin-manager/types.js';
 import { settleWithin } from '../engine/settle-within.js';
+import { isTickJob, isTickJobId } from './bullmq-scheduler.js';
 import { parseRecord } from './record-json.js';
 import { SlotGate } from './slot-gate.js';
 
@@ -22,6 +23,15 @@ const PLUGIN_SCAN_MS = 1_000;
 
 /** How long stopping waits for jobs being put back in their queue (a database outage would hold them). */
 const HAND_BACK_WAIT_MS = 5_000;
+
+/** How long a schedule's tick job waits when it reaches a worker whose scheduler does not tick (yet, or any more). */
+const TICK_PUT_OFF_MS = 1_000;
+
+/**
+ * Handles a schedule's tick job (see bullmq-scheduler.ts). Resolves once the tick's job is
+ * submitted; a rejection makes BullMQ try the tick again, as its job's attempts allow.
+ */
+export type TickJobHandler = (job: Job) => Promise<void>;
 
 /** Everything the dispatcher needs from the backend that opened it. */
 export interface BullMQDispatcherSetup {
@@ -69,6 +79,11 @@ function bullPriority(priority: number): number {
  *
  * BullMQ's locks and stalled-job checks recover a job whose worker died: it is handed out again
  * (`delivery` > 1); after `maxStalledCount` such losses BullMQ gives up and the engine fails it.
+ *
+ * A job that must wait (a delayed job, or a retry waiting for its backoff) waits in BullMQ's
+ * delayed set, in the database: any worker takes it once it is due. The main queue also carries
+ * the schedules' tick jobs, which go to the scheduler ticking in this process (see
+ * {@link routeTicks}), never to the engine.
  */
 export class BullMQDispatcher implements JobDispatcher {
   readonly ordered: boolean;
@@ -80,6 +95,7 @@ export class BullMQDispatcher implements JobDispatcher {
   /** Jobs being put back in their queue because the dispatcher stopped: stop() waits for them. */
   readonly #handingBack = new Set<Promise<void>>();
   #handlers: DispatchHandlers | undefined;
+  #ticks: TickJobHandler | undefined;
   #scan: NodeJS.Timeout | undefined;
   #stopped = false;
 
@@ -95,17 +111,21 @@ export class BullMQDispatcher implements JobDispatcher {
     return cap === undefined ? this.#setup.queueName : `${this.#setup.queueName}.${plugin}`;
   }
 
+  /** Add the job to its BullMQ queue; a job with a `runAt` waits in BullMQ's delayed set until then. */
   async enqueue(record: JobRecord): Promise<void> {
     const ageSeconds = Number.isFinite(this.#setup.ttlMs) ? Math.ceil(this.#setup.ttlMs / 1000) : undefined;
     const data: QueuedJobData = { id: record.id, record: JSON.stringify(record) };
+    const delay = record.runAt === undefined ? 0 : Math.max(0, record.runAt - Date.now());
     await this.#queue(this.queueOf(record.plugin)).add(record.plugin, data, {
       jobId: record.id,
       priority: bullPriority(record.priority),
+      ...(delay > 0 ? { delay } : {}),
       removeOnComplete: ageSeconds === undefined ? false : { age: ageSeconds },
       removeOnFail: ageSeconds === undefined ? false : { age: ageSeconds },
     });
   }
 
+  /** Remove the job from its BullMQ queue, whatever set it waits in (delayed included); one a worker holds stays. */
   async discard(record: JobRecord): Promise<void> {
     await this.#queue(this.queueOf(record.plugin)).remove(record.id);
   }
@@ -118,6 +138,23 @@ export class BullMQDispatcher implements JobDispatcher {
     this.#scan = setInterval(() => void this.#workCappedPlugins().catch((error: unknown) => this.#setup.logger.warn({ err: error }, `jobwire: could not start a plugin's queue worker: ${messageOf(error)}`)), PLUGIN_SCAN_MS);
     this.#scan.unref();
     this.#setup.onStarted();
+  }
+
+  /**
+   * The deployment's main BullMQ queue (`queueName`): where uncapped plugins' jobs and the
+   * schedules' tick jobs go.
+   */
+  mainQueue(): Queue {
+    return this.#queue(this.#setup.queueName);
+  }
+
+  /**
+   * Route the schedules' tick jobs that this process's worker fetches to `handler` (never to the
+   * engine's `run`); `undefined` stops it: tick jobs fetched then wait a second in BullMQ's delayed
+   * set for a process that ticks.
+   */
+  routeTicks(handler: TickJobHandler | undefined): void {
+    this.#ticks = handler;
   }
 
   /** Take no more jobs; the queues keep their jobs for the other workers. */
@@ -171,13 +208,15 @@ export class BullMQDispatcher implements JobDispatcher {
     }, backendFactory as never);
     this.#workers.set(name, worker);
     worker.on('error', (error) => logger.warn({ err: error }, `jobwire: BullMQ worker error: ${error.message}`));
-    // Our processor never throws, so BullMQ fails a job only when it gives up on it — after the
-    // workers holding it kept losing it (stalled more than maxStalledCount). QueueEvents hears it
-    // wherever that happened.
+    // Our processor throws only BullMQ's own signals (a job delayed or put back) and a tick's
+    // failure, so BullMQ fails a jobwire job only when it gives up on it — after the workers
+    // holding it kept losing it (stalled more than maxStalledCount). QueueEvents hears it wherever
+    // that happened.
     const events = new bullmq.QueueEvents(name, { connection: this.#setup.eventsConnection() as never, prefix: bullOptions.prefix }, backendFactory as never);
     this.#events.set(name, events);
     events.on('error', (error) => logger.warn({ err: error }, `jobwire: BullMQ events error: ${error.message}`));
     events.on('failed', ({ jobId, failedReason }) => {
+      if (isTickJobId(jobId)) return; // a schedule's tick: the worker where it failed logged it
       this.#handlers?.lost(jobId, `BullMQ gave up on the job: the worker running it was lost ${stalled.maxStalledCount + 1} times (it stopped, or could not renew its lock) (${failedReason})`);
     });
     await Promise.all([worker.waitUntilReady(), events.waitUntilReady()]);
@@ -207,7 +246,28 @@ export class BullMQDispatcher implements JobDispatcher {
     throw new this.#setup.bullmq.WaitingError();
   }
 
+  /**
+   * Move a job BullMQ handed out to its delayed set until `runAt`, and end its processing without a
+   * result. If the move fails, the job stays active until its lock lapses and BullMQ's stalled
+   * check requeues it (handed out again early, the engine answers `later` again).
+   */
+  async #delay(job: Job, token: string | undefined, runAt: number): Promise<never> {
+    await job.moveToDelayed(runAt, token).catch((error: unknown) => {
+      this.#setup.logger.warn({ jobId: job.id, err: error }, `jobwire: could not move a job to BullMQ's delayed set; it is requeued once its lock lapses: ${messageOf(error)}`);
+    });
+    throw new this.#setup.bullmq.DelayedError();
+  }
+
+  /** A schedule's tick job: to the scheduler ticking in this process; put off while none does. */
+  async #tick(job: Job, token: string | undefined): Promise<void> {
+    const ticks = this.#ticks;
+    if (ticks) return ticks(job);
+    if (this.#stopped) await this.#handBack(job, token);
+    await this.#delay(job, token, Date.now() + TICK_PUT_OFF_MS);
+  }
+
   async #process(job: Job<QueuedJobData>, token: string | undefined): Promise<void> {
+    if (isTickJob(job)) return this.#tick(job, token); // takes no slot: it only submits a job
     const handlers = this.#handlers;
     if (!handlers || job.id === undefined) return;
     const granted = await this.#gate.acquire();
@@ -217,13 +277,16 @@ export class BullMQDispatcher implements JobDispatcher {
       if (granted) this.#gate.release();
       await this.#handBack(job, token);
     }
-    let taken: boolean;
+    let outcome: RunOutcome;
     try {
       // A job added by hand (not by a tracker) carries no record: the engine reads it, or finds none.
-      taken = await handlers.run({ id: job.id, plugin: job.name, delivery: job.attemptsStarted, record: carriedRecord(job.data) });
+      outcome = await handlers.run({ id: job.id, plugin: job.name, delivery: job.attemptsStarted, record: carriedRecord(job.data) });
     } finally {
       this.#gate.release();
     }
-    if (!taken) await this.#handBack(job, token); // the closing engine could not claim it: another worker will
+    if (outcome.kind === 'declined') await this.#handBack(job, token); // the closing engine could not claim it: another worker will
+    // A retry waiting for its backoff, or a delayed job handed out early: the wait is kept in the
+    // database, so a worker that dies meanwhile loses nothing, and any worker takes it when due.
+    if (outcome.kind === 'later') await this.#delay(job, token, outcome.runAt);
   }
 }

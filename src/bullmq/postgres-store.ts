@@ -19,8 +19,9 @@ const INLINE_LIMIT = 7_000;
 export const EVENTS_CHANNEL = 'jobwire_events';
 
 /**
- * The tables (created once, idempotently). Records are the engine's JSON (`rec`), with the columns
- * the store filters and orders on beside them; `job_events` is each job's log.
+ * The tables (created once, idempotently; a column added since is added to an older table). Records
+ * are the engine's JSON (`rec`), with the columns the store filters, orders and counts on beside
+ * them (`run_at_ms`: the record's `runAt` while it is `queued`, else null); `job_events` is each job's log.
  */
 const SCHEMA = `
 CREATE SCHEMA IF NOT EXISTS jobwire;
@@ -33,6 +34,7 @@ CREATE INDEX IF NOT EXISTS job_records_by_tenant ON jobwire.job_records (queue, 
 CREATE INDEX IF NOT EXISTS job_records_by_status ON jobwire.job_records (queue, status);
 CREATE INDEX IF NOT EXISTS job_records_by_expiry ON jobwire.job_records (queue, expires_at_ms) WHERE expires_at_ms IS NOT NULL;
 CREATE UNIQUE INDEX IF NOT EXISTS job_records_by_idem ON jobwire.job_records (queue, idem_key) WHERE idem_key IS NOT NULL;
+ALTER TABLE jobwire.job_records ADD COLUMN IF NOT EXISTS run_at_ms bigint;
 CREATE TABLE IF NOT EXISTS jobwire.job_events (
   queue text NOT NULL, job_id text NOT NULL, seq integer NOT NULL, type text NOT NULL, body text NOT NULL,
   PRIMARY KEY (queue, job_id, seq));
@@ -40,25 +42,25 @@ CREATE TABLE IF NOT EXISTS jobwire.job_events (
 
 /**
  * Insert a job and its first event, and notify, in one statement. $1 queue, $2 id, $3 status,
- * $4 plugin, $5 tenant, $6 workspace, $7 rec, $8 idem key, $9 event body, $10 notify payload.
- * No row back: the idempotency key is taken.
+ * $4 plugin, $5 tenant, $6 workspace, $7 rec, $8 idem key, $9 event body, $10 notify payload,
+ * $11 run_at_ms. No row back: the idempotency key is taken.
  */
 const INSERT = `
 WITH job AS (
-  INSERT INTO jobwire.job_records (queue, id, status, plugin, tenant_id, workspace_id, rec, seq, idem_key)
-  VALUES ($1, $2, $3, $4, $5, $6, $7, 1, $8) ON CONFLICT DO NOTHING RETURNING id),
+  INSERT INTO jobwire.job_records (queue, id, status, plugin, tenant_id, workspace_id, rec, seq, idem_key, run_at_ms)
+  VALUES ($1, $2, $3, $4, $5, $6, $7, 1, $8, $11) ON CONFLICT DO NOTHING RETURNING id),
 ev AS (INSERT INTO jobwire.job_events (queue, job_id, seq, type, body) SELECT $1, id, 1, 'queued', $9 FROM job)
 SELECT pg_notify('${EVENTS_CHANNEL}', $10) AS notified FROM job`;
 
 /**
  * Compare-and-set a job, append or replace its log's last entry, and notify, in one statement.
  * $1 queue, $2 id, $3 expected seq, $4 rec, $5 status, $6 expires_at_ms, $7 event type, $8 body,
- * $9 replaces last, $10 notify payload. Returns one row: `ok`, and the record now (`rec`) when not ok.
+ * $9 replaces last, $10 notify payload, $11 run_at_ms. Returns one row: `ok`, and the record now (`rec`) when not ok.
  */
 const COMMIT = `
 WITH cur AS (SELECT seq, rec FROM jobwire.job_records WHERE queue = $1 AND id = $2 FOR UPDATE),
 job AS (
-  UPDATE jobwire.job_records j SET rec = $4, seq = $3 + 1, status = $5, expires_at_ms = COALESCE($6, j.expires_at_ms)
+  UPDATE jobwire.job_records j SET rec = $4, seq = $3 + 1, status = $5, expires_at_ms = COALESCE($6, j.expires_at_ms), run_at_ms = $11
   FROM cur WHERE j.queue = $1 AND j.id = $2 AND cur.seq = $3 RETURNING j.id),
 added AS (INSERT INTO jobwire.job_events (queue, job_id, seq, type, body) SELECT $1, $2, $3 + 1, $7, $8 FROM job WHERE NOT $9),
 replaced AS (UPDATE jobwire.job_events e SET seq = $3 + 1, type = $7, body = $8 FROM job WHERE $9 AND e.queue = $1 AND e.job_id = $2 AND e.seq = $3),
@@ -77,6 +79,11 @@ SELECT id, rec FROM gone`;
  */
 function idColumn(id: string | undefined): string | null {
   return id === undefined ? null : JSON.stringify(id);
+}
+
+/** The `run_at_ms` of a record: its `runAt` while it is `queued` (a delayed job, a retry waiting), else null. */
+function runAtColumn(record: JobRecord): number | null {
+  return record.status === 'queued' && record.runAt !== undefined ? record.runAt : null;
 }
 
 /** One row of a commit. */
@@ -116,7 +123,7 @@ export class PostgresJobStore implements JobStore {
   async create(record: JobRecord, at: number, limits: CreateLimits): Promise<CreateResult> {
     const idem = record.idempotencyKey === undefined ? null : idempotencyScope(record.tenantId, record.idempotencyKey);
     const body = JSON.stringify(eventOf(record, at));
-    const values = [this.queue, record.id, record.status, record.plugin, idColumn(record.tenantId), idColumn(record.workspaceId), JSON.stringify(record), idem, body, this.#eventPayload(record, body)];
+    const values = [this.queue, record.id, record.status, record.plugin, idColumn(record.tenantId), idColumn(record.workspaceId), JSON.stringify(record), idem, body, this.#eventPayload(record, body), runAtColumn(record)];
     if (!Number.isFinite(limits.maxQueued)) {
       // The common case is one statement; the idempotency key is held by the unique index.
       for (let attempt = 0; attempt < 3; attempt++) {
@@ -175,6 +182,7 @@ export class PostgresJobStore implements JobStore {
       body,
       change.replacesLast,
       this.#eventPayload(record, body),
+      runAtColumn(record),
     ]);
     const row = rows[0];
     if (row?.ok) return { ok: true };
@@ -238,10 +246,14 @@ export class PostgresJobStore implements JobStore {
     });
   }
 
-  async counts(): Promise<JobCounts> {
-    const { rows } = await this.#pool.query<{ status: JobStatus; n: string }>('SELECT status, count(*) AS n FROM jobwire.job_records WHERE queue = $1 GROUP BY status', [this.queue]);
+  async counts(now: number): Promise<JobCounts> {
+    const { rows } = await this.#pool.query<{ status: JobStatus; n: string; delayed: string }>(
+      "SELECT status, count(*) AS n, count(*) FILTER (WHERE status = 'queued' AND run_at_ms > $2) AS delayed FROM jobwire.job_records WHERE queue = $1 GROUP BY status",
+      [this.queue, now],
+    );
     const byStatus = new Map(rows.map((row) => [row.status, Number(row.n)]));
-    return jobCounts((status) => byStatus.get(status) ?? 0);
+    const delayed = rows.reduce((sum, row) => sum + Number(row.delayed), 0);
+    return jobCounts((status) => byStatus.get(status) ?? 0, delayed);
   }
 
   /** Delete jobs and their logs, and notify each removal; the records deleted. */

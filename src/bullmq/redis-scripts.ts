@@ -7,8 +7,9 @@
  * Keys (all under `<prefix>:<queue>:jw:`, passed in as `base`): `job:<id>` (hash: `rec` the record
  * JSON, `seq`, `status`, `plugin`, `workspaceId`, `tenantKey`, `idem`, `expiresAtMs`), `log:<id>`
  * (list of event JSON), `counts` (hash by status), `order` (counter), `index` and
- * `index:t:<tenant>` (sorted sets by order), `expiry` (sorted set by expiry time), `idem:<scope>`
- * (idempotency scope → id). Channel `events`: `e<event JSON>` per event, `r<record JSON>` per removal.
+ * `index:t:<tenant>` (sorted sets by order), `expiry` (sorted set by expiry time), `runat` (sorted
+ * set of the `queued` jobs that have a `runAt`, by that time: what `counts` reads `delayed` from),
+ * `idem:<scope>` (idempotency scope → id). Channel `events`: `e<event JSON>` per event, `r<record JSON>` per removal.
  */
 
 /** Shared: delete a job and everything that points at it; publish the removal. */
@@ -21,6 +22,7 @@ local function remove_job(base, id)
   redis.call('DEL', jobKey, base .. 'log:' .. id)
   redis.call('ZREM', base .. 'index', id)
   redis.call('ZREM', base .. 'expiry', id)
+  redis.call('ZREM', base .. 'runat', id)
   if h[3] and h[3] ~= '' then redis.call('ZREM', h[3], id) end
   if h[4] and h[4] ~= '' and redis.call('GET', h[4]) == id then redis.call('DEL', h[4]) end
   redis.call('PUBLISH', base .. 'events', 'r' .. h[2])
@@ -31,7 +33,7 @@ end
 /**
  * Create a job (record, first event) unless the idempotency key names a live job or the queue is
  * full. ARGV: base, id, record JSON, event JSON, maxQueued ('inf' or n), tenantKey (or ''), idemKey
- * (or ''), now (ms), plugin, workspaceId (or ''). Returns {'created'} | {'existing', rec} | {'full'}.
+ * (or ''), now (ms), plugin, workspaceId (or ''), runAt (ms, or ''). Returns {'created'} | {'existing', rec} | {'full'}.
  */
 export const CREATE = `
 local base, id = ARGV[1], ARGV[2]
@@ -49,6 +51,7 @@ local order = redis.call('INCR', base .. 'order')
 redis.call('HSET', base .. 'job:' .. id, 'rec', ARGV[3], 'seq', '1', 'status', 'queued', 'order', order,
   'plugin', ARGV[9], 'workspaceId', ARGV[10], 'tenantKey', ARGV[6], 'idem', ARGV[7])
 redis.call('ZADD', base .. 'index', order, id)
+if ARGV[11] ~= '' then redis.call('ZADD', base .. 'runat', ARGV[11], id) end
 if ARGV[6] ~= '' then redis.call('ZADD', ARGV[6], order, id) end
 if ARGV[7] ~= '' then redis.call('SET', ARGV[7], id) end
 redis.call('HINCRBY', base .. 'counts', 'queued', 1)
@@ -60,7 +63,8 @@ return {'created'}
 /**
  * Compare-and-set: when the job's seq is `expectSeq`, store the new record and its event (appended,
  * or replacing the log's last entry) and publish it. ARGV: base, id, expectSeq, record JSON, event
- * JSON, replacesLast ('1' | '0'), status, expiresAtMs (or ''). Returns {'ok'} | {'conflict', rec} | {'missing'}.
+ * JSON, replacesLast ('1' | '0'), status, expiresAtMs (or ''), runAt (ms, or ''). A `queued` record with a
+ * `runAt` goes into (or stays in) `runat` at that time; any other leaves it. Returns {'ok'} | {'conflict', rec} | {'missing'}.
  */
 export const COMMIT = `
 local base, id = ARGV[1], ARGV[2]
@@ -73,6 +77,11 @@ redis.call('HSET', jobKey, 'rec', ARGV[4], 'seq', tostring(tonumber(ARGV[3]) + 1
 if h[2] ~= to then
   redis.call('HINCRBY', base .. 'counts', h[2], -1)
   redis.call('HINCRBY', base .. 'counts', to, 1)
+end
+if to == 'queued' and ARGV[9] ~= '' then
+  redis.call('ZADD', base .. 'runat', ARGV[9], id)
+else
+  redis.call('ZREM', base .. 'runat', id)
 end
 if ARGV[8] ~= '' then
   redis.call('HSET', jobKey, 'expiresAtMs', ARGV[8])

@@ -51,6 +51,7 @@ export class RedisJobStore implements JobStore {
       limits.now,
       record.plugin,
       record.workspaceId ?? '',
+      record.runAt ?? '',
     )) as [string, string?];
     if (reply[0] === 'existing') return { outcome: 'existing', record: parseRecord(reply[1]) };
     return { outcome: reply[0] === 'full' ? 'full' : 'created' };
@@ -73,6 +74,7 @@ export class RedisJobStore implements JobStore {
       change.replacesLast ? '1' : '0',
       record.status,
       record.expiresAt === undefined ? '' : record.expiresAt,
+      record.runAt ?? '',
     )) as [string, string?];
     if (reply[0] === 'ok') return { ok: true };
     return { ok: false, current: reply[0] === 'conflict' ? parseRecord(reply[1]) : undefined };
@@ -120,8 +122,12 @@ export class RedisJobStore implements JobStore {
     return (await this.#scripts.jwExpire(this.base, now, limit)) as string[];
   }
 
-  async counts(): Promise<JobCounts> {
-    const raw = await this.#redis.hgetall(`${this.base}counts`);
-    return jobCounts((status) => Math.max(0, Number(raw[status] ?? 0)));
+  async counts(now: number): Promise<JobCounts> {
+    const [[, raw], [, delayed]] = (await this.#redis
+      .multi()
+      .hgetall(`${this.base}counts`)
+      .zcount(`${this.base}runat`, `(${now}`, '+inf')
+      .exec()) as [[null, Record<string, string>], [null, number]];
+    return jobCounts((status) => Math.max(0, Number(raw[status] ?? 0)), delayed);
   }
 }
