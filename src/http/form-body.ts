@@ -3,11 +3,26 @@ import type { Logger } from '../logger.js';
 import type { JsonSchema } from '../plugin-manager/types.js';
 import { SUBMIT_OPTION_KEYS } from '../tracker/options.js';
 import { bodyKind, parseJsonObject, readBodyBytes } from './body.js';
-import { coerceField, isNumberText, OMIT, schemaAt } from './schema-coerce.js';
+import { booleanText, coerceField, isNumberText, OMIT, schemaAt } from './schema-coerce.js';
 
 /** Keys that would reach an object's prototype if used as property names. */
 const UNSAFE_KEYS = new Set(['__proto__', 'prototype', 'constructor']);
-const NUMBER_OPTIONS = new Set(['priority', 'timeoutMs']);
+const NUMBER_OPTIONS = new Set(['priority', 'timeoutMs', 'attempts', 'delayMs']);
+/** Options given as JSON text in a form. */
+const JSON_OPTIONS = new Set(['metadata', 'backoff']);
+
+/** A form's text for a boolean option: `true`/`on`/`1` or `false`/`off`/`0` (a checked checkbox sends `on`). */
+function booleanOption(name: string, text: string): boolean {
+  const value = booleanText(text);
+  if (value !== undefined) return value;
+  throw bad(`\`${name}\` must be true or false, got ${JSON.stringify(text)}`);
+}
+
+/** A form's `runAt`: decimal digits are epoch milliseconds, anything else stays text (an ISO 8601 date-time). */
+function runAtOption(text: string): number | string {
+  const trimmed = text.trim();
+  return /^\d+$/.test(trimmed) ? Number(trimmed) : trimmed;
+}
 
 function bad(message: string): JobwireError {
   return new JobwireError('INVALID_REQUEST', message);
@@ -50,8 +65,9 @@ function setPath(target: Record<string, unknown>, path: readonly string[], value
 /**
  * A submit body (`{ plugin, input, …options }`, as the JSON route takes it) from form fields:
  * `plugin`; `input` as JSON text, or `input.<name>` fields (dots nest) coerced by the plugin's input
- * JSON Schema; the submit options (`priority` and `timeoutMs` as numbers, `metadata` as JSON text;
- * an empty option field counts as not given).
+ * JSON Schema; the submit options (`priority`, `timeoutMs`, `attempts` and `delayMs` as numbers,
+ * `retryOnTimeout` as `true`/`on`/`1` or `false`/`off`/`0`, `runAt` as an ISO 8601 date-time or epoch
+ * milliseconds, `metadata` and `backoff` as JSON text; an empty option field counts as not given).
  * @throws JobwireError `INVALID_REQUEST` for an unknown, repeated or malformed field.
  */
 export function formToSubmitBody(entries: Iterable<[string, string]>, inputSchemaOf: (plugin: string) => JsonSchema | undefined): Record<string, unknown> {
@@ -78,8 +94,12 @@ export function formToSubmitBody(entries: Iterable<[string, string]>, inputSchem
       if (NUMBER_OPTIONS.has(name)) {
         if (!isNumberText(text)) throw bad(`\`${name}\` must be a number, got ${JSON.stringify(text)}`);
         body[name] = Number(text);
+      } else if (name === 'retryOnTimeout') {
+        body[name] = booleanOption(name, text);
+      } else if (name === 'runAt') {
+        body[name] = runAtOption(text);
       } else {
-        body[name] = name === 'metadata' ? parseJsonField(name, text) : text;
+        body[name] = JSON_OPTIONS.has(name) ? parseJsonField(name, text) : text;
       }
     } else if (/^\s*[[{]/.test(name)) {
       // `curl -d '{…}'` without a Content-Type sends JSON as a form whose one field is the whole text.

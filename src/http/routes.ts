@@ -8,6 +8,7 @@ import type { StoredResult } from '../storage/types.js';
 import type { JobTracker } from '../tracker/job-tracker.js';
 import { SUBMIT_OPTION_KEYS } from '../tracker/options.js';
 import type { ListQuery, SubmitOptions } from '../tracker/types.js';
+import type { ScheduleInfo } from '../schedule/types.js';
 import { DEFAULT_MAX_BODY_BYTES } from './body.js';
 import { errorResponse, json } from './error-response.js';
 import { readSubmitBody } from './form-body.js';
@@ -16,13 +17,13 @@ import { parseListQuery, parseResultQuery } from './query.js';
 import { storedResultOf } from './results.js';
 
 /** What a route is about to do, for {@link JobRoutesOptions.authorize}. */
-export type JobAction = 'submit' | 'get' | 'list' | 'cancel' | 'remove' | 'events' | 'result' | 'results' | 'plugins';
+export type JobAction = 'submit' | 'get' | 'list' | 'cancel' | 'retry' | 'remove' | 'events' | 'result' | 'results' | 'plugins' | 'schedules';
 
 /** What `authorize` is told about a request. */
 export interface AuthorizeContext {
   request: Request;
   action: JobAction;
-  /** The job concerned (get, cancel, remove, events; result while the job lives). */
+  /** The job concerned (get, cancel, remove, events; retry: the failed or cancelled job to re-run; result while the job lives). */
   job?: JobSnapshot;
   /**
    * The result about to be sent (result): from the live job, or from the storage when the job is
@@ -46,6 +47,8 @@ export interface JobRoutesOptions {
   pluginsPath?: string;
   /** Where the stored results are listed (only when the tracker has a `storage`). @default '/results' */
   resultsPath?: string;
+  /** Where the schedules are listed (read-only). @default '/schedules' */
+  schedulesPath?: string;
   /**
    * Decide whether a request may go on: return false or throw to refuse with 403 `FORBIDDEN`
    * (a thrown `JobwireError` keeps its code; a `JOB_NOT_FOUND` about the requested job is answered
@@ -67,10 +70,14 @@ export type JobRoutesHandler = (request: Request) => Promise<Response | undefine
 type Match =
   | { kind: 'plugins' }
   | { kind: 'results' }
+  | { kind: 'schedules' }
   | { kind: 'jobs' }
-  | { kind: 'job'; rawId: string; sub: 'events' | 'cancel' | 'result' | undefined };
+  | { kind: 'job'; rawId: string; sub: JobSubroute | undefined };
 
-const JOB_SUBROUTES = new Set(['events', 'cancel', 'result']);
+/** The routes below one job: `/jobs/:id/<sub>`. */
+type JobSubroute = 'events' | 'cancel' | 'retry' | 'result';
+
+const JOB_SUBROUTES = new Set<string>(['events', 'cancel', 'retry', 'result']);
 
 function normalizePath(path: string, name: string): string {
   if (typeof path !== 'string' || !path.startsWith('/')) throw new JobwireError('INVALID_CONFIG', `\`${name}\` must start with "/"`);
@@ -100,12 +107,14 @@ function cancelReason(url: URL): string {
  * | `POST /jobs` `{ plugin, input, …options }` (JSON or form data) | 202 snapshot (`Location` header) |
  * | `GET /jobs/:id` | 200 snapshot |
  * | `POST /jobs/:id/cancel` | cancel a live job → 200 snapshot; a finished job → 200, unchanged (never deleted) |
+ * | `POST /jobs/:id/retry` | re-run a `failed` or `cancelled` job as a new job → 202 its snapshot (`Location` header); another status → 400 |
  * | `DELETE /jobs/:id` | live: cancel → 200 snapshot; finished: delete → 204 |
  * | `GET /jobs?tenantId&workspaceId&status&plugin&limit&cursor` | 200 `{ jobs, nextCursor? }` |
  * | `GET /jobs/:id/events` | SSE (honours `Last-Event-ID`) |
  * | `GET /jobs/:id/result` | 200 `StoredResult`, from the live job or the storage |
  * | `GET /results?tenantId&plugin&limit&cursor` | 200 `{ results, nextCursor? }` (with a storage only) |
  * | `GET /plugins` | 200 `{ plugins: PluginMeta[] }` |
+ * | `GET /schedules` | 200 `{ schedules: ScheduleInfo[] }` (empty when the backend has no schedules) |
  *
  * Errors are `{ error: { code, message, details? } }` with 400, 403, 404, 405, 409, 413, 422, 429, 500 or 503.
  * @example
@@ -118,8 +127,11 @@ export function createJobRoutes(tracker: JobTracker, options: JobRoutesOptions =
   const base = normalizePath(options.basePath ?? '/jobs', 'basePath');
   const pluginsPath = normalizePath(options.pluginsPath ?? '/plugins', 'pluginsPath') || '/';
   const resultsPath = normalizePath(options.resultsPath ?? '/results', 'resultsPath') || '/';
+  const schedulesPath = normalizePath(options.schedulesPath ?? '/schedules', 'schedulesPath') || '/';
   const jobsPath = base || '/';
-  if (new Set([jobsPath, pluginsPath, resultsPath]).size < 3) throw new JobwireError('INVALID_CONFIG', '`basePath`, `pluginsPath` and `resultsPath` must differ');
+  if (new Set([jobsPath, pluginsPath, resultsPath, schedulesPath]).size < 4) {
+    throw new JobwireError('INVALID_CONFIG', '`basePath`, `pluginsPath`, `resultsPath` and `schedulesPath` must differ');
+  }
   const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   if (!Number.isSafeInteger(maxBodyBytes) || maxBodyBytes < 1) throw new JobwireError('INVALID_CONFIG', '`maxBodyBytes` must be a positive integer');
   const { authorize, logger } = options;
@@ -130,12 +142,13 @@ export function createJobRoutes(tracker: JobTracker, options: JobRoutesOptions =
     const path = pathname.length > 1 && pathname.endsWith('/') ? pathname.slice(0, -1) : pathname;
     if (path === pluginsPath) return { kind: 'plugins' };
     if (path === resultsPath) return storage ? { kind: 'results' } : undefined;
+    if (path === schedulesPath) return { kind: 'schedules' };
     if (path === jobsPath) return { kind: 'jobs' };
     if (!pathname.startsWith(`${base}/`)) return undefined;
     const rest = pathname.slice(base.length + 1).split('/');
     const [rawId = '', sub] = rest;
     if (rest.length > 2 || (sub !== undefined && !JOB_SUBROUTES.has(sub))) return undefined;
-    return { kind: 'job', rawId, sub: sub as 'events' | 'cancel' | 'result' | undefined };
+    return { kind: 'job', rawId, sub: sub as JobSubroute | undefined };
   }
 
   /**
@@ -194,7 +207,17 @@ export function createJobRoutes(tracker: JobTracker, options: JobRoutesOptions =
     return toSSEResponse(stream);
   }
 
-  async function jobRoute(request: Request, url: URL, method: string, rawId: string, sub: 'events' | 'cancel' | 'result' | undefined): Promise<Response> {
+  /** The schedules; a backend without schedules has none (the tracker refuses with `INVALID_CONFIG`). */
+  async function schedules(): Promise<ScheduleInfo[]> {
+    try {
+      return await tracker.schedules();
+    } catch (error) {
+      if (isJobwireError(error) && error.code === 'INVALID_CONFIG') return [];
+      throw error;
+    }
+  }
+
+  async function jobRoute(request: Request, url: URL, method: string, rawId: string, sub: JobSubroute | undefined): Promise<Response> {
     let id: string;
     try {
       id = decodeURIComponent(rawId);
@@ -209,6 +232,13 @@ export function createJobRoutes(tracker: JobTracker, options: JobRoutesOptions =
       await allow({ request, action: 'cancel', job }, id);
       if (isTerminalStatus(job.status)) return json(job); // too late to cancel: the job stays as it ended
       return json(await tracker.cancel(id, cancelReason(url)));
+    }
+    if (sub === 'retry') {
+      if (method !== 'POST') return methodNotAllowed('POST');
+      const job = await findJob(id);
+      await allow({ request, action: 'retry', job }, id);
+      const rerun = await tracker.retry(id); // INVALID_REQUEST (400) unless the job failed or was cancelled
+      return json(rerun, 202, { Location: `${base}/${rerun.id}` });
     }
     if (sub === 'events') {
       if (method !== 'GET') return methodNotAllowed('GET');
@@ -253,6 +283,11 @@ export function createJobRoutes(tracker: JobTracker, options: JobRoutesOptions =
         const query = parseResultQuery(url.searchParams);
         await allow({ request, action: 'results', query });
         return json(await (storage as NonNullable<typeof storage>).list(query));
+      }
+      case 'schedules': {
+        if (!reading) return methodNotAllowed('GET');
+        await allow({ request, action: 'schedules' });
+        return json({ schedules: await schedules() });
       }
       case 'jobs': {
         if (method === 'POST') return submit(request);

@@ -13,6 +13,14 @@ export function isNumberText(text: string): boolean {
 const TRUE_TEXT = new Set(['true', 'on', '1']);
 const FALSE_TEXT = new Set(['false', 'off', '0']);
 
+/** Boolean form text: `true`/`on`/`1` or `false`/`off`/`0` (any case, spaces around); undefined for anything else. */
+export function booleanText(text: string): boolean | undefined {
+  const word = text.trim().toLowerCase();
+  if (TRUE_TEXT.has(word)) return true;
+  if (FALSE_TEXT.has(word)) return false;
+  return undefined;
+}
+
 function isSchema(value: unknown): value is JsonSchema {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
@@ -73,9 +81,8 @@ function coerceOne(text: string, schema: JsonSchema | undefined): unknown {
   if (text.trim() === '') return OMIT;
   if (numeric && isNumberText(text)) return Number(text);
   if (boolean) {
-    const word = text.trim().toLowerCase();
-    if (TRUE_TEXT.has(word)) return true;
-    if (FALSE_TEXT.has(word)) return false;
+    const value = booleanText(text);
+    if (value !== undefined) return value;
   }
   return text;
 }
