@@ -1,8 +1,13 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { resolve } from 'node:path';
+import { Redis } from 'ioredis';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { JobTracker, type JobEvent } from '../../src/index.js';
+import { JobTracker, type JobEvent, type JobSnapshot } from '../../src/index.js';
+import type { JobStore } from '../../src/backend/index.js';
 import { BullMQBackend } from '../../src/bullmq/index.js';
+import { PostgresJobStore } from '../../src/bullmq/postgres-store.js';
+import { RedisJobStore } from '../../src/bullmq/redis-store.js';
 import { collect, until } from '../helpers/deferred.js';
 import { deleteQueues, POSTGRES_URL, postgresAnswers } from '../helpers/postgres.js';
 import { deleteKeys, REDIS_URL, redisAnswers, uniquePrefix } from '../helpers/redis.js';
@@ -14,9 +19,11 @@ const postgresUp = await postgresAnswers();
 if (!postgresUp) console.warn('SKIPPED: BullMQ multi-process tests on PostgreSQL — no PostgreSQL answers on 127.0.0.1:5432');
 
 interface WorkerMessage {
-  type: 'ready' | 'aborted' | 'closed';
+  type: 'ready' | 'started' | 'aborted' | 'closed';
   pid?: number;
   jobId?: string;
+  /** Of `started`: the try (`ctx.attempt`). */
+  attempt?: number;
 }
 
 interface WorkerProcess {
@@ -29,8 +36,27 @@ const prefix = uniquePrefix();
 
 /** The two databases BullMQ runs on here; every test below runs on each. */
 const DATABASES = [
-  { name: 'Redis', url: REDIS_URL, up: redisUp, cleanup: () => deleteKeys(prefix) },
-  { name: 'PostgreSQL', url: POSTGRES_URL, up: postgresUp, cleanup: () => deleteQueues(prefix) },
+  {
+    name: 'Redis',
+    url: REDIS_URL,
+    up: redisUp,
+    cleanup: () => deleteKeys(prefix),
+    /** The queue's job store, read directly (what a record holds beyond its snapshot), and how to let it go. */
+    store: (queue: string): { store: JobStore; close: () => Promise<unknown> } => {
+      const redis = new Redis(REDIS_URL);
+      return { store: new RedisJobStore(redis, prefix, queue), close: () => redis.quit() };
+    },
+  },
+  {
+    name: 'PostgreSQL',
+    url: POSTGRES_URL,
+    up: postgresUp,
+    cleanup: () => deleteQueues(prefix),
+    store: (queue: string): { store: JobStore; close: () => Promise<unknown> } => {
+      const pool = new pg.Pool({ connectionString: POSTGRES_URL, max: 2 });
+      return { store: new PostgresJobStore(pool, prefix, queue, console), close: () => pool.end() };
+    },
+  },
 ];
 
 let connection = REDIS_URL;
@@ -204,4 +230,90 @@ describe.each(DATABASES)('BullMQ backend on $name: a job whose workers keep dyin
       await database.cleanup();
     }
   }, 120_000);
+});
+
+describe.each(DATABASES)('BullMQ backend on $name: retries and schedules across processes', (database) => {
+  it.skipIf(!database.up)('a retry waits in the database: its worker killed during the backoff, the other worker runs the next tries', async () => {
+    connection = database.url;
+    const queue = `${prefix}-retry-${database.name}`;
+    const workers = await Promise.all([startWorker(queue), startWorker(queue)]);
+    const api = producer(queue);
+    try {
+      // Backoff 3 s, then 6 s: the kill lands well inside the first wait, even on a loaded machine.
+      const job = await api.submit('flaky', { failures: 2 }, { attempts: 3, backoff: { type: 'exponential', delayMs: 3_000 } });
+      const events: JobEvent[] = [];
+      const following = (async () => {
+        for await (const event of api.events(job.id)) events.push(event);
+      })();
+      await until(() => events.some((e) => e.type === 'retrying'), 30_000, 'the first try to fail');
+      const startedHere = (worker: WorkerProcess): number[] => worker.messages.filter((m) => m.type === 'started' && m.jobId === job.id).map((m) => m.attempt!);
+      const victim = workers.find((worker) => startedHere(worker).length > 0)!;
+      expect(startedHere(victim)).toEqual([1]);
+      victim.child.kill('SIGKILL');
+      expect((await victim.exited).signal).toBe('SIGKILL');
+      const survivor = workers.find((worker) => worker !== victim)!;
+      await following; // ends after the terminal event
+      const done = (await api.get(job.id))!;
+      expect(done).toMatchObject({ status: 'completed', attempt: 3, maxAttempts: 3, result: { pid: survivor.child.pid, attempt: 3 } });
+      expect(done.lastError).toEqual({ code: 'PLUGIN_FAILED', message: expect.stringMatching(/try 2 failed/) as unknown as string });
+      expect(startedHere(survivor)).toEqual([2, 3]);
+      expect(startedHere(victim)).toEqual([1]);
+      const retrying = events.filter((e) => e.type === 'retrying');
+      expect(retrying.map((e) => e.job.attempt)).toEqual([2, 3]);
+      expect(retrying.map((e) => e.job.lastError?.message)).toEqual([expect.stringMatching(/try 1 failed/), expect.stringMatching(/try 2 failed/)]);
+      expect(events.map((e) => e.seq)).toEqual(events.map((_, i) => i + 1)); // one log, seq continues
+    } finally {
+      await api.close();
+      for (const worker of workers) if (worker.child.exitCode === null && worker.child.signalCode === null) worker.child.kill('SIGKILL');
+      await database.cleanup();
+    }
+  }, 120_000);
+
+  it.skipIf(!database.up)('a schedule upserted by two API processes ticks once per tick across two workers, until it is removed', async () => {
+    connection = database.url;
+    const queue = `${prefix}-schedule-${database.name}`;
+    const workers = await Promise.all([startWorker(queue), startWorker(queue)]);
+    const [apiA, apiB] = [producer(queue), producer(queue)];
+    const { store, close: closeStore } = database.store(queue);
+    const key = 'every-second';
+    const schedule = { everyMs: 1_000, plugin: 'stamp', input: {} };
+    const scheduled = async (): Promise<JobSnapshot[]> => (await apiA.list({ plugin: 'stamp', limit: 100 })).jobs.filter((job) => job.scheduleKey === key);
+    const completed = async (): Promise<number> => (await scheduled()).filter((job) => job.status === 'completed').length;
+    try {
+      // Both API processes upsert it at once (say, both just started), and one again while it ticks.
+      await Promise.all([apiA.schedule(key, schedule), apiB.schedule(key, schedule)]);
+      await until(async () => (await completed()) >= 3, 60_000, 'three ticks to run');
+      await apiB.schedule(key, schedule);
+      await until(async () => (await completed()) >= 6, 60_000, 'six ticks to run');
+      const listed = await apiB.schedules();
+      expect(listed).toEqual([expect.objectContaining({ key, everyMs: 1_000, plugin: 'stamp', next: expect.any(String) as unknown as string })]);
+      const next = Date.parse(listed[0]!.next!);
+      expect(await apiA.unschedule(key)).toBe(true);
+      expect(await apiB.schedules()).toEqual([]);
+      // A tick already taken by a worker when it was removed may still submit its job; none after it.
+      // (Its absence can only be seen by letting two more intervals pass.)
+      await until(() => Date.now() > next + 2_000, 30_000, 'two intervals to pass after the removal');
+      await until(async () => (await scheduled()).every((job) => job.status === 'completed'), 30_000, 'every tick job to complete');
+      const jobs = await scheduled();
+      // Each job names its tick: the idempotency key `jobwire:schedule:<key>:<tick time>`.
+      const ticks = await Promise.all(jobs.map(async (job) => Number(/^jobwire:schedule:every-second:(\d+)$/.exec((await store.get(job.id, Date.now()))?.idempotencyKey ?? '')?.[1])));
+      ticks.sort((a, b) => a - b);
+      expect(ticks.every(Number.isSafeInteger)).toBe(true);
+      expect(new Set(ticks).size).toBe(jobs.length); // one job per tick
+      // Every tick on one grid of everyMs (BullMQ skips ticks it is too late for, never adds one),
+      // and none after the removal.
+      expect(ticks.every((tick) => (tick - ticks[0]!) % 1_000 === 0)).toBe(true);
+      expect(ticks.length).toBeGreaterThanOrEqual(6);
+      expect(ticks.at(-1)).toBeLessThanOrEqual(next);
+      // Ticks ran in the worker processes, never in the API processes.
+      const pids = new Set(workers.map((worker) => worker.child.pid));
+      expect(jobs.every((job) => pids.has((job.result as { pid: number }).pid))).toBe(true);
+      expect(await apiA.unschedule(key)).toBe(false);
+    } finally {
+      await Promise.all([apiA.close(), apiB.close()]);
+      await closeStore();
+      for (const worker of workers) if (worker.child.exitCode === null && worker.child.signalCode === null) worker.child.kill('SIGKILL');
+      await database.cleanup();
+    }
+  }, 180_000);
 });
