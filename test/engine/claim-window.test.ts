@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { JobTracker, MemoryBackend } from '../../src/index.js';
-import type { BackendDrivers, DispatchHandlers, JobBackend, JobChange, JobDispatcher, JobStore } from '../../src/backend/index.js';
+import type { BackendDrivers, DispatchHandlers, JobBackend, JobChange, JobDispatcher, JobStore, RunOutcome } from '../../src/backend/index.js';
 import { MemoryBus } from '../../src/memory/memory-bus.js';
 import { MemoryStore } from '../../src/memory/memory-store.js';
 import { createFixturePlugins } from '../../src/testing/index.js';
@@ -33,7 +33,7 @@ function slowClaimBackend(release: Promise<void>, claimed: () => void): JobBacke
         list: (query) => store.list(query),
         remove: (id) => store.remove(id),
         expire: (now, limit) => store.expire(now, limit),
-        counts: () => store.counts(),
+        counts: (now) => store.counts(now),
       };
       return { ...drivers, store: slowStore };
     },
@@ -107,9 +107,9 @@ describe('close() while a job is being claimed', () => {
 });
 
 describe('close() while the store does not answer a claim', () => {
-  it('the dispatcher is told the job was not taken (false), and the job stays queued for another worker', async () => {
+  it('the dispatcher is told the job was not taken (declined), and the job stays queued for another worker', async () => {
     let handlers: DispatchHandlers | undefined;
-    const runs: Promise<boolean>[] = [];
+    const runs: Promise<RunOutcome>[] = [];
     let claims = 0;
     let store: MemoryStore | undefined;
     const backend: JobBackend = {
@@ -138,7 +138,7 @@ describe('close() while the store does not answer a claim', () => {
     const job = await tracker.submit('echo', { text: 'x' });
     await until(() => claims > 0, 5_000, 'the claim to fail once');
     await tracker.close({ timeoutMs: 0 });
-    expect(await runs[0]).toBe(false);
+    expect(await runs[0]).toEqual({ kind: 'declined' });
     expect(await store!.get(job.id, Date.now())).toMatchObject({ status: 'queued' });
   });
 });

@@ -61,7 +61,7 @@ describe('a submit whose queue does not answer', () => {
         const error = await rejection(tracker.submit('echo', { text: 'x' }));
         expect(isJobwireError(error) && error.code, String(error)).toBe('UNAVAILABLE');
         // The job that could not be queued was removed again: it never existed.
-        expect((await store().counts()).total).toBe(0);
+        expect((await store().counts(Date.now())).total).toBe(0);
       } finally {
         await tracker.close({ timeoutMs: 0 });
       }
@@ -107,7 +107,7 @@ describe('a submit whose queue does not answer', () => {
       await failsUnavailableLeavingNothingUnhandled(tracker.submit('echo', { text: 'x' }), 200);
       late.back();
       await until(() => late.landed() === 1, 5_000, 'the late create to land');
-      await until(async () => (await late.store().counts()).total === 0, 5_000, 'the late job to be removed again');
+      await until(async () => (await late.store().counts(Date.now())).total === 0, 5_000, 'the late job to be removed again');
       await until(() => late.queue.size === 0, 5_000, 'its queue entry to be dropped');
     } finally {
       await tracker.close({ timeoutMs: 0 });
@@ -128,7 +128,7 @@ describe('a submit whose queue does not answer', () => {
       await until(() => late.queue.has(kept!.id), 5_000, 'the kept job to be queued');
       // The retry finds it (and does not make another).
       expect((await tracker.submit('echo', { text: 'x' }, { idempotencyKey: 'once' })).id).toBe(kept!.id);
-      expect((await late.store().counts()).total).toBe(1);
+      expect((await late.store().counts(Date.now())).total).toBe(1);
     } finally {
       await tracker.close({ timeoutMs: 0 });
     }
@@ -166,7 +166,7 @@ describe('a submit whose queue does not answer', () => {
     const tracker = new JobTracker({ plugins: createFixturePlugins().plugins, storeTimeoutMs: 200, backend });
     try {
       await failsUnavailableLeavingNothingUnhandled(tracker.submit('echo', { text: 'x' }), 0);
-      expect((await store().counts()).total).toBe(0);
+      expect((await store().counts(Date.now())).total).toBe(0);
     } finally {
       await tracker.close({ timeoutMs: 0 });
     }

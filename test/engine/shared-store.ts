@@ -15,7 +15,7 @@ export function sharedStore(store: JobStore): JobStore {
     list: (query) => store.list(query),
     remove: (id) => store.remove(id),
     expire: (now, limit) => store.expire(now, limit),
-    counts: () => store.counts(),
+    counts: (now) => store.counts(now),
   };
 }
 

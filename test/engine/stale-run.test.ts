@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { definePlugin, JobTracker, LocalPluginManager, type PluginContext } from '../../src/index.js';
-import type { BackendDrivers, BackendHost, DispatchHandlers, JobBackend, JobDispatcher, JobRecord } from '../../src/backend/index.js';
+import type { BackendDrivers, BackendHost, DispatchHandlers, JobBackend, JobDispatcher, JobRecord, RunOutcome } from '../../src/backend/index.js';
 import { MemoryBus } from '../../src/memory/memory-bus.js';
 import { MemoryStore } from '../../src/memory/memory-store.js';
 import { deferred, until } from '../helpers/deferred.js';
@@ -21,7 +21,7 @@ class HandTwice implements JobDispatcher {
     void this.handlers?.run({ id: record.id, plugin: record.plugin, delivery: 1, record });
   }
   /** Hand a job out again, as to another worker whose lock check found it stalled. */
-  again(record: JobRecord): Promise<boolean> {
+  again(record: JobRecord): Promise<RunOutcome> {
     return this.handlers!.run({ id: record.id, plugin: record.plugin, delivery: 2, record: undefined });
   }
   async discard(): Promise<void> {}

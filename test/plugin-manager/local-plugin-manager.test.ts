@@ -33,6 +33,7 @@ await testPluginManager('LocalPluginManager', {
 
 const ctx = (): Omit<PluginContext, 'config'> => ({
   jobId: 'j',
+  attempt: 1,
   signal: new AbortController().signal,
   progress: () => {},
   log: () => {},

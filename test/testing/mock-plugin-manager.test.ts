@@ -37,7 +37,7 @@ describe('MockPluginManager with a tracker', () => {
       [90, 'almost'],
     ]);
     expect(await tracker.get(job.id)).toMatchObject({ status: 'completed', result: { text: 'hello' } });
-    expect(plugins.calls).toEqual([{ name: 'transcribe', input: { audio: 'a.wav' }, jobId: job.id, job: { tenantId: 't', workspaceId: undefined, metadata: {} }, aborted: false }]);
+    expect(plugins.calls).toEqual([{ name: 'transcribe', input: { audio: 'a.wav' }, jobId: job.id, attempt: 1, job: { tenantId: 't', workspaceId: undefined, metadata: {} }, aborted: false }]);
     expect(plugins.callsFor('other')).toEqual([]);
   });
 
