@@ -18,7 +18,7 @@ export async function start({ port = 3000, host = '127.0.0.1' } = {}): Promise<R
     // Leave bodies unread: the jobwire routes read (and size-limit) them themselves.
     jobs.removeAllContentTypeParsers();
     jobs.addContentTypeParser('*', (_request, _payload, done) => done(null));
-    for (const url of ['/jobs', '/jobs/*', '/plugins']) {
+    for (const url of ['/jobs', '/jobs/*', '/plugins', '/results', '/schedules']) {
       jobs.route({
         method: ['GET', 'HEAD', 'POST', 'DELETE'],
         url,

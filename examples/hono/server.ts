@@ -15,7 +15,7 @@ import { createDemoTracker } from '../shared/demo.js';
 import { listen, runFromCommandLine, type RunningExample } from '../shared/serve.js';
 
 export async function start({ port = 3000, host = '127.0.0.1', tracker = createDemoTracker() }: { port?: number; host?: string; tracker?: JobTracker } = {}): Promise<RunningExample> {
-  const routes = createJobRoutes(tracker); // POST/GET /jobs, GET/DELETE /jobs/:id, POST /jobs/:id/cancel, GET /jobs/:id/events, GET /plugins
+  const routes = createJobRoutes(tracker); // POST/GET /jobs, GET/DELETE /jobs/:id, POST /jobs/:id/cancel, POST /jobs/:id/retry, GET /jobs/:id/events, GET /plugins, GET /schedules
   const page = await readFile(new URL('../web/index.html', import.meta.url), 'utf8');
 
   const registry = new Registry();

@@ -1,7 +1,8 @@
 /**
- * The two sample plugins every example wires: one that reports progress in steps and honours
- * cancellation, and one that runs a child process and kills it on cancel — the shape of real
- * transcription or ffmpeg work.
+ * The sample plugins every example wires: one that reports progress in steps and honours
+ * cancellation, one that runs a child process and kills it on cancel — the shape of real
+ * transcription or ffmpeg work — and one that fails on its first tries and is retried, as a call to
+ * a flaky service is.
  */
 import { spawn } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -53,5 +54,30 @@ export const childProcess = definePlugin({
     } finally {
       clearInterval(ticker);
     }
+  },
+});
+
+export const flaky = definePlugin({
+  name: 'flaky',
+  title: 'Flaky service (retried)',
+  category: 'demo',
+  description: 'Fails on its first tries, as a call to a flaky service does; each job gets 3 tries, 3 s apart. Set `Failures` to 3 or more to see it fail for good, or give a chance to fail at random.',
+  input: z.object({
+    failures: z.number().int().min(0).max(10).default(1).meta({ title: 'Failures', description: 'How many tries fail before one succeeds.' }),
+    failPercent: z.number().int().min(0).max(100).default(0).meta({ title: 'Random failures (%)', description: 'The chance that a try which would succeed fails anyway.' }),
+    stepMs: z.number().int().min(10).max(10_000).default(300).meta({ title: 'Pause per step (ms)', description: 'Each try calls the "service" in 3 steps of this long.' }),
+  }),
+  output: z.object({ attempt: z.number() }),
+  retry: { attempts: 3, backoff: { type: 'fixed', delayMs: 3_000 } },
+  async run(input, ctx) {
+    for (let step = 1; step <= 3; step++) {
+      await sleep(input.stepMs, undefined, { signal: ctx.signal });
+      ctx.progress((step / 3) * 90, `try ${ctx.attempt}: step ${step}/3`);
+    }
+    // A plain Error fails this try; the job is retried while it has tries left (throw a
+    // NonRetryableError instead for a failure another try cannot fix).
+    if (ctx.attempt <= input.failures) throw new Error(`the service did not answer (try ${ctx.attempt})`);
+    if (Math.random() * 100 < input.failPercent) throw new Error(`the service failed at random (try ${ctx.attempt})`);
+    return { attempt: ctx.attempt };
   },
 });

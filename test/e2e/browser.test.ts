@@ -53,6 +53,21 @@ async function startSteps(page: Page, steps: number, stepMs: number): Promise<st
   return (await page.getByTestId('job-id').textContent()) ?? '';
 }
 
+/**
+ * Start a job of `plugin` from the form, with these input fields and submit options (an option not
+ * given is left empty); resolves with the id the page shows for it.
+ */
+async function startJob(page: Page, plugin: string, fields: Record<string, string>, options: { delay?: string; attempts?: string } = {}): Promise<string> {
+  const before = await page.getByTestId('job-id').textContent();
+  await page.getByTestId('plugin').selectOption(plugin);
+  for (const [name, value] of Object.entries(fields)) await page.getByTestId(`field-${name}`).fill(value);
+  await page.getByTestId('delay').fill(options.delay ?? '');
+  await page.getByTestId('attempts').fill(options.attempts ?? '');
+  await page.getByTestId('start').click();
+  await expect.poll(() => page.getByTestId('job-id').textContent(), { timeout: 5_000 }).not.toBe(before);
+  return (await page.getByTestId('job-id').textContent()) ?? '';
+}
+
 describe.skipIf(!hasChromium)('the demo page in headless Chromium', () => {
   let example: ExampleProcess;
   let browser: Browser;
@@ -215,6 +230,81 @@ describe.skipIf(!hasChromium)('the demo page in headless Chromium', () => {
     expect(await recentStatus(second)).toBe('running');
     await page.getByTestId('cancel').click();
     await expect.poll(() => recentStatus(second), { timeout: 5_000 }).toBe('cancelled');
+  });
+
+  it('a retried job counts down to its next try, shows the error of the last one, then completes', async () => {
+    const id = await startJob(page, 'flaky', { failures: '1', failPercent: '0', stepMs: '50' });
+    // The first try fails; the job waits for the plugin's 3 s backoff, counted down live.
+    const countdown = page.getByTestId('countdown');
+    await expect.poll(() => countdown.textContent(), { timeout: 10_000, interval: 50 }).toMatch(/^attempt 2 of 3 — retrying in [123] s$/);
+    const first = await countdown.textContent();
+    expect(await text('status')).toBe('queued');
+    expect(await text('last-error')).toBe('Previous try failed: PLUGIN_FAILED: the service did not answer (try 1)');
+    await mkdir(screenshots, { recursive: true });
+    await page.screenshot({ path: resolve(screenshots, 'demo-page-retrying.png'), fullPage: true });
+    expect(existsSync(resolve(screenshots, 'demo-page-retrying.png'))).toBe(true);
+    // The count goes down without any event: the page redraws it from runAt.
+    await expect.poll(() => countdown.textContent(), { timeout: 5_000, interval: 50 }).not.toBe(first);
+    // The second try succeeds: the countdown goes, the try and the last try's error stay.
+    await expect.poll(() => text('status'), { timeout: 10_000 }).toBe('completed');
+    expect(await countdown.isHidden()).toBe(true);
+    expect(await text('attempt')).toBe('attempt 2 of 3');
+    expect(await page.getByTestId('last-error').isVisible()).toBe(true);
+    expect(JSON.parse((await text('result')) ?? '')).toEqual({ attempt: 2 });
+    expect(await page.getByTestId('rerun').isHidden()).toBe(true); // a completed job is not re-run
+    const { job } = await getJob(id);
+    expect(job).toMatchObject({ status: 'completed', attempt: 2, maxAttempts: 3, lastError: { code: 'PLUGIN_FAILED' } });
+  });
+
+  it('a failed job and a cancelled job have a re-run button that starts them again as new jobs', async () => {
+    // One try only (the Tries option): the flaky job fails at once.
+    const failed = await startJob(page, 'flaky', { failures: '1', failPercent: '0', stepMs: '20' }, { attempts: '1' });
+    await expect.poll(() => text('status'), { timeout: 10_000 }).toBe('failed');
+    expect(await text('error-code')).toBe('PLUGIN_FAILED');
+    const rerun = page.getByTestId('rerun');
+    await rerun.and(page.locator(':enabled')).waitFor();
+    await rerun.click();
+    await expect.poll(() => text('job-id'), { timeout: 5_000 }).not.toBe(failed);
+    const again = (await text('job-id')) ?? '';
+    expect(await text('retry-of')).toBe(`re-run of ${failed.slice(0, 8)}`);
+    await expect.poll(() => text('status'), { timeout: 10_000 }).toBe('failed'); // same input, same outcome
+    expect((await getJob(again)).job).toMatchObject({ plugin: 'flaky', retryOf: failed, maxAttempts: 1, input: { failures: 1, failPercent: 0, stepMs: 20 } });
+    expect((await getJob(failed)).job?.status).toBe('failed'); // the old job stays as it ended
+
+    const cancelled = await startSteps(page, 3, 2_000);
+    await expect.poll(() => text('status'), { timeout: 5_000 }).toBe('running');
+    expect(await rerun.isHidden()).toBe(true); // not while it runs
+    await page.getByTestId('cancel').click();
+    await expect.poll(() => text('status'), { timeout: 5_000 }).toBe('cancelled');
+    await rerun.and(page.locator(':enabled')).waitFor();
+    await rerun.click();
+    await expect.poll(() => text('job-id'), { timeout: 5_000 }).not.toBe(cancelled);
+    await expect.poll(() => text('status'), { timeout: 5_000 }).toBe('running');
+    await page.getByTestId('cancel').click(); // no need to wait the 6 s out
+    await expect.poll(() => text('status'), { timeout: 5_000 }).toBe('cancelled');
+    await expect.poll(() => recentStatus(cancelled), { timeout: 5_000 }).toBe('cancelled');
+  });
+
+  it('a delayed job counts down to its start, then runs; a delayed job can be cancelled while it waits', async () => {
+    const id = await startJob(page, 'steps', { steps: '2', stepMs: '50' }, { delay: '3' });
+    const countdown = page.getByTestId('countdown');
+    await expect.poll(() => countdown.textContent(), { timeout: 5_000, interval: 50 }).toMatch(/^starts in [123] s$/);
+    const first = await countdown.textContent();
+    expect(await text('status')).toBe('queued');
+    expect(await page.getByTestId('cancel').isEnabled()).toBe(true);
+    await expect.poll(() => countdown.textContent(), { timeout: 5_000, interval: 50 }).not.toBe(first);
+    await expect.poll(() => text('status'), { timeout: 10_000 }).toBe('completed');
+    expect(await countdown.isHidden()).toBe(true);
+    const { job } = await getJob(id);
+    expect(Date.parse(job?.startedAt ?? '') - Date.parse(job?.createdAt ?? '')).toBeGreaterThanOrEqual(2_900);
+
+    const waiting = await startJob(page, 'steps', { steps: '2', stepMs: '50' }, { delay: '60' });
+    await expect.poll(() => countdown.textContent(), { timeout: 5_000 }).toMatch(/^starts in (60|59) s$/);
+    expect((await getJob(waiting)).job).toMatchObject({ status: 'queued', runAt: expect.any(String) as unknown });
+    await page.getByTestId('cancel').click();
+    await expect.poll(() => text('status'), { timeout: 5_000 }).toBe('cancelled');
+    expect(await countdown.isHidden()).toBe(true);
+    await page.getByTestId('delay').fill('');
   });
 
   it('asks for no /favicon.ico and throws no error', async () => {

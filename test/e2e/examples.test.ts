@@ -22,7 +22,7 @@ function follow(url: string, onEvent: (event: JobEvent) => void = () => {}): Pro
       source.close();
       reject(new Error(`no end after ${events.map((e) => e.type).join(',')}`));
     }, FOLLOW_MS);
-    for (const type of ['queued', 'started', 'progress', 'completed', 'failed', 'cancelled']) {
+    for (const type of ['queued', 'started', 'progress', 'retrying', 'completed', 'failed', 'cancelled']) {
       source.addEventListener(type, (message) => {
         const event = JSON.parse(message.data) as JobEvent;
         events.push(event);
@@ -65,11 +65,12 @@ describe.each([
     expect(await example.stop()).toBe(0);
   });
 
-  it('lists both sample plugins with their JSON Schemas', async () => {
+  it('lists the sample plugins with their JSON Schemas, and the retry policy of the flaky one', async () => {
     const response = await fetch(`${example.url}/plugins`);
     expect(response.status).toBe(200);
     const { plugins } = (await response.json()) as { plugins: PluginMeta[] };
-    expect(plugins.map((p) => p.name).sort()).toEqual(['child-process', 'steps']);
+    expect(plugins.map((p) => p.name).sort()).toEqual(['child-process', 'flaky', 'steps']);
+    expect(plugins.find((p) => p.name === 'flaky')?.retry).toEqual({ attempts: 3, backoff: { type: 'fixed', delayMs: 3_000 } });
     expect(plugins.find((p) => p.name === 'steps')?.inputSchema).toMatchObject({ type: 'object', properties: { steps: { type: 'integer' } } });
   });
 
@@ -105,6 +106,31 @@ describe.each([
     expect((await fetch(`${example.url}/jobs/${job.id}`)).status).toBe(404);
   });
 
+  it('retries the flaky job over SSE, and re-runs a finished one with POST /jobs/:id/retry', { timeout: TEST_MS }, async () => {
+    const job = (await (await post(`${example.url}/jobs`, { plugin: 'flaky', input: { failures: 1, stepMs: 10 } })).json()) as JobSnapshot;
+    expect(job).toMatchObject({ attempt: 1, maxAttempts: 3 });
+    const events = await follow(`${example.url}/jobs/${job.id}/events`);
+    const retrying = events.find((e) => e.type === 'retrying');
+    expect(retrying?.job).toMatchObject({ status: 'queued', attempt: 2, lastError: { code: 'PLUGIN_FAILED' } });
+    expect(Date.parse(retrying?.job.runAt ?? '') - Date.parse(retrying?.at ?? '')).toBeGreaterThan(2_000); // the plugin's fixed 3 s backoff
+    expect(events.at(-1)).toMatchObject({ type: 'completed', job: { attempt: 2, result: { attempt: 2 } } });
+
+    const cancelled = (await (await post(`${example.url}/jobs/${job.id}/cancel`, {})).json()) as JobSnapshot;
+    expect(cancelled.status).toBe('completed'); // too late to cancel; a completed job is not re-run
+    expect((await fetch(`${example.url}/jobs/${job.id}/retry`, { method: 'POST' })).status).toBe(400);
+    const delayed = (await (await post(`${example.url}/jobs`, { plugin: 'steps', input: { steps: 1, stepMs: 10 }, delayMs: 60_000 })).json()) as JobSnapshot;
+    expect(delayed).toMatchObject({ status: 'queued', runAt: expect.any(String) });
+    expect((await fetch(`${example.url}/jobs/${delayed.id}`, { method: 'DELETE' })).status).toBe(200);
+    const rerun = await fetch(`${example.url}/jobs/${delayed.id}/retry`, { method: 'POST' });
+    expect(rerun.status).toBe(202);
+    const again = (await rerun.json()) as JobSnapshot;
+    expect(rerun.headers.get('location')).toBe(`/jobs/${again.id}`);
+    expect(again).toMatchObject({ plugin: 'steps', retryOf: delayed.id });
+    expect(again.runAt).toBeUndefined(); // a re-run starts now
+    expect((await follow(`${example.url}/jobs/${again.id}/events`)).at(-1)?.type).toBe('completed');
+    expect(await (await fetch(`${example.url}/schedules`)).json()).toEqual({ schedules: [] });
+  });
+
   it('answers bad requests with the JSON error shape', async () => {
     const invalid = await post(`${example.url}/jobs`, { plugin: 'steps', input: { steps: 'many' } });
     expect(invalid.status).toBe(422);
@@ -137,7 +163,7 @@ describe('npm start serves the demo page', () => {
     const page = await fetch(`${example.url}/`);
     expect(page.headers.get('content-type')).toMatch(/^text\/html/);
     const html = await page.text();
-    for (const id of ['start', 'progress', 'status', 'cancel', 'result', 'recent']) expect(html).toContain(`data-testid="${id}"`);
+    for (const id of ['start', 'delay', 'progress', 'status', 'countdown', 'last-error', 'cancel', 'rerun', 'result', 'recent']) expect(html).toContain(`data-testid="${id}"`);
   });
 
   it('on a port in use, says so and which variable moves it, and exits 1', { timeout: START_MS }, async () => {
