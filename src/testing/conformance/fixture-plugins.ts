@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { definePlugin } from '../../plugin-manager/define-plugin.js';
+import type { PluginContext } from '../../plugin-manager/types.js';
 import { LocalPluginManager } from '../../plugin-manager/local-plugin-manager.js';
+import { NonRetryableError } from '../../retry/non-retryable-error.js';
 import { deferred, type Deferred } from './wait.js';
 
 /** A value nested `depth` levels deep (`{ a: { a: … } }`), built without recursion. */
@@ -29,7 +31,12 @@ export function deepTree(depth: number): Tree {
  * - `stubborn` ignores its signal; `burst` reports progress many times in one go;
  * - `poison` returns a value JSON cannot carry; `unreadable` throws something whose message cannot
  *   be read; `ticker` reports a bad progress value from a timer; `anything` takes any input and
- *   `recursive` a recursive schema.
+ *   `recursive` a recursive schema;
+ * - `flaky` fails its first `failures` tries (reading `ctx.attempt`) by throwing `try N failed`, or
+ *   with `hang`, by waiting until its signal aborts (a timeout); later tries return `{ attempt }`.
+ *   `patient` is the same with the plugin defaults `retry: { attempts: 3, backoff: fixed 50 ms }`.
+ *   Both record the `ctx.attempt` of every try by key (`tries`);
+ * - `fatal` throws a `NonRetryableError`, recording its tries the same way.
  */
 export function createFixturePlugins() {
   const gates = new Map<string, Deferred<unknown>>();
@@ -187,6 +194,36 @@ export function createFixturePlugins() {
     },
   });
 
+  const tries = new Map<string, number[]>();
+  const recordTry = (key: string, attempt: number): void => {
+    const seen = tries.get(key) ?? [];
+    seen.push(attempt);
+    tries.set(key, seen);
+  };
+  const flakyInput = z.object({ key: z.string(), failures: z.number().int().min(0), hang: z.boolean().optional() });
+  const flakyRun = async (input: z.output<typeof flakyInput>, ctx: PluginContext): Promise<{ attempt: number }> => {
+    recordTry(input.key, ctx.attempt);
+    if (ctx.attempt > input.failures) return { attempt: ctx.attempt };
+    if (!input.hang) throw new Error(`try ${ctx.attempt} failed`);
+    return new Promise((_, reject) => {
+      if (ctx.signal.aborted) reject(ctx.signal.reason);
+      ctx.signal.addEventListener('abort', () => {
+        aborted.set(input.key, ctx.signal.reason);
+        reject(ctx.signal.reason);
+      });
+    });
+  };
+  const flaky = definePlugin({ name: 'flaky', input: flakyInput, run: flakyRun });
+  const patient = definePlugin({ name: 'patient', input: flakyInput, retry: { attempts: 3, backoff: { type: 'fixed', delayMs: 50 } }, run: flakyRun });
+  const fatal = definePlugin({
+    name: 'fatal',
+    input: z.object({ key: z.string() }),
+    run(input, ctx) {
+      recordTry(input.key, ctx.attempt);
+      throw new NonRetryableError(`no point trying ${input.key} again`);
+    },
+  });
+
   const anything = definePlugin({ name: 'anything', input: z.any(), run: () => 'ok' });
   const recursive = definePlugin({ name: 'recursive', input: tree, run: () => 'ok' });
 
@@ -202,7 +239,10 @@ export function createFixturePlugins() {
     .register(unreadable)
     .register(ticker)
     .register(anything)
-    .register(recursive);
+    .register(recursive)
+    .register(flaky)
+    .register(patient)
+    .register(fatal);
   return {
     plugins,
     /** Let the `gate`/`solo` jobs of `key` return `value`. */
@@ -212,6 +252,8 @@ export function createFixturePlugins() {
     /** Keys of gated and stubborn jobs whose signal aborted, with the reason. */
     aborted,
     seenJobs,
+    /** The `ctx.attempt` of every try of the `flaky`, `patient` and `fatal` jobs of `key`, in order. */
+    tries: (key: string): number[] => tries.get(key) ?? [],
     /** Most `gate`/`solo` jobs (by plugin name) seen running at once. */
     maxRunning: (plugin: 'gate' | 'solo') => maxRunning.get(plugin) ?? 0,
   };

@@ -6,6 +6,7 @@ import type { ResultStorage, StoredResult } from '../../storage/types.js';
 import { JobTracker } from '../../tracker/job-tracker.js';
 import type { JobTrackerOptions } from '../../tracker/types.js';
 import { createFixturePlugins, deepTree, nested, type FixturePlugins } from './fixture-plugins.js';
+import { retryCases } from './job-backend-retries.js';
 import { loadVitest } from './vitest-api.js';
 import { collect, deferred, rejection, until } from './wait.js';
 
@@ -42,7 +43,8 @@ const code = (error: unknown): string | undefined => (isJobwireError(error) ? er
  * ```
  */
 export async function testJobBackend(name: string, fixture: BackendFixture): Promise<void> {
-  const { describe, it, expect, afterEach } = await loadVitest();
+  const vitest = await loadVitest();
+  const { describe, it, expect, afterEach } = vitest;
 
   describe(`job backend conformance: ${name}`, () => {
     let fx: FixturePlugins;
@@ -563,6 +565,8 @@ export async function testJobBackend(name: string, fixture: BackendFixture): Pro
         expect((await t.stats()).total).toBe(0);
       });
     });
+
+    retryCases(vitest, { name, setup, afterClose, fx: () => fx, distributed: fixture.observer !== undefined });
 
     describe('wait and close', () => {
       it('wait: TIMEOUT after timeoutMs, CANCELLED on abort, JOB_NOT_FOUND for unknown ids', async () => {
