@@ -49,6 +49,18 @@ const scripted = definePlugin({
   },
 });
 
+/** Fails its first try, then completes: one `retrying` event between two tries. */
+const retried = definePlugin({
+  name: 'retried',
+  input: z.object({}),
+  retry: { attempts: 2, backoff: { type: 'fixed', delayMs: 300 } },
+  async run(_input, ctx) {
+    ctx.progress(50, `try ${ctx.attempt}`);
+    if (ctx.attempt === 1) throw new Error('first try fails');
+    return { attempt: ctx.attempt };
+  },
+});
+
 const escape = (text: string): string => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 /** As in docs/sse.md. */
 const serialize = (event: JobEvent): string =>
@@ -69,7 +81,7 @@ interface Harness {
 
 /** The routes twice on one tracker: at /jobs for htmx 2 (named events), at /h4/jobs for htmx 4 (unnamed). */
 async function startHarness(): Promise<Harness> {
-  const tracker = new JobTracker({ plugins: new LocalPluginManager().register(scripted) });
+  const tracker = new JobTracker({ plugins: new LocalPluginManager().register(scripted).register(retried) });
   const htmx2 = createJobRoutes(tracker, { sse: { serialize, endEvent: 'end', retryMs: RETRY_MS } });
   const htmx4 = createJobRoutes(tracker, {
     basePath: '/h4/jobs',
@@ -103,7 +115,7 @@ async function startHarness(): Promise<Harness> {
       htmx2,
       (job) => `<div class="job" data-job-id="${job.id}">
   <div hx-ext="sse" sse-connect="/jobs/${job.id}/events" sse-close="end">
-    <div sse-swap="queued,started,progress,completed,failed,cancelled"><span class="status">queued</span></div>
+    <div sse-swap="queued,started,progress,retrying,completed,failed,cancelled"><span class="status">queued</span></div>
   </div>
   <button hx-post="/jobs/${job.id}/cancel" hx-swap="none">Cancel</button>
 </div>`,
@@ -249,6 +261,46 @@ describe.skipIf(!hasChromium)('htmx pages following jobs in headless Chromium', 
       ['3', 204],
       ['3', 204],
     ]);
+  }, E2E_TIMEOUT);
+
+  it.each([
+    ['htmx 2', 'htmx2.html', (id: string) => `<div hx-ext="sse" sse-connect="/jobs/${id}/events" sse-close="end"><div sse-swap="queued,started,progress,retrying,completed,failed,cancelled"><span class="status">queued</span></div></div>`],
+    ['htmx 4', 'htmx4.html', (id: string) => `<div hx-sse:connect="/h4/jobs/${id}/events" hx-sse:close="end"><span class="status">queued</span></div>`],
+  ])('%s: a retried job swaps its retrying event, keeps one stream open through the backoff, and stops after the ending', async (_name, file, fragment) => {
+    const { page, errors } = await newPage();
+    try {
+      await page.goto(`${harness.server.url}/${file}`);
+      // Every status the page shows, in order, as the swaps happen.
+      await page.evaluate(() => {
+        const seen: string[] = [];
+        (window as unknown as { seen: string[] }).seen = seen;
+        new MutationObserver(() => {
+          const status = document.querySelector('#retried .status')?.textContent ?? '';
+          if (status !== seen.at(-1)) seen.push(status);
+        }).observe(document.body, { subtree: true, childList: true, characterData: true });
+      });
+      const job = await harness.tracker.submit('retried', {});
+      await page.evaluate((html) => {
+        const holder = document.createElement('div');
+        holder.id = 'retried';
+        holder.innerHTML = html;
+        document.body.append(holder);
+        (window as unknown as { htmx: { process(element: Element): void } }).htmx.process(holder);
+      }, fragment(job.id));
+      await expect.poll(() => page.locator('#retried .status').textContent(), { timeout: 30_000 }).toBe('completed');
+      await expect.poll(() => page.evaluate(() => (window as unknown as { sseCloses?: string[] }).sseCloses?.length ?? 0), { timeout: 30_000 }).toBe(1);
+      // running (try 1) → queued (retrying) → running (try 2) → completed; a page that opened late may miss the first states.
+      const seen = await page.evaluate(() => (window as unknown as { seen: string[] }).seen);
+      expect(seen.slice(seen.indexOf('running'))).toEqual(['running', 'queued', 'running', 'completed']);
+      const log = await harness.tracker.events(job.id)[Symbol.asyncIterator]();
+      const types: string[] = [];
+      for (let next = await log.next(); !next.done; next = await log.next()) types.push(next.value.type);
+      expect(types).toEqual(['queued', 'started', 'progress', 'retrying', 'started', 'progress', 'completed']);
+      expect(requestsFor(job.id).map((r) => r.status)).toEqual([200]); // the one stream lasted through the wait
+      expect(errors).toEqual([]);
+    } finally {
+      await page.close();
+    }
   }, E2E_TIMEOUT);
 
   it('a plain <form>, urlencoded or multipart, submits a job and the browser shows the 202 snapshot', async () => {
