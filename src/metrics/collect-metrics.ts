@@ -57,6 +57,7 @@ export async function collectMetrics(tracker: JobTracker, options: CollectMetric
   const withTenant = (names: string[]): string[] => (tenantLabel ? [...names, 'tenant'] : names);
 
   const jobs = new client.Counter({ name: `${prefix}jobs_total`, help: 'Jobs that ended, by plugin and final status.', labelNames: withTenant(['plugin', 'status']), registers });
+  const retries = new client.Counter({ name: `${prefix}job_retries_total`, help: 'Tries that failed and were retried, by plugin and error code.', labelNames: withTenant(['plugin', 'code']), registers });
   const duration = new client.Histogram({
     name: `${prefix}job_duration_seconds`,
     help: 'Run time of jobs that started: from start to their end, by plugin and final status.',
@@ -96,8 +97,9 @@ export async function collectMetrics(tracker: JobTracker, options: CollectMetric
     return out;
   };
   const onStarted = (event: JobEvent): void => {
-    const { createdAt, startedAt } = event.job;
-    if (startedAt !== undefined) wait.observe(labels(event), Math.max(0, Date.parse(startedAt) - Date.parse(createdAt)) / 1000);
+    const { createdAt, startedAt, attempt } = event.job;
+    // The wait before a retry is its backoff, not the queue's: only a first try's wait is observed.
+    if (startedAt !== undefined && attempt <= 1) wait.observe(labels(event), Math.max(0, Date.parse(startedAt) - Date.parse(createdAt)) / 1000);
   };
   const onEnded = (event: JobEvent): void => {
     const status = event.job.status;
@@ -105,14 +107,19 @@ export async function collectMetrics(tracker: JobTracker, options: CollectMetric
     const { startedAt, finishedAt } = event.job;
     if (startedAt !== undefined && finishedAt !== undefined) duration.observe(labels(event, { status }), Math.max(0, Date.parse(finishedAt) - Date.parse(startedAt)) / 1000);
   };
+  const onRetrying = (event: JobEvent): void => {
+    retries.inc(labels(event, { code: event.job.lastError?.code ?? '' }));
+  };
   tracker.on('job:started', onStarted);
+  tracker.on('job:retrying', onRetrying);
   for (const type of TERMINAL) tracker.on(`job:${type}`, onEnded);
 
-  const names = ['jobs_total', 'job_duration_seconds', 'queue_wait_seconds', 'jobs_in_state', 'sse_streams'].map((name) => `${prefix}${name}`);
+  const names = ['jobs_total', 'job_retries_total', 'job_duration_seconds', 'queue_wait_seconds', 'jobs_in_state', 'sse_streams'].map((name) => `${prefix}${name}`);
   return {
     names,
     stop() {
       tracker.off('job:started', onStarted);
+      tracker.off('job:retrying', onRetrying);
       for (const type of TERMINAL) tracker.off(`job:${type}`, onEnded);
       for (const name of names) registry.removeSingleMetric(name);
     },

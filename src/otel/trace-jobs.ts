@@ -45,6 +45,7 @@ export function traceJobs(tracker: JobTracker, options: TraceJobsOptions = {}): 
   const tracer = options.tracer ?? trace.getTracer('jobwire');
   const jobs = new Map<string, { job: Span; run?: Span }>();
   const attributesOf = (job: JobSnapshot): Attributes => ({ 'jobwire.job.id': job.id, 'jobwire.plugin': job.plugin, ...options.attributes?.(job) });
+  const runAttributes = (job: JobSnapshot): Attributes => ({ ...attributesOf(job), 'jobwire.attempt': job.attempt });
 
   const open = (job: JobSnapshot): { job: Span; run?: Span } => {
     let spans = jobs.get(job.id);
@@ -63,7 +64,21 @@ export function traceJobs(tracker: JobTracker, options: TraceJobsOptions = {}): 
     spans.run?.end(Date.parse(event.at)); // a requeued job runs again: the earlier run ends here
     const parent = trace.setSpan(context.active(), spans.job);
     const startTime = event.job.startedAt === undefined ? Date.parse(event.at) : Date.parse(event.job.startedAt);
-    spans.run = tracer.startSpan(`jobwire.run ${event.job.plugin}`, { kind: SpanKind.INTERNAL, startTime, attributes: attributesOf(event.job) }, parent);
+    spans.run = tracer.startSpan(`jobwire.run ${event.job.plugin}`, { kind: SpanKind.INTERNAL, startTime, attributes: runAttributes(event.job) }, parent);
+  };
+  /** A try failed and the job will be retried: that try's run span ends in error; the job's span goes on. */
+  const onRetrying = (event: JobEvent): void => {
+    const spans = jobs.get(event.jobId);
+    const run = spans?.run;
+    if (!spans || !run) return;
+    delete spans.run;
+    const error = event.job.lastError;
+    if (error) {
+      run.setAttribute('jobwire.error.code', error.code);
+      run.setStatus({ code: SpanStatusCode.ERROR, message: error.message });
+    }
+    run.setAttribute('jobwire.status', 'retrying');
+    run.end(Date.parse(event.at));
   };
   const onEnded = (event: JobEvent): void => {
     const spans = open(event.job);
@@ -89,12 +104,14 @@ export function traceJobs(tracker: JobTracker, options: TraceJobsOptions = {}): 
 
   tracker.on('job:queued', onQueued);
   tracker.on('job:started', onStarted);
+  tracker.on('job:retrying', onRetrying);
   for (const type of TERMINAL) tracker.on(`job:${type}`, onEnded);
   tracker.on('job:removed', onRemoved);
   return {
     stop() {
       tracker.off('job:queued', onQueued);
       tracker.off('job:started', onStarted);
+      tracker.off('job:retrying', onRetrying);
       for (const type of TERMINAL) tracker.off(`job:${type}`, onEnded);
       tracker.off('job:removed', onRemoved);
       for (const spans of jobs.values()) {

@@ -44,6 +44,16 @@ describe('collectMetrics (prom-client)', () => {
     expect(valueOf(parsePrometheus(await registry.metrics()), 'jobwire_sse_streams')).toBe(0);
   });
 
+  it('counts retried tries by error code; a retry’s backoff is not observed as queue wait', async () => {
+    await collectMetrics(tracker, { registry });
+    const job = await tracker.wait((await tracker.submit('echo', { fail: true }, { attempts: 3, backoff: { type: 'fixed', delayMs: 5 } })).id);
+    expect(job.attempt).toBe(3);
+    const samples = parsePrometheus(await registry.metrics());
+    expect(valueOf(samples, 'jobwire_job_retries_total', { plugin: 'echo', code: 'PLUGIN_FAILED' })).toBe(2);
+    expect(valueOf(samples, 'jobwire_queue_wait_seconds_count', { plugin: 'echo' })).toBe(1);
+    expect(valueOf(samples, 'jobwire_jobs_total', { plugin: 'echo', status: 'failed' })).toBe(1);
+  });
+
   it('tenantLabel adds the tenant; stop() removes the metrics and stops counting', async () => {
     const collector = await collectMetrics(tracker, { registry, tenantLabel: true, prefix: 'app_jobs_' });
     await tracker.wait((await tracker.submit('echo', {}, { tenantId: 'acme' })).id);

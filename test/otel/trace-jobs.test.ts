@@ -44,6 +44,19 @@ describe('traceJobs (OpenTelemetry, read back with the SDK in-memory exporter)',
     expect(job.status.code).toBe(SpanStatusCode.UNSET);
   });
 
+  it('a retried job has one run span per try: each failed try ends in ERROR with its attempt, inside one job span', async () => {
+    traceJobs(tracker, { tracer: provider.getTracer('test') });
+    const done = await tracker.wait((await tracker.submit('echo', { fail: true }, { attempts: 2, backoff: { type: 'fixed', delayMs: 5 } })).id);
+    const runs = spansOf(done.id).filter((span) => span.name === 'jobwire.run echo');
+    const [job] = spansOf(done.id).filter((span) => span.name === 'jobwire.job echo');
+    expect(runs.map((span) => span.attributes['jobwire.attempt'])).toEqual([1, 2]);
+    expect(runs.map((span) => span.attributes['jobwire.status'])).toEqual(['retrying', 'failed']);
+    for (const run of runs) {
+      expect(run.status).toMatchObject({ code: SpanStatusCode.ERROR, message: 'bad input file' });
+      expect(run.parentSpanContext?.spanId).toBe(job!.spanContext().spanId);
+    }
+  });
+
   it('a failed job ends with status ERROR and its message; a job cancelled while queued has no run span', async () => {
     traceJobs(tracker, { tracer: provider.getTracer('test') });
     const failed = await tracker.wait((await tracker.submit('echo', { fail: true })).id);
