@@ -19,10 +19,13 @@ export interface TickJobData {
 }
 
 /**
- * BullMQ's options for every tick job: a tick whose job could not be submitted is tried again
- * (1 s, 2 s, 4 s, 8 s later), then kept a while among the failed for inspection.
+ * BullMQ's options for every tick job: first in line (a tick takes a worker of the main queue for
+ * a moment, and no slot of the process's `concurrency`; while every worker of the main queue is
+ * busy it waits, then goes before any job); a tick whose job could not be submitted is tried again
+ * (1 s, 2 s, 4 s, 8 s later), then kept among the failed (the last 100) for inspection.
  */
 const TICK_JOB_OPTIONS = {
+  priority: 1,
   attempts: 5,
   backoff: { type: 'exponential', delay: 1_000 },
   removeOnComplete: true,
