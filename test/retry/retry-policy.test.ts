@@ -85,3 +85,12 @@ describe('retry options are checked', () => {
     expect(plugins.getMeta('flaky')?.retry).toEqual({ attempts: 3, backoff: { type: 'fixed', delayMs: 10 } });
   });
 });
+
+describe('runPlugin', () => {
+  it('gives the plugin the attempt it is told, so a plugin’s retry behaviour is testable on its own', async () => {
+    const { runPlugin } = await import('../../src/testing/index.js');
+    const plugin = definePlugin({ name: 'tries', input: z.object({}), run: (_input, ctx) => ({ attempt: ctx.attempt }) });
+    expect((await runPlugin(plugin, {})).result).toEqual({ attempt: 1 });
+    expect((await runPlugin(plugin, {}, { attempt: 3 })).result).toEqual({ attempt: 3 });
+  });
+});
