@@ -47,6 +47,17 @@ describe('docs run as written', () => {
     expect(stdout.trim().split('\n')).toEqual(['1 queued 0', '2 started 0', '3 progress 50', '4 completed 100', "{ text: 'HELLO' }"]);
   });
 
+  it('the complete retry example in docs/retries.md prints what its comments say', async () => {
+    const block = await codeBlock('docs/retries.md', '### A complete example');
+    const file = resolve(scratch, 'retries.ts');
+    await writeFile(file, block);
+    const { stdout } = await run(tsx, [file], { cwd: root });
+    // The comments after each console.log are the lines it prints, in order.
+    const expected = [...block.matchAll(/^\/\/ (.+)$/gm)].map((match) => match[1]!);
+    expect(expected.length).toBe(5);
+    expect(stdout.trim().split('\n')).toEqual(expected);
+  });
+
   it('the vitest example in docs/testing.md passes', async () => {
     const file = resolve(scratch, 'word-count.test.ts');
     await writeFile(file, await codeBlock('docs/testing.md', 'A complete vitest file'));
