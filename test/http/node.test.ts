@@ -93,6 +93,23 @@ describe('toNodeHandler over node:http', () => {
     expect((await fetch(`${server.url}/plugins`)).status).toBe(200);
   });
 
+  it('serves the retry and schedules routes: a re-run with its Location, a delayed submit, the schedule list', async () => {
+    const running = await tracker.submit('controlled', {});
+    await control.started(running.id);
+    expect((await fetch(`${server.url}/jobs/${running.id}/retry`, { method: 'POST' })).status).toBe(400);
+    expect((await fetch(`${server.url}/jobs/${running.id}/cancel`, { method: 'POST' })).status).toBe(200);
+    const rerun = await fetch(`${server.url}/jobs/${running.id}/retry`, { method: 'POST' });
+    expect(rerun.status).toBe(202);
+    const job = (await rerun.json()) as JobSnapshot;
+    expect(rerun.headers.get('location')).toBe(`/jobs/${job.id}`);
+    expect(job.retryOf).toBe(running.id);
+    const delayed = await fetch(`${server.url}/jobs`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'plugin=echo&input.text=later&delayMs=60000&attempts=2' });
+    expect(await delayed.json()).toMatchObject({ status: 'queued', maxAttempts: 2, runAt: expect.any(String) as unknown });
+    await tracker.schedule('hourly', { cron: '0 * * * *', plugin: 'echo', input: { text: 'tick' } });
+    expect(await (await fetch(`${server.url}/schedules`)).json()).toMatchObject({ schedules: [{ key: 'hourly', cron: '0 * * * *', plugin: 'echo' }] });
+    expect(nextCalls).toEqual([]);
+  });
+
   it('uses a body a parser already read', async () => {
     const response = await fetch(`${server.url}/parsed-first`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ plugin: 'echo', input: { text: 'pre' } }) });
     expect(response.status).toBe(202);
