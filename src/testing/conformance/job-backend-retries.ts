@@ -235,7 +235,7 @@ export function retryCases({ describe, it, expect }: VitestApi, h: RetryHarness)
   describe('re-runs', () => {
     it('retry(id) of a failed or cancelled job submits a new one with the same plugin, input and options; the old one stays', async () => {
       const t = await h.setup();
-      const options = { tenantId: 't1', workspaceId: 'w1', metadata: { m: 1 }, priority: 2, timeoutMs: 5_000, attempts: 2, backoff: FIXED_50 };
+      const options = { tenantId: 't1', workspaceId: 'w1', metadata: { m: 1 }, priority: 2, timeoutMs: 5_000, attempts: 2, backoff: FIXED_50, idempotencyKey: 'once' };
       const failed = await t.wait((await t.submit('flaky', { key: 'rr', failures: 5 }, options)).id, { timeoutMs: 10_000 });
       expect(failed).toMatchObject({ status: 'failed', attempt: 2 });
       const again = await t.retry(failed.id);
@@ -243,6 +243,8 @@ export function retryCases({ describe, it, expect }: VitestApi, h: RetryHarness)
       expect(again).toMatchObject({ status: 'queued', plugin: 'flaky', input: { key: 'rr', failures: 5 }, retryOf: failed.id, attempt: 1, maxAttempts: 2, tenantId: 't1', workspaceId: 'w1', metadata: { m: 1 }, priority: 2 });
       expect(again.lastError).toBeUndefined();
       expect(await t.get(failed.id)).toEqual(failed);
+      // The idempotency key stays with the old job: a submit with it still finds that one.
+      expect((await t.submit('flaky', { key: 'rr', failures: 5 }, options)).id).toBe(failed.id);
       expect(await t.wait(again.id, { timeoutMs: 10_000 })).toMatchObject({ status: 'failed', attempt: 2, retryOf: failed.id });
       // The new job's tries count from 1 again.
       expect(h.fx().tries('rr')).toEqual([1, 2, 1, 2]);
@@ -255,6 +257,11 @@ export function retryCases({ describe, it, expect }: VitestApi, h: RetryHarness)
       h.fx().open('rc');
       expect(await t.wait(rerun.id)).toMatchObject({ status: 'completed' });
       expect(await t.get(cancelled.id)).toEqual(cancelled);
+
+      // The re-run keeps the timeout.
+      const timedOut = await t.wait((await t.submit('gate', { key: 'rt' }, { timeoutMs: 100 })).id, { timeoutMs: 10_000 });
+      expect(timedOut.error?.code).toBe('TIMEOUT');
+      expect(await t.wait((await t.retry(timedOut.id)).id, { timeoutMs: 10_000 })).toMatchObject({ status: 'failed', error: { code: 'TIMEOUT' }, retryOf: timedOut.id });
     });
 
     it('retry(id) of a queued, delayed, running or completed job is INVALID_REQUEST; of an unknown one, JOB_NOT_FOUND', async () => {
