@@ -5,7 +5,7 @@ import { JobwireError, messageOf } from '../errors.js';
 import { logDebug } from '../logger.js';
 import { importOptional } from '../optional.js';
 import { BullMQDispatcher } from './bullmq-dispatcher.js';
-import { BullMQScheduler } from './bullmq-scheduler.js';
+import { BullMQScheduler, type ExclusiveRunner } from './bullmq-scheduler.js';
 import { loadDrivers } from './load.js';
 import { checkBullMQOptions, type BullMQBackendOptions, type CheckedBullMQOptions } from './options.js';
 import { PostgresBus } from './postgres-bus.js';
@@ -102,6 +102,7 @@ export class BullMQBackend implements JobBackend {
     let bullOptions: { connection: never; prefix: string };
     let backendFactory: unknown;
     let eventsConnection: () => unknown;
+    let exclusive: ExclusiveRunner | undefined;
     if (options.database === 'postgres') {
       const pg = await importOptional<typeof import('pg')>('pg', 'bullmq pg', 'jobwire/bullmq with PostgreSQL');
       const connectionString = options.connection as string;
@@ -115,6 +116,8 @@ export class BullMQBackend implements JobBackend {
       bullOptions = { connection: { connectionString, migrate: true } as never, prefix: options.prefix };
       backendFactory = bullmq.createPostgresBackend;
       eventsConnection = () => bullOptions.connection;
+      // BullMQ's PostgreSQL upsert of a job scheduler is not atomic: upserts of a key take turns.
+      exclusive = (key, work) => pgStore.exclusive(`schedule:${key}`, work);
     } else {
       const make = (extra: object): import('ioredis').Redis => {
         const client = typeof options.connection === 'string' ? new Redis(options.connection, extra) : new Redis({ ...options.connection, ...extra });
@@ -149,7 +152,7 @@ export class BullMQBackend implements JobBackend {
       store,
       bus,
       dispatcher,
-      scheduler: new BullMQScheduler(dispatcher, host.logger),
+      scheduler: new BullMQScheduler(dispatcher, host.logger, exclusive),
       runs: options.role !== 'producer',
       close: async () => {
         await dispatcher.close().catch((error: unknown) => host.logger.warn({ err: error }, `jobwire: closing BullMQ failed: ${messageOf(error)}`));

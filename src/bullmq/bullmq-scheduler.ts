@@ -32,6 +32,9 @@ const TICK_JOB_OPTIONS = {
   removeOnFail: { count: 100 },
 } as const;
 
+/** Runs `work` holding a lock named `key` across the deployment's processes. */
+export type ExclusiveRunner = (key: string, work: () => Promise<void>) => Promise<void>;
+
 /** Whether a BullMQ job is a schedule's tick. */
 export function isTickJob(job: Pick<Job, 'name'>): boolean {
   return job.name === TICK_JOB_NAME;
@@ -97,10 +100,16 @@ function sameSchedule(current: JobSchedulerJson, repeat: Omit<RepeatOptions, 'ke
 export class BullMQScheduler implements JobScheduler {
   readonly #dispatcher: BullMQDispatcher;
   readonly #logger: Logger;
+  readonly #exclusive: ExclusiveRunner;
 
-  constructor(dispatcher: BullMQDispatcher, logger: Logger) {
+  /**
+   * @param exclusive runs an upsert holding a lock of its key across the deployment's processes,
+   * where BullMQ's own upsert is not atomic (PostgreSQL); by default, runs it as it is.
+   */
+  constructor(dispatcher: BullMQDispatcher, logger: Logger, exclusive: ExclusiveRunner = (_key, work) => work()) {
     this.#dispatcher = dispatcher;
     this.#logger = logger;
+    this.#exclusive = exclusive;
   }
 
   /**
@@ -112,9 +121,12 @@ export class BullMQScheduler implements JobScheduler {
     const queue = this.#dispatcher.mainQueue();
     const data: TickJobData = { schedule: JSON.stringify(schedule) };
     const repeat = repeatOf(schedule);
-    const current = await currentScheduler(queue, schedule.key);
-    if (current && sameSchedule(current, repeat, data)) return;
-    await queue.upsertJobScheduler(schedule.key, repeat, { name: TICK_JOB_NAME, data, opts: TICK_JOB_OPTIONS });
+    // Two processes upserting a new schedule at once would each create its first tick.
+    await this.#exclusive(schedule.key, async () => {
+      const current = await currentScheduler(queue, schedule.key);
+      if (current && sameSchedule(current, repeat, data)) return;
+      await queue.upsertJobScheduler(schedule.key, repeat, { name: TICK_JOB_NAME, data, opts: TICK_JOB_OPTIONS });
+    });
   }
 
   /** Remove the key's job scheduler and its next tick job. A tick already due is dropped where it is fetched. */

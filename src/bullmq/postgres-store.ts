@@ -256,6 +256,18 @@ export class PostgresJobStore implements JobStore {
     return jobCounts((status) => byStatus.get(status) ?? 0, delayed);
   }
 
+  /**
+   * Run `work` holding the lock `name` of this queue, across every process using this database (a
+   * transaction-scoped advisory lock, let go when `work` settles): what keeps two processes'
+   * read-then-write of one thing apart.
+   */
+  async exclusive<T>(name: string, work: () => Promise<T>): Promise<T> {
+    return this.#transaction(async (client) => {
+      await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`${this.queue}:${name}`]);
+      return work();
+    });
+  }
+
   /** Delete jobs and their logs, and notify each removal; the records deleted. */
   async #delete(db: Pool | PoolClient, ids: string[]): Promise<JobRecord[]> {
     if (ids.length === 0) return [];
