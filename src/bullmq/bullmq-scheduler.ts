@@ -121,7 +121,8 @@ export class BullMQScheduler implements JobScheduler {
     const queue = this.#dispatcher.mainQueue();
     const data: TickJobData = { schedule: JSON.stringify(schedule) };
     const repeat = repeatOf(schedule);
-    // Two processes upserting a new schedule at once would each create its first tick.
+    // Where BullMQ's upsert is not atomic (PostgreSQL), two processes upserting a new schedule at
+    // once would each make a first tick: they take turns, and the second finds it done.
     await this.#exclusive(schedule.key, async () => {
       const current = await currentScheduler(queue, schedule.key);
       if (current && sameSchedule(current, repeat, data)) return;
