@@ -40,6 +40,12 @@ CREATE TABLE IF NOT EXISTS jobwire.job_events (
   PRIMARY KEY (queue, job_id, seq));
 `;
 
+/** True when every table and column of {@link SCHEMA} is there (the last ones it adds included). */
+const CURRENT_SCHEMA = `
+SELECT to_regclass('jobwire.job_events') IS NOT NULL AND EXISTS (
+  SELECT 1 FROM information_schema.columns WHERE table_schema = 'jobwire' AND table_name = 'job_records' AND column_name = 'run_at_ms'
+) AS current`;
+
 /**
  * Insert a job and its first event, and notify, in one statement. $1 queue, $2 id, $3 status,
  * $4 plugin, $5 tenant, $6 workspace, $7 rec, $8 idem key, $9 event body, $10 notify payload,
@@ -113,6 +119,10 @@ export class PostgresJobStore implements JobStore {
     await this.#withClient(async (client) => {
       await client.query("SELECT pg_advisory_lock(hashtext('jobwire.schema'))");
       try {
+        // A schema already current is left alone: its DDL would lock the tables that running
+        // workers write to (a process starting during a rolling deploy stalls or deadlocks them).
+        const { rows } = await client.query<{ current: boolean }>(CURRENT_SCHEMA);
+        if (rows[0]?.current) return;
         await client.query(SCHEMA);
       } finally {
         await client.query("SELECT pg_advisory_unlock(hashtext('jobwire.schema'))");

@@ -631,7 +631,7 @@ export class JobEngine {
         return record.runAt;
       }
       if (record.status === 'queued') next = startedRecord(record, now);
-      else if (record.status === 'running' && job.delivery > 1) next = requeuedRecord(record, `Requeued after the worker running it stopped (attempt ${job.delivery})`);
+      else if (record.status === 'running' && job.delivery > 1) next = requeuedRecord(record, 'Requeued after the worker running it stopped');
       else return undefined;
       const change = next;
       // The job was handed to this process: a store that does not answer must not lose it (the queue already let go of it).
