@@ -102,8 +102,12 @@ describe.each(DATABASES)('BullMQ schedules on $name', (database) => {
     try {
       await producer.schedule('retried', { everyMs: 3_600_000, plugin: 'echo', input: { text: 'at last' } });
       await until(() => logger.warnings.some((w) => w.includes('a tick of the schedule "retried" failed (try 1 of 5)')), 30_000, 'the first try of the tick to fail');
-      const failedTick = (await queue.getJobs(['waiting', 'prioritized', 'active', 'delayed'])).find((job) => job.name === TICK_JOB_NAME && job.attemptsMade >= 1); // tried once or more by now
-      expect(failedTick).toBeDefined();
+      // The failed try is recorded on the tick job once BullMQ has moved it to wait for its retry.
+      let failedTick: Awaited<ReturnType<typeof queue.getJobs>>[number] | undefined;
+      await until(async () => {
+        failedTick = (await queue.getJobs(['waiting', 'prioritized', 'active', 'delayed'])).find((job) => job.name === TICK_JOB_NAME && job.attemptsMade >= 1);
+        return failedTick !== undefined;
+      }, 30_000, 'the failed tick to be recorded as tried');
       const due = Number(failedTick!.id!.slice(failedTick!.id!.lastIndexOf(':') + 1));
       expect((await producer.list()).jobs).toEqual([]);
       fx.plugins.enable('echo');

@@ -40,7 +40,7 @@ describe('package exports', () => {
   it('zod is a peer dependency (one copy, shared with the app), and no optional peer is required', () => {
     expect(pkg.dependencies).not.toHaveProperty('zod');
     expect(pkg.peerDependencies.zod).toBe('^4.0.0');
-    expect(required.sort()).toEqual(['eventemitter3', 'p-queue', 'tinypool', 'zod']);
+    expect(required.sort()).toEqual(['cron-parser', 'eventemitter3', 'p-queue', 'tinypool', 'zod']);
   });
 
   it('typesVersions gives node10 resolution the same declarations as the exports', () => {
