@@ -23,7 +23,7 @@ import { settleWithin } from './settle-within.js';
 import type { EngineHost } from './types.js';
 
 /** What `close()` gives jobs that were still waiting when their dispatcher stopped. */
-const CLOSED_BEFORE_START = 'Tracker closed before the job started';
+const CLOSED_BEFORE_START = 'Tracker closed before the job could run';
 
 /** A store call made for a caller: bounded in time unless the store answers in this process. */
 type Bounded = <T>(call: () => Promise<T>, what: string) => Promise<T>;
@@ -323,6 +323,7 @@ export class JobEngine {
   /** A schedule ticked (in this process, or handed here by a shared scheduler): submit its job, once per tick. */
   async #tick({ schedule, at }: ScheduleTick): Promise<void> {
     if (this.#closing) throw new JobwireError('CLOSED', 'The tracker is closing');
+    this.#host.logger.debug({ schedule: schedule.key, at }, `jobwire: schedule "${schedule.key}" ticks for ${new Date(at).toISOString()}`);
     const input = this.#host.plugins.validateInput(schedule.plugin, schedule.input);
     const options = checkSubmitOptions(schedule.options);
     await this.submit({
@@ -401,7 +402,7 @@ export class JobEngine {
     } while (cursor !== undefined);
     await Promise.all(
       stranded.map((record) =>
-        this.#cancel(drivers, record.id, record.attempt > 1 ? 'Tracker closed while the job waited to be retried' : CLOSED_BEFORE_START, 'CLOSED').catch(logDebug(this.#host.logger, 'could not cancel a waiting job on close', { jobId: record.id })),
+        this.#cancel(drivers, record.id, CLOSED_BEFORE_START, 'CLOSED').catch(logDebug(this.#host.logger, 'could not cancel a waiting job on close', { jobId: record.id })),
       ),
     );
   }

@@ -19,6 +19,11 @@ function sameSchedule(a: ScheduleRecord, b: ScheduleRecord): boolean {
   return JSON.stringify(a) === JSON.stringify(b);
 }
 
+/** Two schedules that tick at the same times. */
+function sameTiming(a: ScheduleRecord, b: ScheduleRecord): boolean {
+  return a.cron === b.cron && a.tz === b.tz && a.everyMs === b.everyMs;
+}
+
 /**
  * Schedules in this process's memory, ticked by timers on the tracker's clock. Timers are unref'd
  * (a schedule never keeps the process alive) and stop with the tracker; schedules do not outlive
@@ -39,7 +44,8 @@ export class MemoryScheduler implements JobScheduler {
     const existing = this.#entries.get(schedule.key);
     if (existing && sameSchedule(existing.schedule, schedule)) return;
     const now = this.#now();
-    const next = schedule.everyMs !== undefined ? now : await nextTick(schedule, now);
+    // Same timing, new job: the next tick stays where it was. New timing: an interval starts now, a cron at its next time.
+    const next = existing && sameTiming(existing.schedule, schedule) ? existing.next : schedule.everyMs !== undefined ? now : await nextTick(schedule, now);
     const current = this.#entries.get(schedule.key); // another upsert may have landed while the next tick was computed
     if (current?.timer !== undefined) clearTimeout(current.timer);
     const entry: Entry = { schedule, next, timer: undefined };

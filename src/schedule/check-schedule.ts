@@ -42,7 +42,10 @@ function jsonCopy<T>(value: T, what: string): T {
  * @throws JobwireError `INVALID_REQUEST`
  */
 export async function checkSchedule(key: unknown, options: ScheduleOptions, now: number): Promise<ScheduleRecord> {
-  if (typeof key !== 'string' || key.length === 0 || key.length > MAX_KEY_LENGTH) throw bad(`A schedule's key must be a string of 1 to ${MAX_KEY_LENGTH} characters, got ${show(key)}`);
+  // No control characters: a key names BullMQ job schedulers and PostgreSQL rows, which cannot hold them all.
+  if (typeof key !== 'string' || key.length === 0 || key.length > MAX_KEY_LENGTH || /[\u0000-\u001f\u007f]/.test(key)) {
+    throw bad(`A schedule's key must be a string of 1 to ${MAX_KEY_LENGTH} characters without control characters, got ${show(key)}`);
+  }
   if (typeof options !== 'object' || options === null || Array.isArray(options)) throw bad(`Schedule options must be an object like { everyMs: 60000, plugin, input }, got ${show(options)}`);
   for (const field of Object.keys(options)) if (!SCHEDULE_KEYS.has(field)) throw bad(`Unknown schedule option \`${field}\`; expected cron, tz, everyMs, plugin, input, options`);
   const { cron, tz, everyMs, plugin } = options;
@@ -54,6 +57,8 @@ export async function checkSchedule(key: unknown, options: ScheduleOptions, now:
   if (tz !== undefined && (typeof tz !== 'string' || cron === undefined)) throw bad('`tz` must be a time zone name, and goes with `cron`');
   if (cron !== undefined) {
     if (typeof cron !== 'string' || cron.length === 0 || cron.length > MAX_KEY_LENGTH) throw bad(`\`cron\` must be a cron pattern, got ${show(cron)}`);
+    // cron-parser reads `H` as a random value drawn again at every reading: a schedule would tick at random times.
+    if (/(?<![a-z])h(?![a-z])/i.test(cron)) throw bad(`\`cron\` cannot use the H (hash) form, which picks a new random time at every tick: give the minute or hour itself, got ${show(cron)}`);
     await nextCronTick(cron, tz, now); // throws INVALID_REQUEST for a pattern or zone it cannot read
   }
   const jobOptions: ScheduledJobOptions = options.options === undefined ? {} : jsonCopy(options.options, 'options');

@@ -43,12 +43,21 @@ export const SUBMIT_OPTION_KEYS: ReadonlySet<string> = new Set(['tenantId', 'wor
 /** The latest `runAt` accepted: year 9999. */
 const MAX_RUN_AT = Date.UTC(9999, 11, 31);
 
+/** The longest `delayMs`: ten years. */
+const MAX_DELAY_MS = 10 * 366 * 86_400_000;
+
+/** True for an ISO date whose day exists in its month (Date.parse rolls 2031-02-30 over to March). */
+function realDay(iso: string): boolean {
+  const [year, month, day] = iso.slice(0, 10).split('-').map(Number) as [number, number, number];
+  return month >= 1 && month <= 12 && day >= 1 && day <= new Date(Date.UTC(year, month, 0)).getUTCDate();
+}
+
 /** `runAt` as epoch ms. @throws JobwireError `INVALID_REQUEST` */
 function checkRunAt(value: unknown): number {
   let time: number;
   if (value instanceof Date) time = value.getTime();
   else if (typeof value === 'number') time = Number.isInteger(value) ? value : NaN;
-  else if (typeof value === 'string' && /^\d{4}-\d{2}-\d{2}T/.test(value)) time = Date.parse(value);
+  else if (typeof value === 'string' && /^\d{4}-\d{2}-\d{2}T/.test(value) && realDay(value)) time = Date.parse(value);
   else time = NaN;
   if (!(time >= 0 && time <= MAX_RUN_AT)) throw badRequest(`\`runAt\` must be a Date, an ISO 8601 date-time or epoch milliseconds, got ${show(value)}`);
   return time;
@@ -85,8 +94,8 @@ export function checkSubmitOptions(options: SubmitOptions | undefined): CheckedS
   }
   if (!isPlainObject(metadata)) throw badRequest(`\`metadata\` must be a plain object, got ${show(metadata)}`);
   const { delayMs, retryOnTimeout } = options;
-  if (delayMs !== undefined && (typeof delayMs !== 'number' || !Number.isInteger(delayMs) || delayMs < 0 || delayMs > MAX_RUN_AT)) {
-    throw badRequest(`\`delayMs\` must be a non-negative integer, got ${show(delayMs)}`);
+  if (delayMs !== undefined && (typeof delayMs !== 'number' || !Number.isInteger(delayMs) || delayMs < 0 || delayMs > MAX_DELAY_MS)) {
+    throw badRequest(`\`delayMs\` must be an integer from 0 to ${MAX_DELAY_MS} (ten years), got ${show(delayMs)}`);
   }
   if (delayMs !== undefined && options.runAt !== undefined) throw badRequest('Give `delayMs` or `runAt`, not both');
   if (retryOnTimeout !== undefined && typeof retryOnTimeout !== 'boolean') throw badRequest(`\`retryOnTimeout\` must be a boolean, got ${show(retryOnTimeout)}`);

@@ -80,6 +80,10 @@ describe('schedules on the memory backend (fake timers)', () => {
       ['INVALID_REQUEST', 'k', { cron: '* * * * *', everyMs: 60_000, plugin: 'report', input: { days: 1 } }],
       ['INVALID_REQUEST', 'k', { everyMs: 10, plugin: 'report', input: { days: 1 } }],
       ['INVALID_REQUEST', 'k', { cron: 'every day', plugin: 'report', input: { days: 1 } }],
+      ['INVALID_REQUEST', 'k', { cron: 'H * * * *', plugin: 'report', input: { days: 1 } }],
+      ['INVALID_REQUEST', 'k', { cron: '0 H(0-5) * * *', plugin: 'report', input: { days: 1 } }],
+      ['INVALID_REQUEST', 'k\u0000', { everyMs: 60_000, plugin: 'report', input: { days: 1 } }],
+      ['INVALID_REQUEST', 'line\nbreak', { everyMs: 60_000, plugin: 'report', input: { days: 1 } }],
       ['INVALID_REQUEST', 'k', { cron: '0 9 * * *', tz: 'Mars/Olympus', plugin: 'report', input: { days: 1 } }],
       ['INVALID_REQUEST', 'k', { everyMs: 60_000, tz: 'UTC', plugin: 'report', input: { days: 1 } }],
       ['INVALID_REQUEST', 'k', { everyMs: 60_000, plugin: 'report', input: { days: 1 }, options: { idempotencyKey: 'x' } }],
@@ -92,6 +96,22 @@ describe('schedules on the memory backend (fake timers)', () => {
     ];
     for (const [code, key, options] of cases) expect(await codeOf(tracker.schedule(key as string, options as never)), JSON.stringify(options)).toBe(code);
     expect(await tracker.schedules()).toEqual([]);
+  });
+
+  it('an H (hash) cron pattern is refused (it would tick at random times); day names with an H are read', async () => {
+    expect(await codeOf(tracker.schedule('hashed', { cron: 'H * * * *', plugin: 'report', input: { days: 1 } }))).toBe('INVALID_REQUEST');
+    expect((await tracker.schedule('thursdays', { cron: '0 9 * * THU', tz: 'UTC', plugin: 'report', input: { days: 7 } })).next).toBe(new Date(Date.UTC(2026, 0, 8, 9)).toISOString());
+  });
+
+  it('a new input on the same timing keeps the next tick (no extra job, the grid stays)', async () => {
+    await tracker.schedule('sync', { everyMs: 3_600_000, plugin: 'report', input: { days: 1 } });
+    await vi.advanceTimersByTimeAsync(60_000);
+    await tracker.schedule('sync', { everyMs: 3_600_000, plugin: 'report', input: { days: 2 } });
+    await vi.advanceTimersByTimeAsync(0);
+    expect((await scheduled(tracker, 'sync')).map((job) => job.input)).toEqual([{ days: 1 }]);
+    expect((await tracker.schedules())[0]?.next).toBe(new Date(Date.UTC(2026, 0, 5, 23, 59, 0) + 3_600_000).toISOString());
+    await vi.advanceTimersByTimeAsync(3_540_000);
+    expect((await scheduled(tracker, 'sync')).map((job) => job.input)).toEqual([{ days: 1 }, { days: 2 }]);
   });
 
   it('close() stops the ticks', async () => {
