@@ -94,6 +94,11 @@ export class BullMQDispatcher implements JobDispatcher {
   readonly #gate: SlotGate;
   /** Jobs being put back in their queue because the dispatcher stopped: stop() waits for them. */
   readonly #handingBack = new Set<Promise<void>>();
+  /**
+   * Tick jobs handled here whose end BullMQ has not recorded yet, by job id: stopping waits for
+   * them, so a tick handled here is not left active, to be handed out again once its lock lapses.
+   */
+  readonly #ticking = new Map<string, { settled: Promise<void>; settle: () => void }>();
   #handlers: DispatchHandlers | undefined;
   #ticks: TickJobHandler | undefined;
   #scan: NodeJS.Timeout | undefined;
@@ -163,7 +168,7 @@ export class BullMQDispatcher implements JobDispatcher {
     if (this.#scan) clearInterval(this.#scan);
     this.#gate.wakeAll(); // jobs fetched and waiting for a slot go back now, while the connections are open
     await Promise.all([...this.#workers.values()].map((worker) => worker.pause(true)));
-    await this.#handedBack();
+    await Promise.all([this.#handedBack(), this.#ticksRecorded()]);
     return [];
   }
 
@@ -172,7 +177,7 @@ export class BullMQDispatcher implements JobDispatcher {
     this.#stopped = true;
     if (this.#scan) clearInterval(this.#scan);
     this.#gate.wakeAll();
-    await this.#handedBack(); // jobs handed back since stop() (a claim a closing tracker could not make)
+    await Promise.all([this.#handedBack(), this.#ticksRecorded()]); // jobs handed back since stop() (a claim a closing tracker could not make)
     await Promise.all([...this.#workers.values()].map((worker) => worker.close(true)));
     await Promise.all([...this.#events.values()].map((events) => events.close()));
     await Promise.all([...this.#queues.values()].map((queue) => queue.close()));
@@ -208,6 +213,8 @@ export class BullMQDispatcher implements JobDispatcher {
     }, backendFactory as never);
     this.#workers.set(name, worker);
     worker.on('error', (error) => logger.warn({ err: error }, `jobwire: BullMQ worker error: ${error.message}`));
+    worker.on('completed', (job) => this.#tickRecorded(job.id));
+    worker.on('failed', (job) => this.#tickRecorded(job?.id));
     // Our processor throws only BullMQ's own signals (a job delayed or put back) and a tick's
     // failure, so BullMQ fails a jobwire job only when it gives up on it — after the workers
     // holding it kept losing it (stalled more than maxStalledCount). QueueEvents hears it wherever
@@ -228,6 +235,18 @@ export class BullMQDispatcher implements JobDispatcher {
    */
   #handedBack(): Promise<void> {
     return settleWithin(this.#handingBack, HAND_BACK_WAIT_MS);
+  }
+
+  /** The ticks handled here have their end recorded by BullMQ — or, during an outage, a while has passed. */
+  #ticksRecorded(): Promise<void> {
+    return settleWithin([...this.#ticking.values()].map((tick) => tick.settled), HAND_BACK_WAIT_MS);
+  }
+
+  /** BullMQ recorded the end of a job this worker processed: if a tick, stopping need not wait for it. */
+  #tickRecorded(id: string | undefined): void {
+    if (id === undefined) return;
+    this.#ticking.get(id)?.settle();
+    this.#ticking.delete(id);
   }
 
   /**
@@ -261,6 +280,12 @@ export class BullMQDispatcher implements JobDispatcher {
   /** A schedule's tick job: to the scheduler ticking in this process; put off while none does. */
   async #tick(job: Job, token: string | undefined): Promise<void> {
     const ticks = this.#ticks;
+    if (ticks && job.id !== undefined) {
+      let settle!: () => void;
+      const settled = new Promise<void>((resolve) => (settle = resolve));
+      this.#ticking.set(job.id, { settled, settle });
+      return ticks(job);
+    }
     if (ticks) return ticks(job);
     if (this.#stopped) await this.#handBack(job, token);
     await this.#delay(job, token, Date.now() + TICK_PUT_OFF_MS);

@@ -114,8 +114,12 @@ export class BullMQScheduler implements JobScheduler {
 
   /**
    * Create or replace the key's job scheduler. The same schedule upserted again (say, by every
-   * process of a deployment at its start) changes nothing, so its next tick stays; a changed one
-   * is replaced by BullMQ, which keeps an interval's next tick time.
+   * process of a deployment at its start) changes nothing, so its next tick stays. The same timing
+   * (cron and time zone, or everyMs) with a new input or new options keeps the next tick too, and
+   * adds none: BullMQ replaces the waiting tick job with one at the same time (an interval's next
+   * time is kept; a cron's next time after now is that same time), and the tick reads the schedule
+   * as it is when it runs. A new timing starts over: an interval ticks at once, a cron at its next
+   * time.
    */
   async upsert(schedule: ScheduleRecord): Promise<void> {
     const queue = this.#dispatcher.mainQueue();

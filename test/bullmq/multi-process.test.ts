@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { JobTracker, type JobEvent, type JobSnapshot } from '../../src/index.js';
+import { JobTracker, type JobEvent, type JobSnapshot, type ScheduleOptions } from '../../src/index.js';
 import type { JobStore } from '../../src/backend/index.js';
 import { BullMQBackend } from '../../src/bullmq/index.js';
 import { PostgresJobStore } from '../../src/bullmq/postgres-store.js';
@@ -19,11 +19,14 @@ const postgresUp = await postgresAnswers();
 if (!postgresUp) console.warn('SKIPPED: BullMQ multi-process tests on PostgreSQL — no PostgreSQL answers on 127.0.0.1:5432');
 
 interface WorkerMessage {
-  type: 'ready' | 'started' | 'aborted' | 'closed';
+  type: 'ready' | 'started' | 'aborted' | 'closed' | 'tick';
   pid?: number;
   jobId?: string;
   /** Of `started`: the try (`ctx.attempt`). */
   attempt?: number;
+  /** Of `tick` (a tick the worker's engine handled, as it logs it): the schedule's key, and the tick's time. */
+  schedule?: string;
+  at?: number;
 }
 
 interface WorkerProcess {
@@ -74,6 +77,44 @@ async function startWorker(queue = queueName): Promise<WorkerProcess> {
   await until(() => messages.some((m) => m.type === 'ready'), 20_000, 'a worker to start');
   return { child, messages, exited };
 }
+
+/** An API process (test/bullmq/fixtures/producer.ts): a producer tracker in a process of its own. */
+interface ApiProcess {
+  child: ChildProcess;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** Upsert a schedule there; resolves once it is saved. */
+  schedule(key: string, spec: ScheduleOptions): Promise<void>;
+}
+
+async function startApi(queue = queueName): Promise<ApiProcess> {
+  const child = fork(resolve(import.meta.dirname, 'fixtures/producer.ts'), [], {
+    execArgv: ['--import', 'tsx'],
+    env: { ...process.env, CONNECTION: connection, QUEUE_NAME: queue, PREFIX: prefix },
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const messages: { type: string; id?: number; message?: string }[] = [];
+  child.on('message', (message: { type: string; id?: number; message?: string }) => messages.push(message));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((done) => child.once('exit', (code, signal) => done({ code, signal })));
+  await until(() => messages.some((m) => m.type === 'ready'), 20_000, 'an API process to start');
+  let requests = 0;
+  const schedule = async (key: string, spec: ScheduleOptions): Promise<void> => {
+    const id = ++requests;
+    child.send({ type: 'schedule', id, key, spec });
+    await until(() => messages.some((m) => m.id === id), 30_000, `the API process ${child.pid} to save the schedule`);
+    const answer = messages.find((m) => m.id === id)!;
+    if (answer.type !== 'scheduled') throw new Error(`the API process ${child.pid} could not save the schedule: ${answer.message}`);
+  };
+  return { child, exited, schedule };
+}
+
+/** Close a worker or API process the way it shuts down in production: it must exit by itself, with 0. */
+async function stop(proc: { child: ChildProcess; exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }> }): Promise<void> {
+  proc.child.send({ type: 'close' });
+  const exit = await Promise.race([proc.exited, new Promise<'hung'>((done) => setTimeout(() => done('hung'), 20_000))]);
+  expect(exit).toEqual({ code: 0, signal: null });
+}
+
+const alive = (child: ChildProcess): boolean => child.exitCode === null && child.signalCode === null;
 
 function producer(queue = queueName): JobTracker {
   return new JobTracker({ plugins: createPlugins(), backend: new BullMQBackend({ connection, queueName: queue, prefix, role: 'producer' }) });
@@ -269,50 +310,67 @@ describe.each(DATABASES)('BullMQ backend on $name: retries and schedules across 
     }
   }, 120_000);
 
-  it.skipIf(!database.up)('a schedule upserted by two API processes ticks once per tick across two workers, until it is removed', async () => {
+  it.skipIf(!database.up)('a schedule upserted by two API processes ticks once per tick across two workers, and keeps ticking after every process restarts', async () => {
     connection = database.url;
     const queue = `${prefix}-schedule-${database.name}`;
-    const workers = await Promise.all([startWorker(queue), startWorker(queue)]);
-    const [apiA, apiB] = [producer(queue), producer(queue)];
+    const [workers, apis] = await Promise.all([Promise.all([startWorker(queue), startWorker(queue)]), Promise.all([startApi(queue), startApi(queue)])]);
+    const everyWorker: WorkerProcess[] = [...workers];
+    const reader = producer(queue); // the test's own eyes: reads jobs and schedules, upserts nothing
     const { store, close: closeStore } = database.store(queue);
     const key = 'every-second';
     const schedule = { everyMs: 1_000, plugin: 'stamp', input: {} };
-    const scheduled = async (): Promise<JobSnapshot[]> => (await apiA.list({ plugin: 'stamp', limit: 100 })).jobs.filter((job) => job.scheduleKey === key);
-    const completed = async (): Promise<number> => (await scheduled()).filter((job) => job.status === 'completed').length;
+    /** The tick times the workers' engines handled (as they logged them), one entry per hand-out. */
+    const handled = (from: WorkerProcess[] = everyWorker): number[] => from.flatMap((worker) => worker.messages.filter((m) => m.type === 'tick' && m.schedule === key).map((m) => m.at!));
+    const scheduled = async (): Promise<JobSnapshot[]> => (await reader.list({ plugin: 'stamp', limit: 100 })).jobs.filter((job) => job.scheduleKey === key);
+    const sorted = (ticks: number[]): number[] => [...ticks].sort((a, b) => a - b);
     try {
       // Both API processes upsert it at once (say, both just started), and one again while it ticks.
-      await Promise.all([apiA.schedule(key, schedule), apiB.schedule(key, schedule)]);
-      await until(async () => (await completed()) >= 3, 60_000, 'three ticks to run');
-      await apiB.schedule(key, schedule);
-      await until(async () => (await completed()) >= 6, 60_000, 'six ticks to run');
-      const listed = await apiB.schedules();
-      expect(listed).toEqual([expect.objectContaining({ key, everyMs: 1_000, plugin: 'stamp', next: expect.any(String) as unknown as string })]);
-      expect(await apiA.unschedule(key)).toBe(true);
+      await Promise.all(apis.map((api) => api.schedule(key, schedule)));
+      await until(() => handled().length >= 3, 60_000, 'three ticks');
+      await apis[1]!.schedule(key, schedule);
+      await until(() => handled().length >= 6, 60_000, 'six ticks');
+      expect(await reader.schedules()).toEqual([expect.objectContaining({ key, everyMs: 1_000, plugin: 'stamp', next: expect.any(String) as unknown as string })]);
+
+      // Every process stops (a deploy); a while later one new worker starts.
+      await Promise.all([...workers, ...apis].map(stop));
+      const stoppedAt = Date.now();
+      const before = handled();
+      // No tick was handed to both workers, nor twice to one (no failure was injected).
+      expect(sorted(before)).toEqual([...new Set(sorted(before))]);
+      await until(() => Date.now() > stoppedAt + 1_500, 30_000, 'a tick to come due while no process runs');
+      const restarted = await startWorker(queue);
+      everyWorker.push(restarted);
+      await until(() => handled([restarted]).length >= 3, 60_000, 'the schedule to tick again after the restart');
+      const after = handled([restarted]);
+      expect(Math.min(...after)).toBeGreaterThan(Math.max(...before));
+
+      expect(await reader.unschedule(key)).toBe(true);
       const removedAt = Date.now();
-      expect(await apiB.schedules()).toEqual([]);
+      expect(await reader.schedules()).toEqual([]);
       // A tick already due when it was removed may still submit its job; none due after it.
       // (Their absence can only be seen by letting two more intervals pass.)
       await until(() => Date.now() > removedAt + 2_000, 30_000, 'two intervals to pass after the removal');
       await until(async () => (await scheduled()).every((job) => job.status === 'completed'), 30_000, 'every tick job to complete');
+      const ticks = sorted(handled());
+      // Each tick handled exactly once across every worker, before and after the restart.
+      expect(ticks).toEqual([...new Set(ticks)]);
+      // One job per tick: each job names its tick (the idempotency key `jobwire:schedule:<key>:<tick time>`).
       const jobs = await scheduled();
-      // Each job names its tick: the idempotency key `jobwire:schedule:<key>:<tick time>`.
-      const ticks = await Promise.all(jobs.map(async (job) => Number(/^jobwire:schedule:every-second:(\d+)$/.exec((await store.get(job.id, Date.now()))?.idempotencyKey ?? '')?.[1])));
-      ticks.sort((a, b) => a - b);
-      expect(ticks.every(Number.isSafeInteger)).toBe(true);
-      expect(new Set(ticks).size).toBe(jobs.length); // one job per tick
-      // Every tick on one grid of everyMs (BullMQ skips ticks it is too late for, never adds one),
-      // and none after the removal.
+      const jobTicks = await Promise.all(jobs.map(async (job) => Number(/^jobwire:schedule:every-second:(\d+)$/.exec((await store.get(job.id, Date.now()))?.idempotencyKey ?? '')?.[1])));
+      expect(sorted(jobTicks)).toEqual(ticks);
+      // Every tick on one grid of everyMs, across the restart too (BullMQ skips ticks it is too late
+      // for, never adds one), and none after the removal.
       expect(ticks.every((tick) => (tick - ticks[0]!) % 1_000 === 0)).toBe(true);
-      expect(ticks.length).toBeGreaterThanOrEqual(6);
       expect(ticks.at(-1)).toBeLessThanOrEqual(removedAt);
       // Ticks ran in the worker processes, never in the API processes.
-      const pids = new Set(workers.map((worker) => worker.child.pid));
+      const pids = new Set(everyWorker.map((worker) => worker.child.pid));
       expect(jobs.every((job) => pids.has((job.result as { pid: number }).pid))).toBe(true);
-      expect(await apiA.unschedule(key)).toBe(false);
+      expect(await reader.unschedule(key)).toBe(false);
+      await stop(restarted);
     } finally {
-      await Promise.all([apiA.close(), apiB.close()]);
+      await reader.close();
       await closeStore();
-      for (const worker of workers) if (worker.child.exitCode === null && worker.child.signalCode === null) worker.child.kill('SIGKILL');
+      for (const { child } of [...everyWorker, ...apis]) if (alive(child)) child.kill('SIGKILL');
       await database.cleanup();
     }
   }, 180_000);

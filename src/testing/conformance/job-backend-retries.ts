@@ -345,6 +345,45 @@ export function retryCases({ describe, it, expect }: VitestApi, h: RetryHarness)
       LONG,
     );
 
+    it(
+      'a new input on the same timing keeps the next tick; the next job carries the new input',
+      async ({ skip }) => {
+        const t = await scheduling(skip);
+        const everyMs = 4_000;
+        await t.schedule('keep', { everyMs, plugin: 'echo', input: { text: 'old' } });
+        await until(async () => (await ticked(t, 'keep')).length >= 1, 10_000, 'the first tick');
+        const next = ms((await t.schedules())[0]?.next);
+        expect(next).toBeGreaterThan(Date.now() - 1_000);
+        // The same timing, a new input and new options (say, a deploy changed them): the next tick
+        // stays where it was, and no tick is added for the upsert.
+        await t.schedule('keep', { everyMs, plugin: 'echo', input: { text: 'new' }, options: { metadata: { v: 2 } } });
+        const [kept] = await t.schedules();
+        const checkedAt = Date.now();
+        expect(kept).toMatchObject({ key: 'keep', everyMs, plugin: 'echo' });
+        // (Only a machine stalled for seconds reads the list after that tick: then it moved on.)
+        if (checkedAt < next) expect(ms(kept?.next)).toBe(next);
+        await until(async () => (await ticked(t, 'keep')).length >= 2, 10_000 + everyMs, 'the next tick');
+        const [first, second, ...more] = (await ticked(t, 'keep')).sort((a, b) => ms(a.createdAt) - ms(b.createdAt));
+        expect(more).toEqual([]);
+        expect(first).toMatchObject({ input: { text: 'old' } });
+        expect(first?.metadata).not.toEqual({ v: 2 });
+        expect(second).toMatchObject({ input: { text: 'new' }, metadata: { v: 2 } });
+        expect(ms(second?.createdAt)).toBeGreaterThanOrEqual(next);
+        expect((await t.wait(second!.id, { timeoutMs: 10_000 })).result).toEqual({ echo: 'new' });
+
+        // A new timing starts over: an interval ticks at once, not on the old one's grid. Read just
+        // after the upsert, its next tick is due now, or (already handed out) an hour on.
+        await t.schedule('keep', { everyMs: 3_600_000, plugin: 'echo', input: { text: 'hourly' } });
+        const restarted = ms((await t.schedules())[0]?.next);
+        const readAt = Date.now();
+        expect(restarted <= readAt || restarted > readAt + 3_000_000).toBe(true);
+        await until(async () => (await ticked(t, 'keep')).some((job) => (job.input as { text?: string }).text === 'hourly'), 10_000, 'the new timing to tick at once');
+        await until(async () => ms((await t.schedules())[0]?.next) > Date.now() + 3_000_000, 10_000, 'the next tick an hour on');
+        expect(await t.unschedule('keep')).toBe(true);
+      },
+      LONG,
+    );
+
     it('bad schedules are refused with a typed error and store nothing', async ({ skip }) => {
       const t = await scheduling(skip);
       const refused = async (spec: Parameters<JobTracker['schedule']>[1]): Promise<string | undefined> => code(await rejection(t.schedule('bad', spec)));
