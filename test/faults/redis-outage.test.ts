@@ -27,12 +27,14 @@ describe.skipIf(!redisAvailable)('faults: Redis outages (a private redis-server,
     return tracker;
   }
 
+  // Closing right after a Redis restart reconnects BullMQ's connections first: on a loaded machine
+  // that takes longer than the default hook bound, which is only there to end a hang.
   afterEach(async () => {
     await tracker?.close({ timeoutMs: 0 }).catch(() => undefined); // the outage may still be on
     tracker = undefined;
     await redis?.dispose();
     redis = undefined;
-  });
+  }, 90_000);
 
   it('CLIENT PAUSE: requests fail fast with UNAVAILABLE (HTTP 503) after the bound, and work again after', async () => {
     redis = await startPrivateRedis({ persistent: false });
