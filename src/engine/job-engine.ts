@@ -23,7 +23,8 @@ import { settleWithin } from './settle-within.js';
 import type { EngineHost } from './types.js';
 
 /** What `close()` gives jobs that were still waiting when their dispatcher stopped. */
-const CLOSED_BEFORE_START = 'Tracker closed before the job could run';
+/** Why `close()` cancelled a job that was waiting: to start, or for its retry. */
+const closedWhileWaiting = (record: JobRecord): string => (record.attempt > 1 ? 'Tracker closed while the job waited to be retried' : 'Tracker closed before the job started');
 
 /** A store call made for a caller: bounded in time unless the store answers in this process. */
 type Bounded = <T>(call: () => Promise<T>, what: string) => Promise<T>;
@@ -217,16 +218,17 @@ export class JobEngine {
     return this.#cancel(this.#openNow() ?? (await this.#open()), id, reason, code);
   }
 
-  async #cancel({ store, dispatcher }: BackendDrivers, id: string, reason: string, code: Extract<JobwireErrorCode, 'CANCELLED' | 'CLOSED'>): Promise<JobSnapshot> {
+  /** `reason` may depend on the job as it is when cancelled. */
+  async #cancel({ store, dispatcher }: BackendDrivers, id: string, reason: string | ((record: JobRecord) => string), code: Extract<JobwireErrorCode, 'CANCELLED' | 'CLOSED'>): Promise<JobSnapshot> {
     const bounded = this.#bounded(store);
-    const message = boundedText(reason, this.#host.settings.limits.messageLength);
+    const reasonFor = (record: JobRecord): string => boundedText(typeof reason === 'string' ? reason : reason(record), this.#host.settings.limits.messageLength);
     // A job running here: its run holds the latest record (a stale one only costs a retry below).
     let record = this.#runs.get(id)?.record ?? (await bounded(() => store.get(id, this.#host.now()), 'read a job'));
     for (;;) {
       if (!record) throw new JobwireError('JOB_NOT_FOUND', `Unknown job ${id}`);
       if (isTerminalStatus(record.status)) return snapshotOf(record);
       const at = this.#host.now();
-      const next = endedRecord(record, 'cancelled', at, this.#host.settings.ttlMs, { error: { code, message } });
+      const next = endedRecord(record, 'cancelled', at, this.#host.settings.ttlMs, { error: { code, message: reasonFor(record) } });
       // The `cancelled` event this writes is what aborts the job in whichever process runs it.
       const result: CommitResult = await bounded(() => store.commit({ record: next, at, replacesLast: false }), 'cancel a job');
       if (result.ok) {
@@ -402,7 +404,7 @@ export class JobEngine {
     } while (cursor !== undefined);
     await Promise.all(
       stranded.map((record) =>
-        this.#cancel(drivers, record.id, CLOSED_BEFORE_START, 'CLOSED').catch(logDebug(this.#host.logger, 'could not cancel a waiting job on close', { jobId: record.id })),
+        this.#cancel(drivers, record.id, closedWhileWaiting, 'CLOSED').catch(logDebug(this.#host.logger, 'could not cancel a waiting job on close', { jobId: record.id })),
       ),
     );
   }
@@ -519,7 +521,7 @@ export class JobEngine {
       } catch (error) {
         this.#host.logger.warn({ err: error }, `jobwire: stopping the dispatcher failed; closing the rest: ${messageOf(error)}`);
       }
-      await Promise.all(orphans.map((id) => this.#cancel(drivers, id, CLOSED_BEFORE_START, 'CLOSED').catch(logDebug(this.#host.logger, 'could not cancel a waiting job on close', { jobId: id }))));
+      await Promise.all(orphans.map((id) => this.#cancel(drivers, id, closedWhileWaiting, 'CLOSED').catch(logDebug(this.#host.logger, 'could not cancel a waiting job on close', { jobId: id }))));
     }
     return drivers;
   }

@@ -24,6 +24,16 @@ const show = (value: unknown): string => {
   }
 };
 
+/** True for a time zone this runtime knows (an IANA name). */
+function knownTimeZone(tz: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** A plain JSON copy (what a shared scheduler stores), or INVALID_REQUEST naming `what`. */
 function jsonCopy<T>(value: T, what: string): T {
   let text: string | undefined;
@@ -48,13 +58,14 @@ export async function checkSchedule(key: unknown, options: ScheduleOptions, now:
   }
   if (typeof options !== 'object' || options === null || Array.isArray(options)) throw bad(`Schedule options must be an object like { everyMs: 60000, plugin, input }, got ${show(options)}`);
   for (const field of Object.keys(options)) if (!SCHEDULE_KEYS.has(field)) throw bad(`Unknown schedule option \`${field}\`; expected cron, tz, everyMs, plugin, input, options`);
-  const { cron, tz, everyMs, plugin } = options;
+  const { cron, tz, everyMs, plugin } = options as { cron?: unknown; tz?: unknown; everyMs?: unknown; plugin?: unknown };
   if ((cron === undefined) === (everyMs === undefined)) throw bad('A schedule needs exactly one of `cron` and `everyMs`');
   if (typeof plugin !== 'string' || plugin.length === 0) throw bad(`A schedule's \`plugin\` must be a plugin name, got ${show(plugin)}`);
   if (everyMs !== undefined && (typeof everyMs !== 'number' || !Number.isInteger(everyMs) || everyMs < MIN_EVERY_MS || everyMs > MAX_EVERY_MS)) {
     throw bad(`\`everyMs\` must be an integer from ${MIN_EVERY_MS} to ${MAX_EVERY_MS}, got ${show(everyMs)}`);
   }
   if (tz !== undefined && (typeof tz !== 'string' || cron === undefined)) throw bad('`tz` must be a time zone name, and goes with `cron`');
+  if (tz !== undefined && !knownTimeZone(tz)) throw bad(`Unknown time zone ${show(tz)}: give an IANA name such as 'Europe/Paris' or 'UTC'`);
   if (cron !== undefined) {
     if (typeof cron !== 'string' || cron.length === 0 || cron.length > MAX_KEY_LENGTH) throw bad(`\`cron\` must be a cron pattern, got ${show(cron)}`);
     // cron-parser reads `H` as a random value drawn again at every reading: a schedule would tick at random times.

@@ -12,7 +12,7 @@ import type { EngineHost } from '../engine/types.js';
 import { MemoryBackend } from '../memory/memory-backend.js';
 import { DurationStats } from './duration-stats.js';
 import { checkSchedule, scheduleInfo } from '../schedule/check-schedule.js';
-import type { ScheduleInfo, ScheduleOptions } from '../schedule/types.js';
+import type { ScheduledJobOptions, ScheduleInfo, ScheduleOptions, ScheduleTiming } from '../schedule/types.js';
 import { checkListQuery, checkSubmitOptions, checkTrackerOptions, MAX_TIMER_MS } from './options.js';
 import type {
   CloseOptions,
@@ -188,9 +188,12 @@ export class JobTracker {
    * await tracker.schedule('nightly-report', { cron: '0 3 * * *', tz: 'Europe/Paris', plugin: 'report', input: { days: 1 } });
    * ```
    */
-  async schedule(key: string, options: ScheduleOptions): Promise<ScheduleInfo> {
+  schedule<I extends z.ZodType>(key: string, options: ScheduleTiming & { plugin: Plugin<I, z.ZodType, z.ZodType>; input: z.input<I>; options?: ScheduledJobOptions }): Promise<ScheduleInfo>;
+  schedule(key: string, options: ScheduleOptions): Promise<ScheduleInfo>;
+  async schedule(key: string, options: ScheduleOptions | (ScheduleTiming & { plugin: Plugin; input: unknown; options?: ScheduledJobOptions })): Promise<ScheduleInfo> {
     if (this.#closing) throw new JobwireError('CLOSED', 'Tracker is closed');
-    const record = await checkSchedule(key, options, this.#now());
+    const plugin = typeof options?.plugin === 'object' && options.plugin !== null ? options.plugin.name : options?.plugin;
+    const record = await checkSchedule(key, { ...options, plugin } as ScheduleOptions, this.#now());
     this.#validate(record.plugin, record.input);
     await this.#engine.schedule(record);
     const saved = (await this.#engine.schedules()).find((schedule) => schedule.key === record.key);
@@ -220,7 +223,8 @@ export class JobTracker {
   }
 
   /**
-   * Resolve with the job's snapshot once it is terminal.
+   * Resolve with the job's snapshot once it is terminal. While it waits, the process stays alive
+   * (jobwire's own timers — a retry's backoff, a delayed job — do not keep it alive by themselves).
    * @throws JobwireError `JOB_NOT_FOUND`; `TIMEOUT` after `timeoutMs`; `CANCELLED` when `signal` aborts.
    */
   async wait(id: string, options: WaitOptions = {}): Promise<JobSnapshot> {
@@ -230,6 +234,9 @@ export class JobTracker {
     }
     if (signal?.aborted) throw new JobwireError('CANCELLED', 'Wait aborted', { cause: signal.reason });
     const stop = new AbortController();
+    // jobwire's own timers never keep the process alive; a caller waiting for a job does (a script
+    // awaiting a job through its retry's backoff would otherwise just exit).
+    const keepAlive = setInterval(() => undefined, 2_147_483_647);
     let timedOut = false;
     const onAbort = (): void => stop.abort();
     signal?.addEventListener('abort', onAbort, { once: true });
@@ -250,6 +257,7 @@ export class JobTracker {
       if (job && isTerminalStatus(job.status)) return job;
       throw new JobwireError('JOB_NOT_FOUND', `Job ${id} was removed`);
     } finally {
+      clearInterval(keepAlive);
       if (timer) clearTimeout(timer);
       signal?.removeEventListener('abort', onAbort);
     }

@@ -57,9 +57,12 @@ function checkRunAt(value: unknown): number {
   let time: number;
   if (value instanceof Date) time = value.getTime();
   else if (typeof value === 'number') time = Number.isInteger(value) ? value : NaN;
-  else if (typeof value === 'string' && /^\d{4}-\d{2}-\d{2}T/.test(value) && realDay(value)) time = Date.parse(value);
+  // An ISO time needs its offset: one without would be read in whatever zone this process runs in.
+  else if (typeof value === 'string' && /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})$/i.test(value) && realDay(value)) time = Date.parse(value);
   else time = NaN;
-  if (!(time >= 0 && time <= MAX_RUN_AT)) throw badRequest(`\`runAt\` must be a Date, an ISO 8601 date-time or epoch milliseconds, got ${show(value)}`);
+  if (!(time >= 0 && time <= MAX_RUN_AT)) {
+    throw badRequest(`\`runAt\` must be an ISO 8601 date-time with its offset (like 2030-01-01T22:00:00Z), epoch milliseconds, or a Date; got ${show(value)}`);
+  }
   return time;
 }
 

@@ -2,10 +2,10 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
-describe('waiting retries, delayed jobs and schedules in memory', () => {
-  it('never keep the process alive', async () => {
-    const script = fileURLToPath(new URL('../fixtures/retry/idle-timers.mjs', import.meta.url));
-    const child = spawn(process.execPath, [script], { stdio: ['ignore', 'pipe', 'pipe'] });
+/** Run a fixture script with node; its exit code (-1 when it had to be killed), stdout and stderr. */
+async function runScript(name: string): Promise<{ exit: number | null; out: string; err: string }> {
+  const script = fileURLToPath(new URL(`../fixtures/retry/${name}`, import.meta.url));
+  const child = spawn(process.execPath, [script], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
@@ -21,8 +21,21 @@ describe('waiting retries, delayed jobs and schedules in memory', () => {
         resolve(code);
       });
     });
+  return { exit, out, err };
+}
+
+describe('waiting retries, delayed jobs and schedules in memory', () => {
+  it('never keep the process alive', async () => {
+    const { exit, out, err } = await runScript('idle-timers.mjs');
     expect(err).toBe('');
     expect(exit, 'the process had to be killed: a timer kept it alive').toBe(0);
     expect(JSON.parse(out)).toEqual({ delayed: 2, schedules: 2 });
+  }, 90_000);
+
+  it('a pending tracker.wait() keeps the process alive through a backoff', async () => {
+    const { exit, out, err } = await runScript('wait-through-backoff.mjs');
+    expect(err).toBe('');
+    expect(exit).toBe(0);
+    expect(JSON.parse(out)).toEqual({ status: 'completed', attempt: 2 });
   }, 90_000);
 });

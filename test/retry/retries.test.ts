@@ -165,7 +165,8 @@ describe('retries on the memory backend (fake timers)', () => {
     const fx = setup();
     tracker = fx.tracker;
     const at = Date.now() + 60_000;
-    for (const runAt of [new Date(at), new Date(at).toISOString(), at]) {
+    const paris = new Date(at).toISOString().replace('Z', '+00:00');
+    for (const runAt of [new Date(at), new Date(at).toISOString(), paris, at]) {
       expect((await tracker.submit('flaky', {}, { runAt })).runAt).toBe(new Date(at).toISOString());
     }
     const past = await tracker.submit('flaky', {}, { runAt: Date.now() - 1 });
@@ -189,7 +190,8 @@ describe('retries on the memory backend (fake timers)', () => {
     const retrying = await tracker.submit('flaky', { failFirst: 2 });
     await advanceUntil(tracker, retrying.id, (current) => current.attempt === 2);
     await tracker.close({ timeoutMs: 0 });
-    for (const id of [delayed.id, retrying.id]) expect(await tracker.get(id)).toMatchObject({ status: 'cancelled', error: { code: 'CLOSED' } });
+    expect(await tracker.get(delayed.id)).toMatchObject({ status: 'cancelled', error: { code: 'CLOSED', message: 'Tracker closed before the job started' } });
+    expect(await tracker.get(retrying.id)).toMatchObject({ status: 'cancelled', error: { code: 'CLOSED', message: 'Tracker closed while the job waited to be retried' } });
     await vi.advanceTimersByTimeAsync(120_000);
     expect(fx.tries).toHaveLength(1);
   });

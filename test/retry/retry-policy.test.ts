@@ -57,6 +57,8 @@ describe('retry options are checked', () => {
       { runAt: 'tomorrow' },
       { runAt: '2026-13-45T00:00:00Z' },
       { runAt: '2031-02-30T00:00:00Z' },
+      { runAt: '2030-01-01T22:00:00' },
+      { runAt: '2030-01-01T22:00:00Zjunk' },
       { runAt: '2031-04-31T12:00:00+02:00' },
       { delayMs: 11 * 366 * 86_400_000 },
       { runAt: new Date(Number.NaN) },

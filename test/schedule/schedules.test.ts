@@ -98,6 +98,11 @@ describe('schedules on the memory backend (fake timers)', () => {
     expect(await tracker.schedules()).toEqual([]);
   });
 
+  it('an unknown time zone is named as such', async () => {
+    const error = await tracker.schedule('k', { cron: '0 9 * * *', tz: 'Mars/Olympus', plugin: 'report', input: { days: 1 } }).catch((caught: unknown) => caught);
+    expect(error).toMatchObject({ code: 'INVALID_REQUEST', message: expect.stringMatching(/Unknown time zone "Mars\/Olympus"/) });
+  });
+
   it('an H (hash) cron pattern is refused (it would tick at random times); day names with an H are read', async () => {
     expect(await codeOf(tracker.schedule('hashed', { cron: 'H * * * *', plugin: 'report', input: { days: 1 } }))).toBe('INVALID_REQUEST');
     expect((await tracker.schedule('thursdays', { cron: '0 9 * * THU', tz: 'UTC', plugin: 'report', input: { days: 7 } })).next).toBe(new Date(Date.UTC(2026, 0, 8, 9)).toISOString());
