@@ -7,6 +7,7 @@ export class SlotGate {
   readonly #size: number;
   #held = 0;
   readonly #waiting: ((granted: boolean) => void)[] = [];
+  #closed = false;
 
   constructor(size: number) {
     this.#size = size;
@@ -14,9 +15,10 @@ export class SlotGate {
 
   /**
    * Resolves `true` once a slot is this caller's (give it back with {@link release}), or `false`
-   * when {@link wakeAll} sent it away without one.
+   * when {@link wakeAll} sent it away without one — at once for a caller that comes after it.
    */
   acquire(): Promise<boolean> {
+    if (this.#closed) return Promise.resolve(false);
     if (this.#held < this.#size) {
       this.#held++;
       return Promise.resolve(true);
@@ -30,8 +32,13 @@ export class SlotGate {
     else this.#held--;
   }
 
-  /** Every waiter resolves `false` now, holding no slot (the dispatcher is stopping). */
+  /**
+   * Every waiter resolves `false` now, holding no slot, and so does every later caller (the
+   * dispatcher is stopping: a job BullMQ fetched just before, whose processor starts only now, must
+   * not wait for a slot a running job holds, but go back to its queue at once).
+   */
   wakeAll(): void {
+    this.#closed = true;
     for (const waiter of this.#waiting.splice(0)) waiter(false);
   }
 }
