@@ -1,36 +1,13 @@
-import { Queue, createPostgresBackend } from 'bullmq';
 import { afterAll, describe, expect, it } from 'vitest';
 import { JobTracker } from '../../src/index.js';
 import { BullMQBackend } from '../../src/bullmq/index.js';
 import { createFixturePlugins } from '../../src/testing/index.js';
 import { until } from '../helpers/deferred.js';
-import { deleteQueues, POSTGRES_URL, postgresAnswers } from '../helpers/postgres.js';
-import { deleteKeys, REDIS_URL, redisAnswers, uniquePrefix } from '../helpers/redis.js';
-
-const redisUp = await redisAnswers();
-if (!redisUp) console.warn('SKIPPED: BullMQ delayed-set tests on Redis — no Redis answers on 127.0.0.1:6379');
-const postgresUp = await postgresAnswers();
-if (!postgresUp) console.warn('SKIPPED: BullMQ delayed-set tests on PostgreSQL — no PostgreSQL answers on 127.0.0.1:5432');
+import { bullmqDatabases } from '../helpers/bullmq-databases.js';
+import { uniquePrefix } from '../helpers/redis.js';
 
 const prefix = uniquePrefix();
-
-/** The two databases BullMQ runs on here, and a raw BullMQ queue to look into each. */
-const DATABASES = [
-  {
-    name: 'Redis',
-    url: REDIS_URL,
-    up: redisUp,
-    queue: (name: string) => new Queue(name, { connection: { host: '127.0.0.1', port: 6379 }, prefix }),
-    cleanup: () => deleteKeys(prefix),
-  },
-  {
-    name: 'PostgreSQL',
-    url: POSTGRES_URL,
-    up: postgresUp,
-    queue: (name: string) => new Queue(name, { connection: { connectionString: POSTGRES_URL }, prefix } as never, createPostgresBackend as never) as unknown as Queue,
-    cleanup: () => deleteQueues(prefix),
-  },
-];
+const DATABASES = await bullmqDatabases(prefix, 'BullMQ delayed-set tests');
 
 describe.each(DATABASES)('BullMQ on $name: jobs that wait for a time', (database) => {
   afterAll(async () => {

@@ -5,9 +5,9 @@ import { createJobRoutes, type AuthorizeContext, type HttpErrorBody, type JobRou
 import { openJobStream } from '../../src/sse/index.js';
 import { collect } from '../helpers/deferred.js';
 import { controlledPlugin } from '../helpers/controlled.js';
+import { ORIGIN, routeCaller } from '../helpers/route-call.js';
 import { parseSSE } from '../helpers/sse.js';
 
-const ORIGIN = 'http://jobs.test';
 const URLENCODED = 'application/x-www-form-urlencoded';
 
 /** Fails its first `failures` tries, then answers with the try it succeeded on. */
@@ -37,16 +37,7 @@ describe('retries, delays, re-runs and schedules over HTTP', () => {
   beforeEach(() => setup());
   afterEach(() => tracker.close({ timeoutMs: 0 }));
 
-  async function call(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Response> {
-    const init: RequestInit = { method, headers: { ...headers } };
-    if (body !== undefined) {
-      init.body = typeof body === 'string' ? body : JSON.stringify(body);
-      (init.headers as Record<string, string>)['content-type'] ??= 'application/json';
-    }
-    const response = await routes(new Request(`${ORIGIN}${path}`, init));
-    if (!response) throw new Error(`${method} ${path} was not handled`);
-    return response;
-  }
+  const call = routeCaller(() => routes);
 
   async function accepted(response: Response): Promise<JobSnapshot> {
     expect(response.status, await response.clone().text()).toBe(202);

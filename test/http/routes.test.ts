@@ -4,9 +4,9 @@ import { z } from 'zod';
 import { definePlugin, JobTracker, JobwireError, LocalPluginManager, type JobSnapshot, type PluginManager } from '../../src/index.js';
 import { createJobRoutes, type AuthorizeContext, type JobRoutesOptions } from '../../src/http/index.js';
 import { controlledPlugin } from '../helpers/controlled.js';
+import { ORIGIN, routeCaller } from '../helpers/route-call.js';
 import { parseSSE } from '../helpers/sse.js';
 
-const ORIGIN = 'http://jobs.test';
 const ERROR_STATUSES = new Set([400, 403, 404, 405, 409, 413, 422, 429, 500, 503]);
 
 const echo = definePlugin({
@@ -34,16 +34,7 @@ describe('createJobRoutes', () => {
     routes = createJobRoutes(tracker, options);
   }
 
-  async function call(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Response> {
-    const init: RequestInit = { method, headers: { ...headers } };
-    if (body !== undefined) {
-      init.body = typeof body === 'string' ? body : JSON.stringify(body);
-      (init.headers as Record<string, string>)['content-type'] ??= 'application/json';
-    }
-    const response = await routes(new Request(`${ORIGIN}${path}`, init));
-    if (!response) throw new Error(`${method} ${path} was not handled`);
-    return response;
-  }
+  const call = routeCaller(() => routes);
 
   async function expectError(response: Response, status: number, code: string): Promise<ErrorBody['error']> {
     expect(response.status).toBe(status);
