@@ -3,16 +3,14 @@ import type { DispatchHandlers, JobDispatcher } from '../backend/job-dispatcher.
 import type { JobRecord } from '../backend/job-record.js';
 import type { Logger } from '../logger.js';
 import type { PluginManager } from '../plugin-manager/types.js';
+import { whenDue } from '../timers.js';
 
 /** A job's place in the queues. A job dropped while it waits leaves an empty ticket, which its turn skips. */
 interface Ticket {
   record: JobRecord | undefined;
-  /** While the job waits for its `runAt` (delayed, or a retry's backoff): the timer that queues it then. */
-  timer: NodeJS.Timeout | undefined;
+  /** While the job waits for its `runAt` (delayed, or a retry's backoff): cancels the wait. */
+  cancelWait: (() => void) | undefined;
 }
-
-/** setTimeout's largest delay: a longer wait is armed in steps. */
-const MAX_TIMER_MS = 2_147_483_647;
 
 /**
  * Hands out jobs in this process with p-queue: one queue for the tracker's `concurrency`, and one
@@ -49,17 +47,13 @@ export class MemoryDispatcher implements JobDispatcher {
 
   /** Queue `record` once `runAt` (engine clock) has come; at once when it is undefined or past. */
   #wait(record: JobRecord, runAt: number | undefined): void {
-    const ticket: Ticket = { record, timer: undefined };
+    const ticket: Ticket = { record, cancelWait: undefined };
     this.#tickets.set(record.id, ticket);
     const due = (): void => {
-      ticket.timer = undefined;
-      const wait = runAt === undefined ? 0 : runAt - this.#now();
-      if (wait > 0) {
-        ticket.timer = setTimeout(due, Math.min(wait, MAX_TIMER_MS));
-        ticket.timer.unref(); // a waiting job never keeps the process alive
-      } else if (ticket.record) this.#add(ticket, ticket.record);
+      if (ticket.record) this.#add(ticket, ticket.record);
     };
-    due();
+    if (runAt === undefined) due();
+    else ticket.cancelWait = whenDue(runAt, this.#now, due); // a waiting job never keeps the process alive
   }
 
   #add(ticket: Ticket, record: JobRecord): void {
@@ -93,7 +87,7 @@ export class MemoryDispatcher implements JobDispatcher {
     const ticket = this.#tickets.get(record.id);
     if (ticket) {
       ticket.record = undefined;
-      if (ticket.timer !== undefined) clearTimeout(ticket.timer);
+      ticket.cancelWait?.();
       this.#tickets.delete(record.id);
     }
     return Promise.resolve();
@@ -108,7 +102,7 @@ export class MemoryDispatcher implements JobDispatcher {
     const waiting = [...this.#tickets.keys()];
     for (const ticket of this.#tickets.values()) {
       ticket.record = undefined;
-      if (ticket.timer !== undefined) clearTimeout(ticket.timer);
+      ticket.cancelWait?.();
     }
     this.#tickets.clear();
     this.#handlers = undefined;

@@ -2,16 +2,15 @@ import type { JobScheduler, ScheduleRecord, ScheduleState, ScheduleTick } from '
 import { messageOf } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { nextTick } from '../schedule/next-tick.js';
-
-/** setTimeout's largest delay: a longer wait is armed in steps. */
-const MAX_TIMER_MS = 2_147_483_647;
+import { whenDue } from '../timers.js';
 
 /** One schedule held here, and the timer of its next tick. */
 interface Entry {
   schedule: ScheduleRecord;
   /** Epoch ms of the next tick; undefined when it will not tick again. */
   next: number | undefined;
-  timer: NodeJS.Timeout | undefined;
+  /** Cancels the wait for the next tick, while one is armed. */
+  cancelWait: (() => void) | undefined;
 }
 
 /** Two records of the same schedule (an upsert of one of them keeps the other's next tick). */
@@ -46,9 +45,8 @@ export class MemoryScheduler implements JobScheduler {
     const now = this.#now();
     // Same timing, new job: the next tick stays where it was. New timing: an interval starts now, a cron at its next time.
     const next = existing && sameTiming(existing.schedule, schedule) ? existing.next : schedule.everyMs !== undefined ? now : await nextTick(schedule, now);
-    const current = this.#entries.get(schedule.key); // another upsert may have landed while the next tick was computed
-    if (current?.timer !== undefined) clearTimeout(current.timer);
-    const entry: Entry = { schedule, next, timer: undefined };
+    this.#entries.get(schedule.key)?.cancelWait?.(); // this one, or another upsert's landed while the next tick was computed
+    const entry: Entry = { schedule, next, cancelWait: undefined };
     this.#entries.set(schedule.key, entry);
     this.#arm(entry);
   }
@@ -56,7 +54,7 @@ export class MemoryScheduler implements JobScheduler {
   remove(key: string): Promise<boolean> {
     const entry = this.#entries.get(key);
     if (!entry) return Promise.resolve(false);
-    if (entry.timer !== undefined) clearTimeout(entry.timer);
+    entry.cancelWait?.();
     this.#entries.delete(key);
     return Promise.resolve(true);
   }
@@ -74,30 +72,24 @@ export class MemoryScheduler implements JobScheduler {
   stop(): Promise<void> {
     this.#tick = undefined;
     for (const entry of this.#entries.values()) {
-      if (entry.timer !== undefined) clearTimeout(entry.timer);
-      entry.timer = undefined;
+      entry.cancelWait?.();
+      entry.cancelWait = undefined;
     }
     return Promise.resolve();
   }
 
-  /** Arm the timer of `entry`'s next tick (once started). */
+  /** Wait for `entry`'s next tick (once started); a schedule never keeps the process alive. */
   #arm(entry: Entry): void {
+    entry.cancelWait?.();
+    entry.cancelWait = undefined;
     if (!this.#tick || entry.next === undefined) return;
-    const wait = entry.next - this.#now();
-    if (entry.timer !== undefined) clearTimeout(entry.timer);
-    entry.timer = setTimeout(() => void this.#fire(entry), Math.max(0, Math.min(wait, MAX_TIMER_MS)));
-    entry.timer.unref(); // a schedule never keeps the process alive
+    entry.cancelWait = whenDue(entry.next, this.#now, () => void this.#fire(entry));
   }
 
   async #fire(entry: Entry): Promise<void> {
-    entry.timer = undefined;
     const tick = this.#tick;
     const at = entry.next;
     if (!tick || at === undefined || this.#entries.get(entry.schedule.key) !== entry) return;
-    if (at > this.#now()) {
-      this.#arm(entry); // a wait longer than one timer, or a clock behind the timers
-      return;
-    }
     // The next tick comes after this one and after now: ticks missed while the process slept are skipped, not piled up.
     try {
       entry.next = await nextTick(entry.schedule, Math.max(at, this.#now() - (entry.schedule.everyMs ?? 0)));

@@ -1,7 +1,6 @@
-import { JobwireError } from '../errors.js';
-
-/** setTimeout's largest delay. */
-const MAX_DELAY_MS = 2_147_483_647;
+import type { JobwireError } from '../errors.js';
+import { show } from '../show.js';
+import { MAX_TIMER_MS } from '../timers.js';
 
 /** Most tries a job may get. */
 export const MAX_ATTEMPTS = 1_000;
@@ -45,14 +44,6 @@ export interface RetryPolicy {
 /** The backoff a job gets when neither its submit nor its plugin gives one. */
 export const DEFAULT_BACKOFF: Readonly<BackoffPolicy> = Object.freeze({ type: 'exponential', delayMs: 1_000 });
 
-const show = (value: unknown): string => {
-  try {
-    return JSON.stringify(value) ?? String(value);
-  } catch {
-    return typeof value;
-  }
-};
-
 /** `attempts`, checked. @throws what `fail` builds */
 export function checkAttempts(value: unknown, name: string, fail: (message: string) => JobwireError): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > MAX_ATTEMPTS) {
@@ -62,8 +53,8 @@ export function checkAttempts(value: unknown, name: string, fail: (message: stri
 }
 
 function delayField(value: unknown, name: string, fail: (message: string) => JobwireError): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > MAX_DELAY_MS) {
-    throw fail(`\`${name}\` must be an integer from 0 to ${MAX_DELAY_MS}, got ${show(value)}`);
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > MAX_TIMER_MS) {
+    throw fail(`\`${name}\` must be an integer from 0 to ${MAX_TIMER_MS}, got ${show(value)}`);
   }
   return value;
 }
@@ -110,7 +101,7 @@ export function checkRetryPolicy(value: unknown, fail: (message: string) => Jobw
 export function backoffDelay(policy: BackoffPolicy, failedAttempt: number, random: () => number = Math.random): number {
   let delay = policy.type === 'fixed' ? policy.delayMs : policy.delayMs * 2 ** Math.max(0, failedAttempt - 1);
   if (policy.maxDelayMs !== undefined) delay = Math.min(delay, policy.maxDelayMs);
-  delay = Math.min(delay, MAX_DELAY_MS);
+  delay = Math.min(delay, MAX_TIMER_MS);
   const jitter = policy.jitter ?? 0;
   if (jitter > 0) delay -= delay * jitter * random();
   return Math.round(delay);

@@ -13,7 +13,8 @@ import { MemoryBackend } from '../memory/memory-backend.js';
 import { DurationStats } from './duration-stats.js';
 import { checkSchedule, scheduleInfo } from '../schedule/check-schedule.js';
 import type { ScheduledJobOptions, ScheduleInfo, ScheduleOptions, ScheduleTiming } from '../schedule/types.js';
-import { checkListQuery, checkSubmitOptions, checkTrackerOptions, MAX_TIMER_MS } from './options.js';
+import { checkListQuery, checkSubmitOptions, checkTrackerOptions } from './options.js';
+import { MAX_TIMER_MS } from '../timers.js';
 import type {
   CloseOptions,
   EventsOptions,
@@ -193,7 +194,7 @@ export class JobTracker {
   async schedule(key: string, options: ScheduleOptions | (ScheduleTiming & { plugin: Plugin; input: unknown; options?: ScheduledJobOptions })): Promise<ScheduleInfo> {
     if (this.#closing) throw new JobwireError('CLOSED', 'Tracker is closed');
     const plugin = typeof options?.plugin === 'object' && options.plugin !== null ? options.plugin.name : options?.plugin;
-    const record = await checkSchedule(key, { ...options, plugin } as ScheduleOptions, this.#now());
+    const record = await checkSchedule(key, { ...options, plugin } as ScheduleOptions, this.#now(), this.#limits);
     this.#validate(record.plugin, record.input);
     await this.#engine.schedule(record);
     const saved = (await this.#engine.schedules()).find((schedule) => schedule.key === record.key);
@@ -236,7 +237,7 @@ export class JobTracker {
     const stop = new AbortController();
     // jobwire's own timers never keep the process alive; a caller waiting for a job does (a script
     // awaiting a job through its retry's backoff would otherwise just exit).
-    const keepAlive = setInterval(() => undefined, 2_147_483_647);
+    const keepAlive = setInterval(() => undefined, MAX_TIMER_MS);
     let timedOut = false;
     const onAbort = (): void => stop.abort();
     signal?.addEventListener('abort', onAbort, { once: true });

@@ -1,3 +1,5 @@
+import { show } from '../show.js';
+import { MAX_TIMER_MS } from '../timers.js';
 import { JobwireError } from '../errors.js';
 import { JOB_STATUSES, type JobMetadata, type JobStatus } from '../job.js';
 import { checkAttempts, checkBackoff, type BackoffPolicy } from '../retry/retry-policy.js';
@@ -7,17 +9,7 @@ import { DEFAULT_JOB_LIMITS, type JobLimits } from '../engine/json-limits.js';
 import type { EngineSettings } from '../engine/types.js';
 import type { JobTrackerOptions, ListQuery, SubmitOptions } from './types.js';
 
-/** setTimeout's largest delay; a larger one fires at once. */
-export const MAX_TIMER_MS = 2_147_483_647;
 const MAX_ID_LENGTH = 256;
-
-const show = (value: unknown): string => {
-  try {
-    return JSON.stringify(value) ?? String(value);
-  } catch {
-    return typeof value;
-  }
-};
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
   if (typeof value !== 'object' || value === null) return false;
