@@ -1,6 +1,8 @@
 import type { ScheduleRecord, ScheduleState } from '../backend/job-scheduler.js';
 import { JobwireError } from '../errors.js';
+import { show } from '../show.js';
 import { isoTime } from '../engine/iso-time.js';
+import { checkedJson, type JobLimits } from '../engine/json-limits.js';
 import { checkSubmitOptions } from '../tracker/options.js';
 import { nextCronTick } from './next-tick.js';
 import type { ScheduleInfo, ScheduleOptions, ScheduledJobOptions } from './types.js';
@@ -16,14 +18,6 @@ const ONE_JOB_OPTIONS = ['idempotencyKey', 'delayMs', 'runAt'];
 
 const bad = (message: string): JobwireError => new JobwireError('INVALID_REQUEST', message);
 
-const show = (value: unknown): string => {
-  try {
-    return JSON.stringify(value) ?? String(value);
-  } catch {
-    return typeof value;
-  }
-};
-
 /** True for a time zone this runtime knows (an IANA name). */
 function knownTimeZone(tz: string): boolean {
   try {
@@ -34,15 +28,10 @@ function knownTimeZone(tz: string): boolean {
   }
 }
 
-/** A plain JSON copy (what a shared scheduler stores), or INVALID_REQUEST naming `what`. */
-function jsonCopy<T>(value: T, what: string): T {
-  let text: string | undefined;
-  try {
-    text = JSON.stringify(value);
-  } catch (error) {
-    throw new JobwireError('INVALID_REQUEST', `\`${what}\` must be JSON: ${error instanceof Error ? error.message : String(error)}`);
-  }
-  if (text === undefined) throw bad(`\`${what}\` must be JSON, got ${typeof value}`);
+/** A plain JSON copy of `value` (what a shared scheduler stores), checked as a submit checks it. */
+function jsonCopy<T>(value: T, what: string, maxDepth: number, maxLength: number, code: 'INVALID_INPUT' | 'INVALID_REQUEST'): T {
+  const text = checkedJson(value, what, maxDepth, maxLength, code);
+  if (text === undefined) throw new JobwireError(code, `\`${what}\` must be JSON, got ${typeof value}`);
   return JSON.parse(text) as T;
 }
 
@@ -51,7 +40,7 @@ function jsonCopy<T>(value: T, what: string): T {
  * against the plugin's schema by the caller).
  * @throws JobwireError `INVALID_REQUEST`
  */
-export async function checkSchedule(key: unknown, options: ScheduleOptions, now: number): Promise<ScheduleRecord> {
+export async function checkSchedule(key: unknown, options: ScheduleOptions, now: number, limits: JobLimits): Promise<ScheduleRecord> {
   // No control characters: a key names BullMQ job schedulers and PostgreSQL rows, which cannot hold them all.
   if (typeof key !== 'string' || key.length === 0 || key.length > MAX_KEY_LENGTH || /[\u0000-\u001f\u007f]/.test(key)) {
     throw bad(`A schedule's key must be a string of 1 to ${MAX_KEY_LENGTH} characters without control characters, got ${show(key)}`);
@@ -72,11 +61,14 @@ export async function checkSchedule(key: unknown, options: ScheduleOptions, now:
     if (/(?<![a-z])h(?![a-z])/i.test(cron)) throw bad(`\`cron\` cannot use the H (hash) form, which picks a new random time at every tick: give the minute or hour itself, got ${show(cron)}`);
     await nextCronTick(cron, tz, now); // throws INVALID_REQUEST for a pattern or zone it cannot read
   }
-  const jobOptions: ScheduledJobOptions = options.options === undefined ? {} : jsonCopy(options.options, 'options');
+  const jobOptions: ScheduledJobOptions = options.options === undefined ? {} : jsonCopy(options.options, 'options', limits.jsonDepth, Infinity, 'INVALID_REQUEST');
   if (typeof jobOptions !== 'object' || jobOptions === null || Array.isArray(jobOptions)) throw bad(`A schedule's \`options\` must be an object, got ${show(jobOptions)}`);
   for (const field of ONE_JOB_OPTIONS) if (field in jobOptions) throw bad(`A schedule's jobs cannot take \`${field}\`: each tick submits its own job`);
   checkSubmitOptions(jobOptions);
-  return { key, cron, tz, everyMs, plugin, input: options.input === undefined ? undefined : jsonCopy(options.input, 'input'), options: jobOptions };
+  // Bounded as each tick's submit bounds them: a schedule whose every job would be refused is refused now.
+  if (jobOptions.metadata !== undefined) checkedJson(jobOptions.metadata, 'metadata', limits.jsonDepth, limits.metadataBytes, 'INVALID_REQUEST');
+  const input = options.input === undefined ? undefined : jsonCopy(options.input, 'input', limits.jsonDepth, limits.inputBytes, 'INVALID_INPUT');
+  return { key, cron, tz, everyMs, plugin, input, options: jobOptions };
 }
 
 /** What `tracker.schedules()` shows of a schedule. */

@@ -98,6 +98,20 @@ describe('schedules on the memory backend (fake timers)', () => {
     expect(await tracker.schedules()).toEqual([]);
   });
 
+  it('input and metadata are bounded as a submit bounds them: a schedule whose every job would be refused is refused', async () => {
+    const manager = plugins().register(definePlugin({ name: 'note', input: z.object({ note: z.string() }), run: () => null }));
+    const bounded = new JobTracker({ plugins: manager, limits: { inputBytes: 100, metadataBytes: 100 } });
+    try {
+      const big = 'x'.repeat(200);
+      expect(await codeOf(bounded.submit('note', { note: big }))).toBe('INVALID_INPUT'); // what a tick would meet
+      expect(await codeOf(bounded.schedule('big-input', { everyMs: 60_000, plugin: 'note', input: { note: big } }))).toBe('INVALID_INPUT');
+      expect(await codeOf(bounded.schedule('big-metadata', { everyMs: 60_000, plugin: 'report', input: { days: 1 }, options: { metadata: { note: big } } }))).toBe('INVALID_REQUEST');
+      expect(await bounded.schedules()).toEqual([]);
+    } finally {
+      await bounded.close({ timeoutMs: 0 });
+    }
+  });
+
   it('an unknown time zone is named as such', async () => {
     const error = await tracker.schedule('k', { cron: '0 9 * * *', tz: 'Mars/Olympus', plugin: 'report', input: { days: 1 } }).catch((caught: unknown) => caught);
     expect(error).toMatchObject({ code: 'INVALID_REQUEST', message: expect.stringMatching(/Unknown time zone "Mars\/Olympus"/) });
