@@ -5,8 +5,8 @@
 export { JobwireError, isJobwireError, JOBWIRE_ERROR_CODES } from './errors.js';
 export type { JobErrorInfo, JobwireErrorCode, JobwireErrorOptions } from './errors.js';
 
-export { JOB_STATUSES, isTerminalStatus } from './job.js';
-export type { JobEvent, JobEventType, JobMetadata, JobSnapshot, JobStatus, TerminalStatus } from './job.js';
+export { JOB_STATUSES, isStatusEvent, isTerminalStatus } from './job.js';
+export type { JobEvent, JobEventType, JobGapEvent, JobMetadata, JobOutputEvent, JobSnapshot, JobStatus, JobStatusEvent, JobStatusEventType, TerminalStatus } from './job.js';
 
 export { silentLogger } from './logger.js';
 export type { Logger } from './logger.js';
@@ -39,7 +39,7 @@ export type {
 } from './plugin-manager/index.js';
 
 export { MemoryResultStorage, FileResultStorage } from './storage/index.js';
-export type { FileResultStorageOptions, ResultPage, ResultQuery, ResultStorage, StoredResult } from './storage/index.js';
+export type { FileResultStorageOptions, ResultPage, ResultQuery, ResultStorage, StoredOutput, StoredResult } from './storage/index.js';
 
 export { JobTracker } from './tracker/index.js';
 export type {
@@ -47,6 +47,7 @@ export type {
   EventsOptions,
   DurationSummary,
   JobCounts,
+  JobOutput,
   JobPage,
   JobRemovedEvent,
   JobStats,

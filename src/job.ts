@@ -9,8 +9,14 @@ export type TerminalStatus = 'completed' | 'failed' | 'cancelled';
 /** Every status, in life order. */
 export const JOB_STATUSES: readonly JobStatus[] = Object.freeze(['queued', 'running', 'completed', 'failed', 'cancelled']);
 
-/** The kinds of event in a job's log. */
-export type JobEventType = 'queued' | 'started' | 'progress' | 'retrying' | 'completed' | 'failed' | 'cancelled';
+/** The kinds of event that carry the job's snapshot: a change of status, or progress. */
+export type JobStatusEventType = 'queued' | 'started' | 'progress' | 'retrying' | 'completed' | 'failed' | 'cancelled';
+
+/**
+ * The kinds of event a reader gets: the status events, `output` (a chunk a plugin wrote with
+ * `ctx.write`) and `gap` (output a reader cannot have: dropped past the job's `outputLimitBytes`).
+ */
+export type JobEventType = JobStatusEventType | 'output' | 'gap';
 
 /** True for `completed`, `failed` and `cancelled`. */
 export function isTerminalStatus(status: JobStatus): status is TerminalStatus {
@@ -20,6 +26,11 @@ export function isTerminalStatus(status: JobStatus): status is TerminalStatus {
 /** True for the event types that end a job's log. */
 export function isTerminalEventType(type: JobEventType): type is TerminalStatus {
   return type === 'completed' || type === 'failed' || type === 'cancelled';
+}
+
+/** True for an event that carries the job's snapshot (`job`): any but `output` and `gap`. */
+export function isStatusEvent(event: JobEvent): event is JobStatusEvent {
+  return event.type !== 'output' && event.type !== 'gap';
 }
 
 /** JSON-safe free-form data a host attaches to a job. */
@@ -70,14 +81,52 @@ export interface JobSnapshot {
 }
 
 /**
- * One entry of a job's event log. `seq` counts from 1 per job and never repeats; it is the SSE `id`.
- * `job` is the snapshot as of this event.
+ * A status or progress event of a job's log: `job` is the snapshot as of this event. `seq` counts
+ * from 1 per job, is shared with the job's output events, and never repeats; it is the SSE `id`.
  */
-export interface JobEvent {
+export interface JobStatusEvent {
   seq: number;
-  type: JobEventType;
+  type: JobStatusEventType;
   jobId: string;
   /** ISO 8601 time of the event. */
   at: string;
   job: JobSnapshot;
 }
+
+/**
+ * A chunk of partial output the plugin wrote (`ctx.write`), with its own `seq` in the job's log.
+ * It carries no snapshot. A reader that lags may get adjacent string chunks merged into one event
+ * (its `seq` is the last one merged; the text is the same).
+ */
+export interface JobOutputEvent {
+  seq: number;
+  type: 'output';
+  jobId: string;
+  /** ISO 8601 time the chunk was written. */
+  at: string;
+  /** What the plugin wrote: a string, or any JSON value. */
+  chunk: unknown;
+}
+
+/**
+ * Output this reader cannot have: the chunks numbered `fromSeq` … `toSeq` (output seqs among them;
+ * status events in that range are delivered as usual) were dropped because the job's retained
+ * output went past `outputLimitBytes`, or because this reader fell that far behind. `seq` is
+ * `toSeq`, so resuming after it skips what is gone.
+ */
+export interface JobGapEvent {
+  seq: number;
+  type: 'gap';
+  jobId: string;
+  /** ISO 8601 time the output was dropped. */
+  at: string;
+  fromSeq: number;
+  toSeq: number;
+}
+
+/**
+ * One entry of a job's event log, as `tracker.events()`, SSE and listeners deliver it: a status
+ * event (with the job's snapshot), an output chunk, or a gap. Narrow on `type` (or
+ * {@link isStatusEvent}) before reading `job`.
+ */
+export type JobEvent = JobStatusEvent | JobOutputEvent | JobGapEvent;

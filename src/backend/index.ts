@@ -6,7 +6,7 @@
  */
 export type { JobRecord } from './job-record.js';
 export type { LoggedEvent } from './logged-event.js';
-export type { CommitResult, CreateLimits, CreateResult, JobChange, JobStore, RecordPage, StoreListQuery } from './job-store.js';
+export type { CommitResult, CreateLimits, CreateResult, JobChange, JobStore, OutputAppend, OutputChunk, RecordPage, StoreListQuery } from './job-store.js';
 export type { BusHandlers, JobBus } from './job-bus.js';
 export type { DispatchedJob, DispatchHandlers, JobDispatcher, RunOutcome } from './job-dispatcher.js';
 export type { JobScheduler, ScheduleRecord, ScheduleState, ScheduleTick } from './job-scheduler.js';
@@ -19,6 +19,7 @@ export { JOB_TRANSITIONS, canTransition } from '../engine/transitions.js';
 export { idempotencyScope } from '../engine/idempotency.js';
 export { jobCounts } from '../engine/job-counts.js';
 export { loggedEvent, parseLoggedEvent } from '../engine/logged-events.js';
+export { gapEvent, outputBatchJson, outputBytes, outputEvent, outputEventsOf, parseOutputBatch } from '../output/output-events.js';
 export { decodeCursor, encodeCursor } from '../ordered-index.js';
 export { nextTick } from '../schedule/next-tick.js';
 export { backoffDelay } from '../retry/retry-policy.js';

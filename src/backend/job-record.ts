@@ -1,6 +1,7 @@
 import type { BackoffPolicy } from '../retry/retry-policy.js';
 import type { JobErrorInfo } from '../errors.js';
-import type { JobEventType, JobMetadata, JobStatus } from '../job.js';
+import type { JobStore } from './job-store.js';
+import type { JobMetadata, JobStatus, JobStatusEventType } from '../job.js';
 
 /**
  * A job as the engine hands it to a store, and as a store hands it back: what it was submitted
@@ -62,8 +63,12 @@ export interface JobRecord {
   readonly finishedAt: number | undefined;
   /** When a finished job is removed; `undefined` while it lives, or when finished jobs are kept forever. */
   readonly expiresAt: number | undefined;
-  /** Seq of the job's last event: the record's version. The first record has seq 1. */
+  /**
+   * Seq of the job's last event: the record's version. The first record has seq 1. Output chunks
+   * take seqs too ({@link JobStore.append}): a store then returns the record with the seq (and
+   * `event: 'output'`) of the last chunk appended, whatever it stored before.
+   */
   readonly seq: number;
   /** Type of the job's last event (the one numbered `seq`). */
-  readonly event: JobEventType;
+  readonly event: JobStatusEventType | 'output';
 }

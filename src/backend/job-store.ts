@@ -35,6 +35,31 @@ export interface JobChange {
   readonly replacesLast: boolean;
 }
 
+/** One chunk of a job's output, as the engine hands it to {@link JobStore.append}. */
+export interface OutputChunk {
+  /** What the plugin wrote: a string or a JSON value (already checked). An in-process store keeps it as it is. */
+  readonly value: unknown;
+  /** `JSON.stringify(value)`: what a store that keeps text stores (and parses back to `value`). */
+  readonly json: string;
+}
+
+/** A batch of output chunks for {@link JobStore.append}. */
+export interface OutputAppend {
+  readonly jobId: string;
+  /** The job's seq as the engine last wrote it: append only while the stored seq is still this. */
+  readonly afterSeq: number;
+  /** Never empty, in the order written: they take the seqs `afterSeq + 1` … `afterSeq + chunks.length`. */
+  readonly chunks: readonly OutputChunk[];
+  /** When they were written, epoch ms (one time for the batch). */
+  readonly at: number;
+  /**
+   * Retain at most this many bytes of the job's output, counted as the UTF-8 bytes of the chunks'
+   * `json`. Past it, drop the oldest output first (a store may drop whole batches; never a status
+   * event) and remember the range of seqs dropped (see {@link JobStore.log}).
+   */
+  readonly limitBytes: number;
+}
+
 /** The outcome of {@link JobStore.commit}. */
 export type CommitResult =
   | { ok: true }
@@ -106,8 +131,24 @@ export interface JobStore {
   commit(change: JobChange): Promise<CommitResult>;
 
   /**
-   * The job's whole log, oldest first (every status event, and the latest progress after each), or
-   * `undefined` when the job is unknown, removed or expired at `now`.
+   * Compare-and-set for output: when the stored seq is `batch.afterSeq`, append the chunks as
+   * `output` events numbered `afterSeq + 1` … `afterSeq + n`, make the job's seq `afterSeq + n` (and
+   * its record's `event` `'output'`: {@link get}, {@link list} and a conflict's `current` return
+   * the record so, though its other fields are unchanged), drop the oldest output past
+   * `batch.limitBytes`, and deliver the chunks through the bus in order (one bus message may carry
+   * the whole batch; the handlers still get one `event` per chunk). Otherwise write nothing and
+   * return the record as it is now. Atomic across processes, as {@link commit}: the chunks land
+   * whole or not at all, and a commit and an append made from the same seq never both succeed.
+   * The job's status does not change; appending to a job that has ended is the engine's bug, not
+   * the store's concern. Its cost must not grow with the number of readers.
+   */
+  append(batch: OutputAppend): Promise<CommitResult>;
+
+  /**
+   * The job's whole log in seq order, or `undefined` when the job is unknown, removed or expired
+   * at `now`: every status event (and the latest progress after each), every retained `output`
+   * event, and, when output was dropped (past `limitBytes`), one `gap` event whose `fromSeq` is
+   * the first seq dropped and whose `seq` and `toSeq` are the last one dropped, placed at that seq.
    */
   log(id: string, now: number): Promise<LoggedEvent[] | undefined>;
 

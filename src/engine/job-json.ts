@@ -1,5 +1,5 @@
 import type { JobRecord } from '../backend/job-record.js';
-import type { JobEvent, JobSnapshot } from '../job.js';
+import type { JobSnapshot, JobStatusEvent, JobStatusEventType } from '../job.js';
 import { isoTime } from './iso-time.js';
 
 /**
@@ -37,6 +37,7 @@ export function snapshotOf(record: JobRecord): JobSnapshot {
 }
 
 /** The event a commit of `record` adds to the log: its `seq` and type are the record's, `at` the change's time. */
-export function eventOf(record: JobRecord, at: number): JobEvent {
-  return { seq: record.seq, type: record.event, jobId: record.id, at: isoTime(at), job: snapshotOf(record) };
+export function eventOf(record: JobRecord, at: number): JobStatusEvent {
+  // Only a status commit builds an event from a record: output events are built from their chunks.
+  return { seq: record.seq, type: record.event as JobStatusEventType, jobId: record.id, at: isoTime(at), job: snapshotOf(record) };
 }

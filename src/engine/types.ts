@@ -15,6 +15,8 @@ export interface EngineSettings extends BackendSettings {
   /** A result save that has not settled after this long counts as failed (and is retried in the background). */
   readonly saveTimeoutMs: number;
   readonly limits: JobLimits;
+  /** Output retained per job, and unread output held per reader (bytes of JSON). */
+  readonly outputLimitBytes: number;
 }
 
 /** What the tracker gives its engine: its dependencies and where the engine reports. */

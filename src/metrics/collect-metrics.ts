@@ -1,6 +1,6 @@
 import type { Registry } from 'prom-client';
 import { JobwireError } from '../errors.js';
-import { JOB_STATUSES, type JobEvent } from '../job.js';
+import { JOB_STATUSES, type JobStatusEvent } from '../job.js';
 import { importOptional } from '../optional.js';
 import { countOpenStreams } from '../sse/job-stream.js';
 import type { JobTracker } from '../tracker/job-tracker.js';
@@ -91,23 +91,23 @@ export async function collectMetrics(tracker: JobTracker, options: CollectMetric
     },
   });
 
-  const labels = (event: JobEvent, extra: Record<string, string> = {}): Record<string, string> => {
+  const labels = (event: JobStatusEvent, extra: Record<string, string> = {}): Record<string, string> => {
     const out: Record<string, string> = { plugin: event.job.plugin, ...extra };
     if (tenantLabel) out.tenant = event.job.tenantId ?? '';
     return out;
   };
-  const onStarted = (event: JobEvent): void => {
+  const onStarted = (event: JobStatusEvent): void => {
     const { createdAt, startedAt, attempt } = event.job;
     // The wait before a retry is its backoff, not the queue's: only a first try's wait is observed.
     if (startedAt !== undefined && attempt <= 1) wait.observe(labels(event), Math.max(0, Date.parse(startedAt) - Date.parse(createdAt)) / 1000);
   };
-  const onEnded = (event: JobEvent): void => {
+  const onEnded = (event: JobStatusEvent): void => {
     const status = event.job.status;
     jobs.inc(labels(event, { status }));
     const { startedAt, finishedAt } = event.job;
     if (startedAt !== undefined && finishedAt !== undefined) duration.observe(labels(event, { status }), Math.max(0, Date.parse(finishedAt) - Date.parse(startedAt)) / 1000);
   };
-  const onRetrying = (event: JobEvent): void => {
+  const onRetrying = (event: JobStatusEvent): void => {
     retries.inc(labels(event, { code: event.job.lastError?.code ?? '' }));
   };
   tracker.on('job:started', onStarted);

@@ -1,5 +1,5 @@
 import type { Attributes, Span, Tracer } from '@opentelemetry/api';
-import type { JobEvent, JobSnapshot } from '../job.js';
+import type { JobStatusEvent, JobSnapshot } from '../job.js';
 import { requireOptional } from '../optional.js';
 import type { JobTracker } from '../tracker/job-tracker.js';
 import type { JobRemovedEvent } from '../tracker/types.js';
@@ -56,10 +56,10 @@ export function traceJobs(tracker: JobTracker, options: TraceJobsOptions = {}): 
     return spans;
   };
 
-  const onQueued = (event: JobEvent): void => {
+  const onQueued = (event: JobStatusEvent): void => {
     if (event.seq === 1) open(event.job);
   };
-  const onStarted = (event: JobEvent): void => {
+  const onStarted = (event: JobStatusEvent): void => {
     const spans = open(event.job);
     spans.run?.end(Date.parse(event.at)); // a requeued job runs again: the earlier run ends here
     const parent = trace.setSpan(context.active(), spans.job);
@@ -67,7 +67,7 @@ export function traceJobs(tracker: JobTracker, options: TraceJobsOptions = {}): 
     spans.run = tracer.startSpan(`jobwire.run ${event.job.plugin}`, { kind: SpanKind.INTERNAL, startTime, attributes: runAttributes(event.job) }, parent);
   };
   /** A try failed and the job will be retried: that try's run span ends in error; the job's span goes on. */
-  const onRetrying = (event: JobEvent): void => {
+  const onRetrying = (event: JobStatusEvent): void => {
     const spans = jobs.get(event.jobId);
     const run = spans?.run;
     if (!spans || !run) return;
@@ -80,7 +80,7 @@ export function traceJobs(tracker: JobTracker, options: TraceJobsOptions = {}): 
     run.setAttribute('jobwire.status', 'retrying');
     run.end(Date.parse(event.at));
   };
-  const onEnded = (event: JobEvent): void => {
+  const onEnded = (event: JobStatusEvent): void => {
     const spans = open(event.job);
     jobs.delete(event.jobId);
     const end = event.job.finishedAt === undefined ? Date.parse(event.at) : Date.parse(event.job.finishedAt);

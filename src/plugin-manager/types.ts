@@ -23,6 +23,16 @@ export interface PluginContext<TConfig = unknown> {
    * @example ctx.progress(40, 'decoding');
    */
   progress(percent: number, message?: string): void;
+  /**
+   * Append a chunk of partial output — a string (a token, a transcript segment), or any JSON
+   * value — to the job's log, for readers to follow live (`output` events) and read back
+   * (`tracker.output`). Synchronous and cheap: chunks are batched (once per tick, or per store
+   * round trip) and never block the plugin. Never coalesced: every chunk keeps its own seq. Never
+   * throws: a chunk that is `undefined` or cannot be stored as JSON fails the job with
+   * `PLUGIN_FAILED` and aborts `signal`; calls after the job ended are ignored.
+   * @example ctx.write({ start: 1.2, end: 3.4, text: 'Hello' });
+   */
+  write(chunk: unknown): void;
   /** Write a line to the tracker's logger, tagged with the job id. */
   log(message: string): void;
   /** The plugin's configuration, parsed by its `config` schema. */

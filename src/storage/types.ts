@@ -12,7 +12,16 @@ export interface StoredResult {
   createdAt: string;
   finishedAt: string;
   durationMs: number;
+  /** What the plugin wrote with `ctx.write`, when it wrote anything (see {@link StoredOutput}). */
+  output?: StoredOutput;
 }
+
+/**
+ * A finished job's output as a result keeps it: the concatenation when every chunk retained was a
+ * string (`text`), else the chunks themselves; `gap` when output was dropped past the job's
+ * `outputLimitBytes` (what is kept is then its newest part).
+ */
+export type StoredOutput = { text: string; gap?: true } | { chunks: unknown[]; gap?: true };
 
 /** Query for {@link ResultStorage.list}. */
 export interface ResultQuery {

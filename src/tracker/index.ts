@@ -4,6 +4,7 @@ export type { DurationSummary, PluginStats } from './duration-stats.js';
 export type {
   CloseOptions,
   EventsOptions,
+  JobOutput,
   JobPage,
   JobCounts,
   JobRemovedEvent,

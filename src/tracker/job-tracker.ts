@@ -1,7 +1,7 @@
 import { EventEmitter } from 'eventemitter3';
 import type { z } from 'zod';
 import { JobwireError, messageOf } from '../errors.js';
-import { isTerminalEventType, isTerminalStatus, type JobEvent, type JobEventType, type JobSnapshot } from '../job.js';
+import { isStatusEvent, isTerminalEventType, isTerminalStatus, type JobEvent, type JobEventType, type JobSnapshot } from '../job.js';
 import { silentLogger, type Logger } from '../logger.js';
 import type { Plugin } from '../plugin-manager/define-plugin.js';
 import type { PluginManager } from '../plugin-manager/types.js';
@@ -39,6 +39,8 @@ const EVENT_NAMES = {
   completed: 'job:completed',
   failed: 'job:failed',
   cancelled: 'job:cancelled',
+  output: 'job:output',
+  gap: 'job:gap',
 } as const satisfies Record<JobEventType, `job:${JobEventType}`>;
 
 /**
@@ -250,7 +252,7 @@ export class JobTracker {
           }, timeoutMs);
     try {
       for await (const event of this.events(id, { signal: stop.signal })) {
-        if (isTerminalEventType(event.type)) return event.job;
+        if (isStatusEvent(event) && isTerminalEventType(event.type)) return event.job;
       }
       if (timedOut) throw new JobwireError('TIMEOUT', `Job ${id} did not finish within ${timeoutMs} ms`);
       if (signal?.aborted) throw new JobwireError('CANCELLED', 'Wait aborted', { cause: signal.reason });

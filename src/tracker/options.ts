@@ -187,6 +187,13 @@ function checkLimits(limits: unknown): JobLimits {
   return checked;
 }
 
+/** `outputLimitBytes`: a positive safe integer (a store passes it to Redis or PostgreSQL as a number). */
+function outputLimit(value: unknown): number {
+  if (value === undefined) return 1_048_576;
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) throw invalidConfig(`\`outputLimitBytes\` must be a positive integer, got ${show(value)}`);
+  return value;
+}
+
 /** Check tracker options and fill defaults. @throws JobwireError `INVALID_CONFIG` */
 export function checkTrackerOptions(options: JobTrackerOptions): EngineSettings {
   if (!isPlainObject(options) && (typeof options !== 'object' || options === null)) throw invalidConfig('JobTracker needs an options object');
@@ -213,5 +220,6 @@ export function checkTrackerOptions(options: JobTrackerOptions): EngineSettings 
     storeTimeoutMs: delay(options.storeTimeoutMs, 'storeTimeoutMs', 5_000),
     saveTimeoutMs: delay(options.saveTimeoutMs, 'saveTimeoutMs', 10_000),
     limits: checkLimits(options.limits),
+    outputLimitBytes: outputLimit(options.outputLimitBytes),
   };
 }

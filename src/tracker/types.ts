@@ -1,7 +1,7 @@
 import type { BackoffPolicy } from '../retry/retry-policy.js';
 import type { PluginStats } from './duration-stats.js';
 import type { JobwireError } from '../errors.js';
-import type { JobEvent, JobMetadata, JobSnapshot, JobStatus } from '../job.js';
+import type { JobMetadata, JobOutputEvent, JobSnapshot, JobStatus, JobStatusEvent } from '../job.js';
 import type { Logger } from '../logger.js';
 import type { PluginManager } from '../plugin-manager/types.js';
 import type { ResultStorage } from '../storage/types.js';
@@ -40,10 +40,28 @@ export interface JobTrackerOptions {
   saveTimeoutMs?: number;
   /** Bounds on what a job may carry: input, metadata, result, messages. @default see {@link JobLimits} */
   limits?: Partial<JobLimits>;
+  /**
+   * Output (`ctx.write`) retained per job, in bytes of its JSON: past it, the oldest output is
+   * dropped and readers that ask for it get a `gap` event. Also the most unread output an
+   * `events()` reader (an SSE client) holds in memory before it gets a `gap` instead. 1 MiB holds
+   * a two-hour transcript or a long LLM answer many times over, while a runaway plugin costs
+   * Redis or PostgreSQL at most that much per job. @default 1_048_576 (1 MiB)
+   */
+  outputLimitBytes?: number;
   /** Clock in milliseconds, for tests. @default Date.now */
   now?: () => number;
   /** pino-compatible logger for what jobwire cannot throw. @default silent */
   logger?: Logger;
+}
+
+/** A job's retained output, from {@link JobTracker.output}. */
+export interface JobOutput {
+  /** The chunks the plugin wrote (every try's, in order) that are still retained, oldest first. */
+  chunks: unknown[];
+  /** True when older output was dropped past `outputLimitBytes`: `chunks` is then its newest part. */
+  gap: boolean;
+  /** The seq of the last output chunk retained (0 when there is none). */
+  lastSeq: number;
 }
 
 /** Options for {@link JobTracker.submit}. */
@@ -156,13 +174,15 @@ export interface StorageFailedEvent {
 
 /** The tracker's typed events and their listeners. */
 export interface JobTrackerEvents {
-  'job:queued': (event: JobEvent) => void;
-  'job:started': (event: JobEvent) => void;
-  'job:progress': (event: JobEvent) => void;
-  'job:retrying': (event: JobEvent) => void;
-  'job:completed': (event: JobEvent) => void;
-  'job:failed': (event: JobEvent) => void;
-  'job:cancelled': (event: JobEvent) => void;
+  'job:queued': (event: JobStatusEvent) => void;
+  'job:started': (event: JobStatusEvent) => void;
+  'job:progress': (event: JobStatusEvent) => void;
+  'job:retrying': (event: JobStatusEvent) => void;
+  'job:completed': (event: JobStatusEvent) => void;
+  'job:failed': (event: JobStatusEvent) => void;
+  'job:cancelled': (event: JobStatusEvent) => void;
+  /** A chunk a plugin wrote, in any process (each chunk, in order; no snapshot). */
+  'job:output': (event: JobOutputEvent) => void;
   'job:removed': (event: JobRemovedEvent) => void;
   'job:storage-failed': (event: StorageFailedEvent) => void;
 }

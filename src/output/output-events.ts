@@ -1,0 +1,70 @@
+import type { LoggedEvent } from '../backend/logged-event.js';
+import type { OutputAppend } from '../backend/job-store.js';
+import { JobwireError } from '../errors.js';
+import type { JobGapEvent, JobOutputEvent } from '../job.js';
+import { isoTime } from '../engine/iso-time.js';
+
+/** A {@link LoggedEvent} for one output chunk; its {@link JobOutputEvent} is built on first use. */
+export function outputEvent(jobId: string, seq: number, at: number, chunk: unknown): LoggedEvent {
+  let built: JobOutputEvent | undefined;
+  return {
+    jobId,
+    seq,
+    type: 'output',
+    event: () => (built ??= { seq, type: 'output', jobId, at: isoTime(at), chunk }),
+  };
+}
+
+/** A {@link LoggedEvent} for dropped output: the seqs `fromSeq` … `toSeq` (its own seq is `toSeq`). */
+export function gapEvent(jobId: string, fromSeq: number, toSeq: number, at: number): LoggedEvent {
+  let built: JobGapEvent | undefined;
+  return {
+    jobId,
+    seq: toSeq,
+    type: 'gap',
+    event: () => (built ??= { seq: toSeq, type: 'gap', jobId, at: isoTime(at), fromSeq, toSeq }),
+  };
+}
+
+/** The events of an output batch: one per chunk, numbered from `afterSeq + 1`. */
+export function outputEventsOf(batch: OutputAppend): LoggedEvent[] {
+  const events: LoggedEvent[] = new Array<LoggedEvent>(batch.chunks.length);
+  for (let i = 0; i < batch.chunks.length; i++) events[i] = outputEvent(batch.jobId, batch.afterSeq + 1 + i, batch.at, (batch.chunks[i] as { value: unknown }).value);
+  return events;
+}
+
+/** UTF-8 bytes of a batch's chunks (their JSON): what counts against `limitBytes`. */
+export function outputBytes(batch: OutputAppend): number {
+  let bytes = 0;
+  for (const chunk of batch.chunks) bytes += Buffer.byteLength(chunk.json, 'utf8');
+  return bytes;
+}
+
+/**
+ * The JSON text a store that keeps text stores (and publishes) for a batch:
+ * `{"jobId":…,"from":<first seq>,"at":<epoch ms>,"chunks":[<chunk json>,…]}`, built from the chunks'
+ * own JSON without serialising them again. {@link parseOutputBatch} reads it back.
+ */
+export function outputBatchJson(batch: OutputAppend): string {
+  let chunks = '';
+  for (let i = 0; i < batch.chunks.length; i++) chunks += (i === 0 ? '' : ',') + (batch.chunks[i] as { json: string }).json;
+  return `{"jobId":${JSON.stringify(batch.jobId)},"from":${batch.afterSeq + 1},"at":${batch.at},"chunks":[${chunks}]}`;
+}
+
+/**
+ * The events of a batch stored as {@link outputBatchJson}, one per chunk.
+ * @throws JobwireError `UNAVAILABLE` when the text is not such a batch (a store holding foreign data).
+ */
+export function parseOutputBatch(json: string): LoggedEvent[] {
+  let batch: { jobId?: unknown; from?: unknown; at?: unknown; chunks?: unknown };
+  try {
+    batch = JSON.parse(json) as typeof batch;
+  } catch (cause) {
+    throw new JobwireError('UNAVAILABLE', 'The job store returned output that is not JSON', { cause });
+  }
+  const { jobId, from, at, chunks } = batch ?? {};
+  if (typeof jobId !== 'string' || typeof from !== 'number' || typeof at !== 'number' || !Array.isArray(chunks)) {
+    throw new JobwireError('UNAVAILABLE', 'The job store returned something that is not a batch of output');
+  }
+  return chunks.map((chunk: unknown, i) => outputEvent(jobId, from + i, at, chunk));
+}
