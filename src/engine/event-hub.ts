@@ -1,7 +1,8 @@
 import type { JobRecord } from '../backend/job-record.js';
 import type { LoggedEvent } from '../backend/logged-event.js';
 import { isJobwireError, JobwireError, messageOf, type JobwireErrorCode } from '../errors.js';
-import { isTerminalEventType, type JobEvent } from '../job.js';
+import { isTerminalEventType, type JobEvent, type JobGapEvent, type JobOutputEvent, type JobStatusEvent } from '../job.js';
+import { mergedOutput, readerGap } from '../output/output-events.js';
 import { EventStream } from './event-stream.js';
 import { snapshotOf } from './job-json.js';
 import { abortReason } from './records.js';
@@ -47,15 +48,41 @@ class Reader {
 
   #push(event: LoggedEvent): void {
     if (event.seq <= this.#threshold) return;
+    if (event.type === 'gap') {
+      // Resuming inside the dropped range: the gap starts after what the reader has.
+      const gap = event.event() as JobGapEvent;
+      if (gap.fromSeq <= this.#threshold) event = readerGap(gap.jobId, this.#threshold + 1, gap.toSeq, gap.at);
+    }
     this.#threshold = event.seq;
     this.stream.push(event);
   }
 }
 
-const streamSource = (onClose: (stream: EventStream<LoggedEvent>) => void) => ({
+/** Bytes of output a buffered event holds: a string chunk's length, another chunk's JSON length. */
+function outputSize(event: LoggedEvent): number {
+  if (event.type !== 'output') return 0;
+  const { chunk } = event.event() as JobOutputEvent;
+  return typeof chunk === 'string' ? Math.max(chunk.length, 1) : (JSON.stringify(chunk)?.length ?? 1);
+}
+
+/** The gap for a dropped output event, merged with the gap before it when there is one. */
+function gapFor(dropped: LoggedEvent, before: LoggedEvent | undefined): { item: LoggedEvent; mergedWithBefore: boolean } {
+  const { jobId, at } = dropped.event();
+  if (before?.type === 'gap') {
+    const { fromSeq } = before.event() as JobGapEvent;
+    return { item: readerGap(jobId, fromSeq, dropped.seq, at), mergedWithBefore: true };
+  }
+  return { item: readerGap(jobId, dropped.seq, dropped.seq, at), mergedWithBefore: false };
+}
+
+const streamSource = (onClose: (stream: EventStream<LoggedEvent>) => void, limitBytes: number) => ({
   build: (event: LoggedEvent): JobEvent => event.event(),
   isProgress: (event: LoggedEvent): boolean => event.type === 'progress',
   isTerminal: (event: LoggedEvent): boolean => isTerminalEventType(event.type),
+  merge: mergedOutput,
+  outputSize,
+  gap: gapFor,
+  limitBytes,
   onClose,
 });
 
@@ -90,7 +117,7 @@ export class EventHub {
         if (!readers) return;
         for (const reader of readers) if (reader.stream === closed) readers.delete(reader);
         if (readers.size === 0) this.#readers.delete(id);
-      }),
+      }, this.#host.settings.outputLimitBytes),
       signal,
     );
     if (stream.closed) return stream;
@@ -126,14 +153,14 @@ export class EventHub {
         if (record) {
           host.recordFinished(record.plugin, event.type, record.createdAt, record.startedAt, record.finishedAt ?? host.now());
         } else {
-          const { job, at } = event.event();
+          const { job, at } = event.event() as JobStatusEvent;
           const startedAt = job.startedAt === undefined ? undefined : Date.parse(job.startedAt);
           host.recordFinished(job.plugin, event.type, Date.parse(job.createdAt), startedAt, Date.parse(job.finishedAt ?? at));
         }
         // How a cancel (or any end written elsewhere) reaches the process that runs the job.
         const type = event.type;
         this.#ended(event.jobId, event.seq, () => {
-          const error = record?.error ?? event.event().job.error;
+          const error = record?.error ?? (event.event() as JobStatusEvent).job.error;
           return abortReason((error?.code ?? 'CANCELLED') as JobwireErrorCode, error?.message ?? `Job ${type} elsewhere`);
         });
       }

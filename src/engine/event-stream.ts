@@ -8,6 +8,14 @@ export interface EventStreamSource<T> {
   isProgress(item: T): boolean;
   /** The stream ends after handing out a terminal item. */
   isTerminal(item: T): boolean;
+  /** Adjacent items merged into one for a reader that lags (string output chunks), or `undefined` when they are not mergeable. */
+  merge?(older: T, newer: T): T | undefined;
+  /** The bytes of output an item holds (0 for any other item): what {@link EventStreamSource.limitBytes} bounds. */
+  outputSize?(item: T): number;
+  /** The item that stands for a dropped output item: a gap, merged with `before` when that is a gap already. */
+  gap?(dropped: T, before: T | undefined): { item: T; mergedWithBefore: boolean };
+  /** Most bytes of unread output held; past it the oldest unread output becomes a gap. @default Infinity */
+  limitBytes?: number;
   /** Called once when the stream ends for any reason: unsubscribe here. */
   onClose(stream: EventStream<T>): void;
 }
@@ -19,11 +27,14 @@ const asyncDispose: typeof Symbol.asyncDispose = Symbol.asyncDispose ?? Symbol.f
  * `return()` or an aborted signal unsubscribes at once and ends it (`done`, no rejection).
  *
  * The buffer for a consumer that reads slower than events arrive stays bounded: a progress event
- * not yet read is replaced by a newer one; status events are always kept.
+ * not yet read is replaced by a newer one; adjacent string output chunks are merged into one; past
+ * `limitBytes` of unread output, the oldest is dropped for a gap; status events are always kept.
  */
 export class EventStream<T> implements AsyncIterableIterator<JobEvent> {
   readonly #source: EventStreamSource<T>;
   #buffer: T[] = [];
+  /** Bytes of output in the buffer. */
+  #unreadBytes = 0;
   #waiter: { resolve: (result: IteratorResult<JobEvent>) => void; reject: (error: unknown) => void } | undefined;
   #ending = false;
   #closed = false;
@@ -76,11 +87,47 @@ export class EventStream<T> implements AsyncIterableIterator<JobEvent> {
       waiter.resolve(this.#deliver(item));
       return;
     }
+    const source = this.#source;
     const last = this.#buffer.length - 1;
-    if (last >= 0 && this.#source.isProgress(item) && this.#source.isProgress(this.#buffer[last] as T)) {
-      this.#buffer[last] = item;
+    const size = source.outputSize?.(item) ?? 0;
+    if (last >= 0) {
+      const previous = this.#buffer[last] as T;
+      if (source.isProgress(item) && source.isProgress(previous)) {
+        this.#buffer[last] = item;
+        return;
+      }
+      const merged = size > 0 ? source.merge?.(previous, item) : undefined;
+      if (merged !== undefined) this.#buffer[last] = merged;
+      else this.#buffer.push(item);
     } else {
       this.#buffer.push(item);
+    }
+    if (size === 0) return;
+    this.#unreadBytes += size;
+    if (this.#unreadBytes > (source.limitBytes ?? Infinity)) this.#dropOutput();
+  }
+
+  /** Past `limitBytes` of unread output: drop the oldest output items, each for a gap. */
+  #dropOutput(): void {
+    const source = this.#source;
+    const buffer = this.#buffer;
+    const limit = source.limitBytes ?? Infinity;
+    for (let i = 0; i < buffer.length && this.#unreadBytes > limit; ) {
+      const item = buffer[i] as T;
+      const size = source.outputSize?.(item) ?? 0;
+      if (size === 0 || !source.gap) {
+        i++;
+        continue;
+      }
+      this.#unreadBytes -= size;
+      const { item: gap, mergedWithBefore } = source.gap(item, i > 0 ? buffer[i - 1] : undefined);
+      if (mergedWithBefore) {
+        buffer[i - 1] = gap;
+        buffer.splice(i, 1);
+      } else {
+        buffer[i] = gap;
+        i++;
+      }
     }
   }
 
@@ -95,6 +142,7 @@ export class EventStream<T> implements AsyncIterableIterator<JobEvent> {
       return;
     }
     this.#buffer = [];
+    this.#unreadBytes = 0;
     this.#error = error;
     this.#hasError = true;
   }
@@ -114,6 +162,7 @@ export class EventStream<T> implements AsyncIterableIterator<JobEvent> {
     }
     const item = this.#buffer.shift();
     if (item !== undefined) {
+      if (this.#unreadBytes > 0) this.#unreadBytes -= this.#source.outputSize?.(item) ?? 0;
       try {
         return Promise.resolve(this.#deliver(item));
       } catch (error) {
@@ -132,6 +181,7 @@ export class EventStream<T> implements AsyncIterableIterator<JobEvent> {
 
   return(): Promise<IteratorResult<JobEvent>> {
     this.#buffer = [];
+    this.#unreadBytes = 0;
     this.#close();
     return Promise.resolve({ done: true, value: undefined });
   }

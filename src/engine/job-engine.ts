@@ -9,7 +9,8 @@ import { JobwireError, messageOf, type JobwireErrorCode } from '../errors.js';
 import { logDebug } from '../logger.js';
 import { createJobId } from '../ids.js';
 import { isTerminalStatus, type JobEvent, type JobSnapshot } from '../job.js';
-import type { JobCounts, JobPage } from '../tracker/types.js';
+import type { JobCounts, JobOutput, JobPage } from '../tracker/types.js';
+import { outputOf } from '../output/job-output.js';
 import { Deadlines } from './deadlines.js';
 import { EventHub } from './event-hub.js';
 import { EventStream } from './event-stream.js';
@@ -201,6 +202,13 @@ export class JobEngine {
   async get(id: string): Promise<JobSnapshot | undefined> {
     const record = await this.#read((store) => store.get(id, this.#host.now()), 'read a job');
     return record && snapshotOf(record);
+  }
+
+  /** The job's retained output. @throws JobwireError `JOB_NOT_FOUND` */
+  async output(id: string): Promise<JobOutput> {
+    const log = await this.#read((store) => store.log(id, this.#host.now()), "read a job's output");
+    if (!log) throw new JobwireError('JOB_NOT_FOUND', `Unknown job ${id}`);
+    return outputOf(log);
   }
 
   async list(query: Omit<StoreListQuery, 'now'>): Promise<JobPage> {
@@ -437,6 +445,8 @@ export class JobEngine {
       host: this.#host,
       saver: this.#saver,
       commit: (change) => bounded(() => store.commit(change), 'record a job change'),
+      append: (batch) => bounded(() => store.append(batch), "record a job's output"),
+      readLog: (id) => bounded(() => store.log(id, this.#host.now()), "read a job's output"),
       get closing() {
         return engine.#closing;
       },

@@ -1,5 +1,6 @@
 import type { JobRecord } from '../backend/job-record.js';
-import type { CommitResult, JobChange } from '../backend/job-store.js';
+import type { CommitResult, JobChange, OutputAppend, OutputChunk } from '../backend/job-store.js';
+import type { LoggedEvent } from '../backend/logged-event.js';
 import { JobwireError, messageOf, type JobErrorInfo, type JobwireErrorCode } from '../errors.js';
 import { isTerminalStatus, type TerminalStatus } from '../job.js';
 import { invalidProgressMessage, toPercent } from '../plugin-manager/progress.js';
@@ -11,6 +12,8 @@ import { isNonRetryable } from '../retry/non-retryable-error.js';
 import { retryDelay } from './retry.js';
 import type { ResultSaver } from './result-saver.js';
 import { buildStoredResult } from './stored-result.js';
+import { outputOf, storedOutputOf } from '../output/job-output.js';
+import type { StoredOutput } from '../storage/types.js';
 import type { EngineHost } from './types.js';
 
 /** What a run needs from its engine. */
@@ -19,6 +22,10 @@ export interface RunHost {
   readonly saver: ResultSaver | undefined;
   /** The store's compare-and-set, bounded in time. */
   commit(change: JobChange): Promise<CommitResult>;
+  /** The store's append of output, bounded in time. */
+  append(batch: OutputAppend): Promise<CommitResult>;
+  /** The job's whole log (to save its output with its result), bounded in time. */
+  readLog(id: string): Promise<LoggedEvent[] | undefined>;
   /** True once the engine is shutting down (a write that keeps failing is then given up). */
   readonly closing: boolean;
 }
@@ -70,6 +77,12 @@ export class JobRun {
   /** The retry being committed after a timeout, while the plugin may still run. */
   #retrying: Promise<unknown> | undefined;
   #pumping = false;
+  /** Output written and not yet appended, in order. */
+  #output: OutputChunk[] = [];
+  /** An append of the pending output is scheduled (next tick) or running. */
+  #outputArmed = false;
+  /** This run appended output (its result then keeps it). */
+  #wroteOutput = false;
   readonly #onDone: (run: JobRun) => void;
   #done = false;
   #doneWaiters: (() => void)[] | undefined;
@@ -182,6 +195,7 @@ export class JobRun {
         return run.signal;
       },
       progress: (percent, message) => this.#progress(percent, message),
+      write: (chunk) => this.#writeOutput(chunk),
       log: (message) => {
         const text = textOf(message) ?? '(a message that cannot be shown)';
         host.logger.info({ jobId: record.id, plugin: record.plugin }, boundedText(text, host.settings.limits.messageLength));
@@ -214,6 +228,79 @@ export class JobRun {
     }
   }
 
+  /**
+   * `ctx.write`: never throws, never blocks. The chunk is checked and kept; everything written in
+   * one tick (or while the previous append is in flight) goes to the store in one append.
+   */
+  #writeOutput(chunk: unknown): void {
+    if (this.#over) return;
+    const { limits } = this.#run.host.settings;
+    let json: string | undefined;
+    let value = chunk;
+    if (typeof chunk === 'string') {
+      json = JSON.stringify(chunk);
+      if (json.length > limits.resultBytes) {
+        this.#failFromContext(`ctx.write got a chunk too large: ${json.length} characters of JSON, at most ${limits.resultBytes}`);
+        return;
+      }
+    } else {
+      try {
+        json = checkedJson(chunk, 'chunk passed to ctx.write', limits.jsonDepth, limits.resultBytes, 'PLUGIN_FAILED');
+      } catch (error) {
+        this.#failFromContext(messageOf(error));
+        return;
+      }
+      if (json === undefined) {
+        this.#failFromContext('ctx.write expects a string or a JSON value, got undefined');
+        return;
+      }
+      // The JSON copy: what every reader gets is plain data the plugin can no longer change.
+      value = JSON.parse(json);
+    }
+    this.#output.push({ value, json });
+    if (!this.#outputArmed) {
+      this.#outputArmed = true;
+      setImmediate(() => void this.#write(() => this.#appendOutput()));
+    }
+  }
+
+  /**
+   * Append every chunk written so far, from the record this run wrote last (one compare-and-set).
+   * Runs in the write chain: before each status write, and a tick after the first chunk written
+   * since the last append. A store that does not answer is tried again (the job's output must not
+   * have holes), unless shutting down.
+   */
+  async #appendOutput(): Promise<void> {
+    this.#outputArmed = false;
+    if (this.#output.length === 0) return;
+    const chunks = this.#output;
+    this.#output = [];
+    const { host } = this.#run;
+    const at = host.now();
+    for (let attempt = 0; !this.#over; attempt++) {
+      const record = this.#record;
+      const batch: OutputAppend = { jobId: this.id, afterSeq: record.seq, chunks, at, limitBytes: host.settings.outputLimitBytes };
+      const seq = record.seq + chunks.length;
+      let result: CommitResult;
+      try {
+        result = await this.#run.append(batch);
+      } catch (error) {
+        host.logger.error({ jobId: this.id, err: error, willRetry: !this.#run.closing }, `jobwire: could not record a job's output: ${messageOf(error)}`);
+        if (this.#run.closing) return;
+        await new Promise((resolve) => setTimeout(resolve, retryDelay(attempt)));
+        continue;
+      }
+      // A write that timed out may have landed after all: finding it there is success, not a conflict.
+      if (result.ok || (result.current?.seq === seq && result.current.event === 'output' && record.seq !== seq)) {
+        this.#record = { ...this.#record, seq, event: 'output' };
+        this.#wroteOutput = true;
+        return;
+      }
+      this.#lose(result.current);
+      return;
+    }
+  }
+
   /** Send the latest progress, one write at a time; reports made meanwhile coalesce to the newest. */
   async #pump(): Promise<void> {
     try {
@@ -221,6 +308,8 @@ export class JobRun {
         const { progress, message } = this.#pending;
         this.#pending = undefined;
         try {
+          await this.#appendOutput(); // output written before the report goes first
+          if (this.#over) return;
           await this.#commit(progressedRecord(this.#record, progress, message), this.#run.host.now());
         } catch (error) {
           // Progress is best effort: a store that does not answer costs the report, not the job.
@@ -283,11 +372,30 @@ export class JobRun {
       if (await this.#end('failed', { error: errorInfo(failure, limits.messageLength) }, host.now())) this.#abortSignal(failure);
       return;
     }
+    let output: StoredOutput | undefined;
+    if (saver && (this.#wroteOutput || this.#output.length > 0 || this.#record.attempt > 1)) output = await this.#storedOutput();
     const finishedAt = host.now();
     let saved = false;
-    if (saver) saved = await saver.save(buildStoredResult(host.plugins, this.#record, result, finishedAt));
+    if (saver) {
+      const stored = buildStoredResult(host.plugins, this.#record, result, finishedAt);
+      if (output !== undefined) stored.output = output;
+      saved = await saver.save(stored);
+    }
     const ended = await this.#end('completed', { result }, finishedAt);
     if (!ended && saved) await saver?.discard(this.id); // it ended otherwise while saving
+  }
+
+  /** The job's output (every try's) as its stored result keeps it; `undefined` when it cannot be read (the result is saved without it). */
+  async #storedOutput(): Promise<StoredOutput | undefined> {
+    const { host } = this.#run;
+    try {
+      await this.#write(() => this.#appendOutput());
+      const log = await this.#run.readLog(this.id);
+      return log && storedOutputOf(outputOf(log));
+    } catch (error) {
+      host.logger.warn({ jobId: this.id, err: error }, `jobwire: a job's result is saved without its output, which could not be read: ${messageOf(error)}`);
+      return undefined;
+    }
   }
 
   /** Record the end, unless the job already ended or is no longer this run's. True when this run ended it. */
@@ -302,6 +410,8 @@ export class JobRun {
   #finish(build: () => JobRecord, what: string, at: number): Promise<boolean> {
     return this.#write(async () => {
       for (let attempt = 0; ; attempt++) {
+        if (this.#over) return false;
+        await this.#appendOutput(); // output written before the end (or retry) goes first
         if (this.#over) return false;
         try {
           const next = build();

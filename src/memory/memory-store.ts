@@ -1,11 +1,12 @@
 import type { JobRecord } from '../backend/job-record.js';
-import type { CommitResult, CreateLimits, CreateResult, JobChange, JobStore, RecordPage, StoreListQuery } from '../backend/job-store.js';
+import type { CommitResult, CreateLimits, CreateResult, JobChange, JobStore, OutputAppend, RecordPage, StoreListQuery } from '../backend/job-store.js';
 import type { LoggedEvent } from '../backend/logged-event.js';
 import { JobwireError, type JobErrorInfo } from '../errors.js';
 import { eventOf } from '../engine/job-json.js';
 import { jobCounts } from '../engine/job-counts.js';
 import { idempotencyScope } from '../engine/idempotency.js';
-import { isTerminalStatus, type JobEvent, type JobEventType, type JobStatus } from '../job.js';
+import { isTerminalStatus, type JobEvent, type JobStatus, type JobStatusEventType } from '../job.js';
+import { gapEvent, mergeLog, outputBytes, outputEvent, outputEventsOf } from '../output/output-events.js';
 import { decodeCursor, encodeCursor, OrderedIndex } from '../ordered-index.js';
 import type { JobCounts } from '../tracker/types.js';
 import { ExpiryQueue } from './expiry-queue.js';
@@ -14,7 +15,7 @@ import type { MemoryBus } from './memory-bus.js';
 /** One log entry: just what differs between a job's events (the rest is the job's record). */
 interface Entry {
   readonly seq: number;
-  readonly type: JobEventType;
+  readonly type: JobStatusEventType;
   readonly at: number;
   readonly status: JobStatus;
   readonly progress: number;
@@ -30,9 +31,52 @@ interface Entry {
  * status and expiry are kept on the slot too: the sweep reads only them, and a record (replaced at
  * every change) lies elsewhere in the heap.
  */
+/** One append of output, as the memory store keeps it: the chunks' values, from seq `from`. */
+interface OutputBatch {
+  readonly from: number;
+  readonly at: number;
+  readonly values: readonly unknown[];
+  /** UTF-8 bytes of the chunks' JSON. */
+  readonly bytes: number;
+}
+
+/** A job's output: its retained batches (from `head`), their bytes, and what was dropped. */
+class SlotOutput {
+  readonly batches: OutputBatch[] = [];
+  head = 0;
+  bytes = 0;
+  /** The seqs dropped past the limit, and when the last ones were. */
+  gap: { fromSeq: number; toSeq: number; at: number } | undefined;
+
+  add(batch: OutputBatch, limitBytes: number): void {
+    this.batches.push(batch);
+    this.bytes += batch.bytes;
+    while (this.bytes > limitBytes && this.head < this.batches.length) {
+      const dropped = this.batches[this.head++] as OutputBatch;
+      this.bytes -= dropped.bytes;
+      this.gap = { fromSeq: this.gap?.fromSeq ?? dropped.from, toSeq: dropped.from + dropped.values.length - 1, at: batch.at };
+    }
+    if (this.head > 64 && this.head * 2 > this.batches.length) {
+      this.batches.splice(0, this.head);
+      this.head = 0;
+    }
+  }
+
+  events(jobId: string): LoggedEvent[] {
+    const events: LoggedEvent[] = [];
+    for (let b = this.head; b < this.batches.length; b++) {
+      const { from, at, values } = this.batches[b] as OutputBatch;
+      for (let i = 0; i < values.length; i++) events.push(outputEvent(jobId, from + i, at, values[i]));
+    }
+    return events;
+  }
+}
+
 class Slot {
   removed = false;
   readonly log: Entry[] = [];
+  /** Output chunks, once the plugin wrote some. */
+  output: SlotOutput | undefined = undefined;
   /** The event of the latest entry while the job is live, shared by every reader (one build, one SSE frame). */
   latest: SlotEvent | undefined = undefined;
   readonly id: string;
@@ -71,7 +115,7 @@ class Slot {
 class SlotEvent implements LoggedEvent {
   readonly jobId: string;
   readonly seq: number;
-  readonly type: JobEventType;
+  readonly type: JobStatusEventType;
   #built: JobEvent | undefined;
 
   constructor(
@@ -157,9 +201,26 @@ export class MemoryStore implements JobStore {
     return Promise.resolve(OK);
   }
 
+  append(batch: OutputAppend): Promise<CommitResult> {
+    const slot = this.#slots.get(batch.jobId);
+    if (!slot || slot.removed) return Promise.resolve({ ok: false, current: undefined });
+    const previous = slot.record;
+    if (previous.seq !== batch.afterSeq) return Promise.resolve({ ok: false, current: previous });
+    slot.record = { ...previous, seq: previous.seq + batch.chunks.length, event: 'output' };
+    const values = batch.chunks.map((chunk) => chunk.value);
+    (slot.output ??= new SlotOutput()).add({ from: batch.afterSeq + 1, at: batch.at, values, bytes: outputBytes(batch) }, batch.limitBytes);
+    for (const event of outputEventsOf(batch)) this.#bus.event(event);
+    return Promise.resolve(OK);
+  }
+
   log(id: string, now: number): Promise<LoggedEvent[] | undefined> {
     const slot = this.#find(id, now);
-    return Promise.resolve(slot && slot.log.map((entry) => slot.eventAt(entry)));
+    if (!slot) return Promise.resolve(undefined);
+    const status = slot.log.map((entry) => slot.eventAt(entry));
+    const { output } = slot;
+    if (!output) return Promise.resolve(status);
+    const gap = output.gap && gapEvent(slot.id, output.gap.fromSeq, output.gap.toSeq, output.gap.at);
+    return Promise.resolve(mergeLog(status, output.events(slot.id), gap));
   }
 
   list(query: StoreListQuery): Promise<RecordPage> {
@@ -244,7 +305,7 @@ export class MemoryStore implements JobStore {
   #append(slot: Slot, record: JobRecord, at: number, replacesLast: boolean): void {
     const entry: Entry = {
       seq: record.seq,
-      type: record.event,
+      type: record.event as JobStatusEventType, // output is appended by append(), never committed
       at,
       status: record.status,
       progress: record.progress,

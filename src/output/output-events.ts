@@ -68,3 +68,48 @@ export function parseOutputBatch(json: string): LoggedEvent[] {
   }
   return chunks.map((chunk: unknown, i) => outputEvent(jobId, from + i, at, chunk));
 }
+
+/**
+ * One output event for two adjacent string chunks (a reader that lags): the text of both, the seq
+ * and time of the newer. `undefined` unless both are `output` events whose chunks are strings.
+ */
+export function mergedOutput(older: LoggedEvent, newer: LoggedEvent): LoggedEvent | undefined {
+  if (older.type !== 'output' || newer.type !== 'output') return undefined;
+  const first = older.event() as JobOutputEvent;
+  const second = newer.event() as JobOutputEvent;
+  if (typeof first.chunk !== 'string' || typeof second.chunk !== 'string') return undefined;
+  const merged: JobOutputEvent = { seq: second.seq, type: 'output', jobId: second.jobId, at: second.at, chunk: first.chunk + second.chunk };
+  return { jobId: merged.jobId, seq: merged.seq, type: 'output', event: () => merged };
+}
+
+/** A gap event covering `fromSeq` … `toSeq`, at the ISO time `at` (a reader's own gap). */
+export function readerGap(jobId: string, fromSeq: number, toSeq: number, at: string): LoggedEvent {
+  const gap: JobGapEvent = { seq: toSeq, type: 'gap', jobId, at, fromSeq, toSeq };
+  return { jobId, seq: toSeq, type: 'gap', event: () => gap };
+}
+
+/**
+ * A job's whole log from its parts, in seq order (see `JobStore.log`): its status events, its
+ * retained output events (each list already in seq order) and the gap of its dropped output, if any.
+ */
+export function mergeLog(status: readonly LoggedEvent[], output: readonly LoggedEvent[], gap: LoggedEvent | undefined): LoggedEvent[] {
+  if (output.length === 0 && gap === undefined) return status.slice();
+  const merged: LoggedEvent[] = [];
+  let s = 0;
+  let o = 0;
+  let gapDone = gap === undefined;
+  while (s < status.length || o < output.length || !gapDone) {
+    const nextStatus = status[s]?.seq ?? Infinity;
+    const nextOutput = output[o]?.seq ?? Infinity;
+    const nextGap = gapDone ? Infinity : (gap as LoggedEvent).seq;
+    if (nextGap < nextStatus && nextGap < nextOutput) {
+      merged.push(gap as LoggedEvent);
+      gapDone = true;
+    } else if (nextStatus < nextOutput) {
+      merged.push(status[s++] as LoggedEvent);
+    } else {
+      merged.push(output[o++] as LoggedEvent);
+    }
+  }
+  return merged;
+}

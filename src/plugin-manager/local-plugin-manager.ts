@@ -262,6 +262,7 @@ export class LocalPluginManager implements PluginManager {
         return ctx.signal;
       },
       progress: ctx.progress,
+      write: ctx.write,
       log: ctx.log,
       config,
       job: ctx.job,

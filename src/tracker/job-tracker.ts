@@ -18,6 +18,7 @@ import { MAX_TIMER_MS } from '../timers.js';
 import type {
   CloseOptions,
   EventsOptions,
+  JobOutput,
   JobPage,
   JobStats,
   JobTrackerEvents,
@@ -140,6 +141,22 @@ export class JobTracker {
   async get(id: string): Promise<JobSnapshot | undefined> {
     if (typeof id !== 'string') return undefined;
     return this.#engine.get(id);
+  }
+
+  /**
+   * What the job's plugin wrote with `ctx.write` (every try's, in order) that is still retained:
+   * all of it, or — `gap: true` — its newest part once it went past `outputLimitBytes`. Readable
+   * while the job lives (until its TTL), from any process of the deployment.
+   * @throws JobwireError `JOB_NOT_FOUND` (unknown, removed or expired); `UNAVAILABLE` when the store does not answer.
+   * @example
+   * ```ts
+   * const { chunks } = await tracker.output(job.id);
+   * console.log(chunks.join(''));
+   * ```
+   */
+  async output(id: string): Promise<JobOutput> {
+    if (typeof id !== 'string') throw new JobwireError('JOB_NOT_FOUND', 'Unknown job');
+    return this.#engine.output(id);
   }
 
   /**
