@@ -1,0 +1,206 @@
+import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { definePlugin, JobTracker, LocalPluginManager, MemoryBackend, type JobEvent } from '../../src/index.js';
+import type { BackendHost, JobBackend, OutputAppend } from '../../src/backend/index.js';
+import { deferred } from '../helpers/deferred.js';
+
+/** The memory backend, with every append its store is given kept for the test to read. */
+function countingBackend(): { backend: JobBackend; appends: OutputAppend[] } {
+  const appends: OutputAppend[] = [];
+  const memory = new MemoryBackend();
+  const backend: JobBackend = {
+    open(host: BackendHost) {
+      const drivers = memory.open(host);
+      const { store } = drivers;
+      const append = store.append.bind(store);
+      store.append = (batch) => {
+        appends.push(batch);
+        return append(batch);
+      };
+      return drivers;
+    },
+  };
+  return { backend, appends };
+}
+
+function describeEvent(event: JobEvent): string {
+  if (event.type === 'output') return `output ${JSON.stringify(event.chunk)}`;
+  if (event.type === 'gap') return `gap ${event.fromSeq}-${event.toSeq}`;
+  return event.type;
+}
+
+describe('ctx.write in the engine', () => {
+  it('a flood written in one tick is one append, and every chunk keeps its own seq', async () => {
+    const flood = definePlugin({
+      name: 'flood',
+      input: z.object({ n: z.number() }),
+      run: (input, ctx) => {
+        for (let i = 0; i < input.n; i++) ctx.write(`t${i} `);
+        return 'done';
+      },
+    });
+    const plugins = new LocalPluginManager();
+    plugins.register(flood);
+    const { backend, appends } = countingBackend();
+    const tracker = new JobTracker({ plugins, backend });
+    try {
+      const job = await tracker.submit('flood', { n: 10_000 });
+      await tracker.wait(job.id);
+      expect(appends).toHaveLength(1);
+      expect(appends[0]?.chunks).toHaveLength(10_000);
+      const output = await tracker.output(job.id);
+      expect(output.chunks).toHaveLength(10_000);
+      expect(output.chunks.join('')).toBe(Array.from({ length: 10_000 }, (_, i) => `t${i} `).join(''));
+      expect(output.gap).toBe(false);
+      // started is seq 2: the chunks are 3 … 10002, completed is 10003.
+      expect(output.lastSeq).toBe(10_002);
+      const snapshot = await tracker.get(job.id);
+      expect(snapshot?.status).toBe('completed');
+    } finally {
+      await tracker.close();
+    }
+  });
+
+  it('output written before a progress report or the end is in the log before it', async () => {
+    const step = deferred<void>();
+    const plugin = definePlugin({
+      name: 'mixed',
+      input: z.object({}),
+      run: async (_input, ctx) => {
+        ctx.write('a');
+        ctx.progress(50, 'half');
+        ctx.write({ segment: 1 });
+        await step.promise;
+        ctx.write('b');
+        return 'done';
+      },
+    });
+    const plugins = new LocalPluginManager();
+    plugins.register(plugin);
+    const tracker = new JobTracker({ plugins });
+    try {
+      const job = await tracker.submit('mixed', {});
+      const events: JobEvent[] = [];
+      const reading = (async () => {
+        for await (const event of tracker.events(job.id)) events.push(event);
+      })();
+      step.resolve();
+      await reading;
+      expect(events.map(describeEvent)).toEqual(['queued', 'started', 'output "a"', 'progress', 'output {"segment":1}', 'output "b"', 'completed']);
+      const seqs = events.map((event) => event.seq);
+      expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
+      expect(new Set(seqs).size).toBe(seqs.length);
+    } finally {
+      await tracker.close();
+    }
+  });
+
+  it('a reader that does not read holds at most outputLimitBytes of unread output, then a gap, then the newest output', async () => {
+    const go = deferred<void>();
+    const plugin = definePlugin({
+      name: 'chatty',
+      input: z.object({}),
+      run: async (_input, ctx) => {
+        await go.promise;
+        // Twenty ticks of 100-byte chunks: 2 000 bytes in all, against a limit of 1 000 for the store and for the reader.
+        for (let tick = 0; tick < 20; tick++) {
+          ctx.write({ tick, pad: 'x'.repeat(80) });
+          await new Promise((resolve) => setImmediate(resolve));
+        }
+        return 'done';
+      },
+    });
+    const plugins = new LocalPluginManager();
+    plugins.register(plugin);
+    const tracker = new JobTracker({ plugins, outputLimitBytes: 1_000 });
+    try {
+      const job = await tracker.submit('chatty', {});
+      const iterator = tracker.events(job.id);
+      // Read up to `started`, then stop reading while the plugin writes everything.
+      const first = await iterator.next();
+      expect(first.value?.type).toBe('queued');
+      const second = await iterator.next();
+      expect(second.value?.type).toBe('started');
+      go.resolve();
+      await tracker.wait(job.id);
+      const rest: JobEvent[] = [];
+      for await (const event of iterator) rest.push(event);
+      const gaps = rest.filter((event) => event.type === 'gap');
+      expect(gaps).toHaveLength(1);
+      const gap = gaps[0] as Extract<JobEvent, { type: 'gap' }>;
+      expect(gap.fromSeq).toBe(3);
+      const outputs = rest.filter((event) => event.type === 'output');
+      const ticks = outputs.map((event) => (event.type === 'output' ? (event.chunk as { tick: number }).tick : -1));
+      // What is left is the newest output, in order, right after the gap, and the terminal event last.
+      expect(ticks.length).toBeGreaterThan(0);
+      expect(ticks.length).toBeLessThan(20);
+      expect(ticks).toEqual(Array.from({ length: ticks.length }, (_, i) => 20 - ticks.length + i));
+      expect(gap.toSeq).toBe((outputs[0]?.seq ?? 0) - 1);
+      expect(rest.at(-1)?.type).toBe('completed');
+    } finally {
+      await tracker.close();
+    }
+  });
+
+  it('resuming inside the dropped range gets a gap from the seq after the one it has', async () => {
+    const plugin = definePlugin({
+      name: 'long',
+      input: z.object({}),
+      run: async (_input, ctx) => {
+        for (let tick = 0; tick < 10; tick++) {
+          ctx.write({ i: tick, pad: 'y'.repeat(88) }); // 104 bytes of JSON (objects: never merged for a reader that lags)
+          await new Promise((resolve) => setImmediate(resolve));
+        }
+        return 'done';
+      },
+    });
+    const plugins = new LocalPluginManager();
+    plugins.register(plugin);
+    const tracker = new JobTracker({ plugins, outputLimitBytes: 450 });
+    try {
+      const job = await tracker.submit('long', {});
+      await tracker.wait(job.id);
+      const output = await tracker.output(job.id);
+      expect(output.gap).toBe(true);
+      expect(output.chunks).toHaveLength(4);
+      const replay: JobEvent[] = [];
+      for await (const event of tracker.events(job.id)) replay.push(event);
+      expect(replay.map(describeEvent).map((text) => text.slice(0, 14))).toEqual(['queued', 'started', 'gap 3-8', 'output {"i":6,', 'output {"i":7,', 'output {"i":8,', 'output {"i":9,', 'completed']);
+      const resumed: JobEvent[] = [];
+      for await (const event of tracker.events(job.id, { afterSeq: 5 })) resumed.push(event);
+      expect(describeEvent(resumed[0] as JobEvent)).toBe('gap 6-8');
+      expect(resumed[0]?.seq).toBe(8);
+      const after: JobEvent[] = [];
+      for await (const event of tracker.events(job.id, { afterSeq: 8 })) after.push(event);
+      expect(after.map((event) => event.type)).toEqual(['output', 'output', 'output', 'output', 'completed']);
+    } finally {
+      await tracker.close();
+    }
+  });
+
+  it('a failed try keeps its output and the retry adds its own after the retrying event', async () => {
+    const plugin = definePlugin({
+      name: 'again',
+      input: z.object({}),
+      retry: { attempts: 2, backoff: { type: 'fixed', delayMs: 1 } },
+      run: (_input, ctx) => {
+        ctx.write(`try ${ctx.attempt}`);
+        if (ctx.attempt === 1) throw new Error('first try fails');
+        return 'done';
+      },
+    });
+    const plugins = new LocalPluginManager();
+    plugins.register(plugin);
+    const tracker = new JobTracker({ plugins });
+    try {
+      const job = await tracker.submit('again', {});
+      await tracker.wait(job.id);
+      const events: JobEvent[] = [];
+      for await (const event of tracker.events(job.id)) events.push(event);
+      expect(events.map(describeEvent)).toEqual(['queued', 'started', 'output "try 1"', 'retrying', 'started', 'output "try 2"', 'completed']);
+      expect((await tracker.output(job.id)).chunks).toEqual(['try 1', 'try 2']);
+    } finally {
+      await tracker.close();
+    }
+  });
+});
