@@ -52,7 +52,7 @@ const EVENT_NAMES = {
  * ```ts
  * const tracker = new JobTracker({ plugins, concurrency: 2 });
  * const job = await tracker.submit('transcribe', { audio: 'a.wav' });
- * for await (const event of tracker.events(job.id)) console.log(event.type, event.job.progress);
+ * for await (const event of tracker.events(job.id)) if (isStatusEvent(event)) console.log(event.type, event.job.progress);
  * ```
  */
 export class JobTracker {
@@ -289,10 +289,16 @@ export class JobTracker {
    * `next()` with `JOB_NOT_FOUND`.
    *
    * Replay keeps every status event and the latest progress after each; a consumer slower than
-   * the plugin gets the newest progress instead of every step. Seqs always increase.
+   * the plugin gets the newest progress instead of every step. Output chunks (`ctx.write`) come as
+   * `output` events in the same order and seq space, each exactly once (a consumer that lags may
+   * get adjacent string chunks merged into one); output that is no longer retained comes as one
+   * `gap` event. Seqs always increase.
    * @example
    * ```ts
-   * for await (const event of tracker.events(id, { afterSeq: 3 })) render(event.job);
+   * for await (const event of tracker.events(id, { afterSeq: 3 })) {
+   *   if (event.type === 'output') append(event.chunk);
+   *   else if (event.type !== 'gap') render(event.job);
+   * }
    * ```
    */
   events(id: string, options: EventsOptions = {}): AsyncIterableIterator<JobEvent> {
