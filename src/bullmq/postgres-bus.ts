@@ -3,6 +3,7 @@ import type { BusHandlers, JobBus } from '../backend/job-bus.js';
 import { parseLoggedEvent } from '../engine/logged-events.js';
 import { messageOf } from '../errors.js';
 import { logDebug, type Logger } from '../logger.js';
+import { parseOutputBatch } from '../output/output-events.js';
 import { EVENTS_CHANNEL, type PostgresJobStore } from './postgres-store.js';
 import { parseRecord } from './record-json.js';
 
@@ -12,8 +13,10 @@ const RECONNECT_DELAYS_MS = [100, 250, 500, 1_000, 2_000, 5_000];
 type ClientFactory = (config: ClientConfig) => Client;
 
 /**
- * LISTEN/NOTIFY on a dedicated connection: events and removals of this queue, in commit order.
- * Large events arrive by reference and are read back, in order, before the next message.
+ * LISTEN/NOTIFY on a dedicated connection: events, output batches and removals of this queue, in
+ * commit order; an output batch is handed on as one event per chunk. Large events and batches
+ * arrive by reference and are read back, in order, before the next message (a batch dropped
+ * before it could be read back is a `resync`: readers re-read the log and find the gap there).
  *
  * The connection can drop (a restart, a failover, an idle kill): the bus then opens a new one with
  * backoff, LISTENs again and asks the engine to `resync` — notifications sent while it was away are
@@ -100,7 +103,7 @@ export class PostgresBus implements JobBus {
   #receive(notification: Notification): void {
     const handlers = this.#handlers;
     if (!handlers) return;
-    let payload: { q?: string; e?: string; r?: string; ref?: { id: string; seq: number } };
+    let payload: { q?: string; e?: string; r?: string; ref?: { id: string; seq: number }; o?: string; oref?: { id: string; start: number; from: number } };
     try {
       payload = JSON.parse(notification.payload ?? '{}') as typeof payload;
     } catch (error) {
@@ -113,6 +116,10 @@ export class PostgresBus implements JobBus {
       if (payload.r !== undefined) {
         const removed = payload.r;
         this.#deliver(() => handlers.removed(parseRecord(removed)));
+        return;
+      }
+      if (payload.o !== undefined || payload.oref !== undefined) {
+        await this.#output(handlers, payload.o, payload.oref);
         return;
       }
       let text = payload.e;
@@ -129,6 +136,29 @@ export class PostgresBus implements JobBus {
         const event = text;
         this.#deliver(() => handlers.event(parseLoggedEvent(event)));
       }
+    });
+  }
+
+  /** Hand on an output batch, inline or read back by its reference; one event per chunk. */
+  async #output(handlers: BusHandlers, inline: string | undefined, ref: { id: string; start: number; from: number } | undefined): Promise<void> {
+    let text = inline;
+    if (text === undefined && ref) {
+      try {
+        text = await this.#store.outputBatch(ref.id, ref.start);
+      } catch (error) {
+        this.#logger.warn({ jobId: ref.id, err: error }, `jobwire: could not read back a large output batch: ${messageOf(error)}`);
+      }
+    }
+    if (text === undefined) {
+      handlers.resync(); // unreadable or dropped already: readers re-read the log (the gap says what is gone)
+      return;
+    }
+    const batch = text;
+    this.#deliver(() => {
+      const events = parseOutputBatch(batch);
+      // Its oldest chunks were dropped as it was stored (the batch alone is past the limit): readers re-read the log and find the gap there.
+      if (ref && events[0]?.seq !== ref.from) handlers.resync();
+      else for (const event of events) handlers.event(event);
     });
   }
 

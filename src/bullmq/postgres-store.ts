@@ -1,6 +1,6 @@
 import type { Pool, PoolClient } from 'pg';
 import type { JobRecord } from '../backend/job-record.js';
-import type { CommitResult, CreateLimits, CreateResult, JobChange, JobStore, RecordPage, StoreListQuery } from '../backend/job-store.js';
+import type { CommitResult, CreateLimits, CreateResult, JobChange, JobStore, OutputAppend, RecordPage, StoreListQuery } from '../backend/job-store.js';
 import type { LoggedEvent } from '../backend/logged-event.js';
 import { idempotencyScope } from '../engine/idempotency.js';
 import { eventOf } from '../engine/job-json.js';
@@ -10,18 +10,29 @@ import { JobwireError } from '../errors.js';
 import type { JobStatus } from '../job.js';
 import { logDebug, type Logger } from '../logger.js';
 import { decodeCursor, encodeCursor } from '../ordered-index.js';
+import { gapEvent, mergeLog, parseOutputBatch } from '../output/output-events.js';
 import type { JobCounts } from '../tracker/types.js';
-import { parseRecord } from './record-json.js';
+import { keptOutput } from './kept-output.js';
+import { parseCurrentRecord } from './record-json.js';
 
 /** NOTIFY payloads are capped at 8000 bytes: larger events go by reference and are read back. */
 const INLINE_LIMIT = 7_000;
+/** An output batch's NOTIFY payload up to this many UTF-8 bytes goes inline; a larger one by reference. */
+const INLINE_OUTPUT_BYTES = 7_900;
 /** The channel every process LISTENs on; payloads carry the queue, so one channel serves every queue. */
 export const EVENTS_CHANNEL = 'jobwire_events';
 
 /**
  * The tables (created once, idempotently; a column added since is added to an older table). Records
  * are the engine's JSON (`rec`), with the columns the store filters, orders and counts on beside
- * them (`run_at_ms`: the record's `runAt` while it is `queued`, else null); `job_events` is each job's log.
+ * them (`run_at_ms`: the record's `runAt` while it is `queued`, else null); `job_events` is each
+ * job's log of status events.
+ *
+ * Output: `job_output` holds a job's output batches as text (never jsonb, which refuses `\u0000`),
+ * each at `start_bytes`, the job's output bytes written before it (so dropping the oldest past the
+ * limit is one range delete on the key). On the record: `out_total` (output bytes ever written),
+ * `gap_from`/`gap_to`/`gap_at` (the seqs of output dropped, and when), `last_output` (the last
+ * event is an output chunk: `rec` then has an older seq, the `seq` column is the truth).
  */
 const SCHEMA = `
 CREATE SCHEMA IF NOT EXISTS jobwire;
@@ -38,13 +49,23 @@ ALTER TABLE jobwire.job_records ADD COLUMN IF NOT EXISTS run_at_ms bigint;
 CREATE TABLE IF NOT EXISTS jobwire.job_events (
   queue text NOT NULL, job_id text NOT NULL, seq integer NOT NULL, type text NOT NULL, body text NOT NULL,
   PRIMARY KEY (queue, job_id, seq));
+ALTER TABLE jobwire.job_records ADD COLUMN IF NOT EXISTS out_total bigint NOT NULL DEFAULT 0,
+  ADD COLUMN IF NOT EXISTS gap_from integer, ADD COLUMN IF NOT EXISTS gap_to integer, ADD COLUMN IF NOT EXISTS gap_at bigint,
+  ADD COLUMN IF NOT EXISTS last_output boolean NOT NULL DEFAULT false;
+CREATE TABLE IF NOT EXISTS jobwire.job_output (
+  queue text NOT NULL, job_id text NOT NULL, start_bytes bigint NOT NULL, from_seq integer NOT NULL, to_seq integer NOT NULL,
+  bytes integer NOT NULL, body text NOT NULL, PRIMARY KEY (queue, job_id, start_bytes));
 `;
+
+/** The columns of `job_records` that {@link SCHEMA} adds to an older table. */
+const ADDED_COLUMNS = ['run_at_ms', 'out_total', 'gap_from', 'gap_to', 'gap_at', 'last_output'];
 
 /** True when every table and column of {@link SCHEMA} is there (the last ones it adds included). */
 const CURRENT_SCHEMA = `
-SELECT to_regclass('jobwire.job_events') IS NOT NULL AND EXISTS (
-  SELECT 1 FROM information_schema.columns WHERE table_schema = 'jobwire' AND table_name = 'job_records' AND column_name = 'run_at_ms'
-) AS current`;
+SELECT to_regclass('jobwire.job_events') IS NOT NULL AND to_regclass('jobwire.job_output') IS NOT NULL AND (
+  SELECT count(*) FROM information_schema.columns WHERE table_schema = 'jobwire' AND table_name = 'job_records'
+    AND column_name IN (${ADDED_COLUMNS.map((column) => `'${column}'`).join(', ')})
+) = ${ADDED_COLUMNS.length} AS current`;
 
 /**
  * Insert a job and its first event, and notify, in one statement. $1 queue, $2 id, $3 status,
@@ -61,23 +82,67 @@ SELECT pg_notify('${EVENTS_CHANNEL}', $10) AS notified FROM job`;
 /**
  * Compare-and-set a job, append or replace its log's last entry, and notify, in one statement.
  * $1 queue, $2 id, $3 expected seq, $4 rec, $5 status, $6 expires_at_ms, $7 event type, $8 body,
- * $9 replaces last, $10 notify payload, $11 run_at_ms. Returns one row: `ok`, and the record now (`rec`) when not ok.
+ * $9 replaces last, $10 notify payload, $11 run_at_ms. Returns one row: `ok`, and the record now
+ * (`rec`, `seq`, `last_output`) when not ok.
  */
 const COMMIT = `
-WITH cur AS (SELECT seq, rec FROM jobwire.job_records WHERE queue = $1 AND id = $2 FOR UPDATE),
+WITH cur AS (SELECT seq, rec, last_output FROM jobwire.job_records WHERE queue = $1 AND id = $2 FOR UPDATE),
 job AS (
-  UPDATE jobwire.job_records j SET rec = $4, seq = $3 + 1, status = $5, expires_at_ms = COALESCE($6, j.expires_at_ms), run_at_ms = $11
+  UPDATE jobwire.job_records j SET rec = $4, seq = $3 + 1, status = $5, expires_at_ms = COALESCE($6, j.expires_at_ms), run_at_ms = $11, last_output = false
   FROM cur WHERE j.queue = $1 AND j.id = $2 AND cur.seq = $3 RETURNING j.id),
 added AS (INSERT INTO jobwire.job_events (queue, job_id, seq, type, body) SELECT $1, $2, $3 + 1, $7, $8 FROM job WHERE NOT $9),
 replaced AS (UPDATE jobwire.job_events e SET seq = $3 + 1, type = $7, body = $8 FROM job WHERE $9 AND e.queue = $1 AND e.job_id = $2 AND e.seq = $3),
 notified AS (SELECT pg_notify('${EVENTS_CHANNEL}', $10) FROM job)
-SELECT EXISTS (SELECT 1 FROM job) AS ok, (SELECT rec FROM cur) AS rec, (SELECT count(*) FROM notified) AS n`;
+SELECT EXISTS (SELECT 1 FROM job) AS ok, (SELECT rec FROM cur) AS rec, (SELECT seq FROM cur) AS seq, (SELECT last_output FROM cur) AS last_output, (SELECT count(*) FROM notified) AS n`;
 
-/** Delete jobs (their events too) and notify each removal. $1 queue, $2 ids. Returns the deleted records. */
+/**
+ * Compare-and-set for output, in one statement: when the job's seq is the expected one, store the
+ * batch's kept part at the job's output bytes so far, delete the batches that start before the
+ * newest `limit` bytes (noting the seqs dropped), move the seq on and notify once.
+ * $1 queue, $2 id, $3 expected seq, $4 new seq, $5 batch bytes, $6 kept bytes, $7 kept body (null:
+ * nothing kept), $8 and $9 kept first and last seq, $10 limit bytes, $11 and $12 first and last seq
+ * of the batch's own chunks dropped at once (or null), $13 time (ms), $14 notify payload (null: by
+ * reference, built here as the kept batch's key). Returns one row as {@link COMMIT} does.
+ */
+const APPEND = `
+WITH cur AS (SELECT seq, rec, last_output, out_total FROM jobwire.job_records WHERE queue = $1 AND id = $2 FOR UPDATE),
+ok AS (SELECT out_total + $5::bigint AS total FROM cur WHERE seq = $3),
+dropped AS (
+  DELETE FROM jobwire.job_output o USING ok WHERE o.queue = $1 AND o.job_id = $2 AND o.start_bytes < ok.total - $10::bigint
+  RETURNING o.from_seq, o.to_seq),
+gone AS (SELECT min(from_seq) AS first, max(to_seq) AS last FROM dropped),
+job AS (
+  UPDATE jobwire.job_records j SET seq = $4, last_output = true, out_total = ok.total,
+    gap_from = COALESCE(j.gap_from, gone.first, $11::integer), gap_to = COALESCE($12::integer, gone.last, j.gap_to),
+    gap_at = CASE WHEN $12::integer IS NULL AND gone.last IS NULL THEN j.gap_at ELSE $13::bigint END
+  FROM ok, gone WHERE j.queue = $1 AND j.id = $2 RETURNING j.id),
+kept AS (
+  INSERT INTO jobwire.job_output (queue, job_id, start_bytes, from_seq, to_seq, bytes, body)
+  SELECT $1, $2, ok.total - $6::bigint, $8::integer, $9::integer, $6::integer, $7::text FROM ok WHERE $7::text IS NOT NULL),
+notified AS (
+  SELECT pg_notify('${EVENTS_CHANNEL}', COALESCE($14::text,
+    json_build_object('q', $1::text, 'oref', json_build_object('id', $2::text, 'start', ok.total - $6::bigint, 'from', $3 + 1))::text)) FROM ok)
+SELECT EXISTS (SELECT 1 FROM ok) AS ok, (SELECT rec FROM cur) AS rec, (SELECT seq FROM cur) AS seq, (SELECT last_output FROM cur) AS last_output, (SELECT count(*) FROM notified) AS n`;
+
+/**
+ * A job's whole log in one query: its expiry and dropped output, and its status events and output
+ * batches in seq order (a batch at its first seq). No row: the job is gone. $1 queue, $2 id.
+ */
+const LOG = `
+SELECT j.expires_at_ms, j.gap_from, j.gap_to, j.gap_at, x.body, x.output
+FROM jobwire.job_records j LEFT JOIN LATERAL (
+  SELECT e.seq, e.body, false AS output FROM jobwire.job_events e WHERE e.queue = j.queue AND e.job_id = j.id
+  UNION ALL
+  SELECT o.from_seq, o.body, true FROM jobwire.job_output o WHERE o.queue = j.queue AND o.job_id = j.id
+) x ON true
+WHERE j.queue = $1 AND j.id = $2 ORDER BY x.seq`;
+
+/** Delete jobs (their events and output too) and notify each removal. $1 queue, $2 ids. Returns the deleted records. */
 const DELETE = `
-WITH gone AS (DELETE FROM jobwire.job_records WHERE queue = $1 AND id = ANY($2) RETURNING id, rec),
-events AS (DELETE FROM jobwire.job_events e USING gone WHERE e.queue = $1 AND e.job_id = gone.id)
-SELECT id, rec FROM gone`;
+WITH gone AS (DELETE FROM jobwire.job_records WHERE queue = $1 AND id = ANY($2) RETURNING id, rec, seq, last_output),
+events AS (DELETE FROM jobwire.job_events e USING gone WHERE e.queue = $1 AND e.job_id = gone.id),
+outputs AS (DELETE FROM jobwire.job_output o USING gone WHERE o.queue = $1 AND o.job_id = gone.id)
+SELECT id, rec, seq, last_output FROM gone`;
 
 /**
  * A tenant or workspace id as its filter column holds it: JSON-encoded, because PostgreSQL text
@@ -92,16 +157,45 @@ function runAtColumn(record: JobRecord): number | null {
   return record.status === 'queued' && record.runAt !== undefined ? record.runAt : null;
 }
 
-/** One row of a commit. */
+/** A record's row: its JSON, and its seq when output moved it on. */
+interface RecordRow {
+  rec: string;
+  seq: number;
+  last_output: boolean;
+}
+
+/** The record of a {@link RecordRow}, with the seq output moved it to. */
+const recordOf = (row: RecordRow): JobRecord => parseCurrentRecord(row.rec, row.seq, row.last_output);
+
+/** One row of a commit or an append. */
 interface CommitRow {
   ok: boolean;
   rec: string | null;
+  seq: number | null;
+  last_output: boolean | null;
+}
+
+/** One row of {@link LOG}. */
+interface LogRow {
+  expires_at_ms: string | null;
+  gap_from: number | null;
+  gap_to: number | null;
+  gap_at: string | null;
+  body: string | null;
+  output: boolean | null;
+}
+
+/** A commit's or append's row as its outcome. */
+function outcomeOf(row: CommitRow | undefined): CommitResult {
+  if (row?.ok) return { ok: true };
+  return { ok: false, current: row?.rec ? parseCurrentRecord(row.rec, row.seq, row.last_output === true) : undefined };
 }
 
 /**
  * jobwire's job records and logs in PostgreSQL, next to BullMQ's PostgreSQL queue: every change
  * is one statement (a compare-and-set on the job's row), and its event is published with NOTIFY
- * at commit, so a listener never hears of a change before it is written.
+ * at commit, so a listener never hears of a change before it is written. An output batch is one
+ * row and one notification, however many chunks it holds and however many readers follow the job.
  */
 export class PostgresJobStore implements JobStore {
   readonly queue: string;
@@ -163,19 +257,25 @@ export class PostgresJobStore implements JobStore {
   /** The live job holding an idempotency key; an expired holder is removed, so the key is free again. */
   async #holder(db: Pool | PoolClient, idem: string | null, now: number): Promise<JobRecord | undefined> {
     if (idem === null) return undefined;
-    const { rows } = await db.query<{ id: string; rec: string; expires_at_ms: string | null }>('SELECT id, rec, expires_at_ms FROM jobwire.job_records WHERE queue = $1 AND idem_key = $2', [this.queue, idem]);
+    const { rows } = await db.query<RecordRow & { id: string; expires_at_ms: string | null }>(
+      'SELECT id, rec, seq, last_output, expires_at_ms FROM jobwire.job_records WHERE queue = $1 AND idem_key = $2',
+      [this.queue, idem],
+    );
     const row = rows[0];
     if (!row) return undefined;
-    if (row.expires_at_ms === null || Number(row.expires_at_ms) > now) return parseRecord(row.rec);
+    if (row.expires_at_ms === null || Number(row.expires_at_ms) > now) return recordOf(row);
     await this.#delete(db, [row.id]);
     return undefined;
   }
 
   async get(id: string, now: number): Promise<JobRecord | undefined> {
-    const { rows } = await this.#pool.query<{ rec: string; expires_at_ms: string | null }>('SELECT rec, expires_at_ms FROM jobwire.job_records WHERE queue = $1 AND id = $2', [this.queue, id]);
+    const { rows } = await this.#pool.query<RecordRow & { expires_at_ms: string | null }>(
+      'SELECT rec, seq, last_output, expires_at_ms FROM jobwire.job_records WHERE queue = $1 AND id = $2',
+      [this.queue, id],
+    );
     const row = rows[0];
     if (!row || (row.expires_at_ms !== null && Number(row.expires_at_ms) <= now)) return undefined;
-    return parseRecord(row.rec);
+    return recordOf(row);
   }
 
   async commit(change: JobChange): Promise<CommitResult> {
@@ -194,20 +294,52 @@ export class PostgresJobStore implements JobStore {
       this.#eventPayload(record, body),
       runAtColumn(record),
     ]);
-    const row = rows[0];
-    if (row?.ok) return { ok: true };
-    return { ok: false, current: row?.rec ? parseRecord(row.rec) : undefined };
+    return outcomeOf(rows[0]);
+  }
+
+  async append(batch: OutputAppend): Promise<CommitResult> {
+    const { json, bytes, kept, droppedHead } = keptOutput(batch);
+    const { rows } = await this.#pool.query<CommitRow>(APPEND, [
+      this.queue,
+      batch.jobId,
+      batch.afterSeq,
+      batch.afterSeq + batch.chunks.length,
+      bytes,
+      kept?.bytes ?? 0,
+      kept?.json ?? null,
+      kept?.from ?? null,
+      kept?.to ?? null,
+      batch.limitBytes,
+      droppedHead?.from ?? null,
+      droppedHead?.to ?? null,
+      batch.at,
+      this.#outputPayload(json),
+    ]);
+    return outcomeOf(rows[0]);
   }
 
   async log(id: string, now: number): Promise<LoggedEvent[] | undefined> {
-    // One query: the job's expiry and its events (none when the job is gone).
-    const { rows } = await this.#pool.query<{ body: string | null; expires_at_ms: string | null }>(
-      'SELECT e.body, j.expires_at_ms FROM jobwire.job_records j LEFT JOIN jobwire.job_events e ON e.queue = j.queue AND e.job_id = j.id WHERE j.queue = $1 AND j.id = $2 ORDER BY e.seq',
-      [this.queue, id],
-    );
+    const { rows } = await this.#pool.query<LogRow>(LOG, [this.queue, id]);
     const first = rows[0];
     if (!first || (first.expires_at_ms !== null && Number(first.expires_at_ms) <= now)) return undefined;
-    return rows.flatMap((row) => (row.body === null ? [] : [parseLoggedEvent(row.body)]));
+    const statuses: LoggedEvent[] = [];
+    const outputs: LoggedEvent[] = [];
+    for (const row of rows) {
+      if (row.body === null) continue;
+      if (row.output) outputs.push(...parseOutputBatch(row.body));
+      else statuses.push(parseLoggedEvent(row.body));
+    }
+    const gap = first.gap_to === null ? undefined : gapEvent(id, first.gap_from ?? first.gap_to, first.gap_to, Number(first.gap_at));
+    return outputs.length === 0 && gap === undefined ? statuses : mergeLog(statuses, outputs, gap);
+  }
+
+  /**
+   * Read one output batch back (NOTIFY carried a reference because it was too large): the text
+   * stored at `start` (the job's output bytes before it), or `undefined` when it was dropped since.
+   */
+  async outputBatch(id: string, start: number): Promise<string | undefined> {
+    const { rows } = await this.#pool.query<{ body: string }>('SELECT body FROM jobwire.job_output WHERE queue = $1 AND job_id = $2 AND start_bytes = $3', [this.queue, id, start]);
+    return rows[0]?.body;
   }
 
   /** Read one event back (NOTIFY carried a reference because it was too large). */
@@ -233,9 +365,12 @@ export class PostgresJobStore implements JobStore {
     if (query.plugin !== undefined) add('plugin = ?', query.plugin);
     if (query.statuses !== undefined) add('status = ANY(?)', [...query.statuses]);
     values.push(query.limit + 1);
-    const { rows } = await this.#pool.query<{ rec: string; ord: string }>(`SELECT rec, ord FROM jobwire.job_records WHERE ${where.join(' AND ')} ORDER BY ord DESC LIMIT $${values.length}`, values);
+    const { rows } = await this.#pool.query<RecordRow & { ord: string }>(
+      `SELECT rec, seq, last_output, ord FROM jobwire.job_records WHERE ${where.join(' AND ')} ORDER BY ord DESC LIMIT $${values.length}`,
+      values,
+    );
     const page = rows.slice(0, query.limit);
-    const records = page.map((row) => parseRecord(row.rec));
+    const records = page.map(recordOf);
     const last = page.at(-1);
     return rows.length > query.limit && last ? { records, nextCursor: encodeCursor(Number(last.ord)) } : { records };
   }
@@ -281,8 +416,8 @@ export class PostgresJobStore implements JobStore {
   /** Delete jobs and their logs, and notify each removal; the records deleted. */
   async #delete(db: Pool | PoolClient, ids: string[]): Promise<JobRecord[]> {
     if (ids.length === 0) return [];
-    const { rows } = await db.query<{ id: string; rec: string }>(DELETE, [this.queue, ids]);
-    const records = rows.map((row) => parseRecord(row.rec));
+    const { rows } = await db.query<RecordRow & { id: string }>(DELETE, [this.queue, ids]);
+    const records = rows.map(recordOf);
     // A record too large for a notification is announced without its input and result.
     const payloads = records.map((record, index) => {
       const rec = (rows[index] as { rec: string }).rec;
@@ -290,6 +425,13 @@ export class PostgresJobStore implements JobStore {
     });
     if (payloads.length > 0) await db.query('SELECT pg_notify($1, payload) FROM unnest($2::text[]) AS payload', [EVENTS_CHANNEL, payloads]);
     return records;
+  }
+
+  /** The NOTIFY payload of an output batch when it fits inline; `null` when it goes by reference. */
+  #outputPayload(json: string): string | null {
+    if (json.length > INLINE_OUTPUT_BYTES) return null; // UTF-8 bytes are never fewer than UTF-16 units
+    const payload = JSON.stringify({ q: this.queue, o: json });
+    return Buffer.byteLength(payload, 'utf8') <= INLINE_OUTPUT_BYTES ? payload : null;
   }
 
   /** The NOTIFY payload of an event: inline when small, a reference to read back when not. */

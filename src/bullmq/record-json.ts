@@ -18,3 +18,14 @@ export function parseRecord(json: string | null | undefined): JobRecord {
   }
   return record;
 }
+
+/**
+ * A record read back with the job's seq as the database holds it now. Output appended after the
+ * record was stored moved the seq on without rewriting the record: the record then says so (its
+ * `seq` the last chunk's, its `event` `'output'`).
+ * @throws JobwireError `UNAVAILABLE` as {@link parseRecord}.
+ */
+export function parseCurrentRecord(json: string | null | undefined, seq: number | string | null | undefined, lastOutput: boolean): JobRecord {
+  const record = parseRecord(json);
+  return lastOutput ? { ...record, seq: Number(seq), event: 'output' } : record;
+}

@@ -3,11 +3,13 @@ import type { BusHandlers, JobBus } from '../backend/job-bus.js';
 import { parseLoggedEvent } from '../engine/logged-events.js';
 import { messageOf } from '../errors.js';
 import { logDebug, type Logger } from '../logger.js';
+import { parseOutputBatch } from '../output/output-events.js';
 import { parseRecord } from './record-json.js';
 import type { RedisJobStore } from './redis-store.js';
 
 /**
- * Redis pub/sub: one subscriber connection per process for the store's events and removals.
+ * Redis pub/sub: one subscriber connection per process for the store's events and removals. An
+ * output batch arrives as one message and is handed on as one event per chunk, in seq order.
  * ioredis reconnects and re-subscribes by itself; every reconnect is a `resync` (pub/sub keeps
  * nothing for a subscriber that was away): open `events()` iterators re-read their logs, and runs
  * of this process whose job ended or was removed meanwhile (a cancel during the gap) abort.
@@ -29,6 +31,7 @@ export class RedisBus implements JobBus {
       try {
         if (channel !== this.#store.channel) return;
         if (message.startsWith('e')) handlers.event(parseLoggedEvent(message.slice(1)));
+        else if (message.startsWith('o')) for (const event of parseOutputBatch(message.slice(1))) handlers.event(event);
         else if (message.startsWith('r')) handlers.removed(parseRecord(message.slice(1)));
       } catch (error) {
         this.#logger.error({ err: error }, `jobwire: could not read a bus message: ${messageOf(error)}`);

@@ -11,6 +11,7 @@ export function sharedStore(store: JobStore): JobStore {
     create: (record, at, limits) => store.create(record, at, limits),
     get: (id, now) => store.get(id, now),
     commit: (change) => store.commit(change),
+    append: (batch) => store.append(batch),
     log: (id, now) => store.log(id, now),
     list: (query) => store.list(query),
     remove: (id) => store.remove(id),
