@@ -7,7 +7,8 @@ import { toSSEResponse, unknownJobMessage } from '../sse/response.js';
 import type { StoredResult } from '../storage/types.js';
 import type { JobTracker } from '../tracker/job-tracker.js';
 import { SUBMIT_OPTION_KEYS } from '../tracker/options.js';
-import type { ListQuery, SubmitOptions } from '../tracker/types.js';
+import type { JobOutput, ListQuery, SubmitOptions } from '../tracker/types.js';
+import { storedOutputOf } from '../output/job-output.js';
 import type { ScheduleInfo } from '../schedule/types.js';
 import { DEFAULT_MAX_BODY_BYTES } from './body.js';
 import { errorResponse, json } from './error-response.js';
@@ -17,13 +18,13 @@ import { parseListQuery, parseResultQuery } from './query.js';
 import { storedResultOf } from './results.js';
 
 /** What a route is about to do, for {@link JobRoutesOptions.authorize}. */
-export type JobAction = 'submit' | 'get' | 'list' | 'cancel' | 'retry' | 'remove' | 'events' | 'result' | 'results' | 'plugins' | 'schedules';
+export type JobAction = 'submit' | 'get' | 'list' | 'cancel' | 'retry' | 'remove' | 'events' | 'output' | 'result' | 'results' | 'plugins' | 'schedules';
 
 /** What `authorize` is told about a request. */
 export interface AuthorizeContext {
   request: Request;
   action: JobAction;
-  /** The job concerned (get, cancel, remove, events; retry: the failed or cancelled job to re-run; result while the job lives). */
+  /** The job concerned (get, cancel, remove, events, output; retry: the failed or cancelled job to re-run; result while the job lives). */
   job?: JobSnapshot;
   /**
    * The result about to be sent (result): from the live job, or from the storage when the job is
@@ -75,9 +76,9 @@ type Match =
   | { kind: 'job'; rawId: string; sub: JobSubroute | undefined };
 
 /** The routes below one job: `/jobs/:id/<sub>`. */
-type JobSubroute = 'events' | 'cancel' | 'retry' | 'result';
+type JobSubroute = 'events' | 'output' | 'cancel' | 'retry' | 'result';
 
-const JOB_SUBROUTES = new Set<string>(['events', 'cancel', 'retry', 'result']);
+const JOB_SUBROUTES = new Set<string>(['events', 'output', 'cancel', 'retry', 'result']);
 
 function normalizePath(path: string, name: string): string {
   if (typeof path !== 'string' || !path.startsWith('/')) throw new JobwireError('INVALID_CONFIG', `\`${name}\` must start with "/"`);
@@ -110,7 +111,8 @@ function cancelReason(url: URL): string {
  * | `POST /jobs/:id/retry` | re-run a `failed` or `cancelled` job as a new job → 202 its snapshot (`Location` header); another status → 400 |
  * | `DELETE /jobs/:id` | live: cancel → 200 snapshot; finished: delete → 204 |
  * | `GET /jobs?tenantId&workspaceId&status&plugin&limit&cursor` | 200 `{ jobs, nextCursor? }` |
- * | `GET /jobs/:id/events` | SSE (honours `Last-Event-ID`) |
+ * | `GET /jobs/:id/events` | SSE (honours `Last-Event-ID`): status, `output` and `gap` events |
+ * | `GET /jobs/:id/output` | 200 `JobOutput` `{ chunks, gap, lastSeq }`: the output the job still retains |
  * | `GET /jobs/:id/result` | 200 `StoredResult`, from the live job or the storage |
  * | `GET /results?tenantId&plugin&limit&cursor` | 200 `{ results, nextCursor? }` (with a storage only) |
  * | `GET /plugins` | 200 `{ plugins: PluginMeta[] }` |
@@ -183,10 +185,21 @@ export function createJobRoutes(tracker: JobTracker, options: JobRoutesOptions =
     return json(job, 202, { Location: `${base}/${job.id}` });
   }
 
+  /** A live completed job's result as its storage keeps it: with the output it wrote (none when it went meanwhile). */
+  async function liveResult(job: JobSnapshot): Promise<StoredResult> {
+    let output: JobOutput | undefined;
+    try {
+      output = await tracker.output(job.id);
+    } catch (error) {
+      if (!isJobwireError(error) || error.code !== 'JOB_NOT_FOUND') throw error;
+    }
+    return storedResultOf(tracker.plugins, job, output && storedOutputOf(output));
+  }
+
   async function result(request: Request, id: string): Promise<Response> {
     const valid = isValidJobId(id);
     const job = valid ? await tracker.get(id) : undefined;
-    let stored = job?.status === 'completed' ? storedResultOf(tracker.plugins, job) : undefined;
+    let stored = job?.status === 'completed' ? await liveResult(job) : undefined;
     if (!stored && storage && valid) stored = await storage.get(id);
     if (!job && !stored) throw unknownJob(id);
     await allow({ request, action: 'result', ...(job && { job }), ...(stored && { result: stored }) }, id);
@@ -243,6 +256,12 @@ export function createJobRoutes(tracker: JobTracker, options: JobRoutesOptions =
     if (sub === 'events') {
       if (method !== 'GET') return methodNotAllowed('GET');
       return events(request, url, id);
+    }
+    if (sub === 'output') {
+      if (!reading) return methodNotAllowed('GET');
+      const job = await findJob(id);
+      await allow({ request, action: 'output', job }, id);
+      return json(await tracker.output(id)); // JOB_NOT_FOUND (404) when the job went meanwhile
     }
     if (sub === 'result') {
       if (!reading) return methodNotAllowed('GET');

@@ -1,5 +1,5 @@
 import { JobwireError, messageOf } from '../errors.js';
-import { isTerminalStatus, type JobEvent, type JobSnapshot } from '../job.js';
+import { isStatusEvent, isTerminalStatus, type JobEvent, type JobSnapshot, type JobStatusEvent } from '../job.js';
 import type { JobTracker } from '../tracker/job-tracker.js';
 import { encodeSSE, encodeSSEComment } from './encode.js';
 
@@ -15,12 +15,15 @@ export interface JobStreamOptions {
   signal?: AbortSignal | undefined;
   /**
    * Turn an event into the `data` text. Default: `JSON.stringify(event)`. Return HTML to feed the
-   * htmx SSE extension; any line breaks are split into `data:` lines safely.
+   * htmx SSE extension; any line breaks are split into `data:` lines safely. It gets every event:
+   * status events (narrow with `isStatusEvent` before reading `job`), `output` and `gap`.
+   * @example (event) => (event.type === 'output' ? `<p>${escape(String(event.chunk))}</p>` : '')
    */
   serialize?: (event: JobEvent) => string;
   /**
-   * The SSE `event:` name of each job event. Default: its type (`queued`, `progress`…). Return
-   * `undefined` to send the event unnamed: htmx 4's SSE extension swaps only unnamed messages.
+   * The SSE `event:` name of each job event. Default: its type (`queued`, `progress`, `output`,
+   * `gap`…). Return `undefined` to send the event unnamed: htmx 4's SSE extension swaps only
+   * unnamed messages.
    */
   eventName?: (event: JobEvent) => string | undefined;
   /**
@@ -40,7 +43,8 @@ export interface JobStreamOptions {
 }
 
 /**
- * An open event stream for one job: check `status`, then iterate its SSE frames (strings).
+ * An open event stream for one job: check `status`, then iterate its SSE frames (strings; one
+ * string holds several frames when several events were waiting).
  * 200: frames follow; 204: the client already saw the terminal event (tell EventSource to stop);
  * 404: unknown job.
  */
@@ -70,9 +74,38 @@ function checkDelay(value: number, name: string): number {
 
 const defaultSerialize = (event: JobEvent): string => JSON.stringify(event);
 
+/** True for the event that ends a job's stream: `completed`, `failed` or `cancelled`. */
+function isTerminalEvent(event: JobEvent): event is JobStatusEvent {
+  return isStatusEvent(event) && isTerminalStatus(event.job.status);
+}
+
 /** The closing event after a terminal one: no `id`, so a reconnect still resumes after the terminal event. */
-function endFrame(name: string, terminal: JobEvent): string {
+function endFrame(name: string, terminal: JobStatusEvent): string {
   return encodeSSE({ event: name, data: terminal.job.status });
+}
+
+/**
+ * Frames already waiting are sent together, up to about this many characters: a burst of small
+ * output events then costs one write (one `enqueue`, one chunk of the HTTP body) instead of one
+ * each. Past it, the rest waits for the next pull, so a slow client still holds back the stream.
+ */
+const BATCH_CHARS = 64 * 1024;
+
+/** What {@link ready} answers for an iterator result that is not there yet. */
+const NOT_READY = Symbol('not ready');
+const notReady: Promise<typeof NOT_READY> = Promise.resolve(NOT_READY);
+
+/**
+ * The result of `pending` if it has already settled, else {@link NOT_READY}, after one microtask:
+ * a settled promise's reaction is queued before the sentinel's. A rejection counts as not ready:
+ * whoever awaits `pending` next gets it.
+ */
+async function ready<T>(pending: Promise<T>): Promise<T | typeof NOT_READY> {
+  try {
+    return await Promise.race([pending, notReady]);
+  } catch {
+    return NOT_READY;
+  }
 }
 
 /** Checked stream options. */
@@ -180,16 +213,17 @@ class Stream implements JobStream {
     if (this.#closed || !this.#events) return;
     try {
       yield encodeSSE({ retry: this.#retryMs });
+      let pending: Promise<IteratorResult<JobEvent>>;
       if (this.#first && !this.#first.done) {
-        yield this.#frame(this.#first.value);
-        if (isTerminalStatus(this.#first.value.job.status)) {
-          if (this.#endEvent !== undefined) yield endFrame(this.#endEvent, this.#first.value);
-          return;
-        }
+        const batch = await this.#batch(this.#first.value);
+        yield batch.text;
+        if (batch.ended) return;
+        pending = batch.pending;
+      } else {
+        pending = this.#events.next();
       }
       this.#lastSent = Date.now();
       this.#timer = setTimeout(this.#onTimer, this.#heartbeatMs);
-      let pending = this.#events.next();
       while (!this.#closed) {
         const next = await this.#nextOrHeartbeat(pending);
         if (this.#closed || next === 'closed') return;
@@ -199,12 +233,11 @@ class Stream implements JobStream {
           continue;
         }
         if (next.done) return;
-        yield this.#frame(next.value);
-        if (isTerminalStatus(next.value.job.status)) {
-          if (this.#endEvent !== undefined) yield endFrame(this.#endEvent, next.value);
-          return;
-        }
-        pending = this.#events.next();
+        const batch = await this.#batch(next.value);
+        if (this.#closed) return;
+        yield batch.text;
+        if (batch.ended) return;
+        pending = batch.pending;
       }
     } finally {
       this.close();
@@ -223,6 +256,27 @@ class Stream implements JobStream {
       this.#timer = setTimeout(this.#onTimer, this.#heartbeatMs - silent);
     }
   };
+
+  /**
+   * The frame of `event`, followed by the frames of the events the iterator already holds (up to
+   * {@link BATCH_CHARS}), as one string. `ended` when the stream is over (a terminal event, with
+   * the end event after it, or the iterator's end); else `pending` is the next event's promise.
+   */
+  async #batch(event: JobEvent): Promise<{ text: string; ended: true } | { text: string; ended: false; pending: Promise<IteratorResult<JobEvent>> }> {
+    const events = this.#events as AsyncIterableIterator<JobEvent>;
+    let text = this.#frame(event);
+    let last = event;
+    for (;;) {
+      if (isTerminalEvent(last)) return { text: this.#endEvent === undefined ? text : text + endFrame(this.#endEvent, last), ended: true };
+      const pending = events.next();
+      if (text.length >= BATCH_CHARS || this.#closed) return { text, ended: false, pending };
+      const next = await ready(pending);
+      if (next === NOT_READY) return { text, ended: false, pending };
+      if (next.done) return { text, ended: true };
+      last = next.value;
+      text += this.#frame(last);
+    }
+  }
 
   #frame(event: JobEvent): string {
     if (this.#eventName) {
@@ -271,8 +325,10 @@ class Stream implements JobStream {
 
 /**
  * Open an SSE stream for a job, replaying after `lastEventId`. Iterate the result for frames:
- * `retry:` first, then `id: <seq>`, `event: <type>`, `data: <JSON>` per event, heartbeat comments
- * in silences; it ends after the terminal event (and the `endEvent`, when one is set).
+ * `retry:` first, then `id: <seq>`, `event: <type>`, `data: <JSON>` per event (status events,
+ * `output` and `gap` alike), heartbeat comments in silences; it ends after the terminal event (and
+ * the `endEvent`, when one is set). Events that are already waiting come as one string of several
+ * frames, so a burst of output goes out in one write.
  *
  * @throws JobwireError `INVALID_REQUEST` for a malformed `lastEventId`, delay or `endEvent`, or a
  * `job` of another id.

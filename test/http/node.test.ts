@@ -110,6 +110,27 @@ describe('toNodeHandler over node:http', () => {
     expect(nextCalls).toEqual([]);
   });
 
+  it('serves the output route and streams output events: GET /jobs/:id/output and `event: output` frames', async () => {
+    const job = await tracker.submit('controlled', {});
+    const run = await control.started(job.id);
+    run.ctx.write('line one\r\n');
+    run.ctx.write({ text: 'two', nul: '\0' });
+    await until(async () => (await tracker.output(job.id)).chunks.length === 2, 5_000, 'the chunks to be written');
+    const live = await fetch(`${server.url}/jobs/${job.id}/output`);
+    expect(live.status).toBe(200);
+    expect(live.headers.get('content-type')).toBe('application/json; charset=utf-8');
+    expect(await live.json()).toEqual({ chunks: ['line one\r\n', { text: 'two', nul: '\0' }], gap: false, lastSeq: 4 });
+    run.done.resolve(null);
+    await tracker.wait(job.id);
+    const { events } = parseSSE(await (await fetch(`${server.url}/jobs/${job.id}/events`)).text());
+    const output = events.filter((event) => event.event === 'output');
+    expect(output.map((event) => event.id)).toEqual(['3', '4']);
+    expect(output.map((event) => (JSON.parse(event.data) as { chunk: unknown }).chunk)).toEqual(['line one\r\n', { text: 'two', nul: '\0' }]);
+    expect((await fetch(`${server.url}/jobs/AAAAAAAAAAAAAAAAAAAAAA/output`)).status).toBe(404);
+    expect((await fetch(`${server.url}/jobs/${job.id}/output`, { method: 'POST' })).status).toBe(405);
+    expect(nextCalls).toEqual([]);
+  });
+
   it('uses a body a parser already read', async () => {
     const response = await fetch(`${server.url}/parsed-first`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ plugin: 'echo', input: { text: 'pre' } }) });
     expect(response.status).toBe(202);

@@ -58,6 +58,27 @@ describe('GET /jobs/:id/result and GET /results', () => {
     });
   });
 
+  it('a job that wrote output: the live result keeps it as the storage did (the text, or the chunks), and after the job is gone too', async () => {
+    setup();
+    for (const [written, output] of [
+      [['Hel', 'lo', '\n'], { text: 'Hello\n' }],
+      [[{ start: 0, end: 1, text: 'a' }, 'b'], { chunks: [{ start: 0, end: 1, text: 'a' }, 'b'] }],
+    ] as const) {
+      const job = await tracker.submit('controlled', {});
+      const run = await control.started(job.id);
+      for (const chunk of written) run.ctx.write(chunk);
+      run.done.resolve({ ok: true });
+      await tracker.wait(job.id);
+      const live = (await (await get(`/jobs/${job.id}/result`)).json()) as StoredResult;
+      expect(live.output).toEqual(output);
+      expect(live).toEqual(await storage!.get(job.id));
+      await tracker.remove(job.id);
+      expect(((await (await get(`/jobs/${job.id}/result`)).json()) as StoredResult).output).toEqual(output);
+    }
+    // A job that wrote nothing has no `output` at all.
+    expect(await (await get(`/jobs/${(await finished('quiet')).id}/result`)).json()).not.toHaveProperty('output');
+  });
+
   it('without a storage, a live completed job still has its result', async () => {
     setup({}, false);
     const job = await finished('no storage');

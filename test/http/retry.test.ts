@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
-import { definePlugin, JobTracker, JobwireError, LocalPluginManager, type JobEvent, type JobSnapshot } from '../../src/index.js';
+import { definePlugin, isStatusEvent, JobTracker, JobwireError, LocalPluginManager, type JobSnapshot, type JobStatusEvent } from '../../src/index.js';
 import { createJobRoutes, type AuthorizeContext, type HttpErrorBody, type JobRoutesOptions } from '../../src/http/index.js';
 import { openJobStream } from '../../src/sse/index.js';
 import { collect } from '../helpers/deferred.js';
@@ -210,13 +210,13 @@ describe('retries, delays, re-runs and schedules over HTTP', () => {
       const types = events.map((event) => event.event);
       expect(types).toEqual(['queued', 'started', 'progress', 'retrying', 'started', 'progress', 'retrying', 'started', 'progress', 'completed']);
       expect(events.map((event) => Number(event.id))).toEqual(events.map((_, index) => index + 1));
-      const retrying = events.filter((event) => event.event === 'retrying').map((event) => JSON.parse(event.data) as JobEvent);
+      const retrying = events.filter((event) => event.event === 'retrying').map((event) => JSON.parse(event.data) as JobStatusEvent);
       expect(retrying.map((event) => event.job.attempt)).toEqual([2, 3]);
       for (const [index, event] of retrying.entries()) {
         expect(event).toMatchObject({ type: 'retrying', job: { status: 'queued', progress: 0, maxAttempts: 3, lastError: { code: 'PLUGIN_FAILED', message: `try ${index + 1} failed` } } });
         expect(typeof event.job.runAt).toBe('string');
       }
-      const last = JSON.parse(events.at(-1)!.data) as JobEvent;
+      const last = JSON.parse(events.at(-1)!.data) as JobStatusEvent;
       expect(last.job).toMatchObject({ status: 'completed', attempt: 3, result: { attempt: 3 }, lastError: { code: 'PLUGIN_FAILED', message: 'try 2 failed' } });
       expect(last.job.runAt).toBeUndefined();
 
@@ -228,7 +228,7 @@ describe('retries, delays, re-runs and schedules over HTTP', () => {
     it('is not an ending for htmx streams: unnamed events with HTML, and the end event only after the terminal one', async () => {
       const job = await tracker.submit('flaky', { failures: 1 });
       const stream = await openJobStream(tracker, job.id, {
-        serialize: (event) => `<span>${event.job.status} ${event.job.attempt}/${event.job.maxAttempts}</span>`,
+        serialize: (event) => (isStatusEvent(event) ? `<span>${event.job.status} ${event.job.attempt}/${event.job.maxAttempts}</span>` : ''),
         eventName: () => undefined,
         endEvent: 'end',
       });

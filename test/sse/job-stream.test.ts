@@ -1,9 +1,9 @@
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { JobTracker, LocalPluginManager, type JobEvent } from '../../src/index.js';
+import { isStatusEvent, JobTracker, LocalPluginManager, type JobEvent, type JobGapEvent, type JobOutputEvent, type JobStatusEvent } from '../../src/index.js';
 import { countOpenStreams, openJobStream, type JobStream } from '../../src/sse/index.js';
 import { controlledPlugin } from '../helpers/controlled.js';
-import { collect } from '../helpers/deferred.js';
+import { collect, until } from '../helpers/deferred.js';
 import { parseSSE } from '../helpers/sse.js';
 import { codeOf } from '../helpers/codes.js';
 
@@ -170,7 +170,7 @@ describe('openJobStream', () => {
   it('serialize sends HTML fragments (htmx SSE extension), multi-line text split safely', async () => {
     const id = await finishedJob();
     const stream = await openJobStream(tracker, id, {
-      serialize: (event) => `<div id="job">\n  <b>${event.job.status}</b> ${event.job.progress}%\r\n</div>`,
+      serialize: (event) => (isStatusEvent(event) ? `<div id="job">\n  <b>${event.job.status}</b> ${event.job.progress}%\r\n</div>` : ''),
     });
     const { events } = parseSSE(await collect(stream));
     expect(events.map((e) => e.data)).toEqual(
@@ -268,7 +268,7 @@ describe('openJobStream: progress messages reach an independent parser intact', 
       fc.asyncProperty(text, fc.boolean(), async (message, raw) => {
         const job = await tracker.submit('controlled', {});
         const run = await control.started(job.id);
-        const stream = await openJobStream(tracker, job.id, raw ? { serialize: (event) => (event.type === 'progress' ? (event.job.message ?? '') : event.type) } : {});
+        const stream = await openJobStream(tracker, job.id, raw ? { serialize: (event) => (isStatusEvent(event) && event.type === 'progress' ? (event.job.message ?? '') : event.type) } : {});
         const reading = collect(stream);
         run.ctx.progress(50, message);
         run.done.resolve(null);
@@ -276,10 +276,162 @@ describe('openJobStream: progress messages reach an independent parser intact', 
         expect(events.map((e) => e.event)).toEqual(['queued', 'started', 'progress', 'completed']);
         const progress = events[2]!.data;
         if (raw) expect(progress).toBe(message.replace(/\r\n|\r/g, '\n'));
-        else expect((JSON.parse(progress) as JobEvent).job.message).toBe(message);
+        else expect((JSON.parse(progress) as JobStatusEvent).job.message).toBe(message);
       }),
       { numRuns: 200 },
     );
     await tracker.close();
+  });
+});
+
+describe('openJobStream: output and gap events', () => {
+  let tracker: JobTracker;
+  let control: ReturnType<typeof controlledPlugin>;
+
+  function setup(outputLimitBytes?: number): void {
+    control = controlledPlugin();
+    tracker = new JobTracker({ plugins: new LocalPluginManager().register(control.plugin), ...(outputLimitBytes === undefined ? {} : { outputLimitBytes }) });
+  }
+  beforeEach(() => setup());
+  afterEach(() => tracker.close({ timeoutMs: 0 }));
+
+  /** Every chunk of the output events, strings concatenated where a lagging reader got them merged. */
+  const outputOf = (frames: string[]): unknown[] =>
+    parseSSE(frames)
+      .events.filter((e) => e.event === 'output')
+      .map((e) => (JSON.parse(e.data) as JobOutputEvent).chunk);
+
+  it('output events go out as `event: output` with their seq as id and the event as JSON data, in order with the status events', async () => {
+    const job = await tracker.submit('controlled', {});
+    const run = await control.started(job.id);
+    run.ctx.write({ start: 0, end: 1.5, text: 'Hello' });
+    await until(async () => (await tracker.output(job.id)).chunks.length === 1, 5_000, 'the first chunk');
+    run.ctx.progress(50, 'half');
+    run.ctx.write('tail');
+    run.done.resolve({ ok: true });
+    await tracker.wait(job.id);
+    const frames = await collect(await openJobStream(tracker, job.id));
+    const { events } = parseSSE(frames);
+    expect(events.map((e) => [e.id, e.event])).toEqual([
+      ['1', 'queued'],
+      ['2', 'started'],
+      ['3', 'output'],
+      ['4', 'progress'],
+      ['5', 'output'],
+      ['6', 'completed'],
+    ]);
+    expect(JSON.parse(events[2]!.data)).toEqual({ seq: 3, type: 'output', jobId: job.id, at: expect.any(String) as unknown, chunk: { start: 0, end: 1.5, text: 'Hello' } });
+    expect(JSON.parse(events[4]!.data)).toMatchObject({ seq: 5, type: 'output', chunk: 'tail' });
+    expect(events[4]!.data).not.toContain('"job"'); // no snapshot on an output event
+    // Last-Event-ID resumes output with the rest: after 3, the progress, the second chunk and the end.
+    expect(ids(await collect(await openJobStream(tracker, job.id, { lastEventId: 3 })))).toEqual(['4', '5', '6']);
+  });
+
+  it('a live stream gets every chunk, in order: strings joined back give exactly what was written', async () => {
+    const job = await tracker.submit('controlled', {});
+    const stream = await openJobStream(tracker, job.id);
+    const reading = collect(stream);
+    const run = await control.started(job.id);
+    const written: string[] = [];
+    for (let round = 0; round < 20; round++) {
+      for (let i = 0; i < 50; i++) {
+        const chunk = `${round}.${i}${i % 7 === 0 ? '\n' : ' '}`;
+        written.push(chunk);
+        run.ctx.write(chunk);
+      }
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    run.done.resolve(null);
+    const frames = await reading;
+    expect(outputOf(frames).join('')).toBe(written.join(''));
+    const seqs = parseSSE(frames).events.map((e) => Number(e.id));
+    expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
+    expect(types(frames).at(-1)).toBe('completed');
+  });
+
+  it('non-string chunks are never merged: each arrives as written', async () => {
+    const job = await tracker.submit('controlled', {});
+    const run = await control.started(job.id);
+    const written = Array.from({ length: 200 }, (_, i) => (i % 3 === 0 ? { i } : i % 3 === 1 ? [i, null, true] : i));
+    for (const chunk of written) run.ctx.write(chunk);
+    run.done.resolve(null);
+    await tracker.wait(job.id);
+    expect(outputOf(await collect(await openJobStream(tracker, job.id)))).toEqual(written);
+  });
+
+  it('output dropped past outputLimitBytes replays as one `event: gap` at its toSeq, before the output kept', async () => {
+    await tracker.close({ timeoutMs: 0 });
+    setup(100);
+    const job = await tracker.submit('controlled', {});
+    const run = await control.started(job.id);
+    for (let i = 0; i < 30; i++) {
+      run.ctx.write(`chunk ${String(i).padStart(2, '0')} `); // 12 bytes of JSON each
+      await new Promise((resolve) => setImmediate(resolve)); // one append each
+    }
+    run.done.resolve(null);
+    await tracker.wait(job.id);
+    const { events } = parseSSE(await collect(await openJobStream(tracker, job.id)));
+    const gaps = events.filter((e) => e.event === 'gap');
+    expect(gaps).toHaveLength(1);
+    const gap = JSON.parse(gaps[0]!.data) as JobGapEvent;
+    expect(gap).toMatchObject({ type: 'gap', jobId: job.id, fromSeq: 3, seq: gap.toSeq });
+    expect(gaps[0]!.id).toBe(String(gap.toSeq));
+    // A replay reads faster than the log was written: the kept strings may come merged (same text).
+    expect(events.slice(0, 3).map((e) => e.event)).toEqual(['queued', 'started', 'gap']);
+    expect(events.slice(3, -1).every((e) => e.event === 'output')).toBe(true);
+    expect(events.at(-1)).toMatchObject({ event: 'completed', id: '33' });
+    const kept = events.filter((e) => e.event === 'output').map((e) => (JSON.parse(e.data) as JobOutputEvent).chunk);
+    expect(kept.join('')).toBe(Array.from({ length: 30 }, (_, i) => `chunk ${String(i).padStart(2, '0')} `).slice(gap.toSeq - 2).join(''));
+    // Resuming inside the dropped range: the gap starts after what the client has; at its end, no gap.
+    const inside = parseSSE(await collect(await openJobStream(tracker, job.id, { lastEventId: 5 }))).events;
+    expect(JSON.parse(inside[0]!.data)).toMatchObject({ type: 'gap', fromSeq: 6, toSeq: gap.toSeq });
+    expect(types(await collect(await openJobStream(tracker, job.id, { lastEventId: gap.toSeq })))[0]).toBe('output');
+  });
+
+  it('serialize and eventName get output and gap events too: an htmx page appends each chunk as a fragment', async () => {
+    const job = await tracker.submit('controlled', {});
+    const run = await control.started(job.id);
+    run.ctx.write({ start: 0, end: 2, text: 'a <b>' });
+    await until(async () => (await tracker.output(job.id)).chunks.length === 1, 5_000, 'the first chunk');
+    run.ctx.write({ start: 2, end: 3, text: 'line\nbreak' });
+    run.done.resolve(null);
+    await tracker.wait(job.id);
+    const escape = (text: string): string => text.replace(/[&<>]/g, (c) => `&#${c.charCodeAt(0)};`);
+    const seen: string[] = [];
+    const stream = await openJobStream(tracker, job.id, {
+      serialize: (event: JobEvent) => {
+        seen.push(event.type);
+        if (event.type === 'output') return `<p>${escape((event.chunk as { text: string }).text)}</p>`;
+        return isStatusEvent(event) ? `<span>${event.job.status}</span>` : '';
+      },
+      eventName: (event) => (event.type === 'output' ? 'segment' : event.type),
+      endEvent: 'end',
+    });
+    const { events } = parseSSE(await collect(stream));
+    expect(seen).toEqual(['queued', 'started', 'output', 'output', 'completed']);
+    expect(events.filter((e) => e.event === 'segment').map((e) => [e.id, e.data])).toEqual([
+      ['3', '<p>a &#60;b&#62;</p>'],
+      ['4', '<p>line\nbreak</p>'],
+    ]);
+    expect(events.at(-1)).toMatchObject({ event: 'end', data: 'completed' });
+  });
+
+  it('events already waiting go out as one string of frames (one write), bounded in size, each frame intact', async () => {
+    const job = await tracker.submit('controlled', {});
+    const run = await control.started(job.id);
+    const written = Array.from({ length: 3_000 }, (_, i) => ({ i, text: `segment ${i}` }));
+    for (const [i, chunk] of written.entries()) {
+      run.ctx.write(chunk);
+      if (i % 100 === 99) await new Promise((resolve) => setImmediate(resolve));
+    }
+    run.done.resolve(null);
+    await tracker.wait(job.id);
+    const frames = await collect(await openJobStream(tracker, job.id, { endEvent: 'end' }));
+    expect(outputOf(frames)).toEqual(written);
+    expect(types(frames).slice(-2)).toEqual(['completed', 'end']);
+    // 3 003 events in far fewer strings; none much past the batch size (64 KiB) plus one frame.
+    expect(frames.length).toBeLessThan(50);
+    for (const frame of frames) expect(frame.length).toBeLessThan(64 * 1024 + 1_000);
+    expect(frames.slice(1).every((frame) => frame.endsWith('\n\n'))).toBe(true);
   });
 });

@@ -3,7 +3,7 @@ import { connect } from 'node:net';
 import { getRequestListener } from '@hono/node-server';
 import { EventSource } from 'eventsource';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { JobTracker, LocalPluginManager, type JobEvent } from '../../src/index.js';
+import { JobTracker, LocalPluginManager, type JobStatusEvent } from '../../src/index.js';
 import { countOpenStreams, openJobStream, toSSEResponse, writeSSE, type JobStream } from '../../src/sse/index.js';
 import { controlledPlugin } from '../helpers/controlled.js';
 import { until } from '../helpers/deferred.js';
@@ -13,12 +13,12 @@ import { parseSSE } from '../helpers/sse.js';
 const TERMINAL = ['completed', 'failed', 'cancelled'];
 
 /** Follow a job with the `eventsource` package until it stops reconnecting; the Last-Event-IDs the server saw. */
-function followWithEventSource(url: string): Promise<{ events: JobEvent[]; closed: boolean }> {
+function followWithEventSource(url: string): Promise<{ events: JobStatusEvent[]; closed: boolean }> {
   return new Promise((resolve, reject) => {
-    const events: JobEvent[] = [];
+    const events: JobStatusEvent[] = [];
     const source = new EventSource(url);
     for (const type of ['queued', 'started', 'progress', ...TERMINAL]) {
-      source.addEventListener(type, (message) => events.push(JSON.parse(message.data) as JobEvent));
+      source.addEventListener(type, (message) => events.push(JSON.parse(message.data) as JobStatusEvent));
     }
     // A deadline only so that a client that never stops is closed before the test times out (20 s);
     // a stop is a state, and it comes as soon as the 204 does, however loaded the machine.
@@ -200,7 +200,7 @@ describe('toSSEResponse without a server', () => {
     await tracker.wait(job.id);
     const { events } = parseSSE(await response.text());
     expect(events.map((e) => e.event)).toEqual(['queued', 'started', 'progress', 'completed']);
-    expect((JSON.parse(events[2]!.data) as JobEvent).job.message).toBe('report 100');
+    expect((JSON.parse(events[2]!.data) as JobStatusEvent).job.message).toBe('report 100');
     expect(countOpenStreams(tracker)).toBe(0);
     await tracker.close();
   });
