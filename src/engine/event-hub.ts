@@ -2,7 +2,7 @@ import type { JobRecord } from '../backend/job-record.js';
 import type { LoggedEvent } from '../backend/logged-event.js';
 import { isJobwireError, JobwireError, messageOf, type JobwireErrorCode } from '../errors.js';
 import { isTerminalEventType, type JobEvent, type JobGapEvent, type JobOutputEvent, type JobStatusEvent } from '../job.js';
-import { mergedOutput, readerGap } from '../output/output-events.js';
+import { firstSeqOf, mergedOutput, readerGap } from '../output/output-events.js';
 import { EventStream } from './event-stream.js';
 import { snapshotOf } from './job-json.js';
 import { abortReason } from './records.js';
@@ -29,29 +29,33 @@ class Reader {
 
   live(event: LoggedEvent): void {
     if (this.pending) this.pending.push(event);
-    else this.#push(event);
+    else this.#push(event, this.#threshold);
   }
 
   /** Deliver the log, then what arrived meanwhile, in seq order, each seq once. */
   catchUp(log: readonly LoggedEvent[]): void {
-    for (const event of log) this.#push(event);
+    // What the reader had before this read: a gap in the log is cut to start after it (never after
+    // a status event the log holds inside the dropped range, which says nothing of the output).
+    const had = this.#threshold;
+    for (const event of log) this.#push(event, had);
     const logEnd = log.at(-1)?.seq ?? 0;
     this.#threshold = this.#caughtUp ? Math.max(this.#threshold, logEnd) : logEnd;
     this.#caughtUp = true;
     const pending = (this.pending ?? []).sort((a, b) => a.seq - b.seq);
     this.pending = undefined;
-    for (const event of pending) this.#push(event);
+    for (const event of pending) this.#push(event, this.#threshold);
     // The job has ended (even if the reader had seen the end already): nothing more will come.
     const last = pending.at(-1) ?? log.at(-1);
     if (last && isTerminalEventType(last.type)) this.stream.end();
   }
 
-  #push(event: LoggedEvent): void {
+  /** Deliver `event` unless the reader has it; `had` is the last seq the reader had before the read that found it. */
+  #push(event: LoggedEvent, had: number): void {
     if (event.seq <= this.#threshold) return;
     if (event.type === 'gap') {
       // Resuming inside the dropped range: the gap starts after what the reader has.
       const gap = event.event() as JobGapEvent;
-      if (gap.fromSeq <= this.#threshold) event = readerGap(gap.jobId, this.#threshold + 1, gap.toSeq, gap.at);
+      if (gap.fromSeq <= had) event = readerGap(gap.jobId, had + 1, gap.toSeq, gap.at);
     }
     this.#threshold = event.seq;
     this.stream.push(event);
@@ -72,7 +76,7 @@ function gapFor(dropped: LoggedEvent, before: LoggedEvent | undefined): { item: 
     const { fromSeq } = before.event() as JobGapEvent;
     return { item: readerGap(jobId, fromSeq, dropped.seq, at), mergedWithBefore: true };
   }
-  return { item: readerGap(jobId, dropped.seq, dropped.seq, at), mergedWithBefore: false };
+  return { item: readerGap(jobId, firstSeqOf(dropped), dropped.seq, at), mergedWithBefore: false };
 }
 
 const streamSource = (onClose: (stream: EventStream<LoggedEvent>) => void, limitBytes: number) => ({

@@ -6,7 +6,7 @@ import { eventOf } from '../engine/job-json.js';
 import { jobCounts } from '../engine/job-counts.js';
 import { idempotencyScope } from '../engine/idempotency.js';
 import { isTerminalStatus, type JobEvent, type JobStatus, type JobStatusEventType } from '../job.js';
-import { gapEvent, mergeLog, outputBytes, outputEvent, outputEventsOf } from '../output/output-events.js';
+import { gapEvent, mergeLog, outputEvent, outputEventsOf } from '../output/output-events.js';
 import { decodeCursor, encodeCursor, OrderedIndex } from '../ordered-index.js';
 import type { JobCounts } from '../tracker/types.js';
 import { ExpiryQueue } from './expiry-queue.js';
@@ -48,13 +48,41 @@ class SlotOutput {
   /** The seqs dropped past the limit, and when the last ones were. */
   gap: { fromSeq: number; toSeq: number; at: number } | undefined;
 
-  add(batch: OutputBatch, limitBytes: number): void {
-    this.batches.push(batch);
-    this.bytes += batch.bytes;
-    while (this.bytes > limitBytes && this.head < this.batches.length) {
+  /**
+   * Keep an appended batch, dropping the oldest output past `limitBytes`: older batches whole; a
+   * batch that alone is past the limit keeps only its newest chunks that fit (and every older batch
+   * goes), so what is kept is always the newest output, in one piece.
+   */
+  add(append: OutputAppend): void {
+    const { chunks, limitBytes, at } = append;
+    const sizes = chunks.map((chunk) => Buffer.byteLength(chunk.json, 'utf8'));
+    let bytes = 0;
+    for (const size of sizes) bytes += size;
+    let first = 0;
+    while (bytes > limitBytes && first < chunks.length) bytes -= sizes[first++] as number;
+    const from = append.afterSeq + 1;
+    if (first > 0) {
+      // The batch alone is past the limit: its oldest chunks and every older batch are dropped.
+      this.#drop(this.batches.length, at);
+      this.gap = { fromSeq: this.gap?.fromSeq ?? from, toSeq: from + first - 1, at };
+    }
+    if (first === chunks.length) return;
+    const values = new Array<unknown>(chunks.length - first);
+    for (let i = first; i < chunks.length; i++) values[i - first] = (chunks[i] as { value: unknown }).value;
+    this.batches.push({ from: from + first, at, values, bytes });
+    this.bytes += bytes;
+    let keep = this.head;
+    let held = this.bytes;
+    while (held > limitBytes && keep < this.batches.length) held -= (this.batches[keep++] as OutputBatch).bytes;
+    this.#drop(keep, at);
+  }
+
+  /** Drop the retained batches before index `end`, widening the gap. */
+  #drop(end: number, at: number): void {
+    while (this.head < end) {
       const dropped = this.batches[this.head++] as OutputBatch;
       this.bytes -= dropped.bytes;
-      this.gap = { fromSeq: this.gap?.fromSeq ?? dropped.from, toSeq: dropped.from + dropped.values.length - 1, at: batch.at };
+      this.gap = { fromSeq: this.gap?.fromSeq ?? dropped.from, toSeq: dropped.from + dropped.values.length - 1, at };
     }
     if (this.head > 64 && this.head * 2 > this.batches.length) {
       this.batches.splice(0, this.head);
@@ -207,8 +235,7 @@ export class MemoryStore implements JobStore {
     const previous = slot.record;
     if (previous.seq !== batch.afterSeq) return Promise.resolve({ ok: false, current: previous });
     slot.record = { ...previous, seq: previous.seq + batch.chunks.length, event: 'output' };
-    const values = batch.chunks.map((chunk) => chunk.value);
-    (slot.output ??= new SlotOutput()).add({ from: batch.afterSeq + 1, at: batch.at, values, bytes: outputBytes(batch) }, batch.limitBytes);
+    (slot.output ??= new SlotOutput()).add(batch);
     for (const event of outputEventsOf(batch)) this.#bus.event(event);
     return Promise.resolve(OK);
   }

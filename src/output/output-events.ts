@@ -69,17 +69,27 @@ export function parseOutputBatch(json: string): LoggedEvent[] {
   return chunks.map((chunk: unknown, i) => outputEvent(jobId, from + i, at, chunk));
 }
 
+/** An output event that holds several chunks merged: the seqs `fromSeq` … `seq`. */
+export interface MergedOutputEvent extends LoggedEvent {
+  readonly fromSeq: number;
+}
+
+/** The first seq an output event holds (its own, unless it is merged). */
+export function firstSeqOf(event: LoggedEvent): number {
+  return (event as Partial<MergedOutputEvent>).fromSeq ?? event.seq;
+}
+
 /**
  * One output event for two adjacent string chunks (a reader that lags): the text of both, the seq
  * and time of the newer. `undefined` unless both are `output` events whose chunks are strings.
  */
-export function mergedOutput(older: LoggedEvent, newer: LoggedEvent): LoggedEvent | undefined {
+export function mergedOutput(older: LoggedEvent, newer: LoggedEvent): MergedOutputEvent | undefined {
   if (older.type !== 'output' || newer.type !== 'output') return undefined;
   const first = older.event() as JobOutputEvent;
   const second = newer.event() as JobOutputEvent;
   if (typeof first.chunk !== 'string' || typeof second.chunk !== 'string') return undefined;
   const merged: JobOutputEvent = { seq: second.seq, type: 'output', jobId: second.jobId, at: second.at, chunk: first.chunk + second.chunk };
-  return { jobId: merged.jobId, seq: merged.seq, type: 'output', event: () => merged };
+  return { jobId: merged.jobId, seq: merged.seq, fromSeq: firstSeqOf(older), type: 'output', event: () => merged };
 }
 
 /** A gap event covering `fromSeq` … `toSeq`, at the ISO time `at` (a reader's own gap). */

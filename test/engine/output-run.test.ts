@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { definePlugin, JobTracker, LocalPluginManager, MemoryBackend, type JobEvent } from '../../src/index.js';
 import type { BackendHost, JobBackend, OutputAppend } from '../../src/backend/index.js';
-import { deferred } from '../helpers/deferred.js';
+import { deferred, until } from '../helpers/deferred.js';
 
 /** The memory backend, with every append its store is given kept for the test to read. */
 function countingBackend(): { backend: JobBackend; appends: OutputAppend[] } {
@@ -199,6 +199,66 @@ describe('ctx.write in the engine', () => {
       for await (const event of tracker.events(job.id)) events.push(event);
       expect(events.map(describeEvent)).toEqual(['queued', 'started', 'output "try 1"', 'retrying', 'started', 'output "try 2"', 'completed']);
       expect((await tracker.output(job.id)).chunks).toEqual(['try 1', 'try 2']);
+    } finally {
+      await tracker.close();
+    }
+  });
+
+  it('a replay from the start gets the whole dropped range as one gap, even with a progress report inside it', async () => {
+    const plugin = definePlugin({
+      name: 'reporting',
+      input: z.object({}),
+      run: async (_input, ctx) => {
+        for (let tick = 0; tick < 10; tick++) {
+          ctx.write({ i: tick, pad: 'y'.repeat(88) }); // 104 bytes of JSON
+          if (tick === 2) ctx.progress(30);
+          await new Promise((resolve) => setImmediate(resolve));
+        }
+        return 'done';
+      },
+    });
+    const plugins = new LocalPluginManager();
+    plugins.register(plugin);
+    const tracker = new JobTracker({ plugins, outputLimitBytes: 450 });
+    try {
+      const job = await tracker.submit('reporting', {});
+      await tracker.wait(job.id);
+      const replay: JobEvent[] = [];
+      for await (const event of tracker.events(job.id)) replay.push(event);
+      // Chunks 3, 4, 5 (ticks 0-2), progress 6, chunks 7 … 9 dropped; 10 … 13 kept.
+      expect(replay.map(describeEvent).map((text) => text.slice(0, 14))).toEqual(['queued', 'started', 'progress', 'gap 3-9', 'output {"i":6,', 'output {"i":7,', 'output {"i":8,', 'output {"i":9,', 'completed']);
+    } finally {
+      await tracker.close();
+    }
+  });
+
+  it('one batch alone past the limit keeps its newest chunks that fit, and drops every older one', async () => {
+    const go = deferred<void>();
+    const plugin = definePlugin({
+      name: 'burst',
+      input: z.object({}),
+      run: async (_input, ctx) => {
+        ctx.write('first');
+        await go.promise;
+        for (let i = 0; i < 10; i++) ctx.write({ i, pad: 'z'.repeat(88) }); // one tick: one batch of 10 × 104 bytes
+        return 'done';
+      },
+    });
+    const plugins = new LocalPluginManager();
+    plugins.register(plugin);
+    const tracker = new JobTracker({ plugins, outputLimitBytes: 450 });
+    try {
+      const job = await tracker.submit('burst', {});
+      await until(async () => (await tracker.output(job.id)).chunks.length === 1);
+      go.resolve();
+      await tracker.wait(job.id);
+      const output = await tracker.output(job.id);
+      expect(output.gap).toBe(true);
+      expect(output.chunks.map((chunk) => (chunk as { i: number }).i)).toEqual([6, 7, 8, 9]);
+      const replay: JobEvent[] = [];
+      for await (const event of tracker.events(job.id)) replay.push(event);
+      // 'first' is seq 3; the burst is 4 … 13, of which 4 … 9 are dropped.
+      expect(replay.map(describeEvent).slice(0, 3)).toEqual(['queued', 'started', 'gap 3-9']);
     } finally {
       await tracker.close();
     }
