@@ -27,6 +27,8 @@ export type WorkerMessage =
   /** `percent` as the plugin passed it (the host checks it). */
   | { type: 'progress'; percent: unknown; message?: string | undefined }
   | { type: 'log'; message: string }
+  /** Chunks the plugin wrote (`ctx.write`) since the last message, in order, as it passed them (the host checks them). */
+  | { type: 'output'; chunks: unknown[] }
   | { type: 'result'; value: unknown }
   /** `run()` threw or rejected. */
   | { type: 'error'; error: WireError }

@@ -2,6 +2,7 @@ import { isMainThread } from 'node:worker_threads';
 import { JobwireError, messageOf } from '../errors.js';
 import { defaultExport } from '../plugin-manager/load-module.js';
 import type { PluginContext } from '../plugin-manager/types.js';
+import { OutputBatch } from './output-batch.js';
 import { toWireError, type HostMessage, type TaskRequest, type WorkerMessage } from './protocol.js';
 
 /** What a worker needs from a plugin module's export. */
@@ -60,16 +61,35 @@ export function runTask(request: TaskRequest, post: (message: WorkerMessage) => 
   const receive = (message: HostMessage): void => {
     if (message.type === 'abort') controller.abort(new JobwireError(message.code, message.message));
   };
+  // Once the outcome is posted (or a chunk could not be sent), the job is over for the host: later calls are ignored.
+  let ended = false;
+  const end = (message: WorkerMessage): void => {
+    ended = true;
+    post(message);
+  };
+  const output = new OutputBatch(post, (error) => {
+    // As the tracker does with a chunk it cannot store: the job fails, and the plugin is told to stop.
+    end({ type: 'error', error: toWireError(error) });
+    controller.abort(error);
+  });
+  /** Post after the output written before it, so the host sees both in the order they were made. */
+  const send = (message: WorkerMessage): void => {
+    if (!ended && output.flush()) post(message);
+  };
   const ctx: PluginContext = {
     jobId: request.jobId,
     attempt: request.attempt,
     signal: controller.signal,
     // Never throws here: the host checks the value and fails the job when it is not a number.
     progress(percent, message) {
-      post({ type: 'progress', percent: cloneable(percent), message: message === undefined ? undefined : textOf(message) });
+      send({ type: 'progress', percent: cloneable(percent), message: message === undefined ? undefined : textOf(message) });
+    },
+    // Never throws: batched per tick; the host checks each chunk as the tracker does.
+    write(chunk) {
+      if (!ended) output.write(chunk);
     },
     log(message) {
-      post({ type: 'log', message: textOf(message) });
+      send({ type: 'log', message: textOf(message) });
     },
     config: request.config,
     job: request.job,
@@ -82,11 +102,12 @@ export function runTask(request: TaskRequest, post: (message: WorkerMessage) => 
       if (controller.signal.aborted) throw controller.signal.reason;
       value = await plugin.run(request.input, ctx);
     } catch (thrown) {
-      post({ type: 'error', error: toWireError(thrown) });
+      if (!ended && output.flush()) end({ type: 'error', error: toWireError(thrown) });
       return;
     }
+    if (ended || !output.flush()) return;
     try {
-      post({ type: 'result', value });
+      end({ type: 'result', value });
     } catch (cause) {
       post({ type: 'error', error: toWireError(new Error(`Plugin "${request.plugin}" returned a value that cannot be sent to the host: ${messageOf(cause)}`)) });
     }

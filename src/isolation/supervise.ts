@@ -67,6 +67,10 @@ export function superviseTask(ctx: ExecuteContext, graceMs: number, start: (even
           case 'log':
             ctx.log(message.message);
             break;
+          case 'output':
+            // In the order written; each is checked by the host's ctx.write, as an inline plugin's is.
+            for (const chunk of message.chunks) ctx.write(chunk);
+            break;
           case 'result':
             settle(() => resolve(message.value));
             break;
