@@ -11,7 +11,7 @@ export type MockProgressStep = number | readonly [number, string];
 
 /** How a scripted plugin behaves. */
 export interface MockScript {
-  /** The result, or a function of the input computing it. @default undefined */
+  /** The result, or a function of the input (and the context, to write output) computing it. @default undefined */
   result?: unknown;
   /** Throw this instead of returning (anything: an Error, a string…). */
   error?: unknown;
@@ -19,6 +19,13 @@ export interface MockScript {
   delayMs?: number;
   /** Progress reported in order, spread evenly over `delayMs`. */
   progress?: readonly MockProgressStep[];
+  /**
+   * Chunks written with `ctx.write` in order, spread evenly over `delayMs` like `progress` (the
+   * two lists interleave by time; a chunk due with a progress step is written first). For output
+   * that depends on the input, write from a `result` function: it gets the context.
+   * @example { delayMs: 300, output: ['Hello', ' world'], progress: [50, 100] }
+   */
+  output?: readonly unknown[];
   /** Validate input with this schema on submit (otherwise any input passes). */
   input?: z.ZodType;
   /** Meta fields to report (title, category, concurrency…). */
@@ -58,14 +65,35 @@ function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
   });
 }
 
+/** One scripted call on the context, due at `at` (a fraction of `delayMs`). */
+interface TimedStep {
+  at: number;
+  play(ctx: ExecuteContext): void;
+}
+
+/** A script's progress steps and output chunks, each list spread evenly over the delay, merged by time (output first on a tie). */
+function timeline(script: MockScript): TimedStep[] {
+  const output = script.output ?? [];
+  const progress = script.progress ?? [];
+  const steps: TimedStep[] = [
+    ...output.map((chunk, i) => ({ at: (i + 1) / output.length, play: (ctx: ExecuteContext) => ctx.write(chunk) })),
+    ...progress.map((step, i) => ({
+      at: (i + 1) / progress.length,
+      play: (ctx: ExecuteContext) => (typeof step === 'number' ? ctx.progress(step) : ctx.progress(step[0], step[1])),
+    })),
+  ];
+  // A stable sort: the chunks, listed first, stay before progress due at the same time.
+  return steps.sort((a, b) => a.at - b.at);
+}
+
 /**
  * A {@link PluginManager} whose plugins are scripts: fixed results, failures, delays and
- * progress per plugin name. It records every call. Use it to test code built on a JobTracker
+ * progress and output per plugin name. It records every call. Use it to test code built on a JobTracker
  * without real plugins.
  *
  * @example
  * ```ts
- * const plugins = new MockPluginManager({ transcribe: { result: { text: 'hi' }, delayMs: 100, progress: [50] } });
+ * const plugins = new MockPluginManager({ transcribe: { result: { text: 'hi' }, delayMs: 100, progress: [50], output: ['h', 'i'] } });
  * const tracker = new JobTracker({ plugins });
  * ```
  */
@@ -133,14 +161,15 @@ export class MockPluginManager implements PluginManager {
     this.calls.push(call);
     const signal = script.ignoreAbort ? undefined : ctx.signal;
     try {
-      const steps = script.progress ?? [];
       const delay = script.delayMs ?? 0;
-      const slice = steps.length > 0 ? delay / steps.length : delay;
+      const steps = timeline(script);
+      let elapsed = 0;
       for (const step of steps) {
-        if (slice > 0) await sleep(slice, signal);
+        const wait = step.at * delay - elapsed;
+        elapsed += wait;
+        if (wait > 0) await sleep(wait, signal);
         else if (signal?.aborted) throw signal.reason;
-        if (typeof step === 'number') ctx.progress(step);
-        else ctx.progress(step[0], step[1]);
+        step.play(ctx);
       }
       if (steps.length === 0 && delay > 0) await sleep(delay, signal);
       if (signal?.aborted) throw signal.reason;

@@ -6,6 +6,8 @@ import type { IsolationOptions } from '../isolation/options.js';
 import { LocalPluginManager } from '../plugin-manager/local-plugin-manager.js';
 import { JobwireError } from '../errors.js';
 import { invalidProgressMessage, toPercent } from '../plugin-manager/progress.js';
+import { DEFAULT_JOB_LIMITS } from '../engine/json-limits.js';
+import { checkedChunk } from './checked-chunk.js';
 
 /** Options for {@link runPlugin}. */
 export interface RunPluginOptions<TConfig> {
@@ -45,16 +47,23 @@ export interface RunPluginResult<TResult> {
   progress: ProgressRecord[];
   /** Every `ctx.log` line. */
   logs: string[];
+  /**
+   * Every chunk the plugin wrote with `ctx.write`, in order, as a tracker's readers get them: a
+   * string as it is, any other value as a JSON copy (a `Date` becomes its ISO string).
+   */
+  output: unknown[];
 }
 
 /**
  * Run one plugin with a real context, outside any tracker: input and config are checked by its
- * schemas exactly as a tracker would, progress and logs are recorded.
+ * schemas exactly as a tracker would, progress, output and logs are recorded. A progress value or
+ * an output chunk a tracker would refuse fails the run with `PLUGIN_FAILED` and aborts the plugin's
+ * signal, as a tracker fails the job.
  *
- * @throws JobwireError `INVALID_INPUT` / `INVALID_CONFIG` for bad input or config; whatever the plugin throws.
+ * @throws JobwireError `INVALID_INPUT` / `INVALID_CONFIG` for bad input or config; `PLUGIN_FAILED` for a bad progress value or output chunk; whatever the plugin throws.
  * @example
  * ```ts
- * const { result, progress } = await runPlugin(transcribe, { audio: 'a.wav' }, { config: { model: 'tiny' } });
+ * const { result, progress, output } = await runPlugin(transcribe, { audio: 'a.wav' }, { config: { model: 'tiny' } });
  * ```
  */
 export async function runPlugin<I extends z.ZodType, C extends z.ZodType, O extends z.ZodType, R extends z.input<O>>(
@@ -77,13 +86,19 @@ async function run<T>(manager: LocalPluginManager, name: string, input: unknown,
   const parsed = manager.validateInput(name, input);
   const progress: ProgressRecord[] = [];
   const logs: string[] = [];
-  // The plugin's signal: the caller's, and aborted too when the plugin reports a bad progress value (as a tracker does).
+  const output: unknown[] = [];
+  // The plugin's signal: the caller's, and aborted too when the plugin reports a bad progress value or writes a bad chunk (as a tracker does).
   const controller = new AbortController();
   const outer = options.signal;
   const onOuterAbort = (): void => controller.abort(outer?.reason);
   if (outer?.aborted) onOuterAbort();
   else outer?.addEventListener('abort', onOuterAbort, { once: true });
   let failure: JobwireError | undefined;
+  let over = false;
+  const fail = (message: string): void => {
+    failure = new JobwireError('PLUGIN_FAILED', message);
+    controller.abort(failure);
+  };
   let result: unknown;
   try {
     result = await manager.execute(name, parsed, {
@@ -91,16 +106,21 @@ async function run<T>(manager: LocalPluginManager, name: string, input: unknown,
       attempt: options.attempt ?? 1,
       signal: controller.signal,
       progress(percent, message) {
-        if (failure) return;
+        if (failure || over) return;
         const value = toPercent(percent);
         if (value === undefined) {
-          failure = new JobwireError('PLUGIN_FAILED', invalidProgressMessage(percent));
-          controller.abort(failure);
+          fail(invalidProgressMessage(percent));
           return;
         }
         const record: ProgressRecord = { percent: value };
         if (message !== undefined) record.message = String(message);
         progress.push(record);
+      },
+      write(chunk) {
+        if (failure || over) return;
+        const checked = checkedChunk(chunk, DEFAULT_JOB_LIMITS);
+        if (checked.ok) output.push(checked.value);
+        else fail(checked.message);
       },
       log(message) {
         logs.push(String(message));
@@ -110,8 +130,10 @@ async function run<T>(manager: LocalPluginManager, name: string, input: unknown,
   } catch (error) {
     throw failure ?? error;
   } finally {
+    // As for a tracker's job: what the plugin reports once it settled is ignored.
+    over = true;
     outer?.removeEventListener('abort', onOuterAbort);
   }
   if (failure) throw failure;
-  return { result: result as T, progress, logs };
+  return { result: result as T, progress, logs, output };
 }

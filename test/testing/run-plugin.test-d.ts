@@ -1,7 +1,7 @@
 import { describe, expectTypeOf, it } from 'vitest';
 import { z } from 'zod';
 import { definePlugin, type PluginOutput } from '../../src/index.js';
-import { runPlugin } from '../../src/testing/index.js';
+import { runPlugin, type ProgressRecord, type RunPluginResult } from '../../src/testing/index.js';
 
 describe("runPlugin's result type", () => {
   it('comes from what run() returns when the plugin has no output schema', () => {
@@ -28,6 +28,22 @@ describe("runPlugin's result type", () => {
     });
     expectTypeOf(runPlugin(parsed, {})).resolves.toHaveProperty('result').toEqualTypeOf<{ at: Date }>();
     expectTypeOf<PluginOutput<typeof parsed>>().toEqualTypeOf<{ at: Date }>();
+  });
+
+  it('carries the output as unknown[] (any JSON value or string a plugin wrote), whatever the result', () => {
+    const writer = definePlugin({
+      name: 'writer',
+      input: z.object({}),
+      run: (_input, ctx) => {
+        expectTypeOf(ctx.write).toEqualTypeOf<(chunk: unknown) => void>();
+        ctx.write('token');
+        ctx.write({ start: 0, text: 'segment' });
+        return 1;
+      },
+    });
+    expectTypeOf(runPlugin(writer, {})).resolves.toHaveProperty('output').toEqualTypeOf<unknown[]>();
+    expectTypeOf(runPlugin(writer, {})).resolves.toHaveProperty('result').toEqualTypeOf<number>();
+    expectTypeOf<RunPluginResult<string>>().toEqualTypeOf<{ result: string; progress: ProgressRecord[]; logs: string[]; output: unknown[] }>();
   });
 
   it('is unknown for a plugin whose run() returns unknown', () => {

@@ -1,8 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { definePlugin, isJobwireError } from '../../src/index.js';
+import { definePlugin, isJobwireError, type Plugin } from '../../src/index.js';
 import { runPlugin } from '../../src/testing/index.js';
 import { ISOLATION_PLUGINS, isolationPlugins } from '../helpers/isolation.js';
+
+/** Plugins that write output, importable by worker threads and processes. */
+const OUTPUT_PLUGINS = new URL('../isolation/output-plugins.mjs', import.meta.url);
 
 const wordCount = definePlugin({
   name: 'word-count',
@@ -23,7 +26,7 @@ const wordCount = definePlugin({
 describe('runPlugin', () => {
   it('runs a plugin with a real context and returns its result, progress and logs', async () => {
     const run = await runPlugin(wordCount, { text: 'Hello big world' });
-    expect(run).toEqual({ result: { words: 3, first: 'hello' }, progress: [{ percent: 10, message: 'splitting' }, { percent: 100 }], logs: ['3 words'] });
+    expect(run).toEqual({ result: { words: 3, first: 'hello' }, progress: [{ percent: 10, message: 'splitting' }, { percent: 100 }], logs: ['3 words'], output: [] });
     expect((await runPlugin(wordCount, { text: 'Hello' }, { config: { lowercase: false } })).result.first).toBe('Hello');
   });
 
@@ -51,6 +54,73 @@ describe('runPlugin', () => {
     expect(isJobwireError(seen) && seen.code).toBe('PLUGIN_FAILED');
   });
 
+  it('returns every chunk written with ctx.write, in order, as a tracker keeps them', async () => {
+    const transcribe = definePlugin({
+      name: 'transcribe',
+      input: z.object({ segments: z.array(z.string()) }),
+      async run(input, ctx) {
+        for (const [i, text] of input.segments.entries()) {
+          ctx.write(text);
+          ctx.write({ i, text, at: new Date(Date.UTC(2030, 0, 1, 0, 0, i)) });
+          await new Promise((resolve) => setImmediate(resolve));
+        }
+        // Written after the run ended: ignored, as a tracker ignores it.
+        setTimeout(() => ctx.write('late'), 1);
+        return { segments: input.segments.length };
+      },
+    });
+    const run = await runPlugin(transcribe, { segments: ['Hello', ' world', 'NUL\u0000 CR\r LF\n \ud800'] });
+    expect(run.result).toEqual({ segments: 3 });
+    expect(run.output).toEqual([
+      'Hello',
+      { i: 0, text: 'Hello', at: '2030-01-01T00:00:00.000Z' },
+      ' world',
+      { i: 1, text: ' world', at: '2030-01-01T00:00:01.000Z' },
+      'NUL\u0000 CR\r LF\n \ud800',
+      { i: 2, text: 'NUL\u0000 CR\r LF\n \ud800', at: '2030-01-01T00:00:02.000Z' },
+    ]);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    expect(run.output).toHaveLength(6);
+  });
+
+  it('a chunk a tracker would refuse fails the run with PLUGIN_FAILED and aborts the plugin', async () => {
+    const cycle: Record<string, unknown> = {};
+    cycle.self = cycle;
+    let deep: unknown = 'leaf';
+    for (let i = 0; i < 100; i++) deep = [deep];
+    const cases: [unknown, RegExp][] = [
+      [undefined, /^ctx\.write expects a string or a JSON value, got undefined$/],
+      [cycle, /ctx\.write cannot be stored as JSON/],
+      [{ big: 1n }, /ctx\.write cannot be stored as JSON/],
+      [deep, /nested deeper than 64 levels/],
+      [() => 'fn', /^ctx\.write expects a string or a JSON value, got undefined$/],
+    ];
+    for (const [chunk, message] of cases) {
+      let seen: unknown;
+      let threw = false;
+      const writer = definePlugin({
+        name: 'writer',
+        input: z.object({}),
+        run: (_input, ctx) =>
+          new Promise((_resolve, reject) => {
+            ctx.signal.addEventListener('abort', () => {
+              seen = ctx.signal.reason;
+              reject(new Error('stopped'));
+            });
+            try {
+              ctx.write('fine');
+              ctx.write(chunk);
+            } catch {
+              threw = true;
+            }
+          }),
+      });
+      await expect(runPlugin(writer, {})).rejects.toMatchObject({ code: 'PLUGIN_FAILED', message: expect.stringMatching(message) });
+      expect(threw).toBe(false);
+      expect(isJobwireError(seen) && seen.code).toBe('PLUGIN_FAILED');
+    }
+  });
+
   it('passes the signal through', async () => {
     const controller = new AbortController();
     controller.abort(new Error('stop'));
@@ -70,5 +140,14 @@ describe('runPlugin across an isolation boundary', () => {
     expect(threaded.logs).toEqual(['note n']);
     const forked = await runPlugin(identity!, { note: 'n' }, { isolation: 'process', module: ISOLATION_PLUGINS });
     expect((forked.result as { pid: number }).pid).not.toBe(process.pid);
+  });
+
+  it.each(['thread', 'process'] as const)('returns the output written in a %s, and fails on a chunk that cannot cross', async (isolation) => {
+    const { flood, badChunk } = (await import(OUTPUT_PLUGINS.href)) as Record<string, Plugin>;
+    const run = await runPlugin(flood!, { count: 2_000, burst: 300, kind: 'mixed' }, { isolation, module: OUTPUT_PLUGINS });
+    expect(run.output).toEqual(Array.from({ length: 2_000 }, (_, n) => (n % 10 === 9 ? { i: n + 1 } : `t${n + 1} `)));
+    for (const kind of ['function', 'undefined'] as const) {
+      await expect(runPlugin(badChunk!, { kind }, { isolation, module: OUTPUT_PLUGINS })).rejects.toMatchObject({ code: 'PLUGIN_FAILED', message: expect.stringMatching(/^ctx\.write /) });
+    }
   });
 });
