@@ -24,6 +24,38 @@ export function deepTree(depth: number): Tree {
 }
 
 /**
+ * Values the `samples` plugin writes: strings with line breaks, NUL, lone surrogates and astral
+ * characters, and JSON values of every kind.
+ */
+export const OUTPUT_SAMPLES: readonly unknown[] = Object.freeze([
+  'plain text',
+  '',
+  'CR\rLF\nCRLF\r\nend',
+  'NUL\u0000inside\u0000',
+  'lone high \ud800 and lone low \udc00, reversed \udc00\ud800',
+  'astral 🎙️ ✓ é',
+  'data: not a frame\n\nid: 7\nevent: x\n',
+  '  spaces  ',
+  { start: 1.25, end: 3.5, text: 'Hello' },
+  [1, 'two', null, { three: [3] }],
+  { nested: { deeper: { text: 'CR\r NUL\u0000 \ud800' } }, list: [] },
+  0,
+  -1.5,
+  1e21,
+  null,
+  true,
+  false,
+  {},
+  [],
+]);
+
+/** Chunk `i` (from 1) of the `chunks` plugin: `{ i }` (with `p`, `pad` characters, when padded), or the text `c<i>;` padded with dots. */
+export function outputChunk(kind: 'object' | 'string', i: number, pad = 0): unknown {
+  if (kind === 'string') return `c${i}${'.'.repeat(pad)};`;
+  return pad > 0 ? { i, p: 'x'.repeat(pad) } : { i };
+}
+
+/**
  * The plugins the backend conformance suite drives, and what the suite observes of them:
  * - `echo` returns its text; `steps` reports progress `count` times; `boom` throws anything;
  * - `gate` blocks until the test opens it (by key) or the job is aborted, recording starts,
@@ -36,7 +68,15 @@ export function deepTree(depth: number): Tree {
  *   with `hang`, by waiting until its signal aborts (a timeout); later tries return `{ attempt }`.
  *   `patient` is the same with the plugin defaults `retry: { attempts: 3, backoff: fixed 50 ms }`.
  *   Both record the `ctx.attempt` of every try by key (`tries`);
- * - `fatal` throws a `NonRetryableError`, recording its tries the same way.
+ * - `fatal` throws a `NonRetryableError`, recording its tries the same way;
+ * - output (`ctx.write`): `chunks` writes `count` chunks ({@link outputChunk}), yielding a timer
+ *   turn every `yieldEvery` chunks and reporting progress `after i` after chunk i for each i of
+ *   `progressAt`; `samples` writes each of {@link OUTPUT_SAMPLES} followed by its index (so no two
+ *   strings are adjacent); `drip` writes `before`, waits for its gate (`key`) or its signal, then
+ *   writes `after`; `flaky-writer` writes two chunks `{ attempt, i }` per try and fails its first
+ *   `failures` tries; `late` writes `before`, returns, and writes `after` from a timer once the job
+ *   ended (recorded in `lateWrites` when made); `bad-write` writes `ok`, then a value a job cannot
+ *   carry, and waits for its signal. Every `ctx.write` that throws is recorded in `writeThrew`.
  */
 export function createFixturePlugins() {
   const gates = new Map<string, Deferred<unknown>>();
@@ -224,6 +264,118 @@ export function createFixturePlugins() {
     },
   });
 
+  /** `ctx.write` that records a throw (it must never throw). */
+  const write = (ctx: PluginContext, chunk: unknown): void => {
+    try {
+      ctx.write(chunk);
+    } catch (error) {
+      writeThrew.push(error);
+    }
+  };
+  const writeThrew: unknown[] = [];
+  const lateWrites = new Set<string>();
+  /** Until the signal aborts (recording why, by key), rejecting with its reason. */
+  const untilAborted = (ctx: PluginContext, key: string): Promise<never> =>
+    new Promise((_, reject) => {
+      const stop = (): void => {
+        aborted.set(key, ctx.signal.reason);
+        reject(ctx.signal.reason);
+      };
+      if (ctx.signal.aborted) stop();
+      else ctx.signal.addEventListener('abort', stop, { once: true });
+    });
+
+  const chunks = definePlugin({
+    name: 'chunks',
+    input: z.object({
+      count: z.number().int().min(1).max(100_000),
+      kind: z.enum(['object', 'string']).default('object'),
+      pad: z.number().int().min(0).default(0),
+      yieldEvery: z.number().int().min(0).default(0),
+      progressAt: z.array(z.number().int()).default([]),
+    }),
+    async run(input, ctx) {
+      for (let i = 1; i <= input.count; i++) {
+        write(ctx, outputChunk(input.kind, i, input.pad));
+        if (input.progressAt.includes(i)) ctx.progress((i / input.count) * 100, `after ${i}`);
+        if (input.yieldEvery > 0 && i % input.yieldEvery === 0) await new Promise((resolve) => setTimeout(resolve, 1));
+      }
+      return { written: input.count };
+    },
+  });
+
+  const samples = definePlugin({
+    name: 'samples',
+    input: z.object({}),
+    async run(_input, ctx) {
+      OUTPUT_SAMPLES.forEach((sample, i) => {
+        write(ctx, sample);
+        write(ctx, i);
+      });
+      return { written: OUTPUT_SAMPLES.length * 2 };
+    },
+  });
+
+  const drip = definePlugin({
+    name: 'drip',
+    input: z.object({ key: z.string(), before: z.array(z.string()), after: z.array(z.string()).default([]) }),
+    async run(input, ctx) {
+      for (const chunk of input.before) write(ctx, chunk);
+      await Promise.race([gate(input.key).promise, untilAborted(ctx, input.key)]);
+      for (const chunk of input.after) write(ctx, chunk);
+      return { written: input.before.length + input.after.length };
+    },
+  });
+
+  const flakyWriter = definePlugin({
+    name: 'flaky-writer',
+    input: z.object({ key: z.string(), failures: z.number().int().min(0) }),
+    run(input, ctx) {
+      recordTry(input.key, ctx.attempt);
+      write(ctx, { attempt: ctx.attempt, i: 1 });
+      write(ctx, { attempt: ctx.attempt, i: 2 });
+      if (ctx.attempt <= input.failures) throw new Error(`try ${ctx.attempt} failed`);
+      return { attempt: ctx.attempt };
+    },
+  });
+
+  const late = definePlugin({
+    name: 'late',
+    input: z.object({ key: z.string() }),
+    run(input, ctx) {
+      write(ctx, 'before');
+      setTimeout(() => {
+        write(ctx, 'after');
+        ctx.progress(50, 'after the end');
+        lateWrites.add(input.key);
+      }, 10);
+      return 'returned';
+    },
+  });
+
+  const badWrite = definePlugin({
+    name: 'bad-write',
+    input: z.object({ kind: z.enum(['undefined', 'cycle', 'bigint', 'function', 'deep']) }),
+    run(input, ctx) {
+      write(ctx, 'ok');
+      let bad: unknown;
+      if (input.kind === 'cycle') {
+        const cycle: Record<string, unknown> = {};
+        cycle.self = cycle;
+        bad = cycle;
+      } else if (input.kind === 'bigint') {
+        bad = { big: 10n };
+      } else if (input.kind === 'function') {
+        bad = () => 'a function';
+      } else if (input.kind === 'deep') {
+        bad = nested(5_000);
+      }
+      // From a timer, as plugins often write: a throw here would be an uncaught exception.
+      setTimeout(() => write(ctx, bad), 1);
+      return untilAborted(ctx, `bad-${input.kind}`);
+    },
+  });
+
   const anything = definePlugin({ name: 'anything', input: z.any(), run: () => 'ok' });
   const recursive = definePlugin({ name: 'recursive', input: tree, run: () => 'ok' });
 
@@ -242,18 +394,28 @@ export function createFixturePlugins() {
     .register(recursive)
     .register(flaky)
     .register(patient)
-    .register(fatal);
+    .register(fatal)
+    .register(chunks)
+    .register(samples)
+    .register(drip)
+    .register(flakyWriter)
+    .register(late)
+    .register(badWrite);
   return {
     plugins,
-    /** Let the `gate`/`solo` jobs of `key` return `value`. */
+    /** Let the `gate`/`solo`/`drip` jobs of `key` return `value`. */
     open: (key: string, value: unknown = key) => gate(key).resolve(value),
     /** Keys (or tags) of gated jobs, in the order they started. */
     started,
-    /** Keys of gated and stubborn jobs whose signal aborted, with the reason. */
+    /** Keys of gated, stubborn and drip jobs (`bad-<kind>` for bad-write) whose signal aborted, with the reason. */
     aborted,
     seenJobs,
     /** The `ctx.attempt` of every try of the `flaky`, `patient` and `fatal` jobs of `key`, in order. */
     tries: (key: string): number[] => tries.get(key) ?? [],
+    /** Every error a `ctx.write` threw (it never should). */
+    writeThrew,
+    /** Keys of `late` jobs whose write after the end was made. */
+    lateWrites,
     /** Most `gate`/`solo` jobs (by plugin name) seen running at once. */
     maxRunning: (plugin: 'gate' | 'solo') => maxRunning.get(plugin) ?? 0,
   };

@@ -4,7 +4,7 @@ import type { JobTracker } from '../../tracker/job-tracker.js';
 import type { FixturePlugins } from './fixture-plugins.js';
 import type { TrackerSettings } from './job-backend.js';
 import type { VitestApi } from './vitest-api.js';
-import { collect, rejection, sleep, until } from './wait.js';
+import { collect, collectStatus, rejection, sleep, until } from './wait.js';
 
 /** What the retry cases need of the suite that registers them. */
 export interface RetryHarness {
@@ -53,7 +53,7 @@ export function retryCases({ describe, it, expect }: VitestApi, h: RetryHarness)
       expect(done).toMatchObject({ status: 'completed', attempt: 3, maxAttempts: 3, result: { attempt: 3 } });
       expect(done.runAt).toBeUndefined();
       expect(h.fx().tries('f')).toEqual([1, 2, 3]);
-      const events = await collect(t.events(job.id));
+      const events = await collectStatus(t.events(job.id));
       expect(types(events)).toEqual(['queued', 'started', 'retrying', 'started', 'retrying', 'started', 'completed']);
       expect(events.map((e) => e.seq)).toEqual([1, 2, 3, 4, 5, 6, 7]);
       expect(events.map((e) => e.job.attempt)).toEqual([1, 1, 2, 2, 3, 3, 3]);
@@ -117,7 +117,7 @@ export function retryCases({ describe, it, expect }: VitestApi, h: RetryHarness)
       const retried = await t.submit('flaky', { key: 'to2', failures: 1, hang: true }, { attempts: 3, backoff: FIXED_50, timeoutMs: 100, retryOnTimeout: true });
       expect(await t.wait(retried.id, { timeoutMs: 10_000 })).toMatchObject({ status: 'completed', attempt: 2, result: { attempt: 2 } });
       expect(h.fx().tries('to2')).toEqual([1, 2]);
-      const events = await collect(t.events(retried.id));
+      const events = await collectStatus(t.events(retried.id));
       expect(types(events)).toEqual(['queued', 'started', 'retrying', 'started', 'completed']);
       expect(events[2]?.job.lastError?.code).toBe('TIMEOUT');
       expect(code(h.fx().aborted.get('to2'))).toBe('TIMEOUT');
@@ -146,7 +146,7 @@ export function retryCases({ describe, it, expect }: VitestApi, h: RetryHarness)
       expect(h.fx().tries('d2')).toEqual([1]);
       const slower = await t.submit('patient', { key: 'd3', failures: 1 }, { backoff: { type: 'fixed', delayMs: 300 } });
       expect(await t.wait(slower.id, { timeoutMs: 10_000 })).toMatchObject({ status: 'completed', attempt: 2, maxAttempts: 3 });
-      const events = await collect(t.events(slower.id));
+      const events = await collectStatus(t.events(slower.id));
       const retrying = events.find((e) => e.type === 'retrying')!;
       expect(ms(retrying.job.runAt) - ms(retrying.at)).toBeGreaterThanOrEqual(300);
       expect(ms(events.at(-1)!.job.startedAt)).toBeGreaterThanOrEqual(ms(retrying.job.runAt));

@@ -6,9 +6,10 @@ import type { ResultStorage, StoredResult } from '../../storage/types.js';
 import { JobTracker } from '../../tracker/job-tracker.js';
 import type { JobTrackerOptions } from '../../tracker/types.js';
 import { createFixturePlugins, deepTree, nested, type FixturePlugins } from './fixture-plugins.js';
+import { outputCases } from './job-backend-output.js';
 import { retryCases } from './job-backend-retries.js';
 import { loadVitest } from './vitest-api.js';
-import { collect, deferred, rejection, until } from './wait.js';
+import { collect, collectStatus, deferred, rejection, until } from './wait.js';
 
 /** Tracker options a backend's fixture is given (everything but the backend itself). */
 export type TrackerSettings = Omit<JobTrackerOptions, 'backend'>;
@@ -98,7 +99,7 @@ export async function testJobBackend(name: string, fixture: BackendFixture): Pro
       it('events: queued, started, progress…, completed, with seqs from 1 and no gap for a prompt reader', async () => {
         const t = await setup();
         const job = await t.submit('steps', { count: 4, delayMs: 5 });
-        const events = await collect(t.events(job.id));
+        const events = await collectStatus(t.events(job.id));
         const types = events.map((e) => e.type);
         expect(types.slice(0, 2)).toEqual(['queued', 'started']);
         expect(types.at(-1)).toBe('completed');
@@ -118,7 +119,7 @@ export async function testJobBackend(name: string, fixture: BackendFixture): Pro
         const job = await t.submit('burst', { count: 2_000 });
         const done = await t.wait(job.id);
         expect(done).toMatchObject({ status: 'completed', progress: 100, message: 'report 2000', result: { reports: 2_000 } });
-        const replay = await collect(t.events(job.id));
+        const replay = await collectStatus(t.events(job.id));
         expect(replay.map((e) => e.type)).toEqual(['queued', 'started', 'progress', 'completed']);
         expect(replay[2]?.job).toMatchObject({ progress: 100, message: 'report 2000' });
         const seqs = replay.map((e) => e.seq);
@@ -128,7 +129,7 @@ export async function testJobBackend(name: string, fixture: BackendFixture): Pro
       it('progress is clamped to 0..100 and rounded to 2 decimals', async () => {
         const t = await setup();
         const job = await t.submit('steps', { count: 3, delayMs: 1 });
-        const events = await collect(t.events(job.id));
+        const events = await collectStatus(t.events(job.id));
         for (const event of events) expect(Number.isInteger(event.job.progress * 100)).toBe(true);
         expect(events.filter((e) => e.type === 'progress').at(-1)?.job.progress).toBe(100);
       });
@@ -567,6 +568,8 @@ export async function testJobBackend(name: string, fixture: BackendFixture): Pro
     });
 
     retryCases(vitest, { name, setup, afterClose, fx: () => fx, distributed: fixture.observer !== undefined });
+
+    outputCases(vitest, { setup, fx: () => fx });
 
     describe('wait and close', () => {
       it('wait: TIMEOUT after timeoutMs, CANCELLED on abort, JOB_NOT_FOUND for unknown ids', async () => {

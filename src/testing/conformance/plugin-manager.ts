@@ -28,16 +28,18 @@ export interface PluginManagerFixture {
 
 function context(overrides: Partial<ExecuteContext> = {}) {
   const progress: [number, string | undefined][] = [];
+  const output: unknown[] = [];
   const ctx: ExecuteContext = {
     jobId: 'job-1',
     attempt: 1,
     signal: new AbortController().signal,
     progress: (percent, message) => progress.push([percent, message]),
+    write: (chunk) => output.push(chunk),
     log: () => {},
     job: { tenantId: undefined, workspaceId: undefined, metadata: {} },
     ...overrides,
   };
-  return { ctx, progress };
+  return { ctx, progress, output };
 }
 
 /**

@@ -64,6 +64,26 @@ export async function testResultStorage(name: string, fixture: StorageFixture): 
       expect(await storage.get('missing-job-id')).toBeUndefined();
     });
 
+    it('keeps the output a job wrote, as text or as chunks, with its gap flag; any string round-trips', async () => {
+      const text = 'Hello\r\nworld\u0000 lone \ud800 \udc00 🎙️';
+      const records = [
+        sampleStoredResult({ output: { text } }),
+        sampleStoredResult({ output: { text: 'newest part only', gap: true } }),
+        sampleStoredResult({ output: { chunks: [{ start: 0.5, end: 1, text }, [1, 'two', null], 3, null, true, text, ''] } }),
+        sampleStoredResult({ output: { chunks: [{ i: 7 }], gap: true } }),
+        sampleStoredResult(),
+      ];
+      for (const record of records) await storage.save(record);
+      for (const record of records) expect(await storage.get(record.jobId)).toEqual(record);
+      expect((await storage.get(records[4]!.jobId))?.output).toBeUndefined();
+      const listed = new Map((await storage.list()).results.map((r) => [r.jobId, r]));
+      for (const record of records) expect(listed.get(record.jobId)).toEqual(record);
+      if (fixture.reopen) {
+        const reopened = await fixture.reopen();
+        for (const record of records) expect(await reopened.get(record.jobId)).toEqual(record);
+      }
+    });
+
     it('a saved record does not change when the caller mutates its object afterwards', async () => {
       const record = sampleStoredResult();
       await storage.save(record);

@@ -1,3 +1,5 @@
+import { isStatusEvent, type JobEvent, type JobStatusEvent } from '../../job.js';
+
 /** A promise with its resolve/reject handles. */
 export interface Deferred<T = void> {
   promise: Promise<T>;
@@ -35,6 +37,22 @@ export async function collect<T>(iterable: AsyncIterable<T>): Promise<T[]> {
   const out: T[] = [];
   for await (const item of iterable) out.push(item);
   return out;
+}
+
+/**
+ * Collect the events of a job that writes no output: every one is a status event (with its
+ * snapshot). Fails on an `output` or `gap` event.
+ */
+export async function collectStatus(iterable: AsyncIterable<JobEvent>): Promise<JobStatusEvent[]> {
+  return statusOnly(await collect(iterable));
+}
+
+/** The events, each checked to be a status event (with its snapshot). */
+export function statusOnly(events: readonly JobEvent[]): JobStatusEvent[] {
+  return events.map((event) => {
+    if (!isStatusEvent(event)) throw new Error(`Expected status events only, got ${event.type} at seq ${event.seq}`);
+    return event;
+  });
 }
 
 /** What `promise` rejects with; fails when it resolves. */
