@@ -3,12 +3,13 @@ import { resolve } from 'node:path';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { JobTracker, type JobEvent, type JobSnapshot, type ScheduleOptions } from '../../src/index.js';
+import { JobTracker, type JobSnapshot, type JobStatusEvent, type ScheduleOptions } from '../../src/index.js';
 import type { JobStore } from '../../src/backend/index.js';
 import { BullMQBackend } from '../../src/bullmq/index.js';
 import { PostgresJobStore } from '../../src/bullmq/postgres-store.js';
 import { RedisJobStore } from '../../src/bullmq/redis-store.js';
 import { collect, until } from '../helpers/deferred.js';
+import { statusEvent } from '../helpers/events.js';
 import { deleteQueues, POSTGRES_URL, postgresAnswers } from '../helpers/postgres.js';
 import { deleteKeys, REDIS_URL, redisAnswers, uniquePrefix } from '../helpers/redis.js';
 import { createPlugins } from './fixtures/plugins.js';
@@ -125,7 +126,7 @@ const pidOfMessage = (message: string | undefined): number | undefined => {
   const match = /^pid (\d+)$/.exec(message ?? '');
   return match ? Number(match[1]) : undefined;
 };
-const pidOf = (event: JobEvent): number | undefined => pidOfMessage(event.job.message);
+const pidOf = (event: JobStatusEvent): number | undefined => pidOfMessage(event.job.message);
 
 describe.each(DATABASES)('BullMQ backend across processes on $name (forked workers)', (database) => {
   let workers: WorkerProcess[] = [];
@@ -207,9 +208,9 @@ describe.each(DATABASES)('BullMQ backend across processes on $name (forked worke
   it.skipIf(!database.up)('a worker killed with SIGKILL mid-job: another worker runs the job again, and the events say so', async () => {
     // Held until released, so it is still running whenever the kill lands; only the survivor releases it.
     const job = await apiA.submit('gated', {});
-    const events: JobEvent[] = [];
+    const events: JobStatusEvent[] = [];
     const following = (async () => {
-      for await (const event of apiB.events(job.id)) events.push(event);
+      for await (const event of apiB.events(job.id)) events.push(statusEvent(event)); // these plugins write no output
     })();
     await until(() => events.some((e) => pidOf(e) !== undefined), 30_000, 'the job to start');
     const firstPid = pidOf(events.find((e) => pidOf(e) !== undefined)!)!;
@@ -245,9 +246,9 @@ describe.each(DATABASES)('BullMQ backend on $name: a job whose workers keep dyin
     const api = producer(queue);
     try {
       const job = await api.submit('sleepy', { ms: 30_000 });
-      const events: JobEvent[] = [];
+      const events: JobStatusEvent[] = [];
       const following = (async () => {
-        for await (const event of api.events(job.id)) events.push(event);
+        for await (const event of api.events(job.id)) events.push(statusEvent(event)); // these plugins write no output
       })();
       const killed = new Set<number>();
       for (let round = 0; round < 2; round++) {
@@ -282,9 +283,9 @@ describe.each(DATABASES)('BullMQ backend on $name: retries and schedules across 
     try {
       // Backoff 3 s, then 6 s: the kill lands well inside the first wait, even on a loaded machine.
       const job = await api.submit('flaky', { failures: 2 }, { attempts: 3, backoff: { type: 'exponential', delayMs: 3_000 } });
-      const events: JobEvent[] = [];
+      const events: JobStatusEvent[] = [];
       const following = (async () => {
-        for await (const event of api.events(job.id)) events.push(event);
+        for await (const event of api.events(job.id)) events.push(statusEvent(event)); // these plugins write no output
       })();
       await until(() => events.some((e) => e.type === 'retrying'), 30_000, 'the first try to fail');
       const startedHere = (worker: WorkerProcess): number[] => worker.messages.filter((m) => m.type === 'started' && m.jobId === job.id).map((m) => m.attempt!);

@@ -29,6 +29,7 @@ function slowClaimBackend(release: Promise<void>, claimed: () => void): JobBacke
           }
           return result;
         },
+        append: (batch) => store.append(batch),
         log: (id, now) => store.log(id, now),
         list: (query) => store.list(query),
         remove: (id) => store.remove(id),

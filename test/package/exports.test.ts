@@ -76,14 +76,14 @@ describe('package exports', () => {
   it('loads by its own name through ESM import and CJS require', async () => {
     const esm = (await import('jobwire')) as Record<string, unknown>;
     const cjs = createRequire(import.meta.url)('jobwire') as Record<string, unknown>;
-    for (const name of ['JobTracker', 'LocalPluginManager', 'definePlugin', 'JobwireError', 'MemoryResultStorage', 'FileResultStorage']) {
+    for (const name of ['JobTracker', 'LocalPluginManager', 'definePlugin', 'JobwireError', 'MemoryResultStorage', 'FileResultStorage', 'isStatusEvent']) {
       expect(typeof esm[name], name).toBe('function');
       expect(typeof cjs[name], name).toBe('function');
     }
     const require = createRequire(import.meta.url);
     const subpaths: Record<string, string[]> = {
       'jobwire/testing': ['MockPluginManager', 'runPlugin', 'testJobBackend', 'testPluginManager', 'testResultStorage'],
-      'jobwire/backend': ['eventOf', 'snapshotOf', 'loggedEvent', 'parseLoggedEvent', 'idempotencyScope', 'jobCounts', 'isoTime', 'encodeCursor', 'decodeCursor', 'canTransition'],
+      'jobwire/backend': ['eventOf', 'snapshotOf', 'loggedEvent', 'parseLoggedEvent', 'idempotencyScope', 'jobCounts', 'isoTime', 'encodeCursor', 'decodeCursor', 'canTransition', 'outputEvent', 'gapEvent', 'outputEventsOf', 'outputBytes', 'outputBatchJson', 'parseOutputBatch'],
       'jobwire/sse': ['openJobStream', 'toSSEResponse', 'writeSSE', 'encodeSSE', 'encodeSSEComment', 'countOpenStreams'],
       'jobwire/http': ['createJobRoutes', 'toNodeHandler', 'errorResponse'],
       'jobwire/bullmq': ['BullMQBackend'],

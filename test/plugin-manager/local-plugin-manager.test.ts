@@ -36,6 +36,7 @@ const ctx = (): Omit<PluginContext, 'config'> => ({
   attempt: 1,
   signal: new AbortController().signal,
   progress: () => {},
+  write: () => {},
   log: () => {},
   job: { metadata: {} },
 });

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
-import { definePlugin, JobTracker, LocalPluginManager, NonRetryableError, type JobEvent, type JobSnapshot, type JobTrackerOptions } from '../../src/index.js';
+import { definePlugin, JobTracker, LocalPluginManager, NonRetryableError, type JobSnapshot, type JobStatusEvent, type JobTrackerOptions } from '../../src/index.js';
 import { codeOf } from '../helpers/codes.js';
 import { deferred } from '../helpers/deferred.js';
 
@@ -68,7 +68,7 @@ describe('retries on the memory backend (fake timers)', () => {
   it('waits the backoff before each retry: exponential, from the time the try failed', async () => {
     const fx = setup();
     tracker = fx.tracker;
-    const retries: JobEvent[] = [];
+    const retries: JobStatusEvent[] = [];
     tracker.on('job:retrying', (event) => retries.push(event));
     const job = await tracker.submit('flaky', { failFirst: 2 });
     const first = await advanceUntil(tracker, job.id, (current) => current.attempt === 2, 1);
@@ -88,7 +88,7 @@ describe('retries on the memory backend (fake timers)', () => {
   it('emits job:retrying with the queued snapshot, runAt and lastError', async () => {
     const fx = setup();
     tracker = fx.tracker;
-    const heard: JobEvent[] = [];
+    const heard: JobStatusEvent[] = [];
     tracker.on('job:retrying', (event) => heard.push(event));
     const job = await tracker.submit('flaky', { failFirst: 1 });
     await advanceUntil(tracker, job.id, (current) => current.status === 'completed');

@@ -4,6 +4,7 @@ import { definePlugin, isJobwireError, JobTracker, LocalPluginManager, MemoryBac
 import { MockPluginManager } from '../../src/testing/index.js';
 import { collect } from '../helpers/deferred.js';
 import { codeOf } from '../helpers/codes.js';
+import { statusEvents } from '../helpers/events.js';
 
 function captureLogger() {
   const lines: { level: string; obj: object; msg: string | undefined }[] = [];
@@ -172,7 +173,7 @@ describe('JobTracker on the memory backend (fake timers)', () => {
     });
     tracker = new JobTracker({ plugins: new LocalPluginManager().register(plugin) });
     const ok = await tracker.submit(plugin, { bad: false });
-    const events = await collect(tracker.events(ok.id));
+    const events = statusEvents(await collect(tracker.events(ok.id)));
     expect(events.filter((e) => e.type === 'progress').map((e) => e.job.progress)).toEqual([100]);
     late!(10);
     expect((await tracker.get(ok.id))?.progress).toBe(100);
@@ -193,7 +194,7 @@ describe('JobTracker on the memory backend (fake timers)', () => {
     tracker = new JobTracker({ plugins: new LocalPluginManager().register(plugin) });
     const job = await tracker.submit(plugin, {});
     await vi.advanceTimersByTimeAsync(1);
-    const events = await collect(tracker.events(job.id));
+    const events = statusEvents(await collect(tracker.events(job.id)));
     expect(events.map((e) => e.type)).toEqual(['queued', 'started', 'progress', 'completed']);
     // A burst of reports is written as its latest one: the log holds one progress entry, with the newest value.
     expect(events.map((e) => e.seq)).toEqual([...events.map((e) => e.seq)].sort((a, b) => a - b));

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
-import { definePlugin, isJobwireError, isTerminalStatus, JobTracker, LocalPluginManager, MemoryBackend, NonRetryableError, type JobEvent, type JobStatus } from '../../src/index.js';
+import { definePlugin, isJobwireError, isTerminalStatus, JobTracker, LocalPluginManager, MemoryBackend, NonRetryableError, type JobEvent, type JobStatus, type JobStatusEvent } from '../../src/index.js';
 import { canTransition } from '../../src/backend/index.js';
 
 type Op =
@@ -91,7 +91,7 @@ describe('property: random operation sequences against a model', () => {
         };
         const removedExplicitly = new Set<string>();
         const removedAny = new Set<string>();
-        const history = new Map<string, JobEvent[]>();
+        const history = new Map<string, JobStatusEvent[]>();
         const live = new Map<string, number[]>();
         const liveDone: Promise<void>[] = [];
         tracker.on('job:removed', (e) => removedAny.add(e.jobId));
