@@ -6,7 +6,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
-import { definePlugin, JobTracker, LocalPluginManager, MemoryResultStorage, type JobEvent } from 'jobwire';
+import { definePlugin, isStatusEvent, JobTracker, LocalPluginManager, MemoryResultStorage, type JobStatusEvent } from 'jobwire';
 
 const transcribe = definePlugin({
   name: 'fake-transcribe',
@@ -28,7 +28,7 @@ const storage = new MemoryResultStorage();
 const tracker = new JobTracker({ plugins: new LocalPluginManager().register(transcribe), storage, concurrency: 2 });
 
 const bar = (percent: number) => '#'.repeat(Math.round(percent / 5)).padEnd(20, '.');
-const show = (name: string, event: JobEvent) => {
+const show = (name: string, event: JobStatusEvent) => {
   const { status, progress, message = '', error } = event.job;
   console.log(`${name.padEnd(14)} ${status.padEnd(9)} [${bar(progress)}] ${progress.toFixed(0).padStart(3)}% ${error ? error.message : message}`);
 };
@@ -42,7 +42,8 @@ setTimeout(() => void tracker.cancel(jobs[2]!.id, 'not needed any more'), 500);
 
 await Promise.all(
   jobs.map(async (job, index) => {
-    for await (const event of tracker.events(job.id)) show(files[index]!, event);
+    // Status and progress events carry the job's snapshot (output and gap events, from ctx.write, do not).
+    for await (const event of tracker.events(job.id)) if (isStatusEvent(event)) show(files[index]!, event);
   }),
 );
 
