@@ -13,6 +13,7 @@ import { retryDelay } from './retry.js';
 import type { ResultSaver } from './result-saver.js';
 import { buildStoredResult } from './stored-result.js';
 import { outputOf, storedOutputOf } from '../output/job-output.js';
+import { checkedChunk } from '../output/checked-chunk.js';
 import type { StoredOutput } from '../storage/types.js';
 import type { EngineHost } from './types.js';
 
@@ -69,7 +70,8 @@ export class JobRun {
   #timer: NodeJS.Timeout | undefined;
   #writes: Promise<unknown> = settled;
   #inFlight = 0;
-  #pending: { progress: number; message: string | undefined } | undefined;
+  /** The latest progress not yet written, and how many chunks had been written when it was reported. */
+  #pending: { progress: number; message: string | undefined; written: number } | undefined;
   /** The seq of the end this run is committing (its own event must not abort it). */
   #ending = 0;
   /** Set once this run committed a retry: when the next try may start (epoch ms). */
@@ -81,6 +83,9 @@ export class JobRun {
   #output: OutputChunk[] = [];
   /** An append of the pending output is scheduled (next tick) or running. */
   #outputArmed = false;
+  /** Chunks written by the plugin so far, and of them, taken into appends. */
+  #outputWritten = 0;
+  #outputTaken = 0;
   /** This run appended output (its result then keeps it). */
   #wroteOutput = false;
   readonly #onDone: (run: JobRun) => void;
@@ -221,7 +226,7 @@ export class JobRun {
       }
       text = boundedText(shown, this.#run.host.settings.limits.messageLength);
     }
-    this.#pending = { progress, message: text ?? this.#pending?.message };
+    this.#pending = { progress, message: text ?? this.#pending?.message, written: this.#outputWritten };
     if (!this.#pumping) {
       this.#pumping = true;
       void this.#write(() => this.#pump());
@@ -234,30 +239,13 @@ export class JobRun {
    */
   #writeOutput(chunk: unknown): void {
     if (this.#over) return;
-    const { limits } = this.#run.host.settings;
-    let json: string | undefined;
-    let value = chunk;
-    if (typeof chunk === 'string') {
-      json = JSON.stringify(chunk);
-      if (json.length > limits.resultBytes) {
-        this.#failFromContext(`ctx.write got a chunk too large: ${json.length} characters of JSON, at most ${limits.resultBytes}`);
-        return;
-      }
-    } else {
-      try {
-        json = checkedJson(chunk, 'chunk passed to ctx.write', limits.jsonDepth, limits.resultBytes, 'PLUGIN_FAILED');
-      } catch (error) {
-        this.#failFromContext(messageOf(error));
-        return;
-      }
-      if (json === undefined) {
-        this.#failFromContext('ctx.write expects a string or a JSON value, got undefined');
-        return;
-      }
-      // The JSON copy: what every reader gets is plain data the plugin can no longer change.
-      value = JSON.parse(json);
+    const checked = checkedChunk(chunk, this.#run.host.settings.limits);
+    if (!checked.ok) {
+      this.#failFromContext(checked.message);
+      return;
     }
-    this.#output.push({ value, json });
+    this.#output.push({ value: checked.value, json: checked.json });
+    this.#outputWritten++;
     if (!this.#outputArmed) {
       this.#outputArmed = true;
       setImmediate(() => void this.#write(() => this.#appendOutput()));
@@ -265,16 +253,28 @@ export class JobRun {
   }
 
   /**
-   * Append every chunk written so far, from the record this run wrote last (one compare-and-set).
-   * Runs in the write chain: before each status write, and a tick after the first chunk written
-   * since the last append. A store that does not answer is tried again (the job's output must not
-   * have holes), unless shutting down.
+   * Append the chunks written so far (the first `upTo` the plugin ever wrote, when given: those
+   * before a progress report), from the record this run wrote last (one compare-and-set). Runs in
+   * the write chain: before each status write, and a tick after the first chunk written since the
+   * last append. A store that does not answer is tried again (the job's output must not have
+   * holes), unless shutting down.
    */
-  async #appendOutput(): Promise<void> {
-    this.#outputArmed = false;
-    if (this.#output.length === 0) return;
-    const chunks = this.#output;
-    this.#output = [];
+  async #appendOutput(upTo = Infinity): Promise<void> {
+    const count = Math.min(this.#output.length, upTo - this.#outputTaken);
+    if (count <= 0) {
+      if (this.#output.length === 0) this.#outputArmed = false;
+      return;
+    }
+    let chunks = this.#output;
+    if (count === chunks.length) {
+      this.#outputArmed = false;
+      this.#output = [];
+    } else {
+      // Only the chunks written before a progress report: the rest stay for the next append.
+      chunks = this.#output.slice(0, count);
+      this.#output = this.#output.slice(count);
+    }
+    this.#outputTaken += count;
     const { host } = this.#run;
     const at = host.now();
     for (let attempt = 0; !this.#over; attempt++) {
@@ -305,10 +305,10 @@ export class JobRun {
   async #pump(): Promise<void> {
     try {
       while (this.#pending !== undefined && !this.#over) {
-        const { progress, message } = this.#pending;
+        const { progress, message, written } = this.#pending;
         this.#pending = undefined;
         try {
-          await this.#appendOutput(); // output written before the report goes first
+          await this.#appendOutput(written); // output written before the report goes first, what came after it stays after
           if (this.#over) return;
           await this.#commit(progressedRecord(this.#record, progress, message), this.#run.host.now());
         } catch (error) {

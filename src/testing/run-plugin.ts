@@ -7,7 +7,7 @@ import { LocalPluginManager } from '../plugin-manager/local-plugin-manager.js';
 import { JobwireError } from '../errors.js';
 import { invalidProgressMessage, toPercent } from '../plugin-manager/progress.js';
 import { DEFAULT_JOB_LIMITS } from '../engine/json-limits.js';
-import { checkedChunk } from './checked-chunk.js';
+import { checkedChunk } from '../output/checked-chunk.js';
 
 /** Options for {@link runPlugin}. */
 export interface RunPluginOptions<TConfig> {

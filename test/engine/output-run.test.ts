@@ -95,6 +95,37 @@ describe('ctx.write in the engine', () => {
     }
   });
 
+  it('a progress report between two writes of one tick stays between them', async () => {
+    const plugin = definePlugin({
+      name: 'interleaved',
+      input: z.object({}),
+      run: (_input, ctx) => {
+        // JSON values, not strings: a replay would merge adjacent strings.
+        ctx.write(['before']);
+        ctx.progress(10);
+        ctx.write(['after']);
+        ctx.write(['more']);
+        ctx.progress(20);
+        ctx.progress(30); // coalesced with the one before: nothing was written between them
+        ctx.write(['last']);
+        return 'done';
+      },
+    });
+    const plugins = new LocalPluginManager();
+    plugins.register(plugin);
+    const tracker = new JobTracker({ plugins });
+    try {
+      const job = await tracker.submit('interleaved', {});
+      await tracker.wait(job.id);
+      const events: JobEvent[] = [];
+      for await (const event of tracker.events(job.id)) events.push(event);
+      const shown = events.map((event) => (event.type === 'progress' ? `progress ${event.job.progress}` : describeEvent(event)));
+      expect(shown.filter((text) => text.startsWith('output') || text.startsWith('progress'))).toEqual(['output ["before"]', 'progress 10', 'output ["after"]', 'output ["more"]', 'progress 30', 'output ["last"]']);
+    } finally {
+      await tracker.close();
+    }
+  });
+
   it('a reader that does not read holds at most outputLimitBytes of unread output, then a gap, then the newest output', async () => {
     const go = deferred<void>();
     const plugin = definePlugin({
