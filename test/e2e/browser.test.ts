@@ -3,7 +3,7 @@ import { mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { JobSnapshot } from '../../src/index.js';
+import type { JobOutput, JobSnapshot } from '../../src/index.js';
 import { startExample, type ExampleProcess } from '../helpers/example-process.js';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -306,6 +306,88 @@ describe.skipIf(!hasChromium)('the demo page in headless Chromium', () => {
     expect(await countdown.isHidden()).toBe(true);
     await page.getByTestId('delay').fill('');
   });
+
+  it('a streaming job shows its output live; a reload mid-job shows the text so far, then goes on live', async () => {
+    const id = await startJob(page, 'transcribe', { segments: '24', segmentMs: '300' });
+    const segments = page.getByTestId('segment');
+    await expect.poll(() => segments.count(), { timeout: 10_000 }).toBeGreaterThanOrEqual(3);
+    expect(await text('status')).toBe('running');
+    expect(new URL(page.url()).hash).toBe(`#job=${id}`); // what a reload opens again
+
+    await page.reload();
+    await page.getByTestId('start').and(page.locator(':enabled')).waitFor();
+    expect(await text('job-id')).toBe(id);
+    // The text so far comes back at once (replayed from the job's first event) while the job still runs…
+    await expect.poll(() => segments.count(), { timeout: 5_000 }).toBeGreaterThanOrEqual(3);
+    const replayed = await segments.count();
+    expect((await getJob(id)).job?.status).toBe('running');
+    // …then goes on live.
+    await expect.poll(() => segments.count(), { timeout: 10_000 }).toBeGreaterThan(replayed);
+    await mkdir(screenshots, { recursive: true });
+    await page.screenshot({ path: resolve(screenshots, 'demo-page-output.png'), fullPage: true });
+    await expect.poll(() => text('status'), { timeout: 20_000 }).toBe('completed');
+    // Every segment once, in order, as the server kept them.
+    const { chunks } = (await (await fetch(`${example.url}/jobs/${id}/output`)).json()) as JobOutput;
+    const clock = (seconds: number): string => `${Math.floor(seconds / 60)}:${(seconds % 60).toFixed(1).padStart(4, '0')}`;
+    expect(await segments.allTextContents()).toEqual((chunks as { start: number; text: string }[]).map((chunk) => `${clock(chunk.start)}${chunk.text}`));
+    expect(chunks).toHaveLength(24);
+  });
+
+  it('a token stream grows as one text; a finished job opened again shows its whole output', async () => {
+    const id = await startJob(page, 'tokens', { tokens: '200', tokenMs: '10' });
+    const output = page.getByTestId('output');
+    await expect.poll(async () => (await output.textContent())?.length ?? 0, { timeout: 10_000 }).toBeGreaterThan(20);
+    await expect.poll(() => text('status'), { timeout: 20_000 }).toBe('completed');
+    const { chunks } = (await (await fetch(`${example.url}/jobs/${id}/output`)).json()) as JobOutput;
+    const whole = chunks.join('');
+    expect(whole.startsWith('Live output lets a job show its work as it goes.')).toBe(true);
+    expect(await output.textContent()).toBe(whole);
+    // Opened from the recent list after it finished: the output is read once, whole.
+    await startSteps(page, 1, 10);
+    await expect.poll(() => text('status'), { timeout: 5_000 }).toBe('completed');
+    expect(await output.textContent()).toBe('');
+    await page.locator(`[data-testid="recent"] li[data-job-id="${id}"]`).click();
+    await expect.poll(() => output.textContent(), { timeout: 5_000 }).toBe(whole);
+  });
+
+  it('the htmx page appends each segment as a fragment the server rendered; a reload replays the text so far, then goes on live', async () => {
+    const errors: string[] = [];
+    const htmx = await browser.newPage({ viewport: { width: 900, height: 900 } });
+    htmx.setDefaultTimeout(5_000);
+    htmx.on('pageerror', (error) => errors.push(error.message));
+    try {
+      await htmx.goto(`${example.url}/htmx`);
+      await htmx.getByTestId('segments').fill('16');
+      await htmx.getByTestId('segment-ms').fill('300');
+      const before = new Set(await htmx.getByTestId('job').evaluateAll((cards) => cards.map((card) => card.getAttribute('data-job-id'))));
+      await htmx.getByTestId('start').click();
+      await expect.poll(async () => (await htmx.getByTestId('job').evaluateAll((cards) => cards.map((card) => card.getAttribute('data-job-id')))).filter((id) => !before.has(id)), { timeout: 5_000 }).toHaveLength(1);
+      const id = (await htmx.getByTestId('job').first().getAttribute('data-job-id'))!; // a new card goes first
+      expect(before.has(id)).toBe(false);
+      const card = htmx.locator(`[data-job-id="${id}"]`);
+      const segments = card.locator('.transcript p.segment');
+      await expect.poll(() => segments.count(), { timeout: 10_000 }).toBeGreaterThanOrEqual(2);
+      expect(await card.locator('.status').textContent()).toBe('running');
+
+      // The page lists recent transcriptions, so a reload brings the card back; its stream replays from the start.
+      await htmx.reload();
+      await expect.poll(() => segments.count(), { timeout: 10_000 }).toBeGreaterThanOrEqual(2);
+      const replayed = await segments.count();
+      expect((await getJob(id)).job?.status).toBe('running');
+      await expect.poll(() => segments.count(), { timeout: 10_000 }).toBeGreaterThan(replayed);
+      await mkdir(screenshots, { recursive: true });
+      await htmx.screenshot({ path: resolve(screenshots, 'htmx-page-output.png'), fullPage: true });
+      await expect.poll(() => card.locator('.status').textContent(), { timeout: 20_000 }).toBe('completed');
+      expect(await card.locator('progress').getAttribute('value')).toBe('100');
+      const { chunks } = (await (await fetch(`${example.url}/jobs/${id}/output`)).json()) as JobOutput;
+      const clock = (seconds: number): string => `${Math.floor(seconds / 60)}:${(seconds % 60).toFixed(1).padStart(4, '0')}`;
+      expect(await segments.allTextContents()).toEqual((chunks as { start: number; text: string }[]).map((chunk) => `${clock(chunk.start)} ${chunk.text}`));
+      expect(chunks).toHaveLength(16);
+      expect(errors).toEqual([]);
+    } finally {
+      await htmx.close();
+    }
+  }, 60_000);
 
   it('asks for no /favicon.ico and throws no error', async () => {
     expect(consoleErrors.filter((error) => error.url.endsWith('/favicon.ico'))).toEqual([]);

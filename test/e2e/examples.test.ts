@@ -1,6 +1,8 @@
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { EventSource } from 'eventsource';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { JobEvent, JobSnapshot, PluginMeta } from '../../src/index.js';
+import { isStatusEvent, type JobEvent, type JobOutput, type JobOutputEvent, type JobSnapshot, type PluginMeta, type StoredResult } from '../../src/index.js';
 import { until } from '../helpers/deferred.js';
 import { isAlive } from '../helpers/isolation.js';
 import { parsePrometheus, valueOf } from '../helpers/prometheus.js';
@@ -22,7 +24,7 @@ function follow(url: string, onEvent: (event: JobEvent) => void = () => {}): Pro
       source.close();
       reject(new Error(`no end after ${events.map((e) => e.type).join(',')}`));
     }, FOLLOW_MS);
-    for (const type of ['queued', 'started', 'progress', 'retrying', 'completed', 'failed', 'cancelled']) {
+    for (const type of ['queued', 'started', 'progress', 'retrying', 'completed', 'failed', 'cancelled', 'output', 'gap']) {
       source.addEventListener(type, (message) => {
         const event = JSON.parse(message.data) as JobEvent;
         events.push(event);
@@ -41,7 +43,7 @@ function follow(url: string, onEvent: (event: JobEvent) => void = () => {}): Pro
 function followPid(url: string): { following: Promise<JobEvent[]>; pid(): number } {
   let pid = 0;
   const following = follow(url, (event) => {
-    const match = /^pid (\d+)$/.exec(event.job.message ?? '');
+    const match = isStatusEvent(event) ? /^pid (\d+)$/.exec(event.job.message ?? '') : null;
     if (match) pid = Number(match[1]);
   });
   return { following, pid: () => pid };
@@ -69,7 +71,7 @@ describe.each([
     const response = await fetch(`${example.url}/plugins`);
     expect(response.status).toBe(200);
     const { plugins } = (await response.json()) as { plugins: PluginMeta[] };
-    expect(plugins.map((p) => p.name).sort()).toEqual(['child-process', 'flaky', 'steps']);
+    expect(plugins.map((p) => p.name).sort()).toEqual(['child-process', 'flaky', 'steps', 'tokens', 'transcribe']);
     expect(plugins.find((p) => p.name === 'flaky')?.retry).toEqual({ attempts: 3, backoff: { type: 'fixed', delayMs: 3_000 } });
     expect(plugins.find((p) => p.name === 'steps')?.inputSchema).toMatchObject({ type: 'object', properties: { steps: { type: 'integer' } } });
   });
@@ -110,7 +112,7 @@ describe.each([
     const job = (await (await post(`${example.url}/jobs`, { plugin: 'flaky', input: { failures: 1, stepMs: 10 } })).json()) as JobSnapshot;
     expect(job).toMatchObject({ attempt: 1, maxAttempts: 3 });
     const events = await follow(`${example.url}/jobs/${job.id}/events`);
-    const retrying = events.find((e) => e.type === 'retrying');
+    const retrying = events.filter(isStatusEvent).find((e) => e.type === 'retrying');
     expect(retrying?.job).toMatchObject({ status: 'queued', attempt: 2, lastError: { code: 'PLUGIN_FAILED' } });
     expect(Date.parse(retrying?.job.runAt ?? '') - Date.parse(retrying?.at ?? '')).toBeGreaterThan(2_000); // the plugin's fixed 3 s backoff
     expect(events.at(-1)).toMatchObject({ type: 'completed', job: { attempt: 2, result: { attempt: 2 } } });
@@ -129,6 +131,34 @@ describe.each([
     expect(again.runAt).toBeUndefined(); // a re-run starts now
     expect((await follow(`${example.url}/jobs/${again.id}/events`)).at(-1)?.type).toBe('completed');
     expect(await (await fetch(`${example.url}/schedules`)).json()).toEqual({ schedules: [] });
+  });
+
+  it('streams the output a job writes live over SSE (event: output), and serves it at GET /jobs/:id/output and in its result', { timeout: TEST_MS }, async () => {
+    const job = (await (await post(`${example.url}/jobs`, { plugin: 'transcribe', input: { segments: 6, segmentMs: 20 } })).json()) as JobSnapshot;
+    const events = await follow(`${example.url}/jobs/${job.id}/events`);
+    const output = events.filter((e): e is JobOutputEvent => e.type === 'output');
+    expect(output.map((e) => e.chunk)).toEqual([
+      { start: 0, end: 1.8, text: 'Welcome back to the show.' },
+      { start: 1.8, end: 5, text: 'Today we talk about jobs that take a while.' },
+      { start: 5, end: 7.8, text: 'A transcription does not finish all at once:' },
+      { start: 7.8, end: 10.3, text: 'it hears one sentence, then the next.' },
+      { start: 10.3, end: 13.8, text: 'So the page can show each one as it comes,' },
+      { start: 13.8, end: 17, text: 'and a reload shows what was said so far.' },
+    ]);
+    expect(events.map((e) => e.seq)).toEqual([...events.map((e) => e.seq)].sort((a, b) => a - b));
+    expect(events.at(-1)).toMatchObject({ type: 'completed', job: { result: { segments: 6, seconds: 17 } } });
+    const retained = (await (await fetch(`${example.url}/jobs/${job.id}/output`)).json()) as JobOutput;
+    expect(retained).toEqual({ chunks: output.map((e) => e.chunk), gap: false, lastSeq: output.at(-1)!.seq });
+    expect(((await (await fetch(`${example.url}/jobs/${job.id}/result`)).json()) as StoredResult).output).toEqual({ chunks: retained.chunks });
+
+    // A token flood: the text arrives whole (adjacent strings may come merged), and the result keeps it as text.
+    const tokens = (await (await post(`${example.url}/jobs`, { plugin: 'tokens', input: { tokens: 5_000, tokenMs: 0 } })).json()) as JobSnapshot;
+    const streamed = (await follow(`${example.url}/jobs/${tokens.id}/events`)).filter((e): e is JobOutputEvent => e.type === 'output');
+    const text = streamed.map((e) => e.chunk as string).join('');
+    expect(text.startsWith('Live output lets a job show its work as it goes.')).toBe(true);
+    expect(((await (await fetch(`${example.url}/jobs/${tokens.id}/output`)).json()) as JobOutput).chunks.join('')).toBe(text);
+    expect(((await (await fetch(`${example.url}/jobs/${tokens.id}/result`)).json()) as StoredResult).output).toEqual({ text });
+    expect((await fetch(`${example.url}/jobs/AAAAAAAAAAAAAAAAAAAAAA/output`)).status).toBe(404);
   });
 
   it('answers bad requests with the JSON error shape', async () => {
@@ -163,7 +193,24 @@ describe('npm start serves the demo page', () => {
     const page = await fetch(`${example.url}/`);
     expect(page.headers.get('content-type')).toMatch(/^text\/html/);
     const html = await page.text();
-    for (const id of ['start', 'delay', 'progress', 'status', 'countdown', 'last-error', 'cancel', 'rerun', 'result', 'recent']) expect(html).toContain(`data-testid="${id}"`);
+    for (const id of ['start', 'delay', 'progress', 'status', 'countdown', 'last-error', 'cancel', 'rerun', 'output', 'result', 'recent']) expect(html).toContain(`data-testid="${id}"`);
+  });
+
+  it('serves the htmx page and its two scripts from node_modules, not a CDN', async () => {
+    const page = await fetch(`${example.url}/htmx`);
+    expect(page.headers.get('content-type')).toMatch(/^text\/html/);
+    const html = await page.text();
+    const scripts = [...html.matchAll(/<script src="([^"]+)"/g)].map((match) => match[1]!);
+    expect(scripts).toEqual(['/vendor/htmx.min.js', '/vendor/htmx-ext-sse.js']);
+    for (const [src, file] of [
+      ['/vendor/htmx.min.js', 'node_modules/htmx.org/dist/htmx.min.js'],
+      ['/vendor/htmx-ext-sse.js', 'node_modules/htmx-ext-sse/dist/sse.js'],
+    ]) {
+      const script = await fetch(`${example.url}${src!}`);
+      expect(script.headers.get('content-type')).toBe('text/javascript; charset=utf-8');
+      expect(await script.text()).toBe(readFileSync(resolve(import.meta.dirname, '../..', file!), 'utf8'));
+    }
+    expect((await fetch(`${example.url}/vendor/other.js`)).status).toBe(404);
   });
 
   it('on a port in use, says so and which variable moves it, and exits 1', { timeout: START_MS }, async () => {

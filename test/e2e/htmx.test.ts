@@ -6,7 +6,7 @@ import { Hono, type Context } from 'hono';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { definePlugin, JobTracker, LocalPluginManager, type JobEvent, type JobSnapshot } from '../../src/index.js';
+import { definePlugin, isStatusEvent, JobTracker, LocalPluginManager, type JobEvent, type JobSnapshot } from '../../src/index.js';
 import { createJobRoutes, type JobRoutesHandler } from '../../src/http/index.js';
 import { sleep, until } from '../helpers/deferred.js';
 import { startServer, type TestServer } from '../helpers/server.js';
@@ -64,7 +64,7 @@ const retried = definePlugin({
 const escape = (text: string): string => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 /** As in docs/sse.md. */
 const serialize = (event: JobEvent): string =>
-  `<progress max="100" value="${event.job.progress}"></progress> <span class="status">${escape(event.job.status)}</span> ${escape(event.job.message ?? '')}`;
+  isStatusEvent(event) ? `<progress max="100" value="${event.job.progress}"></progress> <span class="status">${escape(event.job.status)}</span> ${escape(event.job.message ?? '')}` : '';
 
 /** One request to an events URL, as the server saw it. */
 interface EventsRequest {
