@@ -58,6 +58,17 @@ describe('docs run as written', () => {
     expect(stdout.trim().split('\n')).toEqual(expected);
   });
 
+  it('the complete example in docs/output.md prints what its comments say', async () => {
+    const block = await codeBlock('docs/output.md', '### A complete example');
+    const file = resolve(scratch, 'output.ts');
+    await writeFile(file, block);
+    const { stdout } = await run(tsx, [file], { cwd: root });
+    // The `// → …` lines after each console.log are what it prints, in order.
+    const expected = [...block.matchAll(/^\/\/ → (.+)$/gm)].map((match) => match[1]!);
+    expect(expected.length).toBe(8);
+    expect(stdout.trim().split('\n')).toEqual(expected);
+  });
+
   it('the vitest example in docs/testing.md passes', async () => {
     const file = resolve(scratch, 'word-count.test.ts');
     await writeFile(file, await codeBlock('docs/testing.md', 'A complete vitest file'));
