@@ -9,7 +9,8 @@
  *
  * The writing starts once the one reader is attached. The process reports when it started (wall
  * clock) and ended writing, the peak RSS and heap over the run above the level before it, the heap
- * still held after it, and (jobwire, bullmq) what `tracker.output()` retained at the end.
+ * held when the job ended (before the reader caught up) and after the reader was done, and
+ * (jobwire, bullmq) what `tracker.output()` retained at the end.
  */
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -35,7 +36,7 @@ const gc = (): void => (globalThis as { gc?: () => void }).gc?.();
  * Peak RSS and heap above the level when the run began, sampled every 5 ms; and, after a full GC
  * once the reader is done, the heap still held (the job's retained output).
  */
-function memoryPeaks(): { stop: () => { rssDelta: number; heapDelta: number; heapKept: number } } {
+function memoryPeaks(): { held: () => number; stop: () => { rssDelta: number; heapDelta: number; heapKept: number } } {
   gc();
   const base = process.memoryUsage();
   let rss = base.rss;
@@ -47,6 +48,12 @@ function memoryPeaks(): { stop: () => { rssDelta: number; heapDelta: number; hea
   };
   const timer = setInterval(sample, 5);
   return {
+    /** The heap held now above the start, after a full GC. */
+    held: () => {
+      sample();
+      gc();
+      return process.memoryUsage().heapUsed - base.heapUsed;
+    },
     stop: () => {
       sample();
       clearInterval(timer);
@@ -134,6 +141,8 @@ if (MODE === 'raw') {
   }, job.id);
   const finished = await tracker.wait(job.id, { timeoutMs: 600_000 });
   if (finished.status !== 'completed') throw new Error(`the streaming job ended ${finished.status}: ${JSON.stringify(finished.error)}`);
+  // While a stalled reader has read nothing yet: the job's retained output and the reader's unread output.
+  const heapHeld = peaks!.held();
   send({ type: 'finished' }); // a stalled reader starts reading now
   await answered;
   const memory = peaks!.stop();
@@ -145,6 +154,7 @@ if (MODE === 'raw') {
     t0,
     writtenAt,
     ...memory,
+    heapHeld,
     retained: { chunks: output.chunks.length, gap: output.gap, lastSeq: output.lastSeq, whole: text === expected, suffix: text !== undefined && expected.endsWith(text) },
   });
 }

@@ -33,6 +33,7 @@ interface Message {
   rssDelta?: number;
   heapDelta?: number;
   heapKept?: number;
+  heapHeld?: number;
   retained?: { chunks: number; gap: boolean; lastSeq: number; whole: boolean; suffix: boolean };
 }
 
@@ -159,6 +160,7 @@ interface Run {
   rssDelta: number;
   heapDelta: number;
   heapKept: number;
+  heapHeld: number;
   retained: Message['retained'];
 }
 
@@ -184,13 +186,16 @@ async function run(mode: Mode, chunks: number, stalled = false): Promise<Run> {
       rssDelta: result.rssDelta!,
       heapDelta: result.heapDelta!,
       heapKept: result.heapKept!,
+      heapHeld: result.heapHeld ?? 0,
       retained: result.retained,
     };
   } finally {
-    const exited = new Promise((resolve) => server.child.once('exit', resolve));
-    server.child.send({ type: 'exit' });
-    await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 5_000))]);
-    server.child.kill();
+    if (server.child.exitCode === null && server.child.signalCode === null) {
+      const exited = new Promise((resolve) => server.child.once('exit', resolve));
+      if (server.child.connected) server.child.send({ type: 'exit' });
+      await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 5_000))]);
+      server.child.kill();
+    }
   }
 }
 
@@ -229,7 +234,7 @@ report({
     `live output (${CHUNKS} string chunks written in a tight loop, one SSE reader with eventsource-parser, text checked byte for byte, median of ${ROUNDS} rounds): ` +
     `jobwire ${rate(ours.tokensPerSec)} tokens/s in ${ours.frames} output frames, raw ServerResponse ${rate(raw.tokensPerSec)} tokens/s in ${raw.frames} frames → ${round(ratio)}× (target ≥ 0.8×: ${target(ratio >= 0.8)}); ` +
     `server peak RSS +${mb(ours.rssDelta)} MB / heap +${mb(ours.heapDelta)} MB (raw +${mb(raw.rssDelta)} / +${mb(raw.heapDelta)} MB), the job's retained output +${mb(ours.heapKept)} MB of heap after GC; ${bullmqLine}; ` +
-    `a reader stalled while ${STALLED_CHUNKS} chunks were written: ${stalled.gaps} gap event(s), then the newest output, server peak heap +${mb(stalled.heapDelta)} MB (+${mb(stalled.heapKept)} MB kept after GC)`,
+    `a reader stalled while ${STALLED_CHUNKS} chunks were written: ${stalled.gaps} gap event(s), then the newest output; after GC the server held +${mb(stalled.heapHeld)} MB while the reader was stalled and +${mb(stalled.heapKept)} MB once it had read (the job's retained output), peak heap +${mb(stalled.heapDelta)} MB`,
   figures: {
     chunks: CHUNKS,
     yieldEvery: YIELD_EVERY,
@@ -256,6 +261,7 @@ report({
     stalledHeapDelta: stalled.heapDelta,
     stalledRssDelta: stalled.rssDelta,
     stalledHeapKept: stalled.heapKept,
+    stalledHeapHeld: stalled.heapHeld,
     stalledRetainedChunks: stalled.retained?.chunks ?? 0,
   },
 });
