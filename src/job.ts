@@ -95,8 +95,8 @@ export interface JobStatusEvent {
 
 /**
  * A chunk of partial output the plugin wrote (`ctx.write`), with its own `seq` in the job's log.
- * It carries no snapshot. A reader that lags may get adjacent string chunks merged into one event
- * (its `seq` is the last one merged; the text is the same).
+ * It carries no snapshot. A reader that lags (more than 256 unread events behind) gets adjacent
+ * string chunks merged into one event (its `seq` is the last one merged; the text is the same).
  */
 export interface JobOutputEvent {
   seq: number;

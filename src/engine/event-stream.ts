@@ -20,6 +20,13 @@ export interface EventStreamSource<T> {
   onClose(stream: EventStream<T>): void;
 }
 
+/**
+ * Unread items a reader holds before adjacent string output chunks are merged for it: a reader
+ * that keeps up (reads what a tick brings before the next) sees chunks as written; one that lags
+ * gets the same text in fewer events.
+ */
+export const MERGE_AFTER = 256;
+
 const asyncDispose: typeof Symbol.asyncDispose = Symbol.asyncDispose ?? Symbol.for('Symbol.asyncDispose');
 
 /**
@@ -27,7 +34,8 @@ const asyncDispose: typeof Symbol.asyncDispose = Symbol.asyncDispose ?? Symbol.f
  * `return()` or an aborted signal unsubscribes at once and ends it (`done`, no rejection).
  *
  * The buffer for a consumer that reads slower than events arrive stays bounded: a progress event
- * not yet read is replaced by a newer one; adjacent string output chunks are merged into one; past
+ * not yet read is replaced by a newer one; past {@link MERGE_AFTER} unread items, adjacent string
+ * output chunks are merged into one; past
  * `limitBytes` of unread output, the oldest is dropped for a gap; status events are always kept.
  */
 export class EventStream<T> implements AsyncIterableIterator<JobEvent> {
@@ -96,7 +104,7 @@ export class EventStream<T> implements AsyncIterableIterator<JobEvent> {
         this.#buffer[last] = item;
         return;
       }
-      const merged = size > 0 ? source.merge?.(previous, item) : undefined;
+      const merged = size > 0 && last + 1 >= MERGE_AFTER ? source.merge?.(previous, item) : undefined;
       if (merged !== undefined) this.#buffer[last] = merged;
       else this.#buffer.push(item);
     } else {

@@ -95,6 +95,50 @@ describe('ctx.write in the engine', () => {
     }
   });
 
+  it('a reader that keeps up gets string chunks as written; one that lags far behind gets them merged, the same text', async () => {
+    const go = deferred<void>();
+    const plugin = definePlugin({
+      name: 'strings',
+      input: z.object({ flood: z.number() }),
+      run: async (input, ctx) => {
+        await go.promise;
+        ctx.write('a');
+        ctx.write('b');
+        ctx.write('c');
+        await new Promise((resolve) => setImmediate(resolve));
+        ctx.write('d');
+        for (let i = 0; i < input.flood; i++) ctx.write(`${i},`);
+        return 'done';
+      },
+    });
+    const plugins = new LocalPluginManager();
+    plugins.register(plugin);
+    const tracker = new JobTracker({ plugins });
+    try {
+      const job = await tracker.submit('strings', { flood: 5_000 });
+      const live: JobEvent[] = [];
+      const iterator = tracker.events(job.id);
+      const reading = (async () => {
+        for await (const event of iterator) {
+          live.push(event);
+          // Stop reading once the first flood chunk arrived: the rest piles up unread.
+          if (event.type === 'output' && event.chunk === '0,') break;
+        }
+      })();
+      go.resolve();
+      await reading;
+      expect(live.filter((event) => event.type === 'output').map((event) => (event.type === 'output' ? event.chunk : ''))).toEqual(['a', 'b', 'c', 'd', '0,']);
+      await tracker.wait(job.id);
+      const replay: JobEvent[] = [];
+      for await (const event of tracker.events(job.id, { afterSeq: live.at(-1)?.seq ?? 0 })) replay.push(event);
+      const outputs = replay.filter((event) => event.type === 'output');
+      expect(outputs.length).toBeLessThan(4_999);
+      expect(outputs.map((event) => (event.type === 'output' ? event.chunk : '')).join('')).toBe(Array.from({ length: 4_999 }, (_, i) => `${i + 1},`).join(''));
+    } finally {
+      await tracker.close();
+    }
+  });
+
   it('a progress report between two writes of one tick stays between them', async () => {
     const plugin = definePlugin({
       name: 'interleaved',
