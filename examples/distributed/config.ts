@@ -11,9 +11,10 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LocalPluginManager } from 'jobwire';
 import { BullMQBackend, type BullMQRole } from 'jobwire/bullmq';
-import { childProcess, steps } from '../shared/plugins.js';
+import { childProcess, steps, tokens, transcribe } from '../shared/plugins.js';
 
-export const plugins = (): LocalPluginManager => new LocalPluginManager().register(steps).register(childProcess);
+/** The plugins every process registers: `transcribe` and `tokens` stream output written on a worker to every API process. */
+export const plugins = (): LocalPluginManager => new LocalPluginManager().register(steps).register(childProcess).register(transcribe).register(tokens);
 
 /** Redis by default; POSTGRES_URL=postgres://… runs the same on BullMQ's PostgreSQL backend. */
 export const connection = (): string => process.env.POSTGRES_URL ?? process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
