@@ -95,8 +95,9 @@ export interface JobStatusEvent {
 
 /**
  * A chunk of partial output the plugin wrote (`ctx.write`), with its own `seq` in the job's log.
- * It carries no snapshot. A reader that lags (more than 256 unread events behind) gets adjacent
- * string chunks merged into one event (its `seq` is the last one merged; the text is the same).
+ * It carries no snapshot. String chunks written in one tick reach a reader as one event (its `seq`
+ * is the last one merged; the text is the same), and so do those of later ticks for a reader more
+ * than 256 unread events behind. JSON chunks are never merged.
  */
 export interface JobOutputEvent {
   seq: number;

@@ -2,7 +2,7 @@ import type { JobRecord } from '../backend/job-record.js';
 import type { LoggedEvent } from '../backend/logged-event.js';
 import { isJobwireError, JobwireError, messageOf, type JobwireErrorCode } from '../errors.js';
 import { isTerminalEventType, type JobEvent, type JobGapEvent, type JobOutputEvent, type JobStatusEvent } from '../job.js';
-import { firstSeqOf, mergedOutput, readerGap } from '../output/output-events.js';
+import { firstSeqOf, isStringOutput, mergedOutput, readerGap } from '../output/output-events.js';
 import { EventStream } from './event-stream.js';
 import { snapshotOf } from './job-json.js';
 import { abortReason } from './records.js';
@@ -84,6 +84,7 @@ const streamSource = (onClose: (stream: EventStream<LoggedEvent>) => void, limit
   isProgress: (event: LoggedEvent): boolean => event.type === 'progress',
   isTerminal: (event: LoggedEvent): boolean => isTerminalEventType(event.type),
   merge: mergedOutput,
+  mergeable: isStringOutput,
   outputSize,
   gap: gapFor,
   limitBytes,

@@ -8,8 +8,13 @@ export interface EventStreamSource<T> {
   isProgress(item: T): boolean;
   /** The stream ends after handing out a terminal item. */
   isTerminal(item: T): boolean;
-  /** Adjacent items merged into one for a reader that lags (string output chunks), or `undefined` when they are not mergeable. */
-  merge?(older: T, newer: T): T | undefined;
+  /**
+   * Adjacent items merged into one (string output chunks of one append, or of any when the reader
+   * is `lagging`), or `undefined` when they are not mergeable.
+   */
+  merge?(older: T, newer: T, lagging: boolean): T | undefined;
+  /** True for an item that may be merged with the ones right after it: a waiting reader gets it a microtask later, with them. */
+  mergeable?(item: T): boolean;
   /** The bytes of output an item holds (0 for any other item): what {@link EventStreamSource.limitBytes} bounds. */
   outputSize?(item: T): number;
   /** The item that stands for a dropped output item: a gap, merged with `before` when that is a gap already. */
@@ -21,9 +26,9 @@ export interface EventStreamSource<T> {
 }
 
 /**
- * Unread items a reader holds before adjacent string output chunks are merged for it: a reader
- * that keeps up (reads what a tick brings before the next) sees chunks as written; one that lags
- * gets the same text in fewer events.
+ * Unread items a reader holds before adjacent string output chunks of different appends are merged
+ * for it: a reader that keeps up (reads what a tick brings before the next) gets each tick's
+ * strings as written; one that lags gets the same text in fewer events.
  */
 export const MERGE_AFTER = 256;
 
@@ -89,13 +94,22 @@ export class EventStream<T> implements AsyncIterableIterator<JobEvent> {
   push(item: T): void {
     if (this.#closed || this.#ending) return;
     if (this.#source.isTerminal(item)) this.#ending = true;
+    const source = this.#source;
     const waiter = this.#waiter;
     if (waiter) {
-      this.#waiter = undefined;
-      waiter.resolve(this.#deliver(item));
-      return;
+      if (this.#buffer.length === 0 && source.mergeable?.(item)) {
+        // The rest of its append arrives in this same turn: hand the reader all of it at once.
+        this.#buffer.push(item);
+        this.#unreadBytes += source.outputSize?.(item) ?? 0;
+        queueMicrotask(this.#handOver);
+        return;
+      }
+      if (this.#buffer.length === 0) {
+        this.#waiter = undefined;
+        waiter.resolve(this.#deliver(item));
+        return;
+      }
     }
-    const source = this.#source;
     const last = this.#buffer.length - 1;
     const size = source.outputSize?.(item) ?? 0;
     if (last >= 0) {
@@ -104,7 +118,7 @@ export class EventStream<T> implements AsyncIterableIterator<JobEvent> {
         this.#buffer[last] = item;
         return;
       }
-      const merged = size > 0 && last + 1 >= MERGE_AFTER ? source.merge?.(previous, item) : undefined;
+      const merged = size > 0 ? source.merge?.(previous, item, last + 1 >= MERGE_AFTER) : undefined;
       if (merged !== undefined) this.#buffer[last] = merged;
       else this.#buffer.push(item);
     } else {
@@ -114,6 +128,22 @@ export class EventStream<T> implements AsyncIterableIterator<JobEvent> {
     this.#unreadBytes += size;
     if (this.#unreadBytes > (source.limitBytes ?? Infinity)) this.#dropOutput();
   }
+
+  /** A waiting reader gets the first buffered item (a string chunk, merged with the rest of its append). */
+  readonly #handOver = (): void => {
+    const waiter = this.#waiter;
+    if (!waiter || this.#closed) return;
+    const item = this.#buffer.shift();
+    if (item === undefined) return;
+    this.#waiter = undefined;
+    if (this.#unreadBytes > 0) this.#unreadBytes -= this.#source.outputSize?.(item) ?? 0;
+    try {
+      waiter.resolve(this.#deliver(item));
+    } catch (error) {
+      this.#close();
+      waiter.reject(error);
+    }
+  };
 
   /** Past `limitBytes` of unread output: drop the oldest output items, each for a gap. */
   #dropOutput(): void {

@@ -94,7 +94,7 @@ class SlotOutput {
     const events: LoggedEvent[] = [];
     for (let b = this.head; b < this.batches.length; b++) {
       const { from, at, values } = this.batches[b] as OutputBatch;
-      for (let i = 0; i < values.length; i++) events.push(outputEvent(jobId, from + i, at, values[i]));
+      for (let i = 0; i < values.length; i++) events.push(outputEvent(jobId, from + i, at, values[i], from));
     }
     return events;
   }

@@ -4,13 +4,26 @@ import { JobwireError } from '../errors.js';
 import type { JobGapEvent, JobOutputEvent } from '../job.js';
 import { isoTime } from '../engine/iso-time.js';
 
-/** A {@link LoggedEvent} for one output chunk; its {@link JobOutputEvent} is built on first use. */
-export function outputEvent(jobId: string, seq: number, at: number, chunk: unknown): LoggedEvent {
+/**
+ * An output chunk's {@link LoggedEvent}, with the first seq of the append that brought it: string
+ * chunks written in one tick travel in one append and reach a reader as one event.
+ */
+export interface OutputLoggedEvent extends LoggedEvent {
+  readonly type: 'output';
+  /** The first seq of the chunk's append (`afterSeq + 1`). */
+  readonly batchStart: number;
+  /** The first seq the event holds, when it holds several chunks merged. */
+  readonly fromSeq?: number;
+}
+
+/** A {@link LoggedEvent} for one output chunk of the append starting at `batchStart`; its {@link JobOutputEvent} is built on first use. */
+export function outputEvent(jobId: string, seq: number, at: number, chunk: unknown, batchStart = seq): OutputLoggedEvent {
   let built: JobOutputEvent | undefined;
   return {
     jobId,
     seq,
     type: 'output',
+    batchStart,
     event: () => (built ??= { seq, type: 'output', jobId, at: isoTime(at), chunk }),
   };
 }
@@ -29,7 +42,7 @@ export function gapEvent(jobId: string, fromSeq: number, toSeq: number, at: numb
 /** The events of an output batch: one per chunk, numbered from `afterSeq + 1`. */
 export function outputEventsOf(batch: OutputAppend): LoggedEvent[] {
   const events: LoggedEvent[] = new Array<LoggedEvent>(batch.chunks.length);
-  for (let i = 0; i < batch.chunks.length; i++) events[i] = outputEvent(batch.jobId, batch.afterSeq + 1 + i, batch.at, (batch.chunks[i] as { value: unknown }).value);
+  for (let i = 0; i < batch.chunks.length; i++) events[i] = outputEvent(batch.jobId, batch.afterSeq + 1 + i, batch.at, (batch.chunks[i] as { value: unknown }).value, batch.afterSeq + 1);
   return events;
 }
 
@@ -66,30 +79,33 @@ export function parseOutputBatch(json: string): LoggedEvent[] {
   if (typeof jobId !== 'string' || typeof from !== 'number' || typeof at !== 'number' || !Array.isArray(chunks)) {
     throw new JobwireError('UNAVAILABLE', 'The job store returned something that is not a batch of output');
   }
-  return chunks.map((chunk: unknown, i) => outputEvent(jobId, from + i, at, chunk));
-}
-
-/** An output event that holds several chunks merged: the seqs `fromSeq` … `seq`. */
-export interface MergedOutputEvent extends LoggedEvent {
-  readonly fromSeq: number;
+  return chunks.map((chunk: unknown, i) => outputEvent(jobId, from + i, at, chunk, from));
 }
 
 /** The first seq an output event holds (its own, unless it is merged). */
 export function firstSeqOf(event: LoggedEvent): number {
-  return (event as Partial<MergedOutputEvent>).fromSeq ?? event.seq;
+  return (event as Partial<OutputLoggedEvent>).fromSeq ?? event.seq;
+}
+
+/** True for an output event whose chunk is a string: one that may be merged with its neighbours. */
+export function isStringOutput(event: LoggedEvent): boolean {
+  return event.type === 'output' && typeof (event.event() as JobOutputEvent).chunk === 'string';
 }
 
 /**
- * One output event for two adjacent string chunks (a reader that lags): the text of both, the seq
- * and time of the newer. `undefined` unless both are `output` events whose chunks are strings.
+ * One output event for two adjacent string chunks: the text of both, the seq and time of the
+ * newer. `undefined` unless both are string `output` events, and — unless `lagging` (the reader
+ * is far behind) — of the same append (written in one tick).
  */
-export function mergedOutput(older: LoggedEvent, newer: LoggedEvent): MergedOutputEvent | undefined {
+export function mergedOutput(older: LoggedEvent, newer: LoggedEvent, lagging: boolean): OutputLoggedEvent | undefined {
   if (older.type !== 'output' || newer.type !== 'output') return undefined;
+  const batchStart = (newer as OutputLoggedEvent).batchStart;
+  if (!lagging && (batchStart === undefined || (older as OutputLoggedEvent).batchStart !== batchStart)) return undefined;
   const first = older.event() as JobOutputEvent;
   const second = newer.event() as JobOutputEvent;
   if (typeof first.chunk !== 'string' || typeof second.chunk !== 'string') return undefined;
   const merged: JobOutputEvent = { seq: second.seq, type: 'output', jobId: second.jobId, at: second.at, chunk: first.chunk + second.chunk };
-  return { jobId: merged.jobId, seq: merged.seq, fromSeq: firstSeqOf(older), type: 'output', event: () => merged };
+  return { jobId: merged.jobId, seq: merged.seq, fromSeq: firstSeqOf(older), batchStart, type: 'output', event: () => merged };
 }
 
 /** A gap event covering `fromSeq` … `toSeq`, at the ISO time `at` (a reader's own gap). */

@@ -95,19 +95,30 @@ describe('ctx.write in the engine', () => {
     }
   });
 
-  it('a reader that keeps up gets string chunks as written; one that lags far behind gets them merged, the same text', async () => {
+  it('a reader that keeps up gets the strings of one tick as one event and JSON chunks one by one; one far behind gets ticks merged too', async () => {
     const go = deferred<void>();
+    const tick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
     const plugin = definePlugin({
       name: 'strings',
-      input: z.object({ flood: z.number() }),
+      input: z.object({ ticks: z.number() }),
       run: async (input, ctx) => {
         await go.promise;
         ctx.write('a');
         ctx.write('b');
         ctx.write('c');
-        await new Promise((resolve) => setImmediate(resolve));
+        await tick();
         ctx.write('d');
-        for (let i = 0; i < input.flood; i++) ctx.write(`${i},`);
+        await tick();
+        ctx.write('e');
+        ctx.write([1]);
+        ctx.write([2]);
+        await tick();
+        ctx.write('stop');
+        await tick();
+        for (let i = 0; i < input.ticks; i++) {
+          ctx.write(`${i},`);
+          await tick();
+        }
         return 'done';
       },
     });
@@ -115,25 +126,29 @@ describe('ctx.write in the engine', () => {
     plugins.register(plugin);
     const tracker = new JobTracker({ plugins });
     try {
-      const job = await tracker.submit('strings', { flood: 5_000 });
+      const job = await tracker.submit('strings', { ticks: 2_000 });
       const live: JobEvent[] = [];
       const iterator = tracker.events(job.id);
       const reading = (async () => {
         for await (const event of iterator) {
           live.push(event);
-          // Stop reading once the first flood chunk arrived: the rest piles up unread.
-          if (event.type === 'output' && event.chunk === '0,') break;
+          // Stop reading here: what is written next piles up unread.
+          if (event.type === 'output' && event.chunk === 'stop') break;
         }
       })();
       go.resolve();
       await reading;
-      expect(live.filter((event) => event.type === 'output').map((event) => (event.type === 'output' ? event.chunk : ''))).toEqual(['a', 'b', 'c', 'd', '0,']);
+      const outputs = live.filter((event) => event.type === 'output');
+      expect(outputs.map((event) => (event.type === 'output' ? event.chunk : ''))).toEqual(['abc', 'd', 'e', [1], [2], 'stop']);
+      // The merged event carries the seq of its last chunk: resuming after it repeats nothing.
+      expect(outputs.map((event) => event.seq)).toEqual([5, 6, 7, 8, 9, 10]);
       await tracker.wait(job.id);
       const replay: JobEvent[] = [];
-      for await (const event of tracker.events(job.id, { afterSeq: live.at(-1)?.seq ?? 0 })) replay.push(event);
-      const outputs = replay.filter((event) => event.type === 'output');
-      expect(outputs.length).toBeLessThan(4_999);
-      expect(outputs.map((event) => (event.type === 'output' ? event.chunk : '')).join('')).toBe(Array.from({ length: 4_999 }, (_, i) => `${i + 1},`).join(''));
+      for await (const event of tracker.events(job.id, { afterSeq: 10 })) replay.push(event);
+      const rest = replay.filter((event) => event.type === 'output');
+      expect(rest.length).toBeLessThan(2_000);
+      expect(rest.map((event) => (event.type === 'output' ? event.chunk : '')).join('')).toBe(Array.from({ length: 2_000 }, (_, i) => `${i},`).join(''));
+      expect(replay.at(-1)?.type).toBe('completed');
     } finally {
       await tracker.close();
     }
