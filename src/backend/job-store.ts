@@ -53,8 +53,8 @@ export interface OutputAppend {
   /** When they were written, epoch ms (one time for the batch). */
   readonly at: number;
   /**
-   * Retain at most this many bytes of the job's output, counted as the UTF-8 bytes of the chunks'
-   * `json`. Past it, drop the oldest output first (a store may drop whole batches; never a status
+   * Retain at most this many bytes of the job's output, each chunk counted as `chunkCost(json)`
+   * (the UTF-8 bytes of its JSON and 64 for the chunk itself; `outputBytes` sums a batch). Past it, drop the oldest output first (a store may drop whole batches; never a status
    * event) and remember the range of seqs dropped (see {@link JobStore.log}).
    */
   readonly limitBytes: number;

@@ -1,5 +1,6 @@
 import type { OutputAppend } from '../backend/job-store.js';
 import { outputBatchJson } from '../output/output-events.js';
+import { keptTail } from '../output/kept-tail.js';
 
 /** What a database store writes for one {@link OutputAppend}: the batch as published, and the part of it kept. */
 export interface KeptOutput {
@@ -23,17 +24,11 @@ export interface KeptOutput {
  * newest output is kept even then. Each chunk's bytes are counted once here.
  */
 export function keptOutput(batch: OutputAppend): KeptOutput {
-  const sizes = batch.chunks.map((chunk) => Buffer.byteLength(chunk.json, 'utf8'));
-  let bytes = 0;
-  for (const size of sizes) bytes += size;
+  const { sizes, bytes, first, keptBytes } = keptTail(batch);
   const json = outputBatchJson(batch);
   const from = batch.afterSeq + 1;
   const to = batch.afterSeq + batch.chunks.length;
-  if (bytes <= batch.limitBytes) return { json, bytes, kept: { json, from, to, bytes }, droppedHead: undefined };
-  // Keep the longest tail that fits.
-  let first = sizes.length;
-  let keptBytes = 0;
-  while (first > 0 && keptBytes + (sizes[first - 1] as number) <= batch.limitBytes) keptBytes += sizes[--first] as number;
+  if (first === 0) return { json, bytes, kept: { json, from, to, bytes }, droppedHead: undefined };
   const droppedHead = { from, to: batch.afterSeq + first };
   if (first === sizes.length) return { json, bytes, kept: undefined, droppedHead };
   const tail = outputBatchJson({ ...batch, afterSeq: batch.afterSeq + first, chunks: batch.chunks.slice(first) });

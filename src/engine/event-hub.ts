@@ -2,7 +2,7 @@ import type { JobRecord } from '../backend/job-record.js';
 import type { LoggedEvent } from '../backend/logged-event.js';
 import { isJobwireError, JobwireError, messageOf, type JobwireErrorCode } from '../errors.js';
 import { isTerminalEventType, type JobEvent, type JobGapEvent, type JobOutputEvent, type JobStatusEvent } from '../job.js';
-import { firstSeqOf, isStringOutput, mergedOutput, readerGap } from '../output/output-events.js';
+import { CHUNK_COST, firstSeqOf, isStringOutput, mergedOutput, readerGap } from '../output/output-events.js';
 import { EventStream } from './event-stream.js';
 import { snapshotOf } from './job-json.js';
 import { abortReason } from './records.js';
@@ -62,11 +62,22 @@ class Reader {
   }
 }
 
-/** Bytes of output a buffered event holds: a string chunk's length, another chunk's JSON length. */
-function outputSize(event: LoggedEvent): number {
-  if (event.type !== 'output') return 0;
+/** JSON sizes of the non-string chunks read so far (an event is shared by every reader). */
+const jsonSizes = new WeakMap<LoggedEvent, number>();
+
+/**
+ * What an unread output event costs a reader: its chunk (a string's length — merged strings cost
+ * the sum of theirs — or another value's JSON length) and `CHUNK_COST` for the event itself;
+ * `undefined` for any other event. Never more than the store counts for the same chunks, so a
+ * reader can always hold a replay of everything the store retains.
+ */
+function outputSize(event: LoggedEvent): number | undefined {
+  if (event.type !== 'output') return undefined;
   const { chunk } = event.event() as JobOutputEvent;
-  return typeof chunk === 'string' ? Math.max(chunk.length, 1) : (JSON.stringify(chunk)?.length ?? 1);
+  if (typeof chunk === 'string') return chunk.length + CHUNK_COST;
+  let size = jsonSizes.get(event);
+  if (size === undefined) jsonSizes.set(event, (size = JSON.stringify(chunk)?.length ?? 0));
+  return size + CHUNK_COST;
 }
 
 /** The gap for a dropped output event, merged with the gap before it when there is one. */

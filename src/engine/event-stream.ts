@@ -1,4 +1,5 @@
 import type { JobEvent } from '../job.js';
+import { UnreadQueue } from './unread-queue.js';
 
 /** How an {@link EventStream} reads the items it buffers. */
 export interface EventStreamSource<T> {
@@ -15,8 +16,11 @@ export interface EventStreamSource<T> {
   merge?(older: T, newer: T, lagging: boolean): T | undefined;
   /** True for an item that may be merged with the ones right after it: a waiting reader gets it a microtask later, with them. */
   mergeable?(item: T): boolean;
-  /** The bytes of output an item holds (0 for any other item): what {@link EventStreamSource.limitBytes} bounds. */
-  outputSize?(item: T): number;
+  /**
+   * What an output item costs a reader that holds it unread (its chunk's size and a fixed share for
+   * the item itself), `undefined` for any other item: what {@link EventStreamSource.limitBytes} bounds.
+   */
+  outputSize?(item: T): number | undefined;
   /** The item that stands for a dropped output item: a gap, merged with `before` when that is a gap already. */
   gap?(dropped: T, before: T | undefined): { item: T; mergedWithBefore: boolean };
   /** Most bytes of unread output held; past it the oldest unread output becomes a gap. @default Infinity */
@@ -45,7 +49,7 @@ const asyncDispose: typeof Symbol.asyncDispose = Symbol.asyncDispose ?? Symbol.f
  */
 export class EventStream<T> implements AsyncIterableIterator<JobEvent> {
   readonly #source: EventStreamSource<T>;
-  #buffer: T[] = [];
+  readonly #buffer = new UnreadQueue<T>();
   /** Bytes of output in the buffer. */
   #unreadBytes = 0;
   #waiter: { resolve: (result: IteratorResult<JobEvent>) => void; reject: (error: unknown) => void } | undefined;
@@ -96,35 +100,37 @@ export class EventStream<T> implements AsyncIterableIterator<JobEvent> {
     if (this.#source.isTerminal(item)) this.#ending = true;
     const source = this.#source;
     const waiter = this.#waiter;
+    const buffer = this.#buffer;
     if (waiter) {
-      if (this.#buffer.length === 0 && source.mergeable?.(item)) {
+      if (buffer.length === 0 && source.mergeable?.(item)) {
         // The rest of its append arrives in this same turn: hand the reader all of it at once.
-        this.#buffer.push(item);
+        buffer.push(item);
         this.#unreadBytes += source.outputSize?.(item) ?? 0;
         queueMicrotask(this.#handOver);
         return;
       }
-      if (this.#buffer.length === 0) {
+      if (buffer.length === 0) {
         this.#waiter = undefined;
         waiter.resolve(this.#deliver(item));
         return;
       }
     }
-    const last = this.#buffer.length - 1;
-    const size = source.outputSize?.(item) ?? 0;
-    if (last >= 0) {
-      const previous = this.#buffer[last] as T;
+    const size = source.outputSize?.(item);
+    const previous = buffer.last();
+    if (previous !== undefined) {
       if (source.isProgress(item) && source.isProgress(previous)) {
-        this.#buffer[last] = item;
+        buffer.replaceLast(item);
         return;
       }
-      const merged = size > 0 ? source.merge?.(previous, item, last + 1 >= MERGE_AFTER) : undefined;
-      if (merged !== undefined) this.#buffer[last] = merged;
-      else this.#buffer.push(item);
-    } else {
-      this.#buffer.push(item);
+      const merged = size === undefined ? undefined : source.merge?.(previous, item, buffer.length >= MERGE_AFTER);
+      if (merged !== undefined) {
+        buffer.replaceLast(merged);
+        this.#unreadBytes += (source.outputSize?.(merged) ?? 0) - (source.outputSize?.(previous) ?? 0);
+        return;
+      }
     }
-    if (size === 0) return;
+    buffer.push(item);
+    if (size === undefined) return;
     this.#unreadBytes += size;
     if (this.#unreadBytes > (source.limitBytes ?? Infinity)) this.#dropOutput();
   }
@@ -133,10 +139,9 @@ export class EventStream<T> implements AsyncIterableIterator<JobEvent> {
   readonly #handOver = (): void => {
     const waiter = this.#waiter;
     if (!waiter || this.#closed) return;
-    const item = this.#buffer.shift();
+    const item = this.#take();
     if (item === undefined) return;
     this.#waiter = undefined;
-    if (this.#unreadBytes > 0) this.#unreadBytes -= this.#source.outputSize?.(item) ?? 0;
     try {
       waiter.resolve(this.#deliver(item));
     } catch (error) {
@@ -145,28 +150,36 @@ export class EventStream<T> implements AsyncIterableIterator<JobEvent> {
     }
   };
 
-  /** Past `limitBytes` of unread output: drop the oldest output items, each for a gap. */
+  /** The oldest unread item, taken off the buffer. */
+  #take(): T | undefined {
+    const item = this.#buffer.shift();
+    if (item !== undefined && this.#unreadBytes > 0) this.#unreadBytes -= this.#source.outputSize?.(item) ?? 0;
+    return item;
+  }
+
+  /**
+   * Past `limitBytes` of unread output: drop the oldest output items, each for a gap (merged with
+   * the gap before it). The scan goes on from where the last drop stopped: O(1) per item dropped.
+   */
   #dropOutput(): void {
     const source = this.#source;
+    const gapFor = source.gap;
+    if (!gapFor) return;
     const buffer = this.#buffer;
     const limit = source.limitBytes ?? Infinity;
-    for (let i = 0; i < buffer.length && this.#unreadBytes > limit; ) {
-      const item = buffer[i] as T;
-      const size = source.outputSize?.(item) ?? 0;
-      if (size === 0 || !source.gap) {
-        i++;
-        continue;
-      }
+    let i = Math.max(buffer.scan, buffer.start);
+    for (; i < buffer.end && this.#unreadBytes > limit; i++) {
+      const item = buffer.at(i);
+      if (item === undefined) continue;
+      const size = source.outputSize?.(item);
+      if (size === undefined) continue;
       this.#unreadBytes -= size;
-      const { item: gap, mergedWithBefore } = source.gap(item, i > 0 ? buffer[i - 1] : undefined);
-      if (mergedWithBefore) {
-        buffer[i - 1] = gap;
-        buffer.splice(i, 1);
-      } else {
-        buffer[i] = gap;
-        i++;
-      }
+      const before = i > buffer.start ? buffer.at(i - 1) : undefined;
+      const { item: gap, mergedWithBefore } = gapFor(item, before);
+      if (mergedWithBefore) buffer.remove(i - 1);
+      buffer.set(i, gap);
     }
+    buffer.scan = i;
   }
 
   /** End with an error: the pending or next `next()` rejects with it. */
@@ -179,7 +192,7 @@ export class EventStream<T> implements AsyncIterableIterator<JobEvent> {
       waiter.reject(error);
       return;
     }
-    this.#buffer = [];
+    this.#buffer.clear();
     this.#unreadBytes = 0;
     this.#error = error;
     this.#hasError = true;
@@ -198,9 +211,8 @@ export class EventStream<T> implements AsyncIterableIterator<JobEvent> {
       this.#close();
       return Promise.reject(this.#error);
     }
-    const item = this.#buffer.shift();
+    const item = this.#take();
     if (item !== undefined) {
-      if (this.#unreadBytes > 0) this.#unreadBytes -= this.#source.outputSize?.(item) ?? 0;
       try {
         return Promise.resolve(this.#deliver(item));
       } catch (error) {
@@ -218,7 +230,7 @@ export class EventStream<T> implements AsyncIterableIterator<JobEvent> {
   }
 
   return(): Promise<IteratorResult<JobEvent>> {
-    this.#buffer = [];
+    this.#buffer.clear();
     this.#unreadBytes = 0;
     this.#close();
     return Promise.resolve({ done: true, value: undefined });

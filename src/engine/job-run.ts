@@ -88,6 +88,8 @@ export class JobRun {
   #outputTaken = 0;
   /** This run appended output (its result then keeps it). */
   #wroteOutput = false;
+  /** The plugin's `run` has settled: later writes are ignored. */
+  #settled = false;
   readonly #onDone: (run: JobRun) => void;
   #done = false;
   #doneWaiters: (() => void)[] | undefined;
@@ -166,7 +168,9 @@ export class JobRun {
     } catch (error) {
       outcome = { ok: false, error };
     }
-    // The plugin is done: from here on the job's time and slot no longer depend on it (nor on storage).
+    // The plugin is done: from here on the job's time and slot no longer depend on it (nor on storage),
+    // and what it writes is ignored (its result, saved with the output, is what it wrote until now).
+    this.#settled = true;
     this.#clearTimer();
     if (this.#retrying || (!outcome.ok && !this.#over && this.#mayRetry(outcome.error))) {
       // A retry is handed back to the dispatcher: its record must be committed first.
@@ -238,7 +242,7 @@ export class JobRun {
    * one tick (or while the previous append is in flight) goes to the store in one append.
    */
   #writeOutput(chunk: unknown): void {
-    if (this.#over) return;
+    if (this.#over || this.#settled) return;
     const checked = checkedChunk(chunk, this.#run.host.settings.limits);
     if (!checked.ok) {
       this.#failFromContext(checked.message);

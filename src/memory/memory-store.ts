@@ -7,6 +7,7 @@ import { jobCounts } from '../engine/job-counts.js';
 import { idempotencyScope } from '../engine/idempotency.js';
 import { isTerminalStatus, type JobEvent, type JobStatus, type JobStatusEventType } from '../job.js';
 import { gapEvent, mergeLog, outputEvent, outputEventsOf } from '../output/output-events.js';
+import { keptTail } from '../output/kept-tail.js';
 import { decodeCursor, encodeCursor, OrderedIndex } from '../ordered-index.js';
 import type { JobCounts } from '../tracker/types.js';
 import { ExpiryQueue } from './expiry-queue.js';
@@ -55,11 +56,7 @@ class SlotOutput {
    */
   add(append: OutputAppend): void {
     const { chunks, limitBytes, at } = append;
-    const sizes = chunks.map((chunk) => Buffer.byteLength(chunk.json, 'utf8'));
-    let bytes = 0;
-    for (const size of sizes) bytes += size;
-    let first = 0;
-    while (bytes > limitBytes && first < chunks.length) bytes -= sizes[first++] as number;
+    const { first, keptBytes: bytes } = keptTail(append);
     const from = append.afterSeq + 1;
     if (first > 0) {
       // The batch alone is past the limit: its oldest chunks and every older batch are dropped.

@@ -46,10 +46,21 @@ export function outputEventsOf(batch: OutputAppend): LoggedEvent[] {
   return events;
 }
 
-/** UTF-8 bytes of a batch's chunks (their JSON): what counts against `limitBytes`. */
+/**
+ * What each chunk counts against `outputLimitBytes` beside its JSON: the chunk itself takes room
+ * in every store and reader, so a million one-byte chunks cost what they hold, not 1 MB.
+ */
+export const CHUNK_COST = 64;
+
+/** What one chunk (its JSON text) counts against `limitBytes`: its UTF-8 bytes and {@link CHUNK_COST}. */
+export function chunkCost(json: string): number {
+  return Buffer.byteLength(json, 'utf8') + CHUNK_COST;
+}
+
+/** What a batch's chunks count against `limitBytes` (see {@link chunkCost}). */
 export function outputBytes(batch: OutputAppend): number {
   let bytes = 0;
-  for (const chunk of batch.chunks) bytes += Buffer.byteLength(chunk.json, 'utf8');
+  for (const chunk of batch.chunks) bytes += chunkCost(chunk.json);
   return bytes;
 }
 

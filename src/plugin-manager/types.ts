@@ -29,7 +29,7 @@ export interface PluginContext<TConfig = unknown> {
    * (`tracker.output`). Synchronous and cheap: chunks are batched (once per tick, or per store
    * round trip) and never block the plugin. Never coalesced: every chunk keeps its own seq. Never
    * throws: a chunk that is `undefined` or cannot be stored as JSON fails the job with
-   * `PLUGIN_FAILED` and aborts `signal`; calls after the job ended are ignored. Output written
+   * `PLUGIN_FAILED` and aborts `signal`; calls after `run` settled (or the job ended) are ignored. Output written
    * before a `progress` report comes before it in the log, output written after it after it. In
    * a thread or process a chunk must also survive the structured clone to the host (an object
    * holding a function fails the job there, where inline JSON would drop the function).

@@ -193,7 +193,7 @@ describe.each(DATABASES)('BullMQ job store on $name: output', (database) => {
 
   it.skipIf(!database.up)('drops the oldest output past limitBytes and says so with one gap at the last seq dropped; status events stay', async () => {
     const job = await runningJob(db.store);
-    const limit = 20; // each chunk below is '"nn"': 4 bytes
+    const limit = 300; // each chunk below is '"nn"': 4 bytes, 68 with the chunk cost
     let seq = 2;
     const written: string[] = [];
     for (let round = 0; round < 6; round++) {
@@ -207,7 +207,7 @@ describe.each(DATABASES)('BullMQ job store on $name: output', (database) => {
         seq++;
       }
     }
-    // 12 chunks of 4 bytes in batches of 8 bytes: the newest two batches fit (16 bytes), not three.
+    // 12 chunks of 68 in batches of 136: the newest two batches fit (272), not three (408).
     const log = (await logOf(db.store, job.id)) as { seq: number; type: string; chunk?: string; fromSeq?: number; toSeq?: number }[];
     expect(log.map((e) => e.type)).toEqual(['queued', 'started', 'progress', 'gap', 'output', 'output', 'output', 'output']);
     expect(log.find((e) => e.type === 'gap')).toMatchObject({ fromSeq: 3, toSeq: 11, seq: 11 });
@@ -218,15 +218,16 @@ describe.each(DATABASES)('BullMQ job store on $name: output', (database) => {
 
   it.skipIf(!database.up)('a batch alone past the limit keeps its newest chunks that fit, and drops every older one', async () => {
     const job = await runningJob(db.store);
-    expect(await db.store.append(batch(job.id, 2, ['old'], 12))).toEqual({ ok: true }); // 5 bytes
-    expect(await db.store.append(batch(job.id, 3, ['a1', 'b2', 'c3', 'd4'], 12))).toEqual({ ok: true }); // 4 × 4 bytes: the last 3 fit
+    // With the chunk cost: 'old' counts 5 + 64, each two-letter chunk 4 + 64; the limit is 210.
+    expect(await db.store.append(batch(job.id, 2, ['old'], 210))).toEqual({ ok: true });
+    expect(await db.store.append(batch(job.id, 3, ['a1', 'b2', 'c3', 'd4'], 210))).toEqual({ ok: true }); // 4 × 68: the last 3 fit
     const log = (await logOf(db.store, job.id)) as { type: string; chunk?: string; fromSeq?: number; toSeq?: number }[];
     expect(log.slice(2)).toEqual([
       expect.objectContaining({ type: 'gap', fromSeq: 3, toSeq: 4, seq: 4 }),
       ...['b2', 'c3', 'd4'].map((chunk) => expect.objectContaining({ type: 'output', chunk })),
     ]);
     // Even its last chunk alone is past the limit: nothing is kept, the gap covers it.
-    expect(await db.store.append(batch(job.id, 7, ['far too long for the limit'], 12))).toEqual({ ok: true });
+    expect(await db.store.append(batch(job.id, 7, ['x'.repeat(200)], 210))).toEqual({ ok: true });
     expect(((await logOf(db.store, job.id)) as { type: string }[]).slice(2)).toEqual([expect.objectContaining({ type: 'gap', fromSeq: 3, toSeq: 8, seq: 8 })]);
     expect(await db.outputEntries(job.id)).toBe(0);
     expect((await db.store.get(job.id, NOW))?.seq).toBe(8);

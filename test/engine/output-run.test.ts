@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { definePlugin, JobTracker, LocalPluginManager, MemoryBackend, type JobEvent } from '../../src/index.js';
+import { definePlugin, JobTracker, LocalPluginManager, MemoryBackend, MemoryResultStorage, type JobEvent } from '../../src/index.js';
 import type { BackendHost, JobBackend, OutputAppend } from '../../src/backend/index.js';
 import { deferred, until } from '../helpers/deferred.js';
 
@@ -154,6 +154,44 @@ describe('ctx.write in the engine', () => {
     }
   });
 
+  it('a write after run() settled is ignored, even while the end is still being recorded', async () => {
+    const lateWrite = deferred<void>();
+    const saving = deferred<void>();
+    const plugin = definePlugin({
+      name: 'late',
+      input: z.object({}),
+      run: (_input, ctx) => {
+        ctx.write('before');
+        setImmediate(() => {
+          ctx.write('after');
+          lateWrite.resolve();
+        });
+        return 'done';
+      },
+    });
+    const plugins = new LocalPluginManager();
+    plugins.register(plugin);
+    const storage = new MemoryResultStorage();
+    const save = storage.save.bind(storage);
+    // The result's save waits until the late write was made: the job has not ended yet then.
+    storage.save = async (record) => {
+      await saving.promise;
+      return save(record);
+    };
+    const tracker = new JobTracker({ plugins, storage });
+    try {
+      const job = await tracker.submit('late', {});
+      await lateWrite.promise;
+      expect((await tracker.get(job.id))?.status).toBe('running');
+      saving.resolve();
+      await tracker.wait(job.id);
+      expect((await tracker.output(job.id)).chunks).toEqual(['before']);
+      expect((await storage.get(job.id))?.output).toEqual({ text: 'before' });
+    } finally {
+      await tracker.close();
+    }
+  });
+
   it('a progress report between two writes of one tick stays between them', async () => {
     const plugin = definePlugin({
       name: 'interleaved',
@@ -238,7 +276,7 @@ describe('ctx.write in the engine', () => {
       input: z.object({}),
       run: async (_input, ctx) => {
         for (let tick = 0; tick < 10; tick++) {
-          ctx.write({ i: tick, pad: 'y'.repeat(88) }); // 104 bytes of JSON (objects: never merged for a reader that lags)
+          ctx.write({ i: tick, pad: 'y'.repeat(88) }); // 104 bytes of JSON, 168 with the chunk cost: a limit of 700 keeps four (objects: never merged for a reader that lags)
           await new Promise((resolve) => setImmediate(resolve));
         }
         return 'done';
@@ -246,7 +284,7 @@ describe('ctx.write in the engine', () => {
     });
     const plugins = new LocalPluginManager();
     plugins.register(plugin);
-    const tracker = new JobTracker({ plugins, outputLimitBytes: 450 });
+    const tracker = new JobTracker({ plugins, outputLimitBytes: 700 });
     try {
       const job = await tracker.submit('long', {});
       await tracker.wait(job.id);
@@ -300,7 +338,7 @@ describe('ctx.write in the engine', () => {
       input: z.object({}),
       run: async (_input, ctx) => {
         for (let tick = 0; tick < 10; tick++) {
-          ctx.write({ i: tick, pad: 'y'.repeat(88) }); // 104 bytes of JSON
+          ctx.write({ i: tick, pad: 'y'.repeat(88) }); // 104 bytes of JSON, 168 with the chunk cost: a limit of 700 keeps four
           if (tick === 2) ctx.progress(30);
           await new Promise((resolve) => setImmediate(resolve));
         }
@@ -309,7 +347,7 @@ describe('ctx.write in the engine', () => {
     });
     const plugins = new LocalPluginManager();
     plugins.register(plugin);
-    const tracker = new JobTracker({ plugins, outputLimitBytes: 450 });
+    const tracker = new JobTracker({ plugins, outputLimitBytes: 700 });
     try {
       const job = await tracker.submit('reporting', {});
       await tracker.wait(job.id);
@@ -336,7 +374,7 @@ describe('ctx.write in the engine', () => {
     });
     const plugins = new LocalPluginManager();
     plugins.register(plugin);
-    const tracker = new JobTracker({ plugins, outputLimitBytes: 450 });
+    const tracker = new JobTracker({ plugins, outputLimitBytes: 700 });
     try {
       const job = await tracker.submit('burst', {});
       await until(async () => (await tracker.output(job.id)).chunks.length === 1);

@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { JobTracker, JobwireError, LocalPluginManager, type JobOutput, type JobSnapshot } from '../../src/index.js';
 import { createJobRoutes, type AuthorizeContext, type JobRoutesOptions } from '../../src/http/index.js';
+import { chunkCost } from '../../src/backend/index.js';
 import { controlledPlugin } from '../helpers/controlled.js';
 import { until } from '../helpers/deferred.js';
 import { ORIGIN, routeCaller } from '../helpers/route-call.js';
@@ -56,15 +57,15 @@ describe('GET /jobs/:id/output', () => {
 
   it('gap: true and the newest chunks once the output went past outputLimitBytes', async () => {
     await tracker.close({ timeoutMs: 0 });
-    setup({}, 64);
-    const written = Array.from({ length: 12 }, (_, i) => `chunk-${String(i).padStart(2, '0')}`); // 10 bytes of JSON each
+    setup({}, 256);
+    const written = Array.from({ length: 12 }, (_, i) => `chunk-${String(i).padStart(2, '0')}`); // 10 bytes of JSON each, 74 with the chunk cost
     const { job } = await writing(written);
     const { chunks, gap, lastSeq } = await output(job.id);
     expect(gap).toBe(true);
     expect(lastSeq).toBe(14);
     expect(chunks.length).toBeGreaterThan(0);
     expect(chunks).toEqual(written.slice(written.length - chunks.length)); // the newest part, whole chunks
-    expect(JSON.stringify(chunks).length - 2 - (chunks.length - 1)).toBeLessThanOrEqual(64);
+    expect(chunks.reduce<number>((sum, chunk) => sum + chunkCost(JSON.stringify(chunk)), 0)).toBeLessThanOrEqual(256);
   });
 
   it('404 JOB_NOT_FOUND for an unknown, malformed or removed job; 405 for another method', async () => {

@@ -1,4 +1,5 @@
 import { isJobwireError } from '../../errors.js';
+import { chunkCost } from '../../output/output-events.js';
 import { isStatusEvent, type JobEvent, type JobGapEvent, type JobOutputEvent, type JobStatusEvent } from '../../job.js';
 import { MemoryResultStorage } from '../../storage/memory-result-storage.js';
 import { OUTPUT_SAMPLES, outputChunk } from './fixture-plugins.js';
@@ -16,8 +17,8 @@ const statuses = (events: readonly JobEvent[]): JobStatusEvent[] => events.filte
 const chunksOf = (events: readonly JobEvent[]): unknown[] => outputs(events).map((e) => e.chunk);
 /** The chunks `1 … count` of the `chunks` plugin. */
 const written = (count: number, kind: 'object' | 'string' = 'object', pad = 0): unknown[] => Array.from({ length: count }, (_, i) => outputChunk(kind, i + 1, pad));
-/** UTF-8 bytes of the chunks' JSON: what counts against `outputLimitBytes`. */
-const bytesOf = (chunks: readonly unknown[]): number => chunks.reduce<number>((sum, chunk) => sum + Buffer.byteLength(JSON.stringify(chunk), 'utf8'), 0);
+/** What the chunks count against `outputLimitBytes`: their JSON's UTF-8 bytes and `CHUNK_COST` each. */
+const bytesOf = (chunks: readonly unknown[]): number => chunks.reduce<number>((sum, chunk) => sum + chunkCost(JSON.stringify(chunk)), 0);
 /** Backoff of the retry case: short, fixed. */
 const FIXED_50 = { type: 'fixed', delayMs: 50 } as const;
 
@@ -159,14 +160,20 @@ export function outputCases({ describe, it, expect }: VitestApi, h: OutputHarnes
         expect(retained.has(seq) && inGap, `seq ${seq} is both kept and dropped`).toBe(false);
         if (inGap && !status.has(seq)) dropped++;
       }
-      expect(dropped + kept.chunks.length).toBe(count);
+      // Every dropped chunk's seq is in the gap; so may be one of the two progress reports, when it
+      // was dropped from the replay for the newer one (progress coalesces) because the output between them went.
+      const extra = dropped + kept.chunks.length - count;
+      expect(extra).toBeGreaterThanOrEqual(0);
+      expect(extra).toBeLessThanOrEqual(1);
 
       // Resuming inside the dropped range: the gap from there on; from its end: no gap.
       const mid = gap!.fromSeq + 5;
       expect(mid).toBeLessThan(gap!.toSeq);
       const resumed = await collect(t.events(job.id, { afterSeq: mid }));
       expect(gaps(resumed)).toEqual([expect.objectContaining({ type: 'gap', seq: gap!.toSeq, fromSeq: mid + 1, toSeq: gap!.toSeq })]);
-      expect(resumed.filter((e) => e.type !== 'gap')).toEqual(replay.filter((e) => e.seq > mid && e.type !== 'gap'));
+      // (Progress reports may coalesce differently from one reader to another: compare the rest.)
+      const lasting = (e: JobEvent): boolean => e.type !== 'gap' && e.type !== 'progress';
+      expect(resumed.filter(lasting)).toEqual(replay.filter((e) => e.seq > mid && lasting(e)));
       expect(await collect(t.events(job.id, { afterSeq: gap!.toSeq }))).toEqual(replay.filter((e) => e.seq > gap!.toSeq));
 
       expect((await storage.get(job.id))?.output).toEqual({ chunks: kept.chunks, gap: true });
