@@ -295,7 +295,7 @@ export class JobRun {
         continue;
       }
       // A write that timed out may have landed after all: finding it there is success, not a conflict.
-      if (result.ok || (result.current?.seq === seq && result.current.event === 'output' && record.seq !== seq)) {
+      if (result.ok || (attempt > 0 && result.current?.seq === seq && result.current.event === 'output')) {
         this.#record = { ...this.#record, seq, event: 'output' };
         this.#wroteOutput = true;
         return;
