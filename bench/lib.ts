@@ -1,5 +1,7 @@
 /** Shared helpers of the benchmarks: arguments, statistics, and the result line the runner reads. */
+import { fork, type ChildProcess } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
 
 /** `--quick` runs a short pass (fewer jobs, fewer rounds). */
 export const QUICK = process.argv.includes('--quick');
@@ -55,3 +57,32 @@ export function report(result: BenchResult): void {
 }
 
 export const target = (ok: boolean): string => (ok ? 'target met' : 'TARGET MISSED');
+
+/**
+ * Fork a bench process (a file next to this one, run with tsx) that talks over IPC in messages
+ * with a `type`; `next(type)` resolves with its next message of that type, and rejects once the
+ * process has exited without sending one.
+ */
+export function forkBench<M extends { type: string }>(file: string, env: Record<string, string>, execArgv: string[] = []): { child: ChildProcess; next: (type: string) => Promise<M> } {
+  const child = fork(fileURLToPath(new URL(file, import.meta.url)), [], { execArgv: ['--import', 'tsx', ...execArgv], env: { ...process.env, ...env }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const inbox: M[] = [];
+  const waiters: { type: string; resolve: (m: M) => void; reject: (error: Error) => void }[] = [];
+  let exitCode: number | null | undefined;
+  child.on('message', (message: M) => {
+    const index = waiters.findIndex((w) => w.type === message.type);
+    if (index >= 0) waiters.splice(index, 1)[0]!.resolve(message);
+    else inbox.push(message);
+  });
+  child.once('exit', (code) => {
+    exitCode = code;
+    for (const waiter of waiters.splice(0)) waiter.reject(new Error(`${file} exited (${code}) before '${waiter.type}'`));
+  });
+  const next = (type: string): Promise<M> =>
+    new Promise((resolve, reject) => {
+      const index = inbox.findIndex((m) => m.type === type);
+      if (index >= 0) return resolve(inbox.splice(index, 1)[0]!);
+      if (exitCode !== undefined) return reject(new Error(`${file} exited (${exitCode}) before '${type}'`));
+      waiters.push({ type, resolve, reject });
+    });
+  return { child, next };
+}

@@ -8,11 +8,10 @@
  * reads nothing until the job has ended, to see what a stalled reader costs the server.
  * The server runs in its own process (output-server.ts): its peak RSS and heap are reported.
  */
-import { fork, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import type { ChildProcess } from 'node:child_process';
 import { createParser } from 'eventsource-parser';
 import { deleteKeys, redisAnswers } from '../test/helpers/redis.js';
-import { median, QUICK, report, round, target, wallClock } from './lib.js';
+import { forkBench, median, QUICK, report, round, target, wallClock } from './lib.js';
 import { expectedText, firstDifference, tokenOf } from './output-tokens.js';
 
 const CHUNKS = QUICK ? 20_000 : 100_000;
@@ -38,22 +37,7 @@ interface Message {
 }
 
 function start(env: Record<string, string>): { child: ChildProcess; next: (type: string) => Promise<Message> } {
-  const child = fork(fileURLToPath(new URL('./output-server.ts', import.meta.url)), [], { execArgv: ['--import', 'tsx', '--expose-gc'], env: { ...process.env, ...env }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  const inbox: Message[] = [];
-  const waiters: { type: string; resolve: (m: Message) => void }[] = [];
-  child.on('message', (message: Message) => {
-    const index = waiters.findIndex((w) => w.type === message.type);
-    if (index >= 0) waiters.splice(index, 1)[0]!.resolve(message);
-    else inbox.push(message);
-  });
-  const next = (type: string): Promise<Message> =>
-    new Promise((resolve, reject) => {
-      const index = inbox.findIndex((m) => m.type === type);
-      if (index >= 0) return resolve(inbox.splice(index, 1)[0]!);
-      waiters.push({ type, resolve });
-      child.once('exit', (code) => reject(new Error(`output-server.ts exited (${code}) before '${type}'`)));
-    });
-  return { child, next };
+  return forkBench<Message>('./output-server.ts', env, ['--expose-gc']);
 }
 
 /** What the reader got: output and gap events in the order they came, and the SSE frames in all. */

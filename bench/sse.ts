@@ -4,9 +4,8 @@
  * side with a raw server writing the same frames straight to ServerResponses, and with polling
  * every 2 s for contrast.
  */
-import { fork, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
-import { median, percentile, QUICK, report, round, target } from './lib.js';
+import type { ChildProcess } from 'node:child_process';
+import { forkBench, median, percentile, QUICK, report, round, target } from './lib.js';
 
 const CLIENTS = QUICK ? 200 : 1_000;
 const JOBS = 10;
@@ -22,22 +21,7 @@ interface Message {
 
 function start(file: string, env: Record<string, string>): { child: ChildProcess; next: (type: string) => Promise<Message> } {
   const profile = process.env.BENCH_PROFILE_DIR && file.includes('server') ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`] : [];
-  const child = fork(fileURLToPath(new URL(file, import.meta.url)), [], { execArgv: ['--import', 'tsx', ...profile], env: { ...process.env, ...env }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  const inbox: Message[] = [];
-  const waiters: { type: string; resolve: (m: Message) => void }[] = [];
-  child.on('message', (message: Message) => {
-    const index = waiters.findIndex((w) => w.type === message.type);
-    if (index >= 0) waiters.splice(index, 1)[0]!.resolve(message);
-    else inbox.push(message);
-  });
-  const next = (type: string): Promise<Message> =>
-    new Promise((resolve, reject) => {
-      const index = inbox.findIndex((m) => m.type === type);
-      if (index >= 0) return resolve(inbox.splice(index, 1)[0]!);
-      waiters.push({ type, resolve });
-      child.once('exit', (code) => reject(new Error(`${file} exited (${code}) before '${type}'`)));
-    });
-  return { child, next };
+  return forkBench<Message>(file, env, profile);
 }
 
 async function run(mode: 'raw' | 'jobwire' | 'poll'): Promise<{ p50: number; p99: number; count: number }> {
