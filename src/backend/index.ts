@@ -19,7 +19,7 @@ export { JOB_TRANSITIONS, canTransition } from '../engine/transitions.js';
 export { idempotencyScope } from '../engine/idempotency.js';
 export { jobCounts } from '../engine/job-counts.js';
 export { loggedEvent, parseLoggedEvent } from '../engine/logged-events.js';
-export { CHUNK_COST, chunkCost, gapEvent, mergeLog, outputBatchJson, outputBytes, outputEvent, outputEventsOf, parseOutputBatch } from '../output/output-events.js';
+export { CHUNK_COST, chunkCost, firstSeqOfBatch, gapEvent, lastSeqOf, mergeLog, outputBatchJson, outputBytes, outputEvent, outputEventsOf, parseOutputBatch } from '../output/output-events.js';
 export { decodeCursor, encodeCursor } from '../ordered-index.js';
 export { nextTick } from '../schedule/next-tick.js';
 export { backoffDelay } from '../retry/retry-policy.js';

@@ -48,8 +48,19 @@ export interface OutputAppend {
   readonly jobId: string;
   /** The job's seq as the engine last wrote it: append only while the stored seq is still this. */
   readonly afterSeq: number;
-  /** Never empty, in the order written: they take the seqs `afterSeq + 1` … `afterSeq + chunks.length`. */
+  /**
+   * Never empty, in the order written: they take the seqs after the dropped ones, `afterSeq +
+   * dropped + 1` … `afterSeq + dropped + chunks.length` (`lastSeqOf(batch)`).
+   */
   readonly chunks: readonly OutputChunk[];
+  /**
+   * Chunks written before these that the run dropped itself, past `limitBytes`, while the store
+   * did not answer (the plugin kept writing): they take the seqs `afterSeq + 1` … `afterSeq +
+   * dropped`, and the store records them as dropped — with all older output, as for the head of a
+   * batch past the limit — and delivers a `gap` for them before the chunks. 0 or absent in the
+   * common case.
+   */
+  readonly dropped?: number;
   /** When they were written, epoch ms (one time for the batch). */
   readonly at: number;
   /**
@@ -132,7 +143,7 @@ export interface JobStore {
 
   /**
    * Compare-and-set for output: when the stored seq is `batch.afterSeq`, append the chunks as
-   * `output` events numbered `afterSeq + 1` … `afterSeq + n`, make the job's seq `afterSeq + n` (and
+   * `output` events numbered as {@link OutputAppend.chunks} says, make the job's seq `lastSeqOf(batch)` (and
    * its record's `event` `'output'`: {@link get}, {@link list} and a conflict's `current` return
    * the record so, though its other fields are unchanged), drop the oldest output past
    * `batch.limitBytes`, and deliver the chunks through the bus in order (one bus message may carry

@@ -1,5 +1,5 @@
 import type { OutputAppend } from '../backend/job-store.js';
-import { outputBatchJson } from '../output/output-events.js';
+import { firstSeqOfBatch, lastSeqOf, outputBatchJson } from '../output/output-events.js';
 import { keptTail } from '../output/kept-tail.js';
 
 /** What a database store writes for one {@link OutputAppend}: the batch as published, and the part of it kept. */
@@ -26,11 +26,14 @@ export interface KeptOutput {
 export function keptOutput(batch: OutputAppend): KeptOutput {
   const { sizes, bytes, first, keptBytes } = keptTail(batch);
   const json = outputBatchJson(batch);
-  const from = batch.afterSeq + 1;
-  const to = batch.afterSeq + batch.chunks.length;
-  if (first === 0) return { json, bytes, kept: { json, from, to, bytes }, droppedHead: undefined };
-  const droppedHead = { from, to: batch.afterSeq + first };
+  const from = firstSeqOfBatch(batch);
+  const to = lastSeqOf(batch);
+  // The run's own dropped chunks and the head of the batch past the limit go together, as one range.
+  const head = from - 1 - batch.afterSeq + first;
+  if (head === 0) return { json, bytes, kept: { json, from, to, bytes }, droppedHead: undefined };
+  const droppedHead = { from: batch.afterSeq + 1, to: batch.afterSeq + head };
   if (first === sizes.length) return { json, bytes, kept: undefined, droppedHead };
-  const tail = outputBatchJson({ ...batch, afterSeq: batch.afterSeq + first, chunks: batch.chunks.slice(first) });
-  return { json, bytes, kept: { json: tail, from: batch.afterSeq + first + 1, to, bytes: keptBytes }, droppedHead };
+  // What is kept is stored without `dropped`: the log says what was dropped with its one gap.
+  const tail = outputBatchJson({ jobId: batch.jobId, at: batch.at, limitBytes: batch.limitBytes, afterSeq: from - 1 + first, chunks: batch.chunks.slice(first) });
+  return { json, bytes, kept: { json: tail, from: from + first, to, bytes: keptBytes }, droppedHead };
 }

@@ -10,7 +10,7 @@ import { JobwireError } from '../errors.js';
 import type { JobStatus } from '../job.js';
 import { logDebug, type Logger } from '../logger.js';
 import { decodeCursor, encodeCursor } from '../ordered-index.js';
-import { gapEvent, mergeLog, parseOutputBatch } from '../output/output-events.js';
+import { gapEvent, lastSeqOf, mergeLog, parseOutputBatch } from '../output/output-events.js';
 import type { JobCounts } from '../tracker/types.js';
 import { keptOutput } from './kept-output.js';
 import { parseCurrentRecord } from './record-json.js';
@@ -303,7 +303,7 @@ export class PostgresJobStore implements JobStore {
       this.queue,
       batch.jobId,
       batch.afterSeq,
-      batch.afterSeq + batch.chunks.length,
+      lastSeqOf(batch),
       bytes,
       kept?.bytes ?? 0,
       kept?.json ?? null,

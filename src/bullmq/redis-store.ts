@@ -8,7 +8,7 @@ import { jobCounts } from '../engine/job-counts.js';
 import { parseLoggedEvent } from '../engine/logged-events.js';
 import { JobwireError } from '../errors.js';
 import { decodeCursor, encodeCursor } from '../ordered-index.js';
-import { gapEvent, mergeLog, parseOutputBatch } from '../output/output-events.js';
+import { gapEvent, lastSeqOf, mergeLog, parseOutputBatch } from '../output/output-events.js';
 import type { JobCounts } from '../tracker/types.js';
 import { keptOutput } from './kept-output.js';
 import { parseCurrentRecord } from './record-json.js';
@@ -98,7 +98,7 @@ export class RedisJobStore implements JobStore {
       this.base,
       batch.jobId,
       String(batch.afterSeq),
-      String(batch.afterSeq + batch.chunks.length),
+      String(lastSeqOf(batch)),
       kept ? `${kept.from} ${kept.to} ${kept.bytes} ` : '',
       kept === undefined || kept.json === json ? '=' : kept.json,
       json,

@@ -180,6 +180,7 @@ export class EventStream<T> implements AsyncIterableIterator<JobEvent> {
       buffer.set(i, gap);
     }
     buffer.scan = i;
+    buffer.squeezeIfSparse();
   }
 
   /** End with an error: the pending or next `next()` rejects with it. */

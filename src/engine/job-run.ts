@@ -14,6 +14,7 @@ import type { ResultSaver } from './result-saver.js';
 import { buildStoredResult } from './stored-result.js';
 import { outputOf, storedOutputOf } from '../output/job-output.js';
 import { checkedChunk } from '../output/checked-chunk.js';
+import { CHUNK_COST, lastSeqOf } from '../output/output-events.js';
 import type { StoredOutput } from '../storage/types.js';
 import type { EngineHost } from './types.js';
 
@@ -83,9 +84,13 @@ export class JobRun {
   #output: OutputChunk[] = [];
   /** An append of the pending output is scheduled (next tick) or running. */
   #outputArmed = false;
-  /** Chunks written by the plugin so far, and of them, taken into appends. */
+  /** Chunks written by the plugin so far, and of them, taken into appends (or dropped). */
   #outputWritten = 0;
   #outputTaken = 0;
+  /** What the pending output counts against the limit (its JSON length and the chunk cost, each). */
+  #pendingCost = 0;
+  /** Pending chunks dropped past the limit, not yet told to the store. */
+  #pendingDropped = 0;
   /** This run appended output (its result then keeps it). */
   #wroteOutput = false;
   /** The plugin's `run` has settled: later writes are ignored. */
@@ -250,10 +255,30 @@ export class JobRun {
     }
     this.#output.push({ value: checked.value, json: checked.json });
     this.#outputWritten++;
+    this.#pendingCost += checked.json.length + CHUNK_COST;
+    if (this.#pendingCost > 2 * this.#run.host.settings.outputLimitBytes) this.#dropPending();
     if (!this.#outputArmed) {
       this.#outputArmed = true;
       setImmediate(() => void this.#write(() => this.#appendOutput()));
     }
+  }
+
+  /**
+   * Output written and not yet appended went past twice `outputLimitBytes` (the store is slow to
+   * answer, or one tick wrote that much): keep its newest part within the limit, as the store
+   * would, and count the rest as dropped — the next append takes their seqs and records them as a
+   * gap. What a run holds stays bounded whatever the store does.
+   */
+  #dropPending(): void {
+    const limit = this.#run.host.settings.outputLimitBytes;
+    const output = this.#output;
+    let cost = this.#pendingCost;
+    let first = 0;
+    while (cost > limit && first < output.length - 1) cost -= (output[first++] as OutputChunk).json.length + CHUNK_COST;
+    this.#output = output.slice(first);
+    this.#pendingCost = cost;
+    this.#pendingDropped += first;
+    this.#outputTaken += first;
   }
 
   /**
@@ -269,6 +294,8 @@ export class JobRun {
       if (this.#output.length === 0) this.#outputArmed = false;
       return;
     }
+    const dropped = this.#pendingDropped;
+    this.#pendingDropped = 0;
     let chunks = this.#output;
     if (count === chunks.length) {
       this.#outputArmed = false;
@@ -279,12 +306,13 @@ export class JobRun {
       this.#output = this.#output.slice(count);
     }
     this.#outputTaken += count;
+    for (const chunk of chunks) this.#pendingCost -= chunk.json.length + CHUNK_COST;
     const { host } = this.#run;
     const at = host.now();
     for (let attempt = 0; !this.#over; attempt++) {
       const record = this.#record;
-      const batch: OutputAppend = { jobId: this.id, afterSeq: record.seq, chunks, at, limitBytes: host.settings.outputLimitBytes };
-      const seq = record.seq + chunks.length;
+      const batch: OutputAppend = { jobId: this.id, afterSeq: record.seq, chunks, at, limitBytes: host.settings.outputLimitBytes, dropped };
+      const seq = lastSeqOf(batch);
       let result: CommitResult;
       try {
         result = await this.#run.append(batch);

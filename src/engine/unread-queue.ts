@@ -8,6 +8,8 @@ export class UnreadQueue<T> {
   #items: (T | undefined)[] = [];
   #head = 0;
   #count = 0;
+  /** Holes between `#head` and the end. */
+  #holes = 0;
   /** Index of the first item a drop has not looked at yet (see {@link UnreadQueue.scan}). */
   scan = 0;
 
@@ -54,6 +56,15 @@ export class UnreadQueue<T> {
     if (this.#items[index] === undefined) return;
     this.#items[index] = undefined;
     this.#count--;
+    this.#holes++;
+  }
+
+  /**
+   * Squeeze the holes out once they are most of the queue (a reader that never reads never takes
+   * from the front, where they would go). Slots move: call it only once done with indexes.
+   */
+  squeezeIfSparse(): void {
+    if (this.#holes > 1_024 && this.#holes * 2 > this.#items.length - this.#head) this.#squeeze();
   }
 
   /** Take the oldest item. */
@@ -62,7 +73,10 @@ export class UnreadQueue<T> {
     while (this.#head < items.length) {
       const item = items[this.#head];
       items[this.#head++] = undefined;
-      if (item === undefined) continue;
+      if (item === undefined) {
+        this.#holes--;
+        continue;
+      }
       this.#count--;
       if (this.#count === 0) this.clear();
       else if (this.#head > 1_024 && this.#head * 2 > items.length) this.#compact();
@@ -75,7 +89,24 @@ export class UnreadQueue<T> {
     this.#items = [];
     this.#head = 0;
     this.#count = 0;
+    this.#holes = 0;
     this.scan = 0;
+  }
+
+  /** Drop the holes and what is before `#head`, keeping `scan` on the same item. */
+  #squeeze(): void {
+    const items: (T | undefined)[] = [];
+    let scan = 0;
+    for (let i = this.#head; i < this.#items.length; i++) {
+      if (i === this.scan) scan = items.length;
+      const item = this.#items[i];
+      if (item !== undefined) items.push(item);
+    }
+    if (this.scan >= this.#items.length) scan = items.length;
+    this.#items = items;
+    this.#head = 0;
+    this.#holes = 0;
+    this.scan = scan;
   }
 
   #compact(): void {

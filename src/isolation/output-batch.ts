@@ -1,6 +1,17 @@
 import { JobwireError, messageOf } from '../errors.js';
 import type { WorkerMessage } from './protocol.js';
 
+/** The JSON copy of a chunk (strings as they are), or the chunk itself when JSON refuses it. */
+function jsonCopy(chunk: unknown): unknown {
+  if (typeof chunk === 'string') return chunk;
+  try {
+    const json = JSON.stringify(chunk);
+    return json === undefined ? chunk : JSON.parse(json);
+  } catch {
+    return chunk;
+  }
+}
+
 /**
  * The output (`ctx.write`) of a plugin running in a worker, sent to the host in batches: the
  * chunks written in one tick go out as one `output` message (a flood of small writes must not
@@ -23,10 +34,16 @@ export class OutputBatch {
     this.#fail = fail;
   }
 
-  /** Queue a chunk for the next flush (at the end of this tick at the latest). Never throws. */
+  /**
+   * Queue a chunk for the next flush (at the end of this tick at the latest). Never throws. What is
+   * queued is the chunk's JSON copy, taken now, as an inline run takes it: a later change to the
+   * object is not sent, and a value JSON turns into something else (a `toJSON`, a function in an
+   * object, a Buffer) crosses as that. A chunk JSON refuses is sent as it is, for the host to fail
+   * the job with the same error an inline run gets.
+   */
   write(chunk: unknown): void {
     if (this.#failed) return;
-    this.#pending.push(chunk);
+    this.#pending.push(jsonCopy(chunk));
     if (this.#scheduled) return;
     this.#scheduled = true;
     setImmediate(() => {

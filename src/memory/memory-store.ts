@@ -6,7 +6,7 @@ import { eventOf } from '../engine/job-json.js';
 import { jobCounts } from '../engine/job-counts.js';
 import { idempotencyScope } from '../engine/idempotency.js';
 import { isTerminalStatus, type JobEvent, type JobStatus, type JobStatusEventType } from '../job.js';
-import { gapEvent, mergeLog, outputEvent, outputEventsOf } from '../output/output-events.js';
+import { firstSeqOfBatch, gapEvent, lastSeqOf, mergeLog, outputEvent, outputEventsOf } from '../output/output-events.js';
 import { keptTail } from '../output/kept-tail.js';
 import { decodeCursor, encodeCursor, OrderedIndex } from '../ordered-index.js';
 import type { JobCounts } from '../tracker/types.js';
@@ -57,11 +57,12 @@ class SlotOutput {
   add(append: OutputAppend): void {
     const { chunks, limitBytes, at } = append;
     const { first, keptBytes: bytes } = keptTail(append);
-    const from = append.afterSeq + 1;
-    if (first > 0) {
-      // The batch alone is past the limit: its oldest chunks and every older batch are dropped.
+    const from = firstSeqOfBatch(append);
+    if (first > 0 || from > append.afterSeq + 1) {
+      // The batch alone is past the limit, or its run dropped chunks before it: those, its oldest
+      // chunks and every older batch are dropped.
       this.#drop(this.batches.length, at);
-      this.gap = { fromSeq: this.gap?.fromSeq ?? from, toSeq: from + first - 1, at };
+      this.gap = { fromSeq: this.gap?.fromSeq ?? append.afterSeq + 1, toSeq: from + first - 1, at };
     }
     if (first === chunks.length) return;
     const values = new Array<unknown>(chunks.length - first);
@@ -231,7 +232,7 @@ export class MemoryStore implements JobStore {
     if (!slot || slot.removed) return Promise.resolve({ ok: false, current: undefined });
     const previous = slot.record;
     if (previous.seq !== batch.afterSeq) return Promise.resolve({ ok: false, current: previous });
-    slot.record = { ...previous, seq: previous.seq + batch.chunks.length, event: 'output' };
+    slot.record = { ...previous, seq: lastSeqOf(batch), event: 'output' };
     (slot.output ??= new SlotOutput()).add(batch);
     for (const event of outputEventsOf(batch)) this.#bus.event(event);
     return Promise.resolve(OK);

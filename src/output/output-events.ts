@@ -39,10 +39,25 @@ export function gapEvent(jobId: string, fromSeq: number, toSeq: number, at: numb
   };
 }
 
-/** The events of an output batch: one per chunk, numbered from `afterSeq + 1`. */
+/** The seq of a batch's first chunk: after the ones its run dropped (see `OutputAppend.dropped`). */
+export function firstSeqOfBatch(batch: OutputAppend): number {
+  return batch.afterSeq + (batch.dropped ?? 0) + 1;
+}
+
+/** The job's seq once the batch is appended: its last chunk's. */
+export function lastSeqOf(batch: OutputAppend): number {
+  return batch.afterSeq + (batch.dropped ?? 0) + batch.chunks.length;
+}
+
+/**
+ * The events a store delivers for a batch: a `gap` for the chunks its run dropped (when it
+ * dropped any), then one event per chunk.
+ */
 export function outputEventsOf(batch: OutputAppend): LoggedEvent[] {
-  const events: LoggedEvent[] = new Array<LoggedEvent>(batch.chunks.length);
-  for (let i = 0; i < batch.chunks.length; i++) events[i] = outputEvent(batch.jobId, batch.afterSeq + 1 + i, batch.at, (batch.chunks[i] as { value: unknown }).value, batch.afterSeq + 1);
+  const from = firstSeqOfBatch(batch);
+  const events: LoggedEvent[] = [];
+  if (from > batch.afterSeq + 1) events.push(gapEvent(batch.jobId, batch.afterSeq + 1, from - 1, batch.at));
+  for (let i = 0; i < batch.chunks.length; i++) events.push(outputEvent(batch.jobId, from + i, batch.at, (batch.chunks[i] as { value: unknown }).value, from));
   return events;
 }
 
@@ -66,13 +81,15 @@ export function outputBytes(batch: OutputAppend): number {
 
 /**
  * The JSON text a store that keeps text stores (and publishes) for a batch:
- * `{"jobId":…,"from":<first seq>,"at":<epoch ms>,"chunks":[<chunk json>,…]}`, built from the chunks'
- * own JSON without serialising them again. {@link parseOutputBatch} reads it back.
+ * `{"jobId":…,"from":<first chunk's seq>,"at":<epoch ms>,"chunks":[<chunk json>,…]}` — and
+ * `"dropped":<n>` when its run dropped chunks before these — built from the chunks' own JSON without
+ * serialising them again. {@link parseOutputBatch} reads it back.
  */
 export function outputBatchJson(batch: OutputAppend): string {
   let chunks = '';
   for (let i = 0; i < batch.chunks.length; i++) chunks += (i === 0 ? '' : ',') + (batch.chunks[i] as { json: string }).json;
-  return `{"jobId":${JSON.stringify(batch.jobId)},"from":${batch.afterSeq + 1},"at":${batch.at},"chunks":[${chunks}]}`;
+  const dropped = batch.dropped ? `,"dropped":${batch.dropped}` : '';
+  return `{"jobId":${JSON.stringify(batch.jobId)},"from":${firstSeqOfBatch(batch)},"at":${batch.at}${dropped},"chunks":[${chunks}]}`;
 }
 
 /**
@@ -80,7 +97,7 @@ export function outputBatchJson(batch: OutputAppend): string {
  * @throws JobwireError `UNAVAILABLE` when the text is not such a batch (a store holding foreign data).
  */
 export function parseOutputBatch(json: string): LoggedEvent[] {
-  let batch: { jobId?: unknown; from?: unknown; at?: unknown; chunks?: unknown };
+  let batch: { jobId?: unknown; from?: unknown; at?: unknown; chunks?: unknown; dropped?: unknown };
   try {
     batch = JSON.parse(json) as typeof batch;
   } catch (cause) {
@@ -90,7 +107,10 @@ export function parseOutputBatch(json: string): LoggedEvent[] {
   if (typeof jobId !== 'string' || typeof from !== 'number' || typeof at !== 'number' || !Array.isArray(chunks)) {
     throw new JobwireError('UNAVAILABLE', 'The job store returned something that is not a batch of output');
   }
-  return chunks.map((chunk: unknown, i) => outputEvent(jobId, from + i, at, chunk, from));
+  const events: LoggedEvent[] = chunks.map((chunk: unknown, i) => outputEvent(jobId, from + i, at, chunk, from));
+  const { dropped } = batch;
+  if (typeof dropped === 'number' && dropped > 0) events.unshift(gapEvent(jobId, from - dropped, from - 1, at));
+  return events;
 }
 
 /** The first seq an output event holds (its own, unless it is merged). */

@@ -4,23 +4,28 @@ import { definePlugin, JobTracker, LocalPluginManager, MemoryBackend, MemoryResu
 import type { BackendHost, JobBackend, OutputAppend } from '../../src/backend/index.js';
 import { deferred, until } from '../helpers/deferred.js';
 
-/** The memory backend, with every append its store is given kept for the test to read. */
-function countingBackend(): { backend: JobBackend; appends: OutputAppend[] } {
+/**
+ * The memory backend, with every append its store is given kept for the test to read; `hold()`
+ * makes appends wait (a store that does not answer) until `release()`.
+ */
+function countingBackend(): { backend: JobBackend; appends: OutputAppend[]; hold: () => void; release: () => void } {
   const appends: OutputAppend[] = [];
   const memory = new MemoryBackend();
+  let held: ReturnType<typeof deferred<void>> | undefined;
   const backend: JobBackend = {
     open(host: BackendHost) {
       const drivers = memory.open(host);
       const { store } = drivers;
       const append = store.append.bind(store);
-      store.append = (batch) => {
+      store.append = async (batch) => {
         appends.push(batch);
+        await held?.promise;
         return append(batch);
       };
       return drivers;
     },
   };
-  return { backend, appends };
+  return { backend, appends, hold: () => void (held = deferred<void>()), release: () => held?.resolve() };
 }
 
 /** A tracker with one plugin, closed when the test ends. */
@@ -60,6 +65,47 @@ describe('ctx.write in the engine', () => {
     expect(output.lastSeq).toBe(10_002);
     const snapshot = await tracker.get(job.id);
     expect(snapshot?.status).toBe('completed');
+  });
+
+  it('output written faster than the store takes it is bounded in the run: its oldest part is dropped there, and the store is told (one gap)', async () => {
+    const ticks = deferred<void>();
+    const plugin = definePlugin({
+      name: 'stalled',
+      input: z.object({}),
+      run: async (_input, ctx) => {
+        ctx.write({ first: true });
+        // 200 ticks of 10 chunks of about 100 bytes, while the store answers nothing.
+        for (let tick = 0; tick < 200; tick++) {
+          for (let i = 0; i < 10; i++) ctx.write({ tick, i, pad: 'p'.repeat(70) });
+          await new Promise((resolve) => setImmediate(resolve));
+        }
+        ticks.resolve();
+        return 'done';
+      },
+    });
+    const { backend, appends, hold, release } = countingBackend();
+    const tracker = track(plugin, { backend, outputLimitBytes: 2_000 });
+    hold();
+    const job = await tracker.submit('stalled', {});
+    await ticks.promise;
+    expect(appends).toHaveLength(1); // the first one, still unanswered
+    release();
+    await tracker.wait(job.id);
+    const second = appends[1]!;
+    // What the run held for the store stayed within twice the limit, and it said what it dropped.
+    expect(second.chunks.reduce((sum, chunk) => sum + chunk.json.length + 64, 0)).toBeLessThanOrEqual(4_000);
+    expect(second.dropped).toBeGreaterThan(0);
+    const output = await tracker.output(job.id);
+    expect(output.gap).toBe(true);
+    const last = output.chunks.at(-1) as { tick: number; i: number };
+    expect([last.tick, last.i]).toEqual([199, 9]);
+    const replay: JobEvent[] = [];
+    for await (const event of tracker.events(job.id)) replay.push(event);
+    const gaps = replay.filter((event) => event.type === 'gap');
+    expect(gaps).toHaveLength(1);
+    // Every seq is a status event, a chunk kept, or inside the gap: 1 + 2000 chunks in all.
+    expect(replay.at(-1)?.type).toBe('completed');
+    expect(replay.at(-1)?.seq).toBe(2 + 1 + 2_000 + 1);
   });
 
   it('output written before a progress report or the end is in the log before it', async () => {

@@ -44,11 +44,21 @@ describe('OutputBatch (a worker’s ctx.write)', () => {
     ]);
   });
 
+  it('queues the JSON copy taken when the chunk is written, as an inline run keeps it', () => {
+    const { output, posted } = batch();
+    const changing = { n: 1, method() {} };
+    output.write(changing);
+    changing.n = 2;
+    output.write({ toJSON: () => 'J' });
+    expect(output.flush()).toBe(true);
+    expect(posted).toEqual([{ type: 'output', chunks: [{ n: 1 }, 'J'] }]);
+  });
+
   it('a chunk that cannot be cloned: the chunks before it go out, the job fails once, the rest is dropped', async () => {
     const { output, posted, failures } = batch();
     output.write('a');
     output.write({ b: 1 });
-    output.write({ fn: () => 1 });
+    output.write(() => 1);
     output.write('after');
     expect(output.flush()).toBe(false);
     expect(posted).toEqual([

@@ -53,7 +53,7 @@ export const badChunk = definePlugin({
     ctx.write('ok');
     if (!input.sameTick) await tick();
     let bad;
-    if (input.kind === 'function') bad = { fn: () => 1 };
+    if (input.kind === 'function') bad = () => 1;
     else if (input.kind === 'symbol') bad = Symbol('s');
     else if (input.kind === 'getter') {
       bad = Object.defineProperty({}, 'boom', {
