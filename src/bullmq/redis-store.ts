@@ -128,7 +128,6 @@ export class RedisJobStore implements JobStore {
     const [seq, expiresAtMs, gapFrom, gapTo, gapAt] = fields;
     if (seq === null || seq === undefined || (expiresAtMs !== null && expiresAtMs !== undefined && Number(expiresAtMs) <= now)) return undefined;
     const statuses = entries.map(parseLoggedEvent);
-    if (batches.length === 0 && (gapTo === null || gapTo === undefined)) return statuses;
     const gap = gapTo === null || gapTo === undefined ? undefined : gapEvent(id, Number(gapFrom), Number(gapTo), Number(gapAt));
     return mergeLog(statuses, batches.flatMap(batchEvents), gap);
   }

@@ -84,15 +84,12 @@ export class JobRun {
   #output: OutputChunk[] = [];
   /** An append of the pending output is scheduled (next tick) or running. */
   #outputArmed = false;
-  /** Chunks written by the plugin so far, and of them, taken into appends (or dropped). */
+  /** Chunks written by the plugin so far (those not in `#output` were appended or dropped). */
   #outputWritten = 0;
-  #outputTaken = 0;
   /** What the pending output counts against the limit (its JSON length and the chunk cost, each). */
   #pendingCost = 0;
   /** Pending chunks dropped past the limit, not yet told to the store. */
   #pendingDropped = 0;
-  /** This run appended output (its result then keeps it). */
-  #wroteOutput = false;
   /** The plugin's `run` has settled: later writes are ignored. */
   #settled = false;
   readonly #onDone: (run: JobRun) => void;
@@ -278,7 +275,6 @@ export class JobRun {
     this.#output = output.slice(first);
     this.#pendingCost = cost;
     this.#pendingDropped += first;
-    this.#outputTaken += first;
   }
 
   /**
@@ -289,7 +285,7 @@ export class JobRun {
    * holes), unless shutting down.
    */
   async #appendOutput(upTo = Infinity): Promise<void> {
-    const count = Math.min(this.#output.length, upTo - this.#outputTaken);
+    const count = Math.min(this.#output.length, upTo - (this.#outputWritten - this.#output.length));
     if (count <= 0) {
       if (this.#output.length === 0) this.#outputArmed = false;
       return;
@@ -305,7 +301,6 @@ export class JobRun {
       chunks = this.#output.slice(0, count);
       this.#output = this.#output.slice(count);
     }
-    this.#outputTaken += count;
     for (const chunk of chunks) this.#pendingCost -= chunk.json.length + CHUNK_COST;
     const { host } = this.#run;
     const at = host.now();
@@ -325,7 +320,6 @@ export class JobRun {
       // A write that timed out may have landed after all: finding it there is success, not a conflict.
       if (result.ok || (attempt > 0 && result.current?.seq === seq && result.current.event === 'output')) {
         this.#record = { ...this.#record, seq, event: 'output' };
-        this.#wroteOutput = true;
         return;
       }
       this.#lose(result.current);
@@ -405,7 +399,7 @@ export class JobRun {
       return;
     }
     let output: StoredOutput | undefined;
-    if (saver && (this.#wroteOutput || this.#output.length > 0 || this.#record.attempt > 1)) output = await this.#storedOutput();
+    if (saver && (this.#outputWritten > 0 || this.#record.attempt > 1)) output = await this.#storedOutput();
     const finishedAt = host.now();
     let saved = false;
     if (saver) {

@@ -37,7 +37,7 @@ interface OutputBatch {
   readonly from: number;
   readonly at: number;
   readonly values: readonly unknown[];
-  /** UTF-8 bytes of the chunks' JSON. */
+  /** What the chunks count against `limitBytes` (`chunkCost` of each). */
   readonly bytes: number;
 }
 
