@@ -10,6 +10,9 @@ export const entries = {
   'bullmq/index': 'src/bullmq/index.ts',
   'metrics/index': 'src/metrics/index.ts',
   'otel/index': 'src/otel/index.ts',
+  'client/index': 'src/client/index.ts',
+  'react/index': 'src/react/index.ts',
+  'dashboard/index': 'src/dashboard/index.ts',
   // Worker entries for isolated plugins: loaded by the thread pool and forked processes, not imported by users.
   'worker/thread': 'src/isolation/thread-worker.ts',
   'worker/process': 'src/isolation/process-worker.ts',

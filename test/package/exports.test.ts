@@ -3,6 +3,7 @@ import { createRequire, isBuiltin } from 'node:module';
 import { resolve } from 'node:path';
 import { publint } from 'publint';
 import { describe, expect, it } from 'vitest';
+import { browserEntries } from '../../tsup.browser.config.js';
 import { entries } from '../../tsup.config.js';
 
 /** These tests read the build (`npm test` builds first). */
@@ -26,7 +27,7 @@ const subpathOf = (entry: string) => (entry === 'index' ? '.' : `./${entry.repla
 describe('package exports', () => {
   it('every tsup entry is exported and every export is a tsup entry', () => {
     const fromEntries = Object.keys(entries).map(subpathOf).sort();
-    const fromExports = Object.keys(pkg.exports).filter((key) => key !== './package.json').sort();
+    const fromExports = Object.keys(pkg.exports).filter((key) => key !== './package.json' && typeof pkg.exports[key] !== 'string').sort();
     expect(fromExports).toEqual(fromEntries);
     for (const entry of Object.keys(entries)) {
       const target = pkg.exports[subpathOf(entry)];
@@ -37,10 +38,17 @@ describe('package exports', () => {
     }
   });
 
+  it('the browser build of the client is exported as one file; the dashboard page script is not exported', () => {
+    const files = Object.entries(pkg.exports).filter(([key, target]) => key !== './package.json' && typeof target === 'string');
+    expect(files).toEqual([['./client/browser', './dist/client/browser.js']]);
+    expect(Object.keys(browserEntries).sort()).toEqual(['client/browser', 'dashboard/app']);
+    for (const entry of Object.keys(browserEntries)) expect(existsSync(resolve(root, `dist/${entry}.js`)), entry).toBe(true);
+  });
+
   it('zod is a peer dependency (one copy, shared with the app), and no optional peer is required', () => {
     expect(pkg.dependencies).not.toHaveProperty('zod');
     expect(pkg.peerDependencies.zod).toBe('^4.0.0');
-    expect(required.sort()).toEqual(['cron-parser', 'eventemitter3', 'p-queue', 'tinypool', 'zod']);
+    expect(required.sort()).toEqual(['cron-parser', 'eventemitter3', 'eventsource-parser', 'p-queue', 'tinypool', 'zod']);
   });
 
   it('typesVersions gives node10 resolution the same declarations as the exports', () => {
