@@ -17,8 +17,25 @@ import { registerOwnedPaths } from './owned-paths.js';
 import { parseListQuery, parseResultQuery } from './query.js';
 import { storedResultOf } from './results.js';
 
-/** What a route is about to do, for {@link JobRoutesOptions.authorize}. */
-export type JobAction = 'submit' | 'get' | 'list' | 'cancel' | 'retry' | 'remove' | 'events' | 'output' | 'result' | 'results' | 'plugins' | 'schedules';
+/**
+ * What a route is about to do, for {@link JobRoutesOptions.authorize}. `'stats'` is the dashboard's
+ * stats (`GET {basePath}/api/stats` of `jobwire/dashboard`).
+ */
+export type JobAction =
+  | 'submit'
+  | 'get'
+  | 'list'
+  | 'cancel'
+  | 'retry'
+  | 'remove'
+  | 'events'
+  | 'output'
+  | 'result'
+  | 'results'
+  | 'plugins'
+  | 'schedules'
+  /** The dashboard's stats. */
+  | 'stats';
 
 /** What `authorize` is told about a request. */
 export interface AuthorizeContext {

@@ -5,7 +5,7 @@ import type { JobStreamOptions } from '../../src/sse/index.js';
 
 describe('the types of the HTTP routes', () => {
   it('authorize is told every action, and the result a result route is about to send', () => {
-    expectTypeOf<JobAction>().toEqualTypeOf<'submit' | 'get' | 'list' | 'cancel' | 'retry' | 'remove' | 'events' | 'output' | 'result' | 'results' | 'plugins' | 'schedules'>();
+    expectTypeOf<JobAction>().toEqualTypeOf<'submit' | 'get' | 'list' | 'cancel' | 'retry' | 'remove' | 'events' | 'output' | 'result' | 'results' | 'plugins' | 'schedules' | 'stats'>();
     expectTypeOf<AuthorizeContext['result']>().toEqualTypeOf<StoredResult | undefined>();
     // The parsed query of GET /results fits the `query` field that GET /jobs fills.
     expectTypeOf<ResultQuery>().toExtend<ListQuery>();
