@@ -1,0 +1,58 @@
+import type { JobEvent, JobSnapshot, JobStatusEvent } from '../job.js';
+import type { PluginMeta } from '../plugin-manager/types.js';
+import type { JobOutput, JobPage, ListQuery, SubmitOptions } from '../tracker/types.js';
+import type { FollowOptions, WatchOptions, WatchQuery } from './options.js';
+import type { AnyPlugins, PluginInputOf, PluginMap, PluginName, TypedJob } from './plugin-types.js';
+
+/**
+ * A client of the routes `createJobRoutes` serves, typed from the server's plugins. Errors are
+ * `JobwireError`s: the server's own code (`INVALID_INPUT` with the zod issues in `details`,
+ * `QUEUE_FULL`, `FORBIDDEN`…), or `UNAVAILABLE` when the server cannot be reached.
+ */
+export interface JobClient<P extends PluginMap = AnyPlugins> {
+  /**
+   * Submit a job (`POST /jobs`); its snapshot, `queued`.
+   * @example const job = await client.submit('transcribe', { audio: 'a.wav' }, { tenantId: 'acme' });
+   */
+  submit<K extends PluginName<P>>(plugin: K, input: PluginInputOf<P, K>, options?: SubmitOptions): Promise<TypedJob<P, K>>;
+  /** A job's snapshot (`GET /jobs/:id`), or `undefined` when the server does not know it. */
+  get(id: string): Promise<JobSnapshot | undefined>;
+  /** A page of jobs, newest first (`GET /jobs`); pass `nextCursor` back as `cursor` for the next. */
+  list(query?: ListQuery): Promise<JobPage>;
+  /**
+   * Cancel a live job (`POST /jobs/:id/cancel`); its snapshot. A job that already ended comes back
+   * unchanged: this never deletes.
+   */
+  cancel(id: string, reason?: string): Promise<JobSnapshot>;
+  /** Re-run a `failed` or `cancelled` job as a new job (`POST /jobs/:id/retry`); the new job's snapshot. */
+  retry(id: string): Promise<JobSnapshot>;
+  /** The output a job still retains (`GET /jobs/:id/output`). */
+  output(id: string): Promise<JobOutput>;
+  /** The server's plugins, with the JSON Schemas of their input (`GET /plugins`). */
+  plugins(): Promise<PluginMeta[]>;
+  /**
+   * Wait for a job to end; its terminal snapshot (`completed`, `failed` or `cancelled`), `result`
+   * typed. Follows the job's stream (reconnecting as `follow` does). Aborting rejects with `CANCELLED`.
+   * @example const { result } = await client.wait(await client.submit('transcribe', { audio: 'a.wav' }));
+   */
+  wait<K extends PluginName<P>>(job: TypedJob<P, K> | string, options?: { signal?: AbortSignal | undefined }): Promise<TypedJob<P, K>>;
+  /**
+   * Every event of a job (`GET /jobs/:id/events`), or of several (`GET /jobs/events?id=…`, up to
+   * 100), from the first (or after `lastEventId`) until each one's terminal event. Reconnects by
+   * itself (5xx, network, a stream cut short), resuming after the last event seen: no event is
+   * skipped, none comes twice. An unknown job throws `JOB_NOT_FOUND`; a `break`, `return()` or the
+   * signal ends it quietly and closes the connection.
+   * @example
+   * ```ts
+   * for await (const event of client.follow(job.id)) if (event.type === 'output') console.log(event.chunk);
+   * ```
+   */
+  follow(id: string, options?: FollowOptions): AsyncIterableIterator<JobEvent>;
+  follow(ids: readonly string[], options?: FollowOptions): AsyncIterableIterator<JobEvent>;
+  /**
+   * The status events of every job matching `query`, live, as they happen (`GET /jobs/events`):
+   * for a list page. No replay and no end: it reconnects by itself and calls `onOpen` after each
+   * (re)connect, when the page re-reads the list.
+   */
+  watch(query?: WatchQuery, options?: WatchOptions): AsyncIterableIterator<JobStatusEvent>;
+}

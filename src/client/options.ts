@@ -1,0 +1,60 @@
+import type { ListQuery } from '../tracker/types.js';
+
+/** Headers as `fetch` takes them: a record, `[name, value]` pairs, or a `Headers`. */
+export type HeadersInput = Record<string, string> | [string, string][] | Headers;
+
+/** Reconnect backoff of `follow` and `watch`. */
+export interface ReconnectOptions {
+  /** The first wait; a server's `retry:` takes its place when it sends one. @default 500 */
+  initialDelayMs?: number;
+  /** The longest wait: each failed try doubles it up to this (with jitter). @default 15_000 */
+  maxDelayMs?: number;
+}
+
+/** Options for `createJobClient`. */
+export interface JobClientOptions {
+  /**
+   * Origin and prefix the routes are mounted under: `'https://api.example.com'`, `'/api'` (a
+   * relative URL resolves against the page's location in a browser).
+   */
+  baseUrl: string | URL;
+  /** Where `createJobRoutes`' job routes live below `baseUrl`. @default '/jobs' */
+  basePath?: string;
+  /** Where the plugin list lives below `baseUrl`. @default '/plugins' */
+  pluginsPath?: string;
+  /**
+   * Sent with every request, the streams' included. A function is called for each request (and
+   * each reconnect): fresh tokens.
+   * @example headers: async () => ({ authorization: `Bearer ${await token()}` })
+   */
+  headers?: HeadersInput | (() => HeadersInput | Promise<HeadersInput>);
+  /** The `fetch` to use. @default globalThis.fetch */
+  fetch?: typeof fetch;
+  /** Reconnect backoff of `follow` and `watch`. @default { initialDelayMs: 500, maxDelayMs: 15_000 } */
+  reconnect?: ReconnectOptions;
+}
+
+/** Options for `client.follow`. */
+export interface FollowOptions {
+  /** Aborting ends the iteration (no error) and closes the connection. */
+  signal?: AbortSignal | undefined;
+  /**
+   * Start after this event: one job, its `seq`; several jobs, their cursors `jobId:seq,…` (as the
+   * multiplexed route's `Last-Event-ID`). A job without one is followed from its first event.
+   */
+  lastEventId?: string | number | undefined;
+}
+
+/** Options for `client.watch`. */
+export interface WatchOptions {
+  /** Aborting ends the iteration (no error) and closes the connection. */
+  signal?: AbortSignal | undefined;
+  /**
+   * Called after each (re)connect, before any event of it: a watch has no replay, so this is when a
+   * list page reads `GET /jobs` again.
+   */
+  onOpen?: (() => void) | undefined;
+}
+
+/** The jobs a `client.watch` reports on: filters as `GET /jobs` takes them. */
+export type WatchQuery = Pick<ListQuery, 'tenantId' | 'workspaceId' | 'plugin' | 'status'>;

@@ -1,0 +1,70 @@
+import { isJobwireError, JobwireError } from '../errors.js';
+import type { JobEvent } from '../job.js';
+import { pause, reconnectDelay } from './backoff.js';
+import { errorOf } from './http-error.js';
+import type { ReconnectOptions } from './options.js';
+import { readJobEvents } from './sse-events.js';
+import type { Transport } from './transport.js';
+
+/** What one reconnecting stream follows, and how its events are kept in order. */
+export interface Subscription<E extends JobEvent> {
+  /** The URL and `Last-Event-ID` of the next connection; `undefined` when there is nothing left to follow. */
+  connection(): { url: URL; lastEventId?: string | undefined } | undefined;
+  /** The event to yield, or `undefined` to drop it (already seen, or not wanted); records it as seen. */
+  accept(event: JobEvent): E | undefined;
+  /** True once nothing more will come (every job followed has ended). */
+  finished(): boolean;
+  /** Called after each (re)connect that answered 200, before its events. */
+  onOpen?: (() => void) | undefined;
+}
+
+/**
+ * Read a subscription's events across connections. A 204 stops for good; a 4xx throws its
+ * `JobwireError`; a 5xx, a network failure or a stream that ends while the subscription is not
+ * finished reconnects after {@link reconnectDelay}, as the subscription says. An abort of `signal`
+ * ends it quietly.
+ */
+export async function* subscribe<E extends JobEvent>(transport: Transport, subscription: Subscription<E>, reconnect: ReconnectOptions | undefined, signal: AbortSignal): AsyncGenerator<E, void> {
+  let failures = 0;
+  let serverRetryMs: number | undefined;
+  for (;;) {
+    const next = subscription.connection();
+    if (!next) return;
+    let delivered = false;
+    let response: Response | undefined;
+    try {
+      const headers: Record<string, string> = { accept: 'text/event-stream' };
+      if (next.lastEventId) headers['last-event-id'] = next.lastEventId;
+      response = await transport.send(next.url, { headers, signal });
+    } catch (error) {
+      if (signal.aborted) return;
+      if (!isJobwireError(error) || error.code !== 'UNAVAILABLE') throw error; // the client's own headers() failed
+    }
+    if (response?.status === 204) return; // the server says there is nothing more: never ask again
+    if (response && !response.ok) {
+      const error = await errorOf(response);
+      if (signal.aborted) return;
+      if (response.status < 500) throw error; // the request is wrong (404, 403, 400): asking again will not help
+    } else if (response) {
+      if (!response.body || !response.headers.get('content-type')?.includes('text/event-stream')) {
+        throw new JobwireError('INVALID_REQUEST', `Expected an event stream from ${next.url.pathname}, got ${response.headers.get('content-type') ?? 'no content type'}`);
+      }
+      subscription.onOpen?.();
+      try {
+        for await (const event of readJobEvents(response.body, (ms) => (serverRetryMs = ms))) {
+          const accepted = subscription.accept(event);
+          if (!accepted) continue;
+          delivered = true;
+          yield accepted;
+          if (subscription.finished()) return;
+        }
+      } catch {
+        // The stream broke mid-read (the network, a proxy, a server going away): reconnect below.
+      }
+    }
+    if (signal.aborted) return;
+    failures = delivered ? 0 : failures + 1;
+    await pause(reconnectDelay(failures, serverRetryMs, reconnect), signal);
+    if (signal.aborted) return;
+  }
+}
