@@ -3,6 +3,7 @@ import { isValidJobId } from '../ids.js';
 import { isTerminalStatus, type JobSnapshot } from '../job.js';
 import type { Logger } from '../logger.js';
 import { openJobStream, type JobStreamOptions } from '../sse/job-stream.js';
+import { openJobsStream } from '../sse/jobs-stream.js';
 import { toSSEResponse, unknownJobMessage } from '../sse/response.js';
 import type { StoredResult } from '../storage/types.js';
 import type { JobTracker } from '../tracker/job-tracker.js';
@@ -14,7 +15,7 @@ import { DEFAULT_MAX_BODY_BYTES } from './body.js';
 import { errorResponse, json } from './error-response.js';
 import { readSubmitBody } from './form-body.js';
 import { registerOwnedPaths } from './owned-paths.js';
-import { parseListQuery, parseResultQuery } from './query.js';
+import { parseJobsEventsIds, parseJobsEventsQuery, parseListQuery, parseResultQuery } from './query.js';
 import { storedResultOf } from './results.js';
 
 /**
@@ -41,7 +42,11 @@ export type JobAction =
 export interface AuthorizeContext {
   request: Request;
   action: JobAction;
-  /** The job concerned (get, cancel, remove, events, output; retry: the failed or cancelled job to re-run; result while the job lives). */
+  /**
+   * The job concerned (get, cancel, remove, events, output; retry: the failed or cancelled job to
+   * re-run; result while the job lives). For `GET /jobs/events`: each job of `?id=…` in turn, or
+   * each job of a tenant-wide stream before its first event.
+   */
   job?: JobSnapshot;
   /**
    * The result about to be sent (result): from the live job, or from the storage when the job is
@@ -50,11 +55,14 @@ export interface AuthorizeContext {
   result?: StoredResult;
   /** The parsed body (submit), also of a form: `{ plugin, input, …options }`. */
   body?: Record<string, unknown>;
-  /** The parsed query (list; results, where only `tenantId`, `plugin`, `limit`, `cursor` occur). */
+  /**
+   * The parsed query (list; results, where only `tenantId`, `plugin`, `limit`, `cursor` occur;
+   * events, for a tenant-wide stream, where no `limit` or `cursor` occurs).
+   */
   query?: ListQuery;
 }
 
-/** Options of the SSE route's streams (see `openJobStream`). */
+/** Options of the SSE routes' streams (see `openJobStream` and `openJobsStream`). */
 export type JobRoutesSSEOptions = Pick<JobStreamOptions, 'heartbeatMs' | 'retryMs' | 'serialize' | 'eventName' | 'endEvent'>;
 
 /** Options for {@link createJobRoutes}. */
@@ -75,7 +83,7 @@ export interface JobRoutesOptions {
   authorize?: (context: AuthorizeContext) => boolean | void | Promise<boolean | void>;
   /** Largest accepted request body, in bytes (JSON or form). @default 1_048_576 (1 MiB) */
   maxBodyBytes?: number;
-  /** Passed to the SSE route's streams. */
+  /** Passed to the SSE routes' streams. */
   sse?: JobRoutesSSEOptions;
   /** Where unexpected errors (500s) are logged. */
   logger?: Logger;
@@ -90,6 +98,7 @@ type Match =
   | { kind: 'results' }
   | { kind: 'schedules' }
   | { kind: 'jobs' }
+  | { kind: 'events' }
   | { kind: 'job'; rawId: string; sub: JobSubroute | undefined };
 
 /** The routes below one job: `/jobs/:id/<sub>`. */
@@ -104,6 +113,11 @@ function normalizePath(path: string, name: string): string {
 
 function unknownJob(id: string): JobwireError {
   return new JobwireError('JOB_NOT_FOUND', unknownJobMessage(id));
+}
+
+/** The "no such job" of a request about several jobs: it names the job in `details` too (as a 404 of `openJobsStream` does). */
+function unknownJobOfMany(id: string): JobwireError {
+  return new JobwireError('JOB_NOT_FOUND', unknownJobMessage(id), { details: { jobId: id } });
 }
 
 function methodNotAllowed(allow: string): Response {
@@ -129,6 +143,8 @@ function cancelReason(url: URL): string {
  * | `DELETE /jobs/:id` | live: cancel → 200 snapshot; finished: delete → 204 |
  * | `GET /jobs?tenantId&workspaceId&status&plugin&limit&cursor` | 200 `{ jobs, nextCursor? }` |
  * | `GET /jobs/:id/events` | SSE (honours `Last-Event-ID`): status, `output` and `gap` events |
+ * | `GET /jobs/events?id=a&id=b…` | SSE of 1–100 jobs, ids `<jobId>:<seq>`; `Last-Event-ID` `a:12,b:3` resumes each; ends after every job's terminal event |
+ * | `GET /jobs/events?tenantId&workspaceId&status&plugin` | SSE of the live status events of every matching job (no replay; never ends) |
  * | `GET /jobs/:id/output` | 200 `JobOutput` `{ chunks, gap, lastSeq }`: the output the job still retains |
  * | `GET /jobs/:id/result` | 200 `StoredResult`, from the live job or the storage |
  * | `GET /results?tenantId&plugin&limit&cursor` | 200 `{ results, nextCursor? }` (with a storage only) |
@@ -163,6 +179,8 @@ export function createJobRoutes(tracker: JobTracker, options: JobRoutesOptions =
     if (path === resultsPath) return storage ? { kind: 'results' } : undefined;
     if (path === schedulesPath) return { kind: 'schedules' };
     if (path === jobsPath) return { kind: 'jobs' };
+    // Reserved: a generated job id is 22 characters, so no job is called `events`.
+    if (pathname === `${base}/events`) return { kind: 'events' };
     if (!pathname.startsWith(`${base}/`)) return undefined;
     const rest = pathname.slice(base.length + 1).split('/');
     const [rawId = '', sub] = rest;
@@ -233,6 +251,41 @@ export function createJobRoutes(tracker: JobTracker, options: JobRoutesOptions =
       job, // read once: the stream starts from the snapshot authorize saw
       lastEventId: request.headers.get('last-event-id') ?? url.searchParams.get('lastEventId'),
       signal: request.signal,
+    });
+    return toSSEResponse(stream);
+  }
+
+  /** `GET /jobs/events`: several jobs (`?id=…`), or every job of a tenant (the filters of `GET /jobs`). */
+  async function jobsEvents(request: Request, url: URL): Promise<Response> {
+    const params = url.searchParams;
+    if (params.has('id')) {
+      const { ids, lastEventId } = parseJobsEventsIds(params);
+      const stream = await openJobsStream(tracker, {
+        ...options.sse,
+        ids,
+        lastEventId: request.headers.get('last-event-id') ?? lastEventId,
+        signal: request.signal,
+        ...(authorize && {
+          // A job that is not the caller's must read exactly like one that does not exist.
+          authorizeJob: async (job: JobSnapshot) => {
+            try {
+              await allow({ request, action: 'events', job }, job.id);
+            } catch (error) {
+              throw isJobwireError(error) && error.code === 'JOB_NOT_FOUND' ? unknownJobOfMany(job.id) : error;
+            }
+          },
+        }),
+      });
+      return toSSEResponse(stream);
+    }
+    const query = parseJobsEventsQuery(params);
+    await allow({ request, action: 'events', query });
+    const stream = await openJobsStream(tracker, {
+      ...options.sse,
+      query,
+      signal: request.signal,
+      // Each job is asked about before its first event; a refusal (false or a throw) skips it.
+      ...(authorize && { authorizeJob: (job: JobSnapshot) => authorize({ request, action: 'events', job }) }),
     });
     return toSSEResponse(stream);
   }
@@ -332,6 +385,9 @@ export function createJobRoutes(tracker: JobTracker, options: JobRoutesOptions =
         await allow({ request, action: 'list', query });
         return json(await tracker.list(query));
       }
+      case 'events':
+        if (method !== 'GET') return methodNotAllowed('GET');
+        return jobsEvents(request, url);
       case 'job':
         return jobRoute(request, url, method, matched.rawId, matched.sub);
     }

@@ -2,8 +2,7 @@ import type { ServerResponse } from 'node:http';
 import { messageOf } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { frameBytes, SSE_HEADERS } from './encode.js';
-import type { JobStream } from './job-stream.js';
-import { notFoundBody } from './response.js';
+import { notFoundBodyOf, streamLogFields, type SSEStream } from './response.js';
 
 /** Options for {@link writeSSE}. */
 export interface WriteSSEOptions {
@@ -37,7 +36,8 @@ export function drained(res: ServerResponse): Promise<boolean> {
 }
 
 /**
- * Write a job stream to a node `ServerResponse` (node:http, Express, Fastify's `reply.raw`).
+ * Write an event stream (`openJobStream`'s or `openJobsStream`'s) to a node `ServerResponse`
+ * (node:http, Express, Fastify's `reply.raw`).
  * Sends the SSE headers and flushes them, waits for `drain` when the socket is full (memory stays
  * bounded for slow clients), and when the client disconnects (`res` 'close') closes the stream at
  * once, freeing its listeners and timers. Resolves when the response has ended; never rejects
@@ -50,16 +50,16 @@ export function drained(res: ServerResponse): Promise<boolean> {
  * });
  * ```
  */
-export async function writeSSE(res: ServerResponse, stream: JobStream, options: WriteSSEOptions = {}): Promise<void> {
+export async function writeSSE(res: ServerResponse, stream: SSEStream, options: WriteSSEOptions = {}): Promise<void> {
   if (stream.status !== 200) {
-    if (stream.status === 404) res.writeHead(404, { 'Content-Type': 'application/json; charset=utf-8' }).end(notFoundBody(stream.jobId));
+    if (stream.status === 404) res.writeHead(404, { 'Content-Type': 'application/json; charset=utf-8' }).end(notFoundBodyOf(stream));
     else res.writeHead(204).end();
     return;
   }
   const onClose = (): void => stream.close();
   // A write to a vanished client emits 'error' on the response; without a listener that would crash the process.
   const onError = (error: Error): void => {
-    options.logger?.debug({ jobId: stream.jobId, err: error }, `jobwire: SSE client went away: ${messageOf(error)}`);
+    options.logger?.debug({ ...streamLogFields(stream), err: error }, `jobwire: SSE client went away: ${messageOf(error)}`);
     stream.close();
   };
   res.on('close', onClose);
@@ -72,7 +72,7 @@ export async function writeSSE(res: ServerResponse, stream: JobStream, options: 
       if (!res.write(frameBytes(frame)) && !(await drained(res))) break;
     }
   } catch (error) {
-    options.logger?.error({ jobId: stream.jobId, err: error }, `jobwire: SSE stream failed: ${messageOf(error)}`);
+    options.logger?.error({ ...streamLogFields(stream), err: error }, `jobwire: SSE stream failed: ${messageOf(error)}`);
   } finally {
     stream.close();
     res.off('close', onClose);

@@ -1,11 +1,15 @@
 import type { JobStream } from './job-stream.js';
+import type { JobsStream } from './jobs-stream.js';
 import { frameBytes, SSE_HEADERS } from './encode.js';
 
-/** The job stream behind each SSE Response, so a node bridge can write it natively. */
-const sources = new WeakMap<Response, JobStream>();
+/** What the SSE writers send: the stream of one job, or of several jobs. */
+export type SSEStream = JobStream | JobsStream;
 
-/** The job stream a Response from {@link toSSEResponse} carries, if it is one (body not yet read). */
-export function jobStreamOf(response: Response): JobStream | undefined {
+/** The event stream behind each SSE Response, so a node bridge can write it natively. */
+const sources = new WeakMap<Response, SSEStream>();
+
+/** The event stream a Response from {@link toSSEResponse} carries, if it is one (body not yet read). */
+export function jobStreamOf(response: Response): SSEStream | undefined {
   return response.bodyUsed ? undefined : sources.get(response);
 }
 
@@ -20,9 +24,25 @@ export function notFoundBody(jobId: string): string {
 }
 
 /**
- * A web `Response` for a job stream, for fetch-style runtimes (Hono, Bun, Deno, Next).
- * 200 streams the frames; 204 tells EventSource to stop; 404 carries a JSON error. When the client
- * goes away the runtime cancels the body, which closes the stream at once.
+ * The JSON body of a stream's 404: the unknown job's; a several-jobs stream also names it in
+ * `details: { jobId }`, since the client asked for more than one.
+ */
+export function notFoundBodyOf(stream: SSEStream): string {
+  if ('jobId' in stream) return notFoundBody(stream.jobId);
+  const jobId = stream.missingJobId ?? '';
+  return JSON.stringify({ error: { code: 'JOB_NOT_FOUND', message: unknownJobMessage(jobId), details: { jobId } } });
+}
+
+/** What a log line says about a stream: its job, or its jobs. */
+export function streamLogFields(stream: SSEStream): { jobId: string } | { jobIds: readonly string[] } {
+  return 'jobId' in stream ? { jobId: stream.jobId } : { jobIds: stream.jobIds };
+}
+
+/**
+ * A web `Response` for an event stream (`openJobStream`'s or `openJobsStream`'s), for fetch-style
+ * runtimes (Hono, Bun, Deno, Next). 200 streams the frames; 204 tells EventSource to stop; 404
+ * carries a JSON error. When the client goes away the runtime cancels the body, which closes the
+ * stream at once.
  *
  * @example
  * ```ts
@@ -30,9 +50,9 @@ export function notFoundBody(jobId: string): string {
  *   toSSEResponse(await openJobStream(tracker, c.req.param('id'), { lastEventId: c.req.header('last-event-id'), signal: c.req.raw.signal })));
  * ```
  */
-export function toSSEResponse(stream: JobStream): Response {
+export function toSSEResponse(stream: SSEStream): Response {
   if (stream.status === 404) {
-    return new Response(notFoundBody(stream.jobId), { status: 404, headers: { 'Content-Type': 'application/json; charset=utf-8' } });
+    return new Response(notFoundBodyOf(stream), { status: 404, headers: { 'Content-Type': 'application/json; charset=utf-8' } });
   }
   if (stream.status === 204) return new Response(null, { status: 204 });
   const frames = stream[Symbol.asyncIterator]();
