@@ -18,6 +18,7 @@ const MEASURES: { name: string; file: string; flags: string[] }[] = [
   { name: 'sweep', file: 'sweep.ts', flags: ['--max-old-space-size=4096'] },
   { name: 'isolation', file: 'isolation.ts', flags: [] },
   { name: 'output', file: 'output.ts', flags: [] },
+  { name: 'client-size', file: 'client-size.ts', flags: [] },
 ];
 
 const args = process.argv.slice(2);
