@@ -79,11 +79,14 @@ export function createJobClient<P extends PluginMap = AnyPlugins>(options: JobCl
     },
 
     follow: (ids: string | readonly string[], followOptions: { signal?: AbortSignal | undefined; lastEventId?: string | number | undefined } = {}) => {
-      const subscription = followJobs(transport, basePath, ids, followOptions.lastEventId);
-      return cancellable((signal) => subscribe(transport, subscription, reconnect, signal), followOptions.signal);
+      const start = () => followJobs(transport, basePath, ids, followOptions.lastEventId);
+      return cancellable((signal) => subscribe(transport, start, reconnect, signal), followOptions.signal);
     },
 
-    watch: (query = {}, watchOptions = {}) => cancellable((signal) => subscribe(transport, watchJobs(transport, basePath, query, watchOptions.onOpen), reconnect, signal), watchOptions.signal),
+    watch: (query = {}, watchOptions = {}) => {
+      const start = () => watchJobs(transport, basePath, query, watchOptions.onOpen);
+      return cancellable((signal) => subscribe(transport, start, reconnect, signal), watchOptions.signal);
+    },
   };
   return client;
 }

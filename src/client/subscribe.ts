@@ -19,12 +19,13 @@ export interface Subscription<E extends JobEvent> {
 }
 
 /**
- * Read a subscription's events across connections. A 204 stops for good; a 4xx throws its
+ * Read the events of the subscription `start` makes across connections. A 204 stops for good; a 4xx throws its
  * `JobwireError`; a 5xx, a network failure or a stream that ends while the subscription is not
  * finished reconnects after {@link reconnectDelay}, as the subscription says. An abort of `signal`
  * ends it quietly.
  */
-export async function* subscribe<E extends JobEvent>(transport: Transport, subscription: Subscription<E>, reconnect: ReconnectOptions | undefined, signal: AbortSignal): AsyncGenerator<E, void> {
+export async function* subscribe<E extends JobEvent>(transport: Transport, start: () => Subscription<E>, reconnect: ReconnectOptions | undefined, signal: AbortSignal): AsyncGenerator<E, void> {
+  const subscription = start(); // here, not at the call: a bad argument rejects the first next(), as every other failure does
   let failures = 0;
   let serverRetryMs: number | undefined;
   for (;;) {
