@@ -1,0 +1,124 @@
+import type { JobwireError } from '../errors.js';
+import { isStatusEvent, isTerminalStatus, type JobEvent, type JobSnapshot } from '../job.js';
+
+/** A job's output as `useJob` accumulates it from the job's `output` and `gap` events. */
+export interface JobOutputState {
+  /** The string chunks joined, in order (JSON chunks are only in `chunks`). */
+  readonly text: string;
+  /** Every chunk as the plugin wrote it, strings and JSON values, in order. */
+  readonly chunks: readonly unknown[];
+  /** True once a `gap` event said some output cannot be had: `text` and `chunks` miss that part. */
+  readonly gap: boolean;
+}
+
+/** What `useJob` shows of a job at one moment. */
+export interface JobView {
+  readonly job: JobSnapshot | undefined;
+  readonly output: JobOutputState;
+  readonly error: JobwireError | undefined;
+}
+
+/** The output of a job nothing was written for (yet). */
+export const NO_OUTPUT: JobOutputState = Object.freeze({ text: '', chunks: Object.freeze([]), gap: false });
+
+/** The view of no job, or of a job whose first event has not arrived. */
+export const EMPTY_VIEW: JobView = Object.freeze({ job: undefined, output: NO_OUTPUT, error: undefined });
+
+/**
+ * One job's events, folded into what `useJob` shows. It outlives a subscription: when React runs an
+ * effect again for the same job (StrictMode, a hidden `<Activity>` shown again), the next
+ * subscription resumes after {@link lastSeq}, and an event at or before it is never applied twice.
+ * Chunks are kept in one array; {@link view} copies it at most once per change, so a burst of
+ * events costs one copy per render, not one per event.
+ */
+export class JobFeed {
+  readonly #client: object;
+  readonly #jobId: string;
+  #job: JobSnapshot | undefined;
+  readonly #chunks: unknown[] = [];
+  #text = '';
+  #gap = false;
+  #lastSeq = 0;
+  #ended = false;
+  #error: { error: JobwireError; fromAction: boolean } | undefined;
+  /** The view as of the last change; undefined after a change until {@link view} builds it again. */
+  #view: JobView | undefined;
+  /** Counts changes: a new value tells React to render. */
+  #version = 0;
+
+  /** `job`: a snapshot known before the first event (the new job `retry` answered with). */
+  constructor(client: object, jobId: string, job?: JobSnapshot) {
+    this.#client = client;
+    this.#jobId = jobId;
+    this.#job = job;
+  }
+
+  /** True when this feed is about `jobId` as read through `client`. */
+  isFor(client: object, jobId: string): boolean {
+    return this.#client === client && this.#jobId === jobId;
+  }
+
+  /** The seq of the last event applied (0 before the first): where a new subscription resumes. */
+  get lastSeq(): number {
+    return this.#lastSeq;
+  }
+
+  /** True once the terminal event arrived, or following failed for good: nothing more will come. */
+  get ended(): boolean {
+    return this.#ended;
+  }
+
+  /** Changes with every change of the view. */
+  get version(): number {
+    return this.#version;
+  }
+
+  /** Fold in one event; false (and nothing changes) for an event at or before {@link lastSeq}. */
+  apply(event: JobEvent): boolean {
+    if (event.seq <= this.#lastSeq) return false;
+    this.#lastSeq = event.seq;
+    if (isStatusEvent(event)) {
+      this.#job = event.job;
+      if (isTerminalStatus(event.job.status)) this.#ended = true;
+    } else if (event.type === 'output') {
+      this.#chunks.push(event.chunk);
+      if (typeof event.chunk === 'string') this.#text += event.chunk;
+    } else {
+      this.#gap = true;
+    }
+    this.#changed();
+    return true;
+  }
+
+  /**
+   * Show `error`. Following failed for good (`fromAction` false: an unknown job, a refusal), or a
+   * `cancel`/`retry` request failed (`fromAction` true: cleared by the next one that succeeds).
+   */
+  fail(error: JobwireError, fromAction: boolean): void {
+    if (!fromAction) this.#ended = true;
+    this.#error = { error, fromAction };
+    this.#changed();
+  }
+
+  /** A `cancel` or `retry` request succeeded: the error of an earlier one is no longer news. */
+  actionSucceeded(): void {
+    if (!this.#error?.fromAction) return;
+    this.#error = undefined;
+    this.#changed();
+  }
+
+  /** The current view: the same object until the next change. */
+  view(): JobView {
+    this.#view ??= {
+      job: this.#job,
+      output: this.#chunks.length === 0 && !this.#gap ? NO_OUTPUT : { text: this.#text, chunks: this.#chunks.slice(), gap: this.#gap },
+      error: this.#error?.error,
+    };
+    return this.#view;
+  }
+
+  #changed(): void {
+    this.#view = undefined;
+    this.#version++;
+  }
+}
