@@ -1,0 +1,79 @@
+import { describe, expect, it } from 'vitest';
+import { JobwireError } from '../../src/errors.js';
+import type { JobEvent, JobSnapshot, JobStatusEventType } from '../../src/job.js';
+import { EMPTY_VIEW, JobFeed, NO_OUTPUT } from '../../src/react/job-feed.js';
+
+const client = {};
+const at = '2025-01-01T00:00:00.000Z';
+
+function snapshot(status: JobSnapshot['status'], progress = 0): JobSnapshot {
+  return { id: 'job', plugin: 'p', status, progress, input: {}, attempt: 1, maxAttempts: 1, metadata: {}, priority: 0, createdAt: at };
+}
+const status = (seq: number, type: JobStatusEventType, job: JobSnapshot): JobEvent => ({ seq, type, jobId: 'job', at, job });
+const output = (seq: number, chunk: unknown): JobEvent => ({ seq, type: 'output', jobId: 'job', at, chunk });
+
+describe('JobFeed', () => {
+  it('folds status, output and gap events into a view', () => {
+    const feed = new JobFeed(client, 'job');
+    expect(feed.view()).toEqual(EMPTY_VIEW);
+    feed.apply(status(1, 'queued', snapshot('queued')));
+    feed.apply(status(2, 'started', snapshot('running')));
+    feed.apply(output(3, 'Hello, '));
+    feed.apply(output(4, { n: 1 }));
+    feed.apply({ seq: 7, type: 'gap', jobId: 'job', at, fromSeq: 5, toSeq: 7 });
+    feed.apply(output(8, 'world'));
+    expect(feed.view()).toEqual({ job: snapshot('running'), output: { text: 'Hello, world', chunks: ['Hello, ', { n: 1 }, 'world'], gap: true }, error: undefined });
+    expect(feed.lastSeq).toBe(8);
+    expect(feed.ended).toBe(false);
+    feed.apply(status(9, 'completed', snapshot('completed', 100)));
+    expect(feed.ended).toBe(true);
+    expect(feed.view().job?.progress).toBe(100);
+  });
+
+  it('applies an event at or before the last one seen never again', () => {
+    const feed = new JobFeed(client, 'job');
+    expect(feed.apply(output(1, 'a'))).toBe(true);
+    const version = feed.version;
+    expect(feed.apply(output(1, 'a'))).toBe(false);
+    expect(feed.apply(output(0, 'z'))).toBe(false);
+    expect(feed.version).toBe(version);
+    expect(feed.view().output.text).toBe('a');
+  });
+
+  it('keeps one view per change: the chunks are copied once however often it is read', () => {
+    const feed = new JobFeed(client, 'job');
+    feed.apply(output(1, 'a'));
+    const view = feed.view();
+    expect(feed.view()).toBe(view);
+    feed.apply(output(2, 'b'));
+    const next = feed.view();
+    expect(next).not.toBe(view);
+    expect(view.output.chunks).toEqual(['a']); // an earlier view is never changed
+    expect(next.output.chunks).toEqual(['a', 'b']);
+    expect(new JobFeed(client, 'job').view().output).toBe(NO_OUTPUT);
+  });
+
+  it('a failed action shows until one succeeds; a failed follow ends the feed', () => {
+    const feed = new JobFeed(client, 'job', snapshot('failed'));
+    expect(feed.view().job?.status).toBe('failed');
+    const refused = new JobwireError('INVALID_REQUEST', 'no');
+    feed.fail(refused, true);
+    expect(feed.view().error).toBe(refused);
+    expect(feed.ended).toBe(false);
+    feed.actionSucceeded();
+    expect(feed.view().error).toBeUndefined();
+
+    const gone = new JobwireError('JOB_NOT_FOUND', 'Unknown job job');
+    feed.fail(gone, false);
+    feed.actionSucceeded();
+    expect(feed.view().error).toBe(gone);
+    expect(feed.ended).toBe(true);
+  });
+
+  it('belongs to one job of one client', () => {
+    const feed = new JobFeed(client, 'job');
+    expect(feed.isFor(client, 'job')).toBe(true);
+    expect(feed.isFor(client, 'other')).toBe(false);
+    expect(feed.isFor({}, 'job')).toBe(false);
+  });
+});
