@@ -5,7 +5,7 @@ import type { JobOutput, JobPage, ListQuery } from '../tracker/types.js';
 import { followJobs } from './follow.js';
 import { cancellable } from './iterator.js';
 import type { JobClient } from './job-client.js';
-import type { JobClientOptions } from './options.js';
+import type { FollowOptions, JobClientOptions } from './options.js';
 import type { AnyPlugins, PluginMap, PluginName, TypedJob } from './plugin-types.js';
 import { subscribe } from './subscribe.js';
 import { createTransport } from './transport.js';
@@ -78,14 +78,14 @@ export function createJobClient<P extends PluginMap = AnyPlugins>(options: JobCl
       return ended as Typed;
     },
 
-    follow: (ids: string | readonly string[], followOptions: { signal?: AbortSignal | undefined; lastEventId?: string | number | undefined } = {}) => {
+    follow: (ids: string | readonly string[], followOptions: FollowOptions = {}) => {
       const start = () => followJobs(transport, basePath, ids, followOptions.lastEventId);
-      return cancellable((signal) => subscribe(transport, start, reconnect, signal), followOptions.signal);
+      return cancellable((signal) => subscribe(transport, start, { ...followOptions, reconnect }, signal), followOptions.signal);
     },
 
     watch: (query = {}, watchOptions = {}) => {
-      const start = () => watchJobs(transport, basePath, query, watchOptions.onOpen);
-      return cancellable((signal) => subscribe(transport, start, reconnect, signal), watchOptions.signal);
+      const start = () => watchJobs(transport, basePath, query);
+      return cancellable((signal) => subscribe(transport, start, { ...watchOptions, reconnect }, signal), watchOptions.signal);
     },
   };
   return client;

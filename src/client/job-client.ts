@@ -40,8 +40,9 @@ export interface JobClient<P extends PluginMap = AnyPlugins> {
    * Every event of a job (`GET /jobs/:id/events`), or of several (`GET /jobs/events?id=…`, up to
    * 100), from the first (or after `lastEventId`) until each one's terminal event. Reconnects by
    * itself (5xx, network, a stream cut short), resuming after the last event seen: no event is
-   * skipped, none comes twice. An unknown job throws `JOB_NOT_FOUND`; a `break`, `return()` or the
-   * signal ends it quietly and closes the connection.
+   * skipped, none comes twice; `onError` and `onOpen` tell when a connection is lost and back. An
+   * unknown job throws `JOB_NOT_FOUND`; a `break`, `return()` or the signal ends it quietly and
+   * closes the connection.
    * @example
    * ```ts
    * for await (const event of client.follow(job.id)) if (event.type === 'output') console.log(event.chunk);

@@ -1,3 +1,4 @@
+import type { JobwireError } from '../errors.js';
 import type { ListQuery } from '../tracker/types.js';
 
 /** Headers as `fetch` takes them: a record, `[name, value]` pairs, or a `Headers`. */
@@ -34,8 +35,20 @@ export interface JobClientOptions {
   reconnect?: ReconnectOptions;
 }
 
+/** What `follow` and `watch` tell about their connections. */
+export interface ConnectionCallbacks {
+  /** Called after each (re)connect that the server answered with a stream, before its events. */
+  onOpen?: (() => void) | undefined;
+  /**
+   * Called when a connection fails or breaks and the client is about to reconnect: `error` says why
+   * (`UNAVAILABLE`, or the server's code of a 5xx). A page shows "reconnecting…" here and clears it
+   * in `onOpen`. What ends the iteration (a 4xx) is thrown instead.
+   */
+  onError?: ((error: JobwireError) => void) | undefined;
+}
+
 /** Options for `client.follow`. */
-export interface FollowOptions {
+export interface FollowOptions extends ConnectionCallbacks {
   /** Aborting ends the iteration (no error) and closes the connection. */
   signal?: AbortSignal | undefined;
   /**
@@ -46,7 +59,7 @@ export interface FollowOptions {
 }
 
 /** Options for `client.watch`. */
-export interface WatchOptions {
+export interface WatchOptions extends ConnectionCallbacks {
   /** Aborting ends the iteration (no error) and closes the connection. */
   signal?: AbortSignal | undefined;
   /**

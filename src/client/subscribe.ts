@@ -2,7 +2,7 @@ import { isJobwireError, JobwireError } from '../errors.js';
 import type { JobEvent } from '../job.js';
 import { pause, reconnectDelay } from './backoff.js';
 import { errorOf } from './http-error.js';
-import type { ReconnectOptions } from './options.js';
+import type { ConnectionCallbacks, ReconnectOptions } from './options.js';
 import { readJobEvents } from './sse-events.js';
 import type { Transport } from './transport.js';
 
@@ -14,8 +14,11 @@ export interface Subscription<E extends JobEvent> {
   accept(event: JobEvent): E | undefined;
   /** True once nothing more will come (every job followed has ended). */
   finished(): boolean;
-  /** Called after each (re)connect that answered 200, before its events. */
-  onOpen?: (() => void) | undefined;
+}
+
+/** How a subscription reconnects, and what it tells of its connections. */
+export interface SubscribeOptions extends ConnectionCallbacks {
+  reconnect?: ReconnectOptions | undefined;
 }
 
 /**
@@ -24,7 +27,7 @@ export interface Subscription<E extends JobEvent> {
  * finished reconnects after {@link reconnectDelay}, as the subscription says. An abort of `signal`
  * ends it quietly.
  */
-export async function* subscribe<E extends JobEvent>(transport: Transport, start: () => Subscription<E>, reconnect: ReconnectOptions | undefined, signal: AbortSignal): AsyncGenerator<E, void> {
+export async function* subscribe<E extends JobEvent>(transport: Transport, start: () => Subscription<E>, options: SubscribeOptions, signal: AbortSignal): AsyncGenerator<E, void> {
   const subscription = start(); // here, not at the call: a bad argument rejects the first next(), as every other failure does
   let failures = 0;
   let serverRetryMs: number | undefined;
@@ -33,6 +36,7 @@ export async function* subscribe<E extends JobEvent>(transport: Transport, start
     if (!next) return;
     let delivered = false;
     let response: Response | undefined;
+    let lost: JobwireError | undefined;
     try {
       const headers: Record<string, string> = { accept: 'text/event-stream' };
       if (next.lastEventId) headers['last-event-id'] = next.lastEventId;
@@ -40,17 +44,18 @@ export async function* subscribe<E extends JobEvent>(transport: Transport, start
     } catch (error) {
       if (signal.aborted) return;
       if (!isJobwireError(error) || error.code !== 'UNAVAILABLE') throw error; // the client's own headers() failed
+      lost = error;
     }
     if (response?.status === 204) return; // the server says there is nothing more: never ask again
     if (response && !response.ok) {
-      const error = await errorOf(response);
+      lost = await errorOf(response);
       if (signal.aborted) return;
-      if (response.status < 500) throw error; // the request is wrong (404, 403, 400): asking again will not help
+      if (response.status < 500) throw lost; // the request is wrong (404, 403, 400): asking again will not help
     } else if (response) {
       if (!response.body || !response.headers.get('content-type')?.includes('text/event-stream')) {
         throw new JobwireError('INVALID_REQUEST', `Expected an event stream from ${next.url.pathname}, got ${response.headers.get('content-type') ?? 'no content type'}`);
       }
-      subscription.onOpen?.();
+      options.onOpen?.();
       try {
         for await (const event of readJobEvents(response.body, (ms) => (serverRetryMs = ms))) {
           const accepted = subscription.accept(event);
@@ -59,13 +64,16 @@ export async function* subscribe<E extends JobEvent>(transport: Transport, start
           yield accepted;
           if (subscription.finished()) return;
         }
-      } catch {
+        lost = new JobwireError('UNAVAILABLE', `The event stream of ${next.url.pathname} was cut short`);
+      } catch (error) {
         // The stream broke mid-read (the network, a proxy, a server going away): reconnect below.
+        lost = new JobwireError('UNAVAILABLE', `The event stream of ${next.url.pathname} was cut short`, { cause: error });
       }
     }
     if (signal.aborted) return;
+    if (lost) options.onError?.(lost);
     failures = delivered ? 0 : failures + 1;
-    await pause(reconnectDelay(failures, serverRetryMs, reconnect), signal);
+    await pause(reconnectDelay(failures, serverRetryMs, options.reconnect), signal);
     if (signal.aborted) return;
   }
 }

@@ -1,5 +1,5 @@
 import { isStatusEvent, isTerminalEventType, type JobStatusEvent } from '../job.js';
-import type { WatchOptions, WatchQuery } from './options.js';
+import type { WatchQuery } from './options.js';
 import type { Subscription } from './subscribe.js';
 import type { Transport } from './transport.js';
 
@@ -8,7 +8,7 @@ import type { Transport } from './transport.js';
  * no replay, no end. Keeps the last seq of each job still live (a job is forgotten at its terminal
  * event), so an event that comes again after a reconnect is dropped.
  */
-export function watchJobs(transport: Transport, basePath: string, query: WatchQuery, onOpen: WatchOptions['onOpen']): Subscription<JobStatusEvent> {
+export function watchJobs(transport: Transport, basePath: string, query: WatchQuery): Subscription<JobStatusEvent> {
   const { status } = query;
   const params = { tenantId: query.tenantId, workspaceId: query.workspaceId, plugin: query.plugin, status: typeof status === 'string' ? status : status?.join(',') };
   const seen = new Map<string, number>();
@@ -21,6 +21,5 @@ export function watchJobs(transport: Transport, basePath: string, query: WatchQu
       return event;
     },
     finished: () => false,
-    onOpen,
   };
 }

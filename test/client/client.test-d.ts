@@ -1,5 +1,5 @@
 import { describe, expectTypeOf, it } from 'vitest';
-import { createJobClient, type AnyPlugins, type JobClient, type JobEvent, type JobSnapshot, type JobStatusEvent, type PluginInputOf, type PluginOutputOf, type TypedJob } from '../../src/client/index.js';
+import { createJobClient, type AnyPlugins, type JobClient, type JobEvent, type JobSnapshot, type JobStatusEvent, type JobwireErrorCode, type PluginInputOf, type PluginOutputOf, type TypedJob } from '../../src/client/index.js';
 import type { AppPlugins } from './plugins.js';
 
 const client = createJobClient<AppPlugins>({ baseUrl: 'http://localhost:3000' });
@@ -40,7 +40,7 @@ describe('the client is typed from the server plugins', () => {
 
   it('follow and watch iterate job events; the rest returns the routes’ JSON', () => {
     expectTypeOf(client.follow('id')).toEqualTypeOf<AsyncIterableIterator<JobEvent>>();
-    expectTypeOf(client.follow(['a', 'b'], { lastEventId: 'a:3,b:1' })).toEqualTypeOf<AsyncIterableIterator<JobEvent>>();
+    expectTypeOf(client.follow(['a', 'b'], { lastEventId: 'a:3,b:1', onError: (error) => expectTypeOf(error.code).toEqualTypeOf<JobwireErrorCode>() })).toEqualTypeOf<AsyncIterableIterator<JobEvent>>();
     expectTypeOf(client.watch({ tenantId: 'acme' }, { onOpen: () => {} })).toEqualTypeOf<AsyncIterableIterator<JobStatusEvent>>();
     expectTypeOf(client.get('id')).toEqualTypeOf<Promise<JobSnapshot | undefined>>();
     // @ts-expect-error watch has no replay and no paging

@@ -78,9 +78,19 @@ describe('client.follow(id)', () => {
   it('reconnects through 5xx answers that are not JSON and connections dropped before an answer', async () => {
     await setup({ faults: (_, index) => [{ status: 502 }, 'drop' as const, { cutAfter: 3 }, { status: 503 }][index] });
     const id = await finishedJob(4);
-    const events = await collect(client.follow(id));
+    const told: string[] = [];
+    const events = await collect(client.follow(id, { onOpen: () => told.push('open'), onError: (error) => told.push(`${error.code}: ${error.message}`) }));
     expect(events).toEqual(await logOf(id));
     expect(server.streams.map((stream) => stream.lastEventId)).toEqual([undefined, undefined, undefined, '3', '3']);
+    // What a page shows meanwhile: each failure as it happens, each stream once it is open.
+    expect(told).toEqual([
+      `UNAVAILABLE: HTTP 502 from ${server.url}/jobs/${id}/events`,
+      `UNAVAILABLE: Could not reach ${server.url}`,
+      'open',
+      `UNAVAILABLE: The event stream of /jobs/${id}/events was cut short`,
+      `UNAVAILABLE: HTTP 503 from ${server.url}/jobs/${id}/events`,
+      'open',
+    ]);
   });
 
   it('stops for good at the terminal event, even when the stream goes on with an end event', async () => {

@@ -65,7 +65,7 @@ describe('client.watch(query)', () => {
     expect(server.streams.map((stream) => new URL(stream.path, server.url).search)).toEqual(['?status=queued%2Crunning%2Ccompleted', '?status=queued%2Crunning%2Ccompleted']);
   });
 
-  it('a refused watch throws FORBIDDEN; an abort while the server is down ends it quietly', async () => {
+  it('a refused watch throws FORBIDDEN; a server that is down is told to onError; an abort meanwhile ends it quietly', async () => {
     await setup({ routes: { authorize: ({ action, query }) => action !== 'events' || query?.tenantId === 'acme' } });
     const refused = await rejection(collect(client.watch({ tenantId: 'other' })));
     expect(isJobwireError(refused) && refused.code).toBe('FORBIDDEN');
@@ -73,9 +73,11 @@ describe('client.watch(query)', () => {
 
     await setup({ faults: () => ({ status: 502 }) });
     const controller = new AbortController();
-    const watching = collect(client.watch({}, { signal: controller.signal, onOpen: () => expect.unreachable('no 200, no onOpen') }));
+    const errors: unknown[] = [];
+    const watching = collect(client.watch({}, { signal: controller.signal, onOpen: () => expect.unreachable('no 200, no onOpen'), onError: (error) => errors.push(error.details) }));
     await until(() => server.streams.length >= 3, 5_000, 'a few refused connections');
     controller.abort();
     expect(await watching).toEqual([]);
+    expect(errors.slice(0, 2)).toEqual([{ status: 502 }, { status: 502 }]);
   });
 });
