@@ -46,11 +46,9 @@ export class JobFeed {
   /** Counts changes: a new value tells React to render. */
   #version = 0;
 
-  /** `job`: a snapshot known before the first event (the new job `retry` answered with). */
-  constructor(client: object, jobId: string, job?: JobSnapshot) {
+  constructor(client: object, jobId: string) {
     this.#client = client;
     this.#jobId = jobId;
-    this.#job = job;
   }
 
   /** True when this feed is about `jobId` as read through `client`. */

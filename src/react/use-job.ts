@@ -11,10 +11,16 @@ export interface UseJobOptions {
   client?: AnyJobClient;
 }
 
-/** What {@link useJob} returns. */
-export interface UseJobResult {
-  /** The job as of its latest status or progress event; undefined until the first arrives (or without an id). */
-  job: JobSnapshot | undefined;
+/**
+ * What {@link useJob} returns. `J` is the snapshot type: `JobSnapshot`, or the `TypedJob` of the
+ * job passed in (from `useSubmit`), whose `result` is typed.
+ */
+export interface UseJobResult<J extends JobSnapshot = JobSnapshot> {
+  /**
+   * The job as of its latest status or progress event; before the first arrives, the snapshot
+   * passed in (or the one `retry` answered with), else undefined. Undefined without a job.
+   */
+  job: J | undefined;
   /** Its output so far: `text`, `chunks`, `gap`. */
   output: JobOutputState;
   /**
@@ -27,13 +33,13 @@ export interface UseJobResult {
    * Cancel the job (`POST /jobs/:id/cancel`; a finished job stays as it is). Resolves with the
    * answered snapshot, or undefined when the request failed (then see `error`); never rejects.
    */
-  cancel: (reason?: string) => Promise<JobSnapshot | undefined>;
+  cancel: (reason?: string) => Promise<J | undefined>;
   /**
-   * Re-run a `failed` or `cancelled` job as a new job, and follow that one from then on (its
-   * `retryOf` is the old id). Resolves with the new job, or undefined when the request failed (then
-   * see `error`); never rejects.
+   * Re-run a `failed` or `cancelled` job as a new job of the same plugin, and follow that one from
+   * then on (its `retryOf` is the old id). Resolves with the new job, or undefined when the request
+   * failed (then see `error`); never rejects.
    */
-  retry: () => Promise<JobSnapshot | undefined>;
+  retry: () => Promise<J | undefined>;
 }
 
 /** A `retry` of the job of id `from` started `job`: followed instead, until the id changes. */
@@ -49,10 +55,11 @@ interface Shown {
 }
 
 /**
- * Follow a job live: its snapshot, its output as it is written, and `cancel`/`retry`. Events come
- * from `client.follow(id)`, which resumes after a dropped connection without repeating or losing
- * any; the stream is closed when the component unmounts or `id` changes. Without an id (`undefined`
- * or `null`, e.g. before a submit answered) it follows nothing.
+ * Follow a job live: its snapshot, its output as it is written, and `cancel`/`retry`. Pass its id,
+ * or its snapshot (shown until the first event; a `TypedJob` from `useSubmit` types `job.result`).
+ * Events come from `client.follow(id)`, which resumes after a dropped connection without repeating
+ * or losing any; the stream is closed when the component unmounts or the job changes. Without a
+ * job (`undefined` or `null`, e.g. before a submit answered) it follows nothing.
  *
  * @example
  * ```tsx
@@ -69,14 +76,16 @@ interface Shown {
  * }
  * ```
  */
-export function useJob(jobId: string | null | undefined, options: UseJobOptions = {}): UseJobResult {
+export function useJob<J extends JobSnapshot = JobSnapshot>(job: string | J | null | undefined, options: UseJobOptions = {}): UseJobResult<J> {
   const client = useClientOf(options.client, 'useJob');
-  const id = jobId ?? undefined;
+  const id = typeof job === 'string' ? job : (job?.id ?? undefined);
   const [retried, setRetried] = useState<Retried | undefined>(undefined);
   // A retry followed the job of another id: forget it as soon as the id changes (adjusting state on a prop change, during render).
   if (retried !== undefined && retried.from !== id) setRetried(undefined);
-  const seed = retried !== undefined && retried.from === id ? retried.job : undefined;
-  const followed = id === undefined ? undefined : (seed?.id ?? id);
+  const retriedJob = retried !== undefined && retried.from === id ? retried.job : undefined;
+  const followed = id === undefined ? undefined : (retriedJob?.id ?? id);
+  /** What `job` is until the stream's first status event: the job a retry answered with, or the snapshot passed in. */
+  const placeholder = retriedJob ?? (typeof job === 'object' ? job : undefined);
 
   // The feed outlives one run of the effect, so a second run for the same job resumes where the first stopped.
   const feedRef = useRef<JobFeed | undefined>(undefined);
@@ -88,7 +97,7 @@ export function useJob(jobId: string | null | undefined, options: UseJobOptions 
     if (followed === undefined) return undefined;
     let feed = feedRef.current;
     if (feed === undefined || !feed.isFor(client, followed)) {
-      feed = new JobFeed(client, followed, seed);
+      feed = new JobFeed(client, followed);
       feedRef.current = feed;
     }
     const current = feed;
@@ -110,7 +119,7 @@ export function useJob(jobId: string | null | undefined, options: UseJobOptions 
       }
     })();
     return () => controller.abort();
-  }, [client, followed, seed, show]);
+  }, [client, followed, show]);
 
   /** The feed of the job followed now, for an action's outcome (undefined before its effect ran). */
   const feedNow = useCallback((): JobFeed | undefined => {
@@ -138,12 +147,12 @@ export function useJob(jobId: string | null | undefined, options: UseJobOptions 
   }, [feedNow, show]);
 
   const cancel = useCallback(
-    async (reason?: string): Promise<JobSnapshot | undefined> => {
+    async (reason?: string): Promise<J | undefined> => {
       if (followed === undefined) return undefined;
       try {
-        const job = await client.cancel(followed, reason);
+        const answered = await client.cancel(followed, reason);
         actionSucceeded();
-        return job;
+        return answered as J;
       } catch (error) {
         return actionFailed(error);
       }
@@ -151,19 +160,21 @@ export function useJob(jobId: string | null | undefined, options: UseJobOptions 
     [client, followed, actionFailed, actionSucceeded],
   );
 
-  const retry = useCallback(async (): Promise<JobSnapshot | undefined> => {
+  const retry = useCallback(async (): Promise<J | undefined> => {
     if (followed === undefined || id === undefined) return undefined;
     try {
-      const job = await client.retry(followed);
+      const next = await client.retry(followed);
       // Follow the new job, unless the component moved on to another one meanwhile.
-      if (feedNow() !== undefined) setRetried({ from: id, job });
-      return job;
+      if (feedNow() !== undefined) setRetried({ from: id, job: next });
+      return next as J;
     } catch (error) {
       return actionFailed(error);
     }
   }, [client, followed, id, feedNow, actionFailed]);
 
-  // Until the effect of a new id ran, the feed shown is the old job's: show nothing of it (or the new job a retry answered with).
-  const view = followed !== undefined && shown?.feed.isFor(client, followed) ? shown.feed.view() : seed ? { ...EMPTY_VIEW, job: seed } : EMPTY_VIEW;
-  return { job: view.job, output: view.output, error: view.error, cancel, retry };
+  // Until the effect of a new job ran, the feed shown is the old job's: show nothing of it.
+  const view = followed !== undefined && shown?.feed.isFor(client, followed) ? shown.feed.view() : EMPTY_VIEW;
+  // The snapshots come from the server that ran the job's plugin: `J` (a TypedJob) describes them.
+  const current = (view.job ?? (placeholder?.id === followed ? placeholder : undefined)) as J | undefined;
+  return { job: current, output: view.output, error: view.error, cancel, retry };
 }

@@ -7,6 +7,7 @@ import type { TestPlugins } from './jobwire-app.js';
 
 declare const client: JobClient<TestPlugins>;
 declare const anyClient: JobClient;
+declare const snapshot: JobSnapshot;
 
 describe('jobwire/react types', () => {
   it('useSubmit takes the input of its plugin, from the plugins the app registered', () => {
@@ -64,6 +65,18 @@ describe('jobwire/react types', () => {
     expectTypeOf(error).toEqualTypeOf<JobwireError | undefined>();
     expectTypeOf(cancel).toEqualTypeOf<(reason?: string) => Promise<JobSnapshot | undefined>>();
     expectTypeOf(retry).toEqualTypeOf<() => Promise<JobSnapshot | undefined>>();
+  });
+
+  it('useJob of a job useSubmit answered with types its result from the plugin', () => {
+    const submitted = useSubmit('echo').job;
+    const { job, cancel, retry } = useJob(submitted);
+    expectTypeOf(job).toEqualTypeOf<TypedJob<TestPlugins, 'echo'> | undefined>();
+    expectTypeOf<NonNullable<typeof job>['result']>().toEqualTypeOf<{ text: string } | undefined>();
+    expectTypeOf(retry).toEqualTypeOf<() => Promise<TypedJob<TestPlugins, 'echo'> | undefined>>();
+    expectTypeOf(cancel).returns.toEqualTypeOf<Promise<TypedJob<TestPlugins, 'echo'> | undefined>>();
+    expectTypeOf(useJob(snapshot).job).toEqualTypeOf<JobSnapshot | undefined>();
+    // @ts-expect-error not a job
+    useJob({ id: 'x' });
   });
 
   it('useJobClient is the provider client, typed from the registered plugins', () => {

@@ -8,11 +8,11 @@ import { startJobwireApp, type JobwireApp } from './jobwire-app.js';
 
 /**
  * Submits `echo` jobs of the texts on its buttons (pushing each text to `answered` once its submit
- * settled), and follows the last one with `useJob`.
+ * settled), and follows the last one with `useJob` (its result typed from the plugin).
  */
 function EchoForm({ texts, answered }: { texts: string[]; answered: string[] }): ReactElement {
   const { submit, job, error, pending } = useSubmit('echo');
-  const live = useJob(job?.id);
+  const live = useJob(job);
   return h(
     'section',
     null,
@@ -20,17 +20,18 @@ function EchoForm({ texts, answered }: { texts: string[]; answered: string[] }):
     h('p', { 'data-testid': 'pending' }, String(pending)),
     h('p', { 'data-testid': 'submitted' }, job === undefined ? '' : `${job.plugin} ${job.status} ${job.input.text}`),
     h('p', { 'data-testid': 'error' }, error === undefined ? '' : `${error.code} ${JSON.stringify(error.details)}`),
-    h('p', { 'data-testid': 'result' }, JSON.stringify(live.job?.result ?? null)),
+    h('p', { 'data-testid': 'live' }, live.job?.status ?? ''),
+    h('p', { 'data-testid': 'result' }, live.job?.result?.text ?? ''),
   );
 }
 
-/** Every POST's fetch, held until the test lets it go (in any order). */
-function heldPosts(): { fetch: typeof fetch; held: Deferred[] } {
+/** The fetches that `hold` picks, each held until the test lets it go (in any order). */
+function heldRequests(hold: (url: string, init: RequestInit | undefined) => boolean): { fetch: typeof fetch; held: Deferred[] } {
   const held: Deferred[] = [];
   return {
     held,
     fetch: async (input, init) => {
-      if (init?.method === 'POST') {
+      if (hold(String(input), init)) {
         const gate = deferred();
         held.push(gate);
         await gate.promise;
@@ -62,7 +63,7 @@ describe('useSubmit against a jobwire server', () => {
     expect(text('pending')).toBe('false');
     fireEvent.click(screen.getByText('Submit "hello"'));
     await waitFor(() => expect(text('submitted')).toBe('echo queued hello'));
-    await waitFor(() => expect(text('result')).toBe('{"text":"HELLO"}'));
+    await waitFor(() => expect(text('result')).toBe('HELLO'));
     expect(text('pending')).toBe('false');
     expect((await app.tracker.list()).jobs).toHaveLength(1);
   });
@@ -79,7 +80,7 @@ describe('useSubmit against a jobwire server', () => {
   });
 
   it('pending while the request is out; only the last submit is shown when an earlier one answers later', async () => {
-    const posts = heldPosts();
+    const posts = heldRequests((_url, init) => init?.method === 'POST');
     app = await startJobwireApp({ fetch: posts.fetch });
     render(form(['first', 'second']));
     fireEvent.click(screen.getByText('Submit "first"'));
@@ -94,7 +95,20 @@ describe('useSubmit against a jobwire server', () => {
     await waitFor(() => expect(answered).toEqual(['second', 'first']));
     await act(async () => {}); // render whatever the late answer changed
     expect((await app.tracker.list()).jobs).toHaveLength(2);
-    await waitFor(() => expect(text('result')).toBe('{"text":"SECOND"}'));
+    await waitFor(() => expect(text('result')).toBe('SECOND'));
     expect(text('submitted')).toBe('echo queued second');
+  });
+
+  it('useJob of the submitted job shows its snapshot until the stream answers', async () => {
+    const streams = heldRequests((url) => url.endsWith('/events'));
+    app = await startJobwireApp({ fetch: streams.fetch });
+    render(form(['hello']));
+    fireEvent.click(screen.getByText('Submit "hello"'));
+    await waitFor(() => expect(streams.held).toHaveLength(1));
+    expect(text('live')).toBe('queued');
+    expect(text('result')).toBe('');
+    streams.held[0]!.resolve();
+    await waitFor(() => expect(text('result')).toBe('HELLO'));
+    expect(text('live')).toBe('completed');
   });
 });
