@@ -71,6 +71,7 @@ export interface JobsStreamOptions extends SSEStreamOptions {
  * stop); 404: a job of `ids` does not exist (`missingJobId`).
  */
 export interface JobsStream extends AsyncIterable<string> {
+  /** 200, 204 or 404, as above. A tenant-wide stream is always 200. */
   readonly status: 200 | 204 | 404;
   /** The jobs the stream follows, without repeats, in the order given; empty for a tenant-wide stream. */
   readonly jobIds: readonly string[];

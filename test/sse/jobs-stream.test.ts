@@ -177,6 +177,24 @@ describe('openJobsStream: several jobs', () => {
     expect(countOpenStreams(tracker)).toBe(0);
   });
 
+  it('toSSEResponse: a web Response of the frames; cancelling its body (the client left) closes the stream', async () => {
+    const a = await started();
+    const b = await finished();
+    const response = toSSEResponse(await openJobsStream(tracker, { ids: [a.job.id, b] }));
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toBe('text/event-stream; charset=utf-8');
+    const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
+    let text = '';
+    while (!text.includes(`id: ${b}:4`)) {
+      const next = await reader.read();
+      if (next.done) throw new Error(`the stream ended early: ${text}`);
+      text += next.value;
+    }
+    expect(countOpenStreams(tracker)).toBe(1);
+    await reader.cancel();
+    expect(countOpenStreams(tracker)).toBe(0);
+  });
+
   it('a reader that does not read holds no more than each job’s own bound: past outputLimitBytes a job gets a gap, and the rest arrives intact', async () => {
     await tracker.close({ timeoutMs: 0 });
     setup(200);
