@@ -16,13 +16,14 @@ export interface JobView {
   readonly job: JobSnapshot | undefined;
   readonly output: JobOutputState;
   readonly error: JobwireError | undefined;
+  readonly reconnecting: boolean;
 }
 
 /** The output of a job nothing was written for (yet). */
 export const NO_OUTPUT: JobOutputState = Object.freeze({ text: '', chunks: Object.freeze([]), gap: false });
 
 /** The view of no job, or of a job whose first event has not arrived. */
-export const EMPTY_VIEW: JobView = Object.freeze({ job: undefined, output: NO_OUTPUT, error: undefined });
+export const EMPTY_VIEW: JobView = Object.freeze({ job: undefined, output: NO_OUTPUT, error: undefined, reconnecting: false });
 
 /**
  * One job's events, folded into what `useJob` shows. It outlives a subscription: when React runs an
@@ -41,6 +42,7 @@ export class JobFeed {
   #lastSeq = 0;
   #ended = false;
   #error: { error: JobwireError; fromAction: boolean } | undefined;
+  #reconnecting = false;
   /** The view as of the last change; undefined after a change until {@link view} builds it again. */
   #view: JobView | undefined;
   /** Counts changes: a new value tells React to render. */
@@ -88,21 +90,33 @@ export class JobFeed {
     return true;
   }
 
+  /** The connection failed or broke and the client reconnects (true), or it is back (false). False when that is no change. */
+  setReconnecting(reconnecting: boolean): boolean {
+    if (this.#reconnecting === reconnecting) return false;
+    this.#reconnecting = reconnecting;
+    this.#changed();
+    return true;
+  }
+
   /**
    * Show `error`. Following failed for good (`fromAction` false: an unknown job, a refusal), or a
    * `cancel`/`retry` request failed (`fromAction` true: cleared by the next one that succeeds).
    */
   fail(error: JobwireError, fromAction: boolean): void {
-    if (!fromAction) this.#ended = true;
+    if (!fromAction) {
+      this.#ended = true;
+      this.#reconnecting = false;
+    }
     this.#error = { error, fromAction };
     this.#changed();
   }
 
-  /** A `cancel` or `retry` request succeeded: the error of an earlier one is no longer news. */
-  actionSucceeded(): void {
-    if (!this.#error?.fromAction) return;
+  /** A `cancel` or `retry` request succeeded: the error of an earlier one is no longer news. False when there was none. */
+  actionSucceeded(): boolean {
+    if (!this.#error?.fromAction) return false;
     this.#error = undefined;
     this.#changed();
+    return true;
   }
 
   /** The current view: the same object until the next change. */
@@ -111,6 +125,7 @@ export class JobFeed {
       job: this.#job,
       output: this.#chunks.length === 0 && !this.#gap ? NO_OUTPUT : { text: this.#text, chunks: this.#chunks.slice(), gap: this.#gap },
       error: this.#error?.error,
+      reconnecting: this.#reconnecting,
     };
     return this.#view;
   }

@@ -30,6 +30,11 @@ export interface UseJobResult<J extends JobSnapshot = JobSnapshot> {
    */
   error: JobwireError | undefined;
   /**
+   * True while the connection is down and the client reconnects (with backoff): `job` and `output`
+   * may be behind meanwhile, and catch up when it is back, nothing lost or repeated.
+   */
+  reconnecting: boolean;
+  /**
    * Cancel the job (`POST /jobs/:id/cancel`; a finished job stays as it is). Resolves with the
    * answered snapshot, or undefined when the request failed (then see `error`); never rejects.
    */
@@ -108,7 +113,11 @@ export function useJob<J extends JobSnapshot = JobSnapshot>(job: string | J | nu
     void (async () => {
       try {
         const from = current.lastSeq > 0 ? { lastEventId: current.lastSeq } : {};
-        for await (const event of client.follow(followed, { signal, ...from })) {
+        /** The client lost the connection and reconnects (true), or has it back (false). */
+        const reconnecting = (value: boolean) => (): void => {
+          if (!signal.aborted && current.setReconnecting(value)) show(current);
+        };
+        for await (const event of client.follow(followed, { signal, ...from, onError: reconnecting(true), onOpen: reconnecting(false) })) {
           if (signal.aborted) return;
           if (current.apply(event)) show(current);
         }
@@ -140,10 +149,7 @@ export function useJob<J extends JobSnapshot = JobSnapshot>(job: string | J | nu
 
   const actionSucceeded = useCallback((): void => {
     const feed = feedNow();
-    if (feed === undefined) return;
-    const before = feed.version;
-    feed.actionSucceeded();
-    if (feed.version !== before) show(feed);
+    if (feed?.actionSucceeded()) show(feed);
   }, [feedNow, show]);
 
   const cancel = useCallback(
@@ -176,5 +182,5 @@ export function useJob<J extends JobSnapshot = JobSnapshot>(job: string | J | nu
   const view = followed !== undefined && shown?.feed.isFor(client, followed) ? shown.feed.view() : EMPTY_VIEW;
   // The snapshots come from the server that ran the job's plugin: `J` (a TypedJob) describes them.
   const current = (view.job ?? (placeholder?.id === followed ? placeholder : undefined)) as J | undefined;
-  return { job: current, output: view.output, error: view.error, cancel, retry };
+  return { job: current, output: view.output, error: view.error, reconnecting: view.reconnecting, cancel, retry };
 }

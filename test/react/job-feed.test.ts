@@ -22,7 +22,7 @@ describe('JobFeed', () => {
     feed.apply(output(4, { n: 1 }));
     feed.apply({ seq: 7, type: 'gap', jobId: 'job', at, fromSeq: 5, toSeq: 7 });
     feed.apply(output(8, 'world'));
-    expect(feed.view()).toEqual({ job: snapshot('running'), output: { text: 'Hello, world', chunks: ['Hello, ', { n: 1 }, 'world'], gap: true }, error: undefined });
+    expect(feed.view()).toEqual({ job: snapshot('running'), output: { text: 'Hello, world', chunks: ['Hello, ', { n: 1 }, 'world'], gap: true }, error: undefined, reconnecting: false });
     expect(feed.lastSeq).toBe(8);
     expect(feed.ended).toBe(false);
     feed.apply(status(9, 'completed', snapshot('completed', 100)));
@@ -67,6 +67,19 @@ describe('JobFeed', () => {
     feed.actionSucceeded();
     expect(feed.view().error).toBe(gone);
     expect(feed.ended).toBe(true);
+  });
+
+  it('reconnecting while the client says so; a failed follow is not reconnecting', () => {
+    const feed = new JobFeed(client, 'job');
+    expect(feed.setReconnecting(false)).toBe(false);
+    expect(feed.setReconnecting(true)).toBe(true);
+    expect(feed.view().reconnecting).toBe(true);
+    expect(feed.setReconnecting(true)).toBe(false);
+    expect(feed.setReconnecting(false)).toBe(true);
+    expect(feed.view().reconnecting).toBe(false);
+    feed.setReconnecting(true);
+    feed.fail(new JobwireError('FORBIDDEN', 'Forbidden'), false);
+    expect(feed.view().reconnecting).toBe(false);
   });
 
   it('belongs to one job of one client', () => {

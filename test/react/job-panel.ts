@@ -3,7 +3,7 @@ import { useJob, type AnyJobClient } from '../../src/react/index.js';
 
 /** What a test renders: everything `useJob` returns, as text, and its two actions as buttons. */
 export function JobPanel({ id, client }: { id: string | undefined; client?: AnyJobClient }): ReactElement {
-  const { job, output, error, cancel, retry } = useJob(id, client === undefined ? {} : { client });
+  const { job, output, error, reconnecting, cancel, retry } = useJob(id, client === undefined ? {} : { client });
   return h(
     'section',
     null,
@@ -13,6 +13,7 @@ export function JobPanel({ id, client }: { id: string | undefined; client?: AnyJ
     h('p', { 'data-testid': 'chunks' }, JSON.stringify(output.chunks)),
     h('p', { 'data-testid': 'gap' }, String(output.gap)),
     h('p', { 'data-testid': 'result' }, JSON.stringify(job?.result ?? null)),
+    h('p', { 'data-testid': 'reconnecting' }, String(reconnecting)),
     h('p', { 'data-testid': 'error' }, error === undefined ? '' : `${error.code}: ${error.message}`),
     h('button', { onClick: () => void cancel('stopped by the user') }, 'Cancel'),
     h('button', { onClick: () => void retry() }, 'Retry'),

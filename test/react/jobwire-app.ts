@@ -39,6 +39,8 @@ export interface JobwireApp {
   streams: StreamRequest[];
   /** Destroy every open connection, as a network drop would. */
   dropConnections(): void;
+  /** While true, every request for an event stream is answered 503, as by a server that is restarting. */
+  refuseStreams: boolean;
   close(): Promise<void>;
 }
 
@@ -87,6 +89,10 @@ export async function startJobwireApp(clientOptions: Partial<Pick<JobClientOptio
     if (req.url?.includes('/events')) {
       const header = req.headers['last-event-id'];
       streams.push({ url: req.url, lastEventId: Array.isArray(header) ? header.join(',') : header });
+      if (app.refuseStreams) {
+        res.writeHead(503, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { code: 'CLOSED', message: 'Restarting' } }));
+        return;
+      }
     }
     void routes(req, res);
   });
@@ -97,16 +103,18 @@ export async function startJobwireApp(clientOptions: Partial<Pick<JobClientOptio
     ...clientOptions,
     fetch: browserLikeFetch(clientOptions.fetch ?? ((input, init) => fetch(input, init))),
   });
-  return {
+  const app: JobwireApp = {
     tracker,
     control,
     server,
     client,
     streams,
+    refuseStreams: false,
     dropConnections: () => server.server.closeAllConnections(),
     async close() {
       await server.close();
       await tracker.close({ timeoutMs: 0 });
     },
   };
+  return app;
 }

@@ -50,8 +50,8 @@ describe('jobwire/react types', () => {
     expectTypeOf<NonNullable<typeof job>['result']>().toEqualTypeOf<unknown>();
   });
 
-  it('useJob returns the job, its output and two actions that never reject', () => {
-    const { job, output, error, cancel, retry } = useJob('id');
+  it('useJob returns the job, its output, the connection state and two actions that never reject', () => {
+    const { job, output, error, reconnecting, cancel, retry } = useJob('id');
     useJob(undefined);
     useJob(null);
     useJob('id', { client });
@@ -63,6 +63,7 @@ describe('jobwire/react types', () => {
     expectTypeOf(output.chunks).toEqualTypeOf<readonly unknown[]>();
     expectTypeOf(output.gap).toEqualTypeOf<boolean>();
     expectTypeOf(error).toEqualTypeOf<JobwireError | undefined>();
+    expectTypeOf(reconnecting).toEqualTypeOf<boolean>();
     expectTypeOf(cancel).toEqualTypeOf<(reason?: string) => Promise<JobSnapshot | undefined>>();
     expectTypeOf(retry).toEqualTypeOf<() => Promise<JobSnapshot | undefined>>();
   });

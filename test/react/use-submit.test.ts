@@ -1,10 +1,13 @@
 // @vitest-environment happy-dom
-import { act, cleanup, fireEvent, render, screen, waitFor } from '@testing-library/react';
+import { act, cleanup, configure, fireEvent, render, screen, waitFor } from '@testing-library/react';
 import { createElement as h, StrictMode, type ReactElement } from 'react';
 import { afterEach, describe, expect, it } from 'vitest';
 import { JobClientProvider, useJob, useSubmit } from '../../src/react/index.js';
 import { deferred, type Deferred } from '../helpers/deferred.js';
 import { startJobwireApp, type JobwireApp } from './jobwire-app.js';
+
+// waitFor's bound (it waits for a state, polling): generous, since it only matters when something is wrong on a loaded machine.
+configure({ asyncUtilTimeout: 10_000 });
 
 /**
  * Submits `echo` jobs of the texts on its buttons (pushing each text to `answered` once its submit
