@@ -1,7 +1,8 @@
 /**
  * Hono 4 on @hono/node-server: the REST + SSE routes mounted on a Hono app, the demo page, an htmx
- * page that follows jobs with server-rendered fragments, and Prometheus metrics at /metrics.
- * This is what `npm start` runs. PORT and HOST are read from the environment.
+ * page that follows jobs with server-rendered fragments, the operations dashboard at /jobwire, and
+ * Prometheus metrics at /metrics. This is what `npm start` runs. PORT and HOST are read from the
+ * environment.
  */
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
@@ -9,6 +10,7 @@ import { pathToFileURL } from 'node:url';
 import { createAdaptorServer } from '@hono/node-server';
 import { Hono } from 'hono';
 import type { JobSnapshot, JobTracker } from 'jobwire';
+import { createDashboard } from 'jobwire/dashboard';
 import { createJobRoutes } from 'jobwire/http';
 import { collectMetrics } from 'jobwire/metrics';
 import { Registry } from 'prom-client';
@@ -19,11 +21,18 @@ import { eventFragment, jobCard } from './fragments.js';
 /** Where the htmx page's job routes live: their events route sends HTML fragments instead of JSON. */
 const HTMX_JOBS = '/htmx/jobs';
 
-/** The htmx scripts, served from node_modules: htmx 2 and its SSE extension. */
+/** Where the operations dashboard lives. */
+const DASHBOARD = '/jobwire';
+
+/**
+ * The scripts the pages load, served from node_modules: htmx 2 and its SSE extension, and
+ * jobwire's own browser client (one ES module) for the demo page.
+ */
 const require = createRequire(import.meta.url);
 const VENDOR: Record<string, string> = {
   'htmx.min.js': require.resolve('htmx.org/dist/htmx.min.js'),
   'htmx-ext-sse.js': require.resolve('htmx-ext-sse/dist/sse.js'),
+  'jobwire-client.js': require.resolve('jobwire/client/browser'),
 };
 
 export async function start({ port = 3000, host = '127.0.0.1', tracker = createDemoTracker() }: { port?: number; host?: string; tracker?: JobTracker } = {}): Promise<RunningExample> {
@@ -36,6 +45,8 @@ export async function start({ port = 3000, host = '127.0.0.1', tracker = createD
     schedulesPath: '/htmx/schedules',
     sse: { serialize: eventFragment, endEvent: 'end' },
   });
+  // The dashboard: its page, its script and its own API below /jobwire (no authorize in a demo: add one in an app).
+  const dashboard = createDashboard(tracker, { basePath: DASHBOARD, title: 'jobwire demo' });
   const page = await readFile(new URL('../web/index.html', import.meta.url), 'utf8');
   const htmxPage = await readFile(new URL('../web/htmx.html', import.meta.url), 'utf8');
   const vendor = new Map(await Promise.all(Object.entries(VENDOR).map(async ([name, file]) => [name, await readFile(file, 'utf8')] as const)));
@@ -63,9 +74,19 @@ export async function start({ port = 3000, host = '127.0.0.1', tracker = createD
     return c.html(jobCard((await response.json()) as JobSnapshot, HTMX_JOBS));
   });
   app.all('/htmx/*', async (c, next) => (await htmxRoutes(c.req.raw)) ?? next());
+  app.all(DASHBOARD, async (c, next) => (await dashboard(c.req.raw)) ?? next());
+  app.all(`${DASHBOARD}/*`, async (c, next) => (await dashboard(c.req.raw)) ?? next());
   app.all('*', async (c, next) => (await routes(c.req.raw)) ?? next());
 
   return listen(createAdaptorServer({ fetch: app.fetch }) as import('node:http').Server, tracker, port, host);
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) await runFromCommandLine('jobwire demo (Hono)', start);
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  let url = '';
+  await runFromCommandLine('jobwire demo (Hono)', async (options) => {
+    const running = await start(options);
+    url = running.url;
+    return running;
+  });
+  console.log(`dashboard: ${url}${DASHBOARD}`);
+}
