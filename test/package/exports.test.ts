@@ -9,7 +9,7 @@ import { entries } from '../../tsup.config.js';
 /** These tests read the build (`npm test` builds first). */
 const root = resolve(import.meta.dirname, '../..');
 const pkg = JSON.parse(readFileSync(resolve(root, 'package.json'), 'utf8')) as {
-  exports: Record<string, string | { import: { types: string; default: string }; require: { types: string; default: string } }>;
+  exports: Record<string, string | { types: string; default: string } | { import: { types: string; default: string }; require: { types: string; default: string } }>;
   dependencies: Record<string, string>;
   peerDependencies: Record<string, string>;
   peerDependenciesMeta: Record<string, { optional?: boolean }>;
@@ -27,7 +27,7 @@ const subpathOf = (entry: string) => (entry === 'index' ? '.' : `./${entry.repla
 describe('package exports', () => {
   it('every tsup entry is exported and every export is a tsup entry', () => {
     const fromEntries = Object.keys(entries).map(subpathOf).sort();
-    const fromExports = Object.keys(pkg.exports).filter((key) => key !== './package.json' && typeof pkg.exports[key] !== 'string').sort();
+    const fromExports = Object.keys(pkg.exports).filter((key) => key !== './package.json' && key !== './client/browser').sort();
     expect(fromExports).toEqual(fromEntries);
     for (const entry of Object.keys(entries)) {
       const target = pkg.exports[subpathOf(entry)];
@@ -39,8 +39,8 @@ describe('package exports', () => {
   });
 
   it('the browser build of the client is exported as one file; the dashboard page script is not exported', () => {
-    const files = Object.entries(pkg.exports).filter(([key, target]) => key !== './package.json' && typeof target === 'string');
-    expect(files).toEqual([['./client/browser', './dist/client/browser.js']]);
+    const files = Object.entries(pkg.exports).filter(([key, target]) => key !== './package.json' && !('import' in (target as object)));
+    expect(files).toEqual([['./client/browser', { types: './dist/client/index.d.ts', default: './dist/client/browser.js' }]]);
     expect(Object.keys(browserEntries).sort()).toEqual(['client/browser', 'dashboard/app']);
     for (const entry of Object.keys(browserEntries)) expect(existsSync(resolve(root, `dist/${entry}.js`)), entry).toBe(true);
   });
@@ -53,6 +53,7 @@ describe('package exports', () => {
 
   it('typesVersions gives node10 resolution the same declarations as the exports', () => {
     const mapped = Object.fromEntries(Object.keys(entries).filter((entry) => entry !== 'index').map((entry) => [subpathOf(entry).slice(2), [`./dist/${entry}.d.ts`]]));
+    mapped['client/browser'] = ['./dist/client/index.d.ts']; // the browser build has the client's API
     expect(pkg.typesVersions).toEqual({ '*': mapped });
   });
 
@@ -74,7 +75,7 @@ describe('package exports', () => {
 
   it('every exported file is built', () => {
     for (const target of Object.values(pkg.exports)) {
-      if (typeof target === 'string') continue;
+      if (typeof target === 'string' || !('import' in target)) continue;
       for (const file of [target.import.types, target.import.default, target.require.types, target.require.default]) {
         expect(existsSync(resolve(root, file)), file).toBe(true);
       }
@@ -92,7 +93,7 @@ describe('package exports', () => {
     const subpaths: Record<string, string[]> = {
       'jobwire/testing': ['MockPluginManager', 'runPlugin', 'testJobBackend', 'testPluginManager', 'testResultStorage'],
       'jobwire/backend': ['eventOf', 'snapshotOf', 'loggedEvent', 'parseLoggedEvent', 'idempotencyScope', 'jobCounts', 'isoTime', 'encodeCursor', 'decodeCursor', 'canTransition', 'outputEvent', 'gapEvent', 'outputEventsOf', 'outputBytes', 'outputBatchJson', 'parseOutputBatch'],
-      'jobwire/sse': ['openJobStream', 'toSSEResponse', 'writeSSE', 'encodeSSE', 'encodeSSEComment', 'countOpenStreams'],
+      'jobwire/sse': ['openJobStream', 'openJobsStream', 'toSSEResponse', 'writeSSE', 'encodeSSE', 'encodeSSEComment', 'countOpenStreams'],
       'jobwire/http': ['createJobRoutes', 'toNodeHandler', 'errorResponse'],
       'jobwire/bullmq': ['BullMQBackend'],
       'jobwire/metrics': ['collectMetrics'],

@@ -46,7 +46,12 @@ afterAll(() => rm(scratch, { recursive: true, force: true }));
 
 describe('the packed package', () => {
   it('has correct types for every entry and resolution mode (attw, node10 included through typesVersions)', async () => {
-    const result = await run(bin('attw'), [tarball, '--format', 'ascii'], { cwd: root }).catch((error: { stdout: string; code: number }) => error);
+    const result = await run(bin('attw'), [tarball, '--format', 'ascii', '--exclude-entrypoints', 'client/browser'], { cwd: root }).catch((error: { stdout: string; code: number }) => error);
+    expect('code' in result ? result.stdout : '').toBe('');
+  }, 60_000);
+
+  it('types the browser build of the client (an ES module: import only)', async () => {
+    const result = await run(bin('attw'), [tarball, '--format', 'ascii', '--entrypoints', 'client/browser', '--profile', 'esm-only'], { cwd: root }).catch((error: { stdout: string; code: number }) => error);
     expect('code' in result ? result.stdout : '').toBe('');
   }, 60_000);
 
