@@ -389,6 +389,59 @@ describe.skipIf(!hasChromium)('the demo page in headless Chromium', () => {
     }
   }, 60_000);
 
+  it('a stream cut short mid-job: the page says it is reconnecting, resumes after the last event it had, and shows every segment once', async () => {
+    // The job's first stream is its first frames up to the third segment, then half a frame, then the end.
+    const isJobEvents = (url: URL): boolean => /^\/jobs\/[^/]+\/events$/.test(url.pathname);
+    let requests = 0;
+    let cutAfterSeq = 0;
+    let resumedFrom: string | undefined;
+    let lostSeen!: () => void;
+    const lost = new Promise<void>((resolve) => (lostSeen = resolve));
+    await page.route(isJobEvents, async (route) => {
+      requests += 1;
+      if (requests === 1) {
+        const upstream = new AbortController();
+        const response = await fetch(route.request().url(), { headers: { accept: 'text/event-stream' }, signal: upstream.signal });
+        const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
+        let text = '';
+        while ((text.match(/\nevent: output\n/g) ?? []).length < 3) {
+          const { done, value } = await reader.read();
+          if (done) throw new Error(`the job's stream ended before its third segment:\n${text}`);
+          text += value;
+        }
+        upstream.abort();
+        const frames = text.split('\n\n');
+        const upTo = frames.findIndex((_, index) => (frames.slice(0, index + 1).join('\n\n').match(/\nevent: output\n/g) ?? []).length === 3);
+        const kept = frames.slice(0, upTo + 1);
+        cutAfterSeq = Number(/(?:^|\n)id: (\d+)/.exec(kept.at(-1)!)![1]);
+        await route.fulfill({ status: 200, contentType: 'text/event-stream', body: `${kept.join('\n\n')}\n\nid: ${cutAfterSeq + 1}\nevent: output\ndata: {"seq":` });
+      } else {
+        if (requests === 2) {
+          resumedFrom = route.request().headers()['last-event-id'];
+          await lost; // held until the page has said so
+        }
+        await route.continue();
+      }
+    });
+    try {
+      const id = await startJob(page, 'transcribe', { segments: '12', segmentMs: '200' });
+      await expect.poll(() => text('notice'), { timeout: 10_000 }).toMatch(/connection to the server lost/i);
+      expect(await page.getByTestId('cancel').isDisabled()).toBe(true);
+      expect(await page.getByTestId('segment').count()).toBe(3);
+      lostSeen();
+      await page.getByTestId('notice').waitFor({ state: 'hidden', timeout: 10_000 });
+      await expect.poll(() => text('status'), { timeout: 20_000 }).toBe('completed');
+      expect(resumedFrom).toBe(String(cutAfterSeq));
+      const { chunks } = (await (await fetch(`${example.url}/jobs/${id}/output`)).json()) as JobOutput;
+      const clock = (seconds: number): string => `${Math.floor(seconds / 60)}:${(seconds % 60).toFixed(1).padStart(4, '0')}`;
+      expect(await page.getByTestId('segment').allTextContents()).toEqual((chunks as { start: number; text: string }[]).map((chunk) => `${clock(chunk.start)}${chunk.text}`));
+      expect(chunks).toHaveLength(12);
+    } finally {
+      lostSeen();
+      await page.unroute(isJobEvents);
+    }
+  });
+
   it('asks for no /favicon.ico and throws no error', async () => {
     expect(consoleErrors.filter((error) => error.url.endsWith('/favicon.ico'))).toEqual([]);
     expect(await page.locator('link[rel="icon"]').getAttribute('href', { timeout: 1_000 })).toMatch(/^data:/);
