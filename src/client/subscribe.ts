@@ -22,10 +22,10 @@ export interface SubscribeOptions extends ConnectionCallbacks {
 }
 
 /**
- * Read the events of the subscription `start` makes across connections. A 204 stops for good; a 4xx throws its
- * `JobwireError`; a 5xx, a network failure or a stream that ends while the subscription is not
- * finished reconnects after {@link reconnectDelay}, as the subscription says. An abort of `signal`
- * ends it quietly.
+ * Read the events of the subscription `start` makes across connections. A 204 stops for good; a
+ * 4xx throws its `JobwireError`; a 5xx, a network failure or a stream that ends while the
+ * subscription is not finished calls `onError` and reconnects after {@link reconnectDelay}, as the
+ * subscription says. An abort of `signal` ends it quietly.
  */
 export async function* subscribe<E extends JobEvent>(transport: Transport, start: () => Subscription<E>, options: SubscribeOptions, signal: AbortSignal): AsyncGenerator<E, void> {
   const subscription = start(); // here, not at the call: a bad argument rejects the first next(), as every other failure does
@@ -53,6 +53,7 @@ export async function* subscribe<E extends JobEvent>(transport: Transport, start
       if (response.status < 500) throw lost; // the request is wrong (404, 403, 400): asking again will not help
     } else if (response) {
       if (!response.body || !response.headers.get('content-type')?.includes('text/event-stream')) {
+        void response.body?.cancel().catch(() => undefined); // not ours to read: let the connection go
         throw new JobwireError('INVALID_REQUEST', `Expected an event stream from ${next.url.pathname}, got ${response.headers.get('content-type') ?? 'no content type'}`);
       }
       options.onOpen?.();
