@@ -13,7 +13,7 @@ export interface CodeBlock {
   contexts: string[];
   /** The name from a leading `// @defines name` line: a context block of docs/README.md. */
   defines?: string;
-  /** The path from a leading `// @file name.ts` (or `dir/name.ts`, `name.mjs`) line: other blocks of the same doc import it by that path. */
+  /** The path from a leading `// @file name.ts` (or `dir/name.ts`, `name.tsx`, `name.mjs`) line: other blocks of the same doc import it by that path. */
   fileName?: string;
 }
 
@@ -38,7 +38,7 @@ export function codeBlocks(file: string): CodeBlock[] {
     const header = lines.slice(i + 1, end).filter((text, at) => at < 2 && text.startsWith('// @'));
     const contexts = header.flatMap((text) => /^\/\/ @context (.+)$/.exec(text)?.[1]?.split(',').map((name) => name.trim()) ?? []);
     const defines = header.map((text) => /^\/\/ @defines (\S+)$/.exec(text)?.[1]).find((name) => name !== undefined);
-    const fileName = header.map((text) => /^\/\/ @file ((?:[\w-]+\/)*[\w.-]+\.(?:ts|mjs|js))$/.exec(text)?.[1]).find((name) => name !== undefined);
+    const fileName = header.map((text) => /^\/\/ @file ((?:[\w-]+\/)*[\w.-]+\.(?:ts|tsx|mjs|js))$/.exec(text)?.[1]).find((name) => name !== undefined);
     blocks.push({ file, line: i + 2, language: open[1] ?? '', code: `${code}\n`, contexts, ...(defines === undefined ? {} : { defines }), ...(fileName === undefined ? {} : { fileName }) });
     i = end;
   }

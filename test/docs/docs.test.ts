@@ -10,7 +10,7 @@ import type { JobSnapshot } from '../../src/index.js';
 import { parseSSE } from '../helpers/sse.js';
 import { startExample } from '../helpers/example-process.js';
 import { codeBlocks, markdownFiles, type CodeBlock } from './code-blocks.js';
-import { typeCheckBlocks, withContexts, type BlockError } from './type-check.js';
+import { STRICT_REACT_APP, typeCheckBlocks, withContexts, type BlockError } from './type-check.js';
 
 /** The docs' code runs as written: each block is extracted, written inside the repo and run. */
 const run = promisify(execFile);
@@ -143,6 +143,28 @@ describe('every ts block of README.md and docs/*.md compiles in a strict TypeScr
     it(file, () => {
       const found = blocks.filter((block) => block.file === file && block.language === 'ts').flatMap((block) => errors.get(block)!);
       expect(found).toEqual([]);
+    });
+  }
+});
+
+describe('every tsx block of docs/*.md compiles in a strict React app', () => {
+  const files = markdownFiles().filter((file) => codeBlocks(file).some((block) => block.language === 'tsx'));
+  // A doc's tsx blocks import its `// @file` ts blocks (the web app's own modules), so those are checked beside them.
+  const blocks = files.flatMap((file) => codeBlocks(file).filter((block) => block.language === 'tsx' || (block.language === 'ts' && block.fileName !== undefined)));
+  const contexts = new Map(markdownFiles().flatMap((file) => codeBlocks(file)).flatMap((block) => (block.defines === undefined ? [] : [[block.defines, block] as const])));
+  let errors: Map<CodeBlock, BlockError[]>;
+  beforeAll(() => {
+    errors = typeCheckBlocks(blocks, contexts, resolve(scratch, 'tsx'), [], STRICT_REACT_APP);
+  }, 120_000);
+
+  it('docs/client.md has React code to check', () => {
+    expect(files).toContain('docs/client.md');
+    expect(blocks.filter((block) => block.language === 'tsx').length).toBeGreaterThanOrEqual(3);
+  });
+
+  for (const file of files) {
+    it(file, () => {
+      expect(blocks.filter((block) => block.file === file).flatMap((block) => errors.get(block)!)).toEqual([]);
     });
   }
 });

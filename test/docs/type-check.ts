@@ -26,6 +26,9 @@ export const STRICT_APP: ts.CompilerOptions = {
   allowJs: true,
 };
 
+/** {@link STRICT_APP} for a React app in the browser: `tsx` blocks, with the DOM. */
+export const STRICT_REACT_APP: ts.CompilerOptions = { ...STRICT_APP, lib: ['lib.es2023.d.ts', 'lib.dom.d.ts', 'lib.dom.iterable.d.ts'], jsx: ts.JsxEmit.ReactJSX };
+
 /** The context blocks `block` continues (each once, a context's own contexts first), then `block`: what a reader pastes. */
 export function withContexts(block: CodeBlock, contexts: ReadonlyMap<string, CodeBlock>): CodeBlock[] {
   const order: CodeBlock[] = [];
@@ -52,7 +55,7 @@ export interface BlockError {
  * Type-check every block as its own module (the context blocks it names pasted before it, as a
  * reader would) in one program; the errors of each block keyed by `file:line` of the block.
  */
-export function typeCheckBlocks(blocks: readonly CodeBlock[], contexts: ReadonlyMap<string, CodeBlock>, dir: string, jsFiles: readonly CodeBlock[] = []): Map<CodeBlock, BlockError[]> {
+export function typeCheckBlocks(blocks: readonly CodeBlock[], contexts: ReadonlyMap<string, CodeBlock>, dir: string, jsFiles: readonly CodeBlock[] = [], options: ts.CompilerOptions = STRICT_APP): Map<CodeBlock, BlockError[]> {
   mkdirSync(dir, { recursive: true });
   // JavaScript blocks named with `// @file` are written beside the TypeScript blocks of their doc, to be imported.
   for (const block of jsFiles) {
@@ -73,13 +76,13 @@ export function typeCheckBlocks(blocks: readonly CodeBlock[], contexts: Readonly
     // The blocks of one doc share a folder: a block named with `// @file` is importable by the others.
     const folder = resolve(dir, block.file.replace(/[/.]/g, '_'));
     mkdirSync(folder, { recursive: true });
-    const path = resolve(folder, block.fileName ?? `block_${block.line}.ts`);
+    const path = resolve(folder, block.fileName ?? `block_${block.line}.${block.language}`);
     mkdirSync(dirname(path), { recursive: true });
     writeFileSync(path, text);
     sources.set(path, { block, lines });
   }
 
-  const program = ts.createProgram([...sources.keys()], STRICT_APP);
+  const program = ts.createProgram([...sources.keys()], options);
   const errors = new Map<CodeBlock, BlockError[]>(blocks.map((block) => [block, []]));
   for (const diagnostic of ts.getPreEmitDiagnostics(program)) {
     const source = diagnostic.file && sources.get(resolve(diagnostic.file.fileName));
