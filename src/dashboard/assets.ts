@@ -24,11 +24,21 @@ export function assetOf(body: string, contentType: string): Asset {
  */
 const SCRIPT_CANDIDATES = ['./app.js', './dashboard/app.js', '../../dist/dashboard/app.js'];
 
+let pageScript: Promise<Asset> | undefined;
+
 /**
- * The page script built by `npm run build` (`dist/dashboard/app.js`), read once.
- * @throws `UNAVAILABLE` when it is not found: the package was not built.
+ * The page script built by `npm run build` (`dist/dashboard/app.js`), read once per process.
+ * @throws `UNAVAILABLE` when it is not found: the package was not built (a later call looks again).
  */
-export async function loadPageScript(): Promise<Asset> {
+export function loadPageScript(): Promise<Asset> {
+  pageScript ??= readPageScript().catch((error: unknown) => {
+    pageScript = undefined;
+    throw error;
+  });
+  return pageScript;
+}
+
+async function readPageScript(): Promise<Asset> {
   for (const candidate of SCRIPT_CANDIDATES) {
     let body: string;
     try {

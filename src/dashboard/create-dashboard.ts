@@ -3,7 +3,7 @@ import { errorResponse, json } from '../http/error-response.js';
 import { ownsPath, registerOwnedPaths } from '../http/owned-paths.js';
 import { createJobRoutes, type AuthorizeContext, type JobRoutesHandler } from '../http/routes.js';
 import type { JobTracker } from '../tracker/job-tracker.js';
-import { assetOf, assetResponse, loadPageScript, type Asset } from './assets.js';
+import { assetOf, assetResponse, loadPageScript } from './assets.js';
 import { dashboardSettings, type DashboardOptions } from './options.js';
 import { PAGE_CSP, renderShell } from './shell.js';
 import { DASHBOARD_CSS } from './styles.js';
@@ -54,21 +54,13 @@ export function createDashboard(tracker: JobTracker, options: DashboardOptions =
   });
   const statsPath = `${apiBase}/stats`;
   const style = assetOf(DASHBOARD_CSS, 'text/css; charset=utf-8');
-  let script: Promise<Asset> | undefined;
-  const pageScript = (): Promise<Asset> => {
-    script ??= loadPageScript().catch((error: unknown) => {
-      script = undefined; // a build made later is found on the next request
-      throw error;
-    });
-    return script;
-  };
 
   const isPage = (path: string): boolean => path === base || path === `${base}/` || (base === '' && path === '/');
   const isAsset = (path: string): boolean => path === `${base}/assets/app.js` || path === `${base}/assets/app.css`;
   const owns = (path: string): boolean => isPage(path) || isAsset(path) || path === statsPath || path === `${statsPath}/` || ownsPath(api, path);
 
   async function page(request: Request): Promise<Response> {
-    const html = renderShell({ base, title, scriptVersion: (await pageScript()).version, styleVersion: style.version });
+    const html = renderShell({ base, title, scriptVersion: (await loadPageScript()).version, styleVersion: style.version });
     return new Response(request.method === 'HEAD' ? null : html, {
       headers: {
         'Content-Type': 'text/html; charset=utf-8',
@@ -113,7 +105,7 @@ export function createDashboard(tracker: JobTracker, options: DashboardOptions =
     if (isPage(path) || isAsset(path)) {
       if (!reading) return methodNotAllowed('GET');
       if (isPage(path)) return page(request);
-      return assetResponse(path.endsWith('.css') ? style : await pageScript(), request, url);
+      return assetResponse(path.endsWith('.css') ? style : await loadPageScript(), request, url);
     }
     if (path === statsPath || path === `${statsPath}/`) {
       if (!reading) return methodNotAllowed('GET');

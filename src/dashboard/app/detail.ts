@@ -8,7 +8,6 @@ import { icon } from './icons.js';
 import { factsView } from './facts.js';
 import { shortId } from './format.js';
 import { jsonView } from './json-view.js';
-import { statusLine } from './job-row.js';
 import { outputView } from './output-view.js';
 import { progressBar, updateBar } from './progress.js';
 import { canRerun, isLive, statusPill, updatePill } from './status.js';
@@ -127,8 +126,9 @@ export function detailView(store: Store, api: DashboardApi, actions: DetailActio
     updatePill(pill, job, now);
     updateBar(bar, job);
     setText(percent, `${Math.round(job.progress)}%`);
-    setText(line, statusLine(job));
     const failure = job.status === 'failed' || job.status === 'cancelled' ? job.error : job.status === 'queued' ? job.lastError : undefined;
+    // A failure is in the callout below; the line keeps the last progress message.
+    setText(line, failure ? '' : (job.message ?? ''));
     errorBox.hidden = failure === undefined;
     if (failure) {
       setAttr(errorBox, 'data-tone', job.status === 'failed' ? 'error' : 'warn');
@@ -144,7 +144,6 @@ export function detailView(store: Store, api: DashboardApi, actions: DetailActio
     input.show(job.input, 'No input.');
     result.show(job.result, job.status === 'completed' ? 'The job returned nothing.' : job.status === 'failed' || job.status === 'cancelled' ? `No result: the job ${job.status}.` : 'No result yet.');
     metadata.show(Object.keys(job.metadata).length === 0 ? undefined : job.metadata, 'No metadata.');
-    tabStrip.setBadge('output', output.size > 0 ? String(output.size) : '');
     tabStrip.setBadge('timeline', events.length > 0 ? String(events.length) : '');
   }
 

@@ -8,12 +8,11 @@ const MAX_CHARS = 200_000;
  * The job's output as it is written: string chunks as they are, JSON chunks one per line, and a
  * marker where output was dropped. Sticks to the bottom while the reader is there.
  */
-export function outputView(): { element: HTMLElement; reset(): void; add(event: JobOutputEvent | JobGapEvent): void; readonly size: number } {
+export function outputView(): { element: HTMLElement; reset(): void; add(event: JobOutputEvent | JobGapEvent): void } {
   const pre = h('pre', { class: 'output', 'data-testid': 'output' });
   const empty = h('p', { class: 'muted', 'data-testid': 'output-empty' }, 'No output yet.');
   const element = h('div', { class: 'output-wrap' }, empty, pre);
   let chars = 0;
-  let chunks = 0;
 
   const append = (node: Node, length: number): void => {
     const stick = pre.scrollHeight - pre.scrollTop - pre.clientHeight < 24;
@@ -28,13 +27,9 @@ export function outputView(): { element: HTMLElement; reset(): void; add(event: 
 
   return {
     element,
-    get size() {
-      return chunks;
-    },
     reset() {
       pre.replaceChildren();
       chars = 0;
-      chunks = 0;
       pre.hidden = true;
       empty.hidden = false;
       setText(empty, 'No output yet.');
@@ -47,7 +42,6 @@ export function outputView(): { element: HTMLElement; reset(): void; add(event: 
         append(h('span', { class: 'output-gap' }, text), text.length);
         return;
       }
-      chunks += 1;
       const text = typeof event.chunk === 'string' ? event.chunk : `${JSON.stringify(event.chunk)}\n`;
       append(document.createTextNode(text), text.length);
     },

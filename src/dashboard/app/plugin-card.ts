@@ -18,7 +18,7 @@ function rangeBar(kind: 'run' | 'wait'): { row: HTMLElement; update(summary: Dur
   const p50 = s('rect', { class: 'range-p50', x: 0, y: 0, height: 8, width: 0 });
   const svg = s('svg', { class: `range range--${kind}`, viewBox: '0 0 100 8', preserveAspectRatio: 'none', 'aria-hidden': 'true' }, s('rect', { class: 'range-track', x: 0, y: 0, width: 100, height: 8 }), p95, p50);
   const values = h('span', { class: 'range-values', 'data-testid': `${kind}-durations` });
-  const row = h('div', { class: 'range-row' }, h('div', { class: 'range-head' }, h('span', { class: 'range-label' }, kind === 'run' ? 'Run time' : 'Queue wait'), values), svg);
+  const row = h('div', { class: 'range-row', title: kind === 'run' ? 'Run time, p50 and p95' : 'Time waiting in the queue, p50 and p95' }, h('div', { class: 'range-head' }, h('span', { class: 'range-label' }, kind === 'run' ? 'Run' : 'Wait'), values), svg);
   return {
     row,
     update(summary, scale) {

@@ -34,9 +34,9 @@ export function updateSparkline(svg: SVGSVGElement, samples: readonly RateSample
     const y = HEIGHT - 2 - (sample.perMinute / (max * 1.25)) * (HEIGHT - 4);
     return `${x.toFixed(1)},${y.toFixed(1)}`;
   });
-  // One sample is no line yet: draw it level across, as the rate so far.
+  // One sample is no trend yet: a level line across, as the rate so far, without an area under it.
   if (points.length === 1) points.unshift(`0,${(points[0] as string).split(',')[1]}`);
   const path = `M${points.join('L')}`;
   setAttr(line, 'd', path);
-  setAttr(area, 'd', `${path}L${WIDTH},${HEIGHT}L${(points[0] as string).split(',')[0]},${HEIGHT}Z`);
+  setAttr(area, 'd', samples.length < 2 ? undefined : `${path}L${WIDTH},${HEIGHT}L${(points[0] as string).split(',')[0]},${HEIGHT}Z`);
 }

@@ -50,6 +50,18 @@ function newerFirst(a: JobSnapshot, b: JobSnapshot): number {
   return a.createdAt === b.createdAt ? 0 : b.createdAt < a.createdAt ? -1 : 1;
 }
 
+const STAGE = { queued: 0, running: 1, completed: 2, failed: 2, cancelled: 2 } as const;
+
+/**
+ * True when `incoming` is an older state of the job than `known`: an answer that arrives after
+ * the stream told of later events (a re-run's `queued` once its `failed` came) must not undo them.
+ * A job only moves forward: to a later try, or within a try from queued to running to its end.
+ */
+export function isOlder(incoming: JobSnapshot, known: JobSnapshot): boolean {
+  if (incoming.attempt !== known.attempt) return incoming.attempt < known.attempt;
+  return STAGE[incoming.status] < STAGE[known.status];
+}
+
 /** True when `job` belongs in a list with these filters. */
 export function matches(job: JobSnapshot, filters: Filters): boolean {
   return (
@@ -153,7 +165,8 @@ export class Store extends Emitter<StoreEvents> {
     }
     for (const job of jobs) {
       if (this.jobs.has(job.id)) continue; // a page that overlaps the last one
-      this.jobs.set(job.id, fresh.get(job.id) ?? job);
+      const newer = fresh.get(job.id);
+      this.jobs.set(job.id, newer && !isOlder(newer, job) ? newer : job);
       this.order.push(job.id);
       fresh.delete(job.id);
     }
@@ -173,8 +186,10 @@ export class Store extends Emitter<StoreEvents> {
    * dropped when it no longer matches.
    */
   applyJob(job: JobSnapshot): void {
+    const known = this.jobs.get(job.id);
+    if (known && isOlder(job, known)) return;
     this.#touched?.add(job.id);
-    const shown = this.jobs.has(job.id);
+    const shown = known !== undefined;
     if (!matches(job, this.filters)) {
       if (!shown) return;
       this.jobs.delete(job.id);

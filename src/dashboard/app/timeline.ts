@@ -2,26 +2,26 @@ import type { JobStatusEvent } from '../../job.js';
 import { h, replaceChildren, setAttr, setText } from './dom.js';
 import { formatClock, formatDuration, formatPercent, formatTime, timeOf } from './format.js';
 
-/** What an event says, in a line. */
+/** What an event says beyond its type, in a line ('' when its type says it all). */
 function describe(event: JobStatusEvent): string {
   const { job } = event;
   switch (event.type) {
     case 'queued':
-      return job.runAt === undefined ? 'Queued' : `Queued to start at ${formatTime(job.runAt)}`;
+      return job.runAt === undefined ? '' : `To start at ${formatTime(job.runAt)}`;
     case 'started':
-      return job.maxAttempts > 1 ? `Try ${job.attempt} of ${job.maxAttempts} started` : 'Started';
+      return job.maxAttempts > 1 ? `Try ${job.attempt} of ${job.maxAttempts}` : '';
     case 'progress':
       return job.message === undefined ? formatPercent(job.progress) : `${formatPercent(job.progress)} · ${job.message}`;
     case 'retrying':
       return `Try ${job.attempt - 1} failed${job.lastError ? `: ${job.lastError.message}` : ''} — next try ${job.runAt === undefined ? 'soon' : `at ${formatTime(job.runAt)}`}`;
     case 'completed': {
       const ran = timeOf(job.finishedAt) - timeOf(job.startedAt);
-      return Number.isNaN(ran) ? 'Completed' : `Completed in ${formatDuration(ran)}`;
+      return Number.isNaN(ran) ? '' : `In ${formatDuration(ran)}`;
     }
     case 'failed':
-      return job.error ? `Failed: ${job.error.message} (${job.error.code})` : 'Failed';
+      return job.error ? `${job.error.message} (${job.error.code})` : '';
     case 'cancelled':
-      return job.error ? `Cancelled: ${job.error.message}` : 'Cancelled';
+      return job.error?.message ?? '';
   }
 }
 
@@ -35,7 +35,8 @@ export function timelineView(): { element: HTMLElement; reset(): void; add(event
   let progressRun: { item: HTMLElement; text: HTMLElement; count: HTMLElement; n: number; from: number } | undefined;
 
   const item = (event: JobStatusEvent): { item: HTMLLIElement; text: HTMLElement } => {
-    const text = h('span', { class: 'tl-text' }, describe(event));
+    const said = describe(event);
+    const text = h('span', { class: 'tl-text', hidden: said === '' }, said);
     const li = h(
       'li',
       { class: 'tl-item', 'data-type': event.type },
@@ -55,6 +56,7 @@ export function timelineView(): { element: HTMLElement; reset(): void; add(event
       if (event.type === 'progress' && progressRun) {
         progressRun.n += 1;
         setText(progressRun.count, `×${progressRun.n}`);
+        progressRun.text.hidden = false;
         setText(progressRun.text, `${formatPercent(progressRun.from)} → ${describe(event)}`);
         const time = progressRun.item.querySelector('time');
         if (time) {
