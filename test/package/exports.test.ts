@@ -98,6 +98,8 @@ describe('package exports', () => {
       'jobwire/bullmq': ['BullMQBackend'],
       'jobwire/metrics': ['collectMetrics'],
       'jobwire/otel': ['traceJobs'],
+      'jobwire/client': ['createJobClient', 'JobwireError', 'isJobwireError', 'isStatusEvent'],
+      'jobwire/react': ['JobClientProvider', 'useJob', 'useSubmit', 'useJobClient'],
     };
     for (const [subpath, names] of Object.entries(subpaths)) {
       const viaImport = (await import(subpath)) as Record<string, unknown>;
@@ -113,7 +115,8 @@ describe('package exports', () => {
     // What each entry may import besides node builtins and the package's own dependencies.
     // None but zod (a required peer: testing's fixture plugins define zod schemas): an optional peer loads when first needed,
     // so a missing one is a clear INVALID_CONFIG, not an import failure.
-    const peers: Record<string, string[]> = { sse: [], http: [], bullmq: [], metrics: [], otel: [], backend: [], testing: ['zod'] };
+    // jobwire/react imports react itself: its hooks are nothing without it.
+    const peers: Record<string, string[]> = { sse: [], http: [], bullmq: [], metrics: [], otel: [], backend: [], testing: ['zod'], client: [], react: ['react'] };
     for (const [entry, allowed] of Object.entries(peers)) {
       for (const file of [`dist/${entry}/index.js`, `dist/${entry}/index.cjs`]) {
         const source = readFileSync(resolve(root, file), 'utf8');
