@@ -111,7 +111,8 @@ button, input, select { font: inherit; color: inherit; }
 .conn-dot { width: 8px; height: 8px; border-radius: 50%; background: var(--faint); }
 .conn[data-state="live"] { color: var(--completed); border-color: color-mix(in srgb, var(--completed) 35%, var(--border)); }
 .conn[data-state="live"] .conn-dot { background: var(--completed); animation: pulse 2s ease-out infinite; }
-.conn[data-state="connecting"] .conn-dot { background: var(--retrying); }
+.conn[data-state="connecting"] .conn-dot, .conn[data-state="reconnecting"] .conn-dot { background: var(--retrying); }
+.conn[data-state="reconnecting"] { color: var(--retrying); }
 .conn[data-state="offline"] { color: var(--failed); }
 .conn[data-state="offline"] .conn-dot { background: var(--failed); }
 @keyframes pulse {

@@ -244,6 +244,26 @@ describe.skipIf(!hasChromium)('the dashboard in headless Chromium', () => {
     await page.close();
   });
 
+  it('says when the stream is lost, and catches up with what changed meanwhile once it is back', async () => {
+    const server = await serve({ sse: { retryMs: 250 } }); // the client's first wait before it reconnects
+    const job = await server.tracker.submit('render', {}, { tenantId: 'acme' });
+    const gate = await server.gates.started(job.id);
+    const page = await open();
+    await rowShows(page, job.id, 'running');
+
+    server.refuseStreams(true);
+    server.dropConnections();
+    await page.locator('[data-testid="connection"][data-state="reconnecting"]').waitFor();
+    gate.ctx.progress(80, 'nearly there');
+    gate.finish();
+    await server.tracker.wait(job.id); // ended while the page was not listening
+    server.refuseStreams(false);
+
+    await page.locator('[data-testid="connection"][data-state="live"]').waitFor();
+    await rowShows(page, job.id, 'completed'); // the list was read again when the stream came back
+    await page.close();
+  });
+
   it('says so when the API refuses, and shows nothing it was refused', async () => {
     const { tracker } = await serve({ authorize: ({ request }) => request.headers.get('x-role') === 'ops' });
     await tracker.submit('send-email', { to: 'a@b.test' });

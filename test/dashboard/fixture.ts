@@ -78,6 +78,10 @@ export interface DashboardServer {
   origin: string;
   /** The dashboard's page. */
   url: string;
+  /** While on, every stream request is answered 503, as a server that is restarting answers. */
+  refuseStreams(on: boolean): void;
+  /** Cut every open connection, streams included, as a network drop does. */
+  dropConnections(): void;
   close(): Promise<void>;
 }
 
@@ -87,7 +91,15 @@ export async function startDashboard(options: DashboardOptions = {}): Promise<Da
   const plugins = new LocalPluginManager().register(render).register(email).register(importer);
   const tracker = new JobTracker({ plugins, concurrency: 20 });
   const dashboard = createDashboard(tracker, options);
-  const server = createServer(toNodeHandler(dashboard));
+  let refusing = false;
+  const server = createServer(
+    toNodeHandler(async (request) => {
+      if (refusing && new URL(request.url).pathname.endsWith('/events')) {
+        return Response.json({ error: { code: 'UNAVAILABLE', message: 'Restarting' } }, { status: 503 });
+      }
+      return dashboard(request);
+    }),
+  );
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return {
@@ -96,6 +108,12 @@ export async function startDashboard(options: DashboardOptions = {}): Promise<Da
     server,
     origin,
     url: `${origin}${options.basePath ?? '/jobwire'}`,
+    refuseStreams(on) {
+      refusing = on;
+    },
+    dropConnections() {
+      server.closeAllConnections();
+    },
     async close() {
       await tracker.close({ timeoutMs: 0 });
       server.closeAllConnections();

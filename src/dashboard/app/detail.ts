@@ -154,7 +154,12 @@ export function detailView(store: Store, api: DashboardApi, actions: DetailActio
 
   async function follow(jobId: string, signal: AbortSignal): Promise<void> {
     try {
-      for await (const event of api.client.follow(jobId, { signal })) {
+      const options = {
+        signal,
+        onOpen: () => showNotice(undefined),
+        onError: () => showNotice('Connection lost: reconnecting…'),
+      };
+      for await (const event of api.client.follow(jobId, options)) {
         if (event.type === 'output' || event.type === 'gap') {
           output.add(event);
           if (!chosenTab && event.type === 'output') {

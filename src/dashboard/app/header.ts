@@ -1,7 +1,7 @@
 import { h, s, setAttr, setText } from './dom.js';
 import type { Connection, Store } from './store.js';
 
-const CONNECTION_LABEL: Record<Connection, string> = { connecting: 'Connecting…', live: 'Live', offline: 'Offline' };
+const CONNECTION_LABEL: Record<Connection, string> = { connecting: 'Connecting…', live: 'Live', reconnecting: 'Reconnecting…', offline: 'Offline' };
 
 /** The pulse-line mark of the page's icon. */
 function logo(): SVGSVGElement {

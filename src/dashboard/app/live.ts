@@ -34,6 +34,8 @@ export function startLive(api: DashboardApi, store: Store, hooks: LiveHooks): { 
             store.setConnection('live');
             hooks.opened();
           },
+          // The client reconnects by itself (network, 5xx): say so until it is back.
+          onError: (error) => store.setConnection('reconnecting', describeFailure(error)),
         });
         for await (const event of events) {
           store.applyJob(event.job);

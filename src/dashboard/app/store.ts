@@ -13,8 +13,11 @@ export interface Filters {
   tenant: string;
 }
 
-/** The state of the live stream. */
-export type Connection = 'connecting' | 'live' | 'offline';
+/**
+ * The state of the live stream: opening, open, lost and being reopened by the client, or refused
+ * (the page tries again later and shows the jobs without live updates meanwhile).
+ */
+export type Connection = 'connecting' | 'live' | 'reconnecting' | 'offline';
 
 /** One sample of a plugin's throughput, for its sparkline. */
 export interface RateSample {
