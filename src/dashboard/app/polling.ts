@@ -1,35 +1,44 @@
 /**
  * Call `task` every `everyMs` while the page is visible (and at once when it becomes visible
- * again); `soon()` calls it shortly, once for a burst of calls. The function returned stops it.
+ * again); `soon()` brings the next call forward to within `soonMs` — once for a burst of calls, and
+ * never put off by a steady stream of them.
  */
 export function poll(task: () => Promise<void>, everyMs: number, soonMs: number): { soon(): void; stop(): void } {
   let timer: ReturnType<typeof setTimeout> | undefined;
+  let dueAt = Number.POSITIVE_INFINITY;
   let running = false;
+  /** `soon()` was called during a call: what it asks for may have come too late for that one. */
+  let again = false;
   let stopped = false;
 
   const plan = (ms: number): void => {
     clearTimeout(timer);
-    if (!stopped && document.visibilityState === 'visible') timer = setTimeout(run, ms);
+    timer = undefined;
+    dueAt = Number.POSITIVE_INFINITY;
+    if (stopped || document.visibilityState !== 'visible') return;
+    timer = setTimeout(run, ms);
+    dueAt = Date.now() + ms;
   };
   async function run(): Promise<void> {
     if (running) return;
     running = true;
+    again = false;
     try {
       await task();
     } finally {
       running = false;
-      plan(everyMs);
+      plan(again ? soonMs : everyMs);
     }
   }
   const onVisibility = (): void => {
-    if (document.visibilityState === 'visible') plan(0);
-    else clearTimeout(timer);
+    plan(0); // visible: at once; hidden: nothing until it is visible again
   };
   document.addEventListener('visibilitychange', onVisibility);
   plan(0);
   return {
     soon() {
-      plan(soonMs);
+      if (running) again = true;
+      else if (dueAt > Date.now() + soonMs) plan(soonMs); // else a call is coming soon enough
     },
     stop() {
       stopped = true;

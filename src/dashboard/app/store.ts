@@ -39,7 +39,7 @@ export interface StoreEvents extends Record<string, unknown[]> {
   connection: [connection: Connection, detail: string | undefined];
   stats: [stats: JobStats];
   plugins: [plugins: readonly PluginMeta[]];
-  /** Whether a list is being read, and whether there are more pages. */
+  /** Whether a list is being read. */
   loading: [loading: boolean];
   /** The list could not be read (a message), or it could again (undefined). */
   listError: [message: string | undefined];
@@ -99,31 +99,37 @@ export class Store extends Emitter<StoreEvents> {
     return this.plugins.find((plugin) => plugin.name === name)?.title ?? name;
   }
 
+  /** New filters (the list is read again by the page). */
   setFilters(filters: Filters): void {
     this.filters = filters;
     this.emit('filters', filters);
   }
 
+  /** Open a job's detail, or close it (`undefined`). */
   select(id: string | undefined): void {
     if (id === this.selected) return;
     this.selected = id;
     this.emit('select', id);
   }
 
+  /** The live stream's state; `detail` says why when it is not live. */
   setConnection(connection: Connection, detail?: string): void {
     this.connection = connection;
     this.emit('connection', connection, detail);
   }
 
+  /** The server's plugins, for their titles and the plugin filter. */
   setPlugins(plugins: readonly PluginMeta[]): void {
     this.plugins = plugins;
     this.emit('plugins', plugins);
   }
 
+  /** Whether a page of jobs is being read. */
   setLoading(loading: boolean): void {
     this.emit('loading', loading);
   }
 
+  /** Why the list could not be read, or `undefined` once it could. */
   setListError(message: string | undefined): void {
     this.emit('listError', message);
   }
