@@ -100,6 +100,7 @@ describe('package exports', () => {
       'jobwire/otel': ['traceJobs'],
       'jobwire/client': ['createJobClient', 'JobwireError', 'isJobwireError', 'isStatusEvent'],
       'jobwire/react': ['JobClientProvider', 'useJob', 'useSubmit', 'useJobClient'],
+      'jobwire/dashboard': ['createDashboard'],
     };
     for (const [subpath, names] of Object.entries(subpaths)) {
       const viaImport = (await import(subpath)) as Record<string, unknown>;
@@ -116,7 +117,7 @@ describe('package exports', () => {
     // None but zod (a required peer: testing's fixture plugins define zod schemas): an optional peer loads when first needed,
     // so a missing one is a clear INVALID_CONFIG, not an import failure.
     // jobwire/react imports react itself: its hooks are nothing without it.
-    const peers: Record<string, string[]> = { sse: [], http: [], bullmq: [], metrics: [], otel: [], backend: [], testing: ['zod'], client: [], react: ['react'] };
+    const peers: Record<string, string[]> = { sse: [], http: [], bullmq: [], metrics: [], otel: [], backend: [], testing: ['zod'], client: [], react: ['react'], dashboard: [] };
     for (const [entry, allowed] of Object.entries(peers)) {
       for (const file of [`dist/${entry}/index.js`, `dist/${entry}/index.cjs`]) {
         const source = readFileSync(resolve(root, file), 'utf8');
