@@ -36,6 +36,13 @@ export interface EventStreamSource<T> {
  */
 export const MERGE_AFTER = 256;
 
+/**
+ * How many holes a dropped output item looks past for a gap to merge with. Holes come from coalesced
+ * progress (one between two kept items) and from gaps merged forward (right before the next gap), so
+ * a few suffice; past them, a gap is kept apart, which costs an item, never an event lost.
+ */
+const HOLES_SKIPPED = 8;
+
 const asyncDispose: typeof Symbol.asyncDispose = Symbol.asyncDispose ?? Symbol.for('Symbol.asyncDispose');
 
 /**
@@ -43,7 +50,8 @@ const asyncDispose: typeof Symbol.asyncDispose = Symbol.asyncDispose ?? Symbol.f
  * `return()` or an aborted signal unsubscribes at once and ends it (`done`, no rejection).
  *
  * The buffer for a consumer that reads slower than events arrive stays bounded: a progress event
- * not yet read is replaced by a newer one; past {@link MERGE_AFTER} unread items, adjacent string
+ * not yet read is replaced by a newer one (past {@link MERGE_AFTER} unread items, also with output
+ * between them, which stays where it was); past {@link MERGE_AFTER} unread items, adjacent string
  * output chunks are merged into one; past
  * `limitBytes` of unread output, the oldest is dropped for a gap; status events are always kept.
  */
@@ -52,6 +60,12 @@ export class EventStream<T> implements AsyncIterableIterator<JobEvent> {
   readonly #buffer = new UnreadQueue<T>();
   /** Bytes of output in the buffer. */
   #unreadBytes = 0;
+  /**
+   * The unread progress items and their slots (an entry is checked by identity before use: reads
+   * and squeezes move slots). Once the reader lags, a newer progress removes them all even with
+   * output in between, so it holds one progress however a plugin mixes writes and progress reports.
+   */
+  #progress: { item: T; at: number }[] = [];
   #waiter: { resolve: (result: IteratorResult<JobEvent>) => void; reject: (error: unknown) => void } | undefined;
   #ending = false;
   #closed = false;
@@ -115,13 +129,13 @@ export class EventStream<T> implements AsyncIterableIterator<JobEvent> {
         return;
       }
     }
+    if (source.isProgress(item)) {
+      this.#pushProgress(item);
+      return;
+    }
     const size = source.outputSize?.(item);
     const previous = buffer.last();
     if (previous !== undefined) {
-      if (source.isProgress(item) && source.isProgress(previous)) {
-        buffer.replaceLast(item);
-        return;
-      }
       const merged = size === undefined ? undefined : source.merge?.(previous, item, buffer.length >= MERGE_AFTER);
       if (merged !== undefined) {
         buffer.replaceLast(merged);
@@ -133,6 +147,31 @@ export class EventStream<T> implements AsyncIterableIterator<JobEvent> {
     if (size === undefined) return;
     this.#unreadBytes += size;
     if (this.#unreadBytes > (source.limitBytes ?? Infinity)) this.#dropOutput();
+  }
+
+  /**
+   * Buffer a progress item: in place of an unread progress right before it; and once the reader lags
+   * ({@link MERGE_AFTER} unread), in place of every unread progress, wherever it is. Output read
+   * later stays before it; a reader that keeps up sees each report between the writes around it.
+   */
+  #pushProgress(item: T): void {
+    const buffer = this.#buffer;
+    const unread = this.#progress.filter(({ item: held, at }) => at >= buffer.start && at < buffer.end && buffer.at(at) === held);
+    const newest = unread.at(-1);
+    if (newest !== undefined && newest.at === buffer.end - 1) {
+      buffer.replaceLast(item);
+      newest.item = item;
+      this.#progress = unread;
+      return;
+    }
+    if (buffer.length >= MERGE_AFTER && unread.length > 0) {
+      for (const { at } of unread) buffer.remove(at);
+      unread.length = 0;
+      buffer.squeezeIfSparse();
+    }
+    buffer.push(item);
+    unread.push({ item, at: buffer.end - 1 });
+    this.#progress = unread;
   }
 
   /** A waiting reader gets the first buffered item (a string chunk, merged with the rest of its append). */
@@ -174,9 +213,12 @@ export class EventStream<T> implements AsyncIterableIterator<JobEvent> {
       const size = source.outputSize?.(item);
       if (size === undefined) continue;
       this.#unreadBytes -= size;
-      const before = i > buffer.start ? buffer.at(i - 1) : undefined;
+      // The item before, past the holes left by coalesced progress (a run of them is short: see #pushProgress).
+      let at = i - 1;
+      while (at >= buffer.start && at >= i - HOLES_SKIPPED && buffer.at(at) === undefined) at--;
+      const before = at >= buffer.start ? buffer.at(at) : undefined;
       const { item: gap, mergedWithBefore } = gapFor(item, before);
-      if (mergedWithBefore) buffer.remove(i - 1);
+      if (mergedWithBefore) buffer.remove(at);
       buffer.set(i, gap);
     }
     buffer.scan = i;
@@ -194,6 +236,7 @@ export class EventStream<T> implements AsyncIterableIterator<JobEvent> {
       return;
     }
     this.#buffer.clear();
+    this.#progress = [];
     this.#unreadBytes = 0;
     this.#error = error;
     this.#hasError = true;
@@ -232,6 +275,7 @@ export class EventStream<T> implements AsyncIterableIterator<JobEvent> {
 
   return(): Promise<IteratorResult<JobEvent>> {
     this.#buffer.clear();
+    this.#progress = [];
     this.#unreadBytes = 0;
     this.#close();
     return Promise.resolve({ done: true, value: undefined });
