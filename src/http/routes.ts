@@ -44,8 +44,8 @@ export interface AuthorizeContext {
   action: JobAction;
   /**
    * The job concerned (get, cancel, remove, events, output; retry: the failed or cancelled job to
-   * re-run; result while the job lives). For `GET /jobs/events`: each job of `?id=…` in turn, or
-   * each job of a tenant-wide stream before its first event.
+   * re-run; result while the job lives). For `GET /jobs/events`: every job of `?id=…` that exists
+   * (the calls run at once), or each job of a tenant-wide stream before its first event.
    */
   job?: JobSnapshot;
   /**
@@ -144,7 +144,7 @@ function cancelReason(url: URL): string {
  * | `GET /jobs?tenantId&workspaceId&status&plugin&limit&cursor` | 200 `{ jobs, nextCursor? }` |
  * | `GET /jobs/:id/events` | SSE (honours `Last-Event-ID`): status, `output` and `gap` events |
  * | `GET /jobs/events?id=a&id=b…` | SSE of 1–100 jobs, ids `<jobId>:<seq>`; `Last-Event-ID` `a:12,b:3` resumes each; ends after every job's terminal event |
- * | `GET /jobs/events?tenantId&workspaceId&status&plugin` | SSE of the live status events of every matching job (no replay; never ends) |
+ * | `GET /jobs/events?tenantId&workspaceId&status&plugin` | SSE of the live status events of every matching job (no replay; ends only when the tracker closes) |
  * | `GET /jobs/:id/output` | 200 `JobOutput` `{ chunks, gap, lastSeq }`: the output the job still retains |
  * | `GET /jobs/:id/result` | 200 `StoredResult`, from the live job or the storage |
  * | `GET /results?tenantId&plugin&limit&cursor` | 200 `{ results, nextCursor? }` (with a storage only) |

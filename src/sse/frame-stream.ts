@@ -1,5 +1,6 @@
 import { JobwireError } from '../errors.js';
 import type { JobEvent } from '../job.js';
+import { onTrackerClose } from '../tracker/close-hooks.js';
 import type { JobTracker } from '../tracker/job-tracker.js';
 import { encodeSSE, encodeSSEComment } from './encode.js';
 import { addOpenStream } from './open-streams.js';
@@ -18,6 +19,11 @@ export interface FrameSource {
    * `events` again.
    */
   ending(event: JobEvent): string | undefined;
+  /**
+   * The events come from the tracker's own listeners, not its event hub (which ends its iterators
+   * when the tracker closes): the stream then ends when the tracker's `close()` starts.
+   */
+  readonly endsWithTracker?: boolean;
 }
 
 /** The settings a {@link FrameStream} needs. */
@@ -70,8 +76,9 @@ type Batch = { text: string; ended: true } | { text: string; ended: false; pendi
 /**
  * The machinery every event stream shares: `retry:` first, the frames of the source's events (those
  * already waiting batched into one string), a heartbeat comment after each `heartbeatMs` of
- * silence, `close()` and the abort signal freeing everything at once, and the count of open
- * streams. A status other than 200 makes a stream that is closed from the start and sends nothing.
+ * silence, `close()` and the abort signal (and the tracker's close, for a source that
+ * `endsWithTracker`) freeing everything at once, and the count of open streams. A status other
+ * than 200 makes a stream that is closed from the start and sends nothing.
  */
 export class FrameStream implements AsyncIterable<string> {
   readonly status: 200 | 204 | 404;
@@ -85,6 +92,8 @@ export class FrameStream implements AsyncIterable<string> {
   #heartbeatDue = false;
   #wake: ((value: 'heartbeat' | 'closed') => void) | undefined;
   readonly #onAbort = (): void => this.close();
+  /** Unregisters the tracker-close hook of a source that `endsWithTracker`. */
+  #offTrackerClose: (() => void) | undefined;
   #iterating = false;
 
   constructor(tracker: JobTracker, status: 200 | 204 | 404, source: FrameSource | undefined, settings: FrameSettings) {
@@ -97,8 +106,12 @@ export class FrameStream implements AsyncIterable<string> {
       return;
     }
     addOpenStream(tracker, 1);
-    if (settings.signal?.aborted) this.close();
-    else settings.signal?.addEventListener('abort', this.#onAbort, { once: true });
+    if (settings.signal?.aborted) {
+      this.close();
+      return;
+    }
+    settings.signal?.addEventListener('abort', this.#onAbort, { once: true });
+    if (source.endsWithTracker) this.#offTrackerClose = onTrackerClose(tracker, () => this.close());
   }
 
   /** True once the stream ended or was closed. */
@@ -112,6 +125,7 @@ export class FrameStream implements AsyncIterable<string> {
     this.#closed = true;
     addOpenStream(this.#tracker, -1);
     this.#settings.signal?.removeEventListener('abort', this.#onAbort);
+    this.#offTrackerClose?.();
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = undefined;
     void this.#source?.events.return?.();

@@ -1,6 +1,7 @@
 import { JobwireError, isJobwireError } from '../errors.js';
 import { isValidJobId } from '../ids.js';
 import { isTerminalEventType, isTerminalStatus, type JobEvent, type JobSnapshot, type TerminalStatus } from '../job.js';
+import { isTrackerClosing } from '../tracker/close-hooks.js';
 import type { JobTracker } from '../tracker/job-tracker.js';
 import { checkListQuery } from '../tracker/options.js';
 import type { ListQuery } from '../tracker/types.js';
@@ -24,8 +25,9 @@ export type JobsStreamQuery = Pick<ListQuery, 'tenantId' | 'workspaceId' | 'stat
 export interface JobsStreamOptions extends SSEStreamOptions {
   /**
    * The jobs to follow, 1 to {@link MAX_STREAM_JOBS} once repeats are dropped (else
-   * `INVALID_REQUEST`). Every one must exist: the first that does not makes the stream a 404.
-   * Not with `query`.
+   * `INVALID_REQUEST`; so is an empty id). Every one must exist: the first that does not makes the
+   * stream a 404 — unless `authorizeJob` refused one before it, in this order, with `JOB_NOT_FOUND`
+   * (see there). Not with `query`.
    */
   ids?: readonly string[];
   /**
@@ -43,16 +45,19 @@ export interface JobsStreamOptions extends SSEStreamOptions {
    */
   lastEventId?: string | null | undefined;
   /**
-   * Whether the caller may see a job. With `ids`: asked for each job before anything is sent; a
-   * throw rejects `openJobsStream` with it, `false` with `FORBIDDEN`. Tenant-wide: asked once per
-   * job, before its first event; `false` or a throw skips the job silently (the verdict is kept for
-   * the stream's life).
+   * Whether the caller may see a job. With `ids`: asked about every job that exists, all at once,
+   * before anything is sent. A job it refuses by throwing `JOB_NOT_FOUND` counts as missing: the
+   * first of `ids` that is missing or refused so decides (a 404 status for a missing one, a
+   * rejection with that error for a refused one), so "not yours" reads like "no such job" wherever
+   * it stands. Without either, the first other refusal in `ids` order rejects: with what it threw,
+   * or `FORBIDDEN` for `false`. Tenant-wide: asked once per job, before its first event; `false` or
+   * a throw skips the job silently (the verdict is kept for the stream's life).
    */
   authorizeJob?: (job: JobSnapshot) => boolean | void | Promise<boolean | void>;
   /**
    * With `ids`: once every job has sent its terminal event, one more event of this name, with no
    * `id` and as data a JSON object of each job's terminal status by id. CR, LF or NUL in it is
-   * `INVALID_REQUEST`. A tenant-wide stream never ends, so never sends it.
+   * `INVALID_REQUEST`. A tenant-wide stream ends only when stopped, so never sends it.
    * @example 'end'
    */
   endEvent?: string;
@@ -103,19 +108,37 @@ function distinctIds(ids: readonly string[]): string[] {
   if (!Array.isArray(ids)) throw new JobwireError('INVALID_REQUEST', '`ids` must be an array of job ids');
   const unique = [...new Set(ids)];
   for (const id of unique) if (typeof id !== 'string') throw new JobwireError('INVALID_REQUEST', '`ids` must be an array of job ids');
+  if (unique.includes('')) throw new JobwireError('INVALID_REQUEST', 'A job id must not be empty');
   if (unique.length < 1 || unique.length > MAX_STREAM_JOBS) {
     throw new JobwireError('INVALID_REQUEST', `A stream follows 1 to ${MAX_STREAM_JOBS} distinct jobs, got ${unique.length}`);
   }
   return unique;
 }
 
-/** Ask `authorizeJob` about every job (at once); the first refusal in `jobs` order wins. */
-async function authorizeAll(jobs: readonly JobSnapshot[], authorizeJob: JobVerdict): Promise<void> {
-  const verdicts = await Promise.allSettled(jobs.map(async (job) => authorizeJob(job)));
-  for (const verdict of verdicts) {
-    if (verdict.status === 'rejected') throw verdict.reason;
-    if (verdict.value === false) throw new JobwireError('FORBIDDEN', 'Forbidden');
+const isNotFound = (error: unknown): boolean => isJobwireError(error) && error.code === 'JOB_NOT_FOUND';
+
+/**
+ * Ask `authorizeJob` about every job that exists (at once), then judge `jobIds` in order: the first
+ * that is missing (resolves its index) or refused with `JOB_NOT_FOUND` (rejects with that) wins,
+ * since a job that is not the caller's must read like one that does not exist, wherever it stands;
+ * only without either does the first other refusal reject (`false`: `FORBIDDEN`). Resolves -1 when
+ * every job exists and is allowed.
+ */
+async function judge(jobs: readonly (JobSnapshot | undefined)[], authorizeJob: JobVerdict | undefined): Promise<number> {
+  const verdicts = authorizeJob
+    ? await Promise.allSettled(jobs.map(async (job) => (job === undefined ? undefined : authorizeJob(job))))
+    : undefined;
+  let refusal: { reason: unknown } | undefined;
+  for (const [i, job] of jobs.entries()) {
+    if (job === undefined) return i;
+    const verdict = verdicts?.[i];
+    if (verdict?.status === 'rejected' && isNotFound(verdict.reason)) throw verdict.reason;
+    if (refusal) continue;
+    if (verdict?.status === 'rejected') refusal = { reason: verdict.reason };
+    else if (verdict?.value === false) refusal = { reason: new JobwireError('FORBIDDEN', 'Forbidden') };
   }
+  if (refusal) throw refusal.reason;
+  return -1;
 }
 
 /** How a job enters a several-jobs stream: with its events, already seen to its end, or gone. */
@@ -140,10 +163,9 @@ async function openSeveral(tracker: JobTracker, ids: readonly string[], options:
   const jobIds = distinctIds(ids);
   const cursors = parseJobCursors(options.lastEventId);
   const jobs = await Promise.all(jobIds.map((id) => (isValidJobId(id) ? tracker.get(id) : undefined)));
-  const missing = jobIds.find((_, i) => jobs[i] === undefined);
-  if (missing !== undefined) return new Stream(tracker, 404, jobIds, missing, settings);
+  const missing = await judge(jobs, options.authorizeJob);
+  if (missing >= 0) return new Stream(tracker, 404, jobIds, jobIds[missing], settings);
   const found = jobs as JobSnapshot[];
-  if (options.authorizeJob) await authorizeAll(found, options.authorizeJob);
   const opened = await Promise.allSettled(found.map((job) => openPart(tracker, job, cursors.get(job.id) ?? 0)));
   const parts: MergedPart[] = [];
   for (const result of opened) if (result.status === 'fulfilled' && result.value.kind === 'part') parts.push(result.value.part);
@@ -184,8 +206,12 @@ function openTenantWide(tracker: JobTracker, query: JobsStreamQuery, options: Jo
   const { tenantId, workspaceId, plugin, statuses } = checkListQuery(query as ListQuery);
   const maxWaiting = options.maxWaitingEvents ?? DEFAULT_MAX_WAITING_EVENTS;
   if (!Number.isSafeInteger(maxWaiting) || maxWaiting < 1) throw new JobwireError('INVALID_REQUEST', '`maxWaitingEvents` must be a positive integer');
+  // The tracker's close ends every tenant-wide stream (below), so one opened meanwhile or after is
+  // refused, with the CLOSED that reading the jobs of the other streams answers on a closed tracker.
+  if (isTrackerClosing(tracker)) throw new JobwireError('CLOSED', 'The tracker is closed');
   const live = new LiveStatusEvents(tracker, { tenantId, workspaceId, plugin, statuses }, options.authorizeJob, maxWaiting);
-  const source: FrameSource = { events: live, frame: frameMaker(settings, idOf, defaultFrames), ending: () => undefined };
+  // It listens to the tracker itself, not through the hub that ends the other streams on close: the tracker's close ends it.
+  const source: FrameSource = { events: live, frame: frameMaker(settings, idOf, defaultFrames), ending: () => undefined, endsWithTracker: true };
   return new Stream(tracker, 200, [], undefined, settings, source);
 }
 
@@ -198,11 +224,14 @@ function openTenantWide(tracker: JobTracker, query: JobsStreamQuery, options: Jo
  * Several jobs: each job replays its events after its cursor in `lastEventId`, then goes live; a
  * job sends nothing after its terminal event, and the stream ends once every job has sent its
  * terminal event (then `endEvent`, when set). Tenant-wide: live status events only (never `output`
- * or `gap`), from any process, with no replay; it never ends by itself.
+ * or `gap`), from any process, with no replay; it ends only when closed, aborted, or when the
+ * tracker's `close()` starts.
  *
  * @throws JobwireError `INVALID_REQUEST` for `ids` and `query` together, no or more than
- * {@link MAX_STREAM_JOBS} distinct ids, a malformed `lastEventId`, a bad query, delay or
- * `endEvent`; with `ids`, whatever `authorizeJob` throws, and `FORBIDDEN` when it returns `false`.
+ * {@link MAX_STREAM_JOBS} distinct ids, an empty id, a malformed `lastEventId`, a bad query, delay
+ * or `endEvent`; with `ids`, whatever `authorizeJob` throws, and `FORBIDDEN` when it returns
+ * `false`; tenant-wide, `CLOSED` once the tracker's `close()` has started (with `ids`, reading
+ * the jobs answers `CLOSED` once a shared store's tracker has closed).
  * @example
  * ```ts
  * const stream = await openJobsStream(tracker, { ids: ['a', 'b'], lastEventId: request.headers.get('last-event-id'), signal: request.signal });

@@ -10,6 +10,7 @@ import { EventStream } from '../engine/event-stream.js';
 import { JobEngine } from '../engine/job-engine.js';
 import type { EngineHost } from '../engine/types.js';
 import { MemoryBackend } from '../memory/memory-backend.js';
+import { runTrackerCloseHooks } from './close-hooks.js';
 import { DurationStats } from './duration-stats.js';
 import { checkSchedule, scheduleInfo } from '../schedule/check-schedule.js';
 import type { ScheduledJobOptions, ScheduleInfo, ScheduleOptions, ScheduleTiming } from '../schedule/types.js';
@@ -345,14 +346,17 @@ export class JobTracker {
 
   /**
    * Shut down: new submits get `CLOSED`, queued jobs end `cancelled` (code `CLOSED`) at once,
-   * running jobs get `timeoutMs` to finish and are then cancelled. Safe to call twice.
+   * running jobs get `timeoutMs` to finish and are then cancelled; tenant-wide event streams
+   * (`openJobsStream` without `ids`) end at once. Safe to call twice.
    */
   close(options: CloseOptions = {}): Promise<void> {
     const timeoutMs = options.timeoutMs ?? 30_000;
     if (!Number.isInteger(timeoutMs) || timeoutMs < 0 || timeoutMs > MAX_TIMER_MS) {
       return Promise.reject(new JobwireError('INVALID_REQUEST', `\`timeoutMs\` must be an integer from 0 to ${MAX_TIMER_MS}`));
     }
-    this.#closing ??= this.#engine.close(timeoutMs);
+    if (this.#closing) return this.#closing;
+    runTrackerCloseHooks(this);
+    this.#closing = this.#engine.close(timeoutMs);
     return this.#closing;
   }
 

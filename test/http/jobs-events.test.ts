@@ -195,11 +195,12 @@ describe('GET /jobs/events', () => {
 
     it('404 JOB_NOT_FOUND for an unknown or malformed id, naming it; 400 past 100 distinct ids, for a bad Last-Event-ID or parameter; 405 for another method', async () => {
       const a = await finishedEcho('a');
-      for (const bad of ['AAAAAAAAAAAAAAAAAAAAAA', '..%2F..%2Fetc', '', 'a:b']) {
+      for (const bad of ['AAAAAAAAAAAAAAAAAAAAAA', '..%2F..%2Fetc', 'a:b']) {
         const error = await expectError(await get(`/jobs/events?id=${a.id}&id=${bad}`), 404, 'JOB_NOT_FOUND');
         const id = decodeURIComponent(bad);
         expect(error).toEqual({ code: 'JOB_NOT_FOUND', message: `Unknown job ${id}`, details: { jobId: id } });
       }
+      for (const empty of [`id=${a.id}&id=`, 'id=']) await expectError(await get(`/jobs/events?${empty}`), 400, 'INVALID_REQUEST'); // an empty id, not an unknown job
       const hundred = Array.from({ length: 100 }, (_, i) => `id=job${i}`).join('&');
       await expectError(await get(`/jobs/events?${hundred}&id=job0`), 404, 'JOB_NOT_FOUND'); // 100 once repeats are dropped: counted, then looked up
       await expectError(await get(`/jobs/events?${hundred}&id=job100`), 400, 'INVALID_REQUEST');
@@ -253,6 +254,39 @@ describe('GET /jobs/events', () => {
       expect(seen.every((c) => c.action === 'events')).toBe(true);
 
       await expectError(await get(`/jobs/events?id=${mine.id}&id=${theirs.id}`, { 'x-tenant': 'polite' }), 403, 'FORBIDDEN');
+      expect(countOpenStreams(tracker)).toBe(0);
+    });
+
+    it('a job that is not the caller’s reads like a missing one wherever it stands: the 404 names the first of either, in the order given', async () => {
+      await server.close();
+      await tracker.close();
+      // The docs' authorize: another tenant's job is "Unknown job"; tenant `polite` is refused with `false`.
+      await setup({
+        authorize: ({ request, job }) => {
+          const tenant = request.headers.get('x-tenant');
+          if (!job || job.tenantId === tenant) return true;
+          if (tenant === 'polite') return false;
+          throw new JobwireError('JOB_NOT_FOUND', 'Unknown job');
+        },
+      });
+      const mine = await finishedEcho('mine', 'acme');
+      const theirs = await finishedEcho('theirs', 'evil');
+      const [fake, fake2] = ['AAAAAAAAAAAAAAAAAAAAAA', 'BBBBBBBBBBBBBBBBBBBBBB'];
+      const acme = { 'x-tenant': 'acme' };
+      /** The answer to `ids`, with the id it names written `<first>`. */
+      const answer = async (ids: string[], named: string, headers = acme) => {
+        const response = await get(`/jobs/events?${ids.map((id) => `id=${id}`).join('&')}`, headers);
+        return { status: response.status, type: response.headers.get('content-type'), body: (await response.text()).replaceAll(named, '<first>') };
+      };
+      const unknownFirst = await answer([fake2, fake], fake2);
+      expect(unknownFirst.status).toBe(404);
+      expect(await answer([theirs.id, fake], theirs.id)).toEqual(unknownFirst);
+      expect(await answer([mine.id, theirs.id, fake], theirs.id)).toEqual(await answer([mine.id, fake2, fake], fake2));
+      expect(await answer([mine.id, fake, theirs.id], fake)).toEqual(await answer([mine.id, fake, fake2], fake));
+      // Other refusals stay 403, after any missing job (which says nothing about the refused one).
+      const polite = { 'x-tenant': 'polite' };
+      expect((await answer([mine.id, theirs.id], theirs.id, polite)).status).toBe(403);
+      expect(await answer([theirs.id, fake], fake, polite)).toEqual(await answer([mine.id, fake], fake, polite));
       expect(countOpenStreams(tracker)).toBe(0);
     });
 
@@ -323,6 +357,20 @@ describe('GET /jobs/events', () => {
       const perJob = seen.filter((c) => c.job);
       expect(perJob.map((c) => c.job?.id).sort()).toEqual([mine.id, theirs.id].sort()); // once each, though each sent four events
       expect(perJob.every((c) => c.action === 'events' && c.query === undefined)).toBe(true);
+    });
+
+    it('the tracker shutting down ends it (the server can close); asked for while it closes or after, it is 503 CLOSED', async () => {
+      const reader = await open('/jobs/events?tenantId=acme');
+      const job = await tracker.submit('controlled', {}, { tenantId: 'acme' });
+      await until(() => reader.events.some((e) => e.event === 'started'), 10_000, 'the job started');
+      expect(countOpenStreams(tracker)).toBe(1);
+      const closing = tracker.close({ timeoutMs: 0 });
+      await expectError(await get('/jobs/events?tenantId=acme'), 503, 'CLOSED');
+      await reader.ended; // the server ended the response
+      expect(countOpenStreams(tracker)).toBe(0);
+      await closing;
+      await expectError(await get('/jobs/events'), 503, 'CLOSED');
+      expect(eventOf(reader.events[0]!).jobId).toBe(job.id);
     });
 
     it('400 for limit, cursor, a bad status or an unknown parameter; a lastEventId is ignored (no replay)', async () => {

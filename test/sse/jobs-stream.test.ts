@@ -113,7 +113,7 @@ describe('openJobsStream: several jobs', () => {
     expect(seen.status).toBe(204);
     expect(seen.closed).toBe(true);
     expect(await collect(seen)).toEqual([]);
-    for (const missing of ['AAAAAAAAAAAAAAAAAAAAAA', '../x', '']) {
+    for (const missing of ['AAAAAAAAAAAAAAAAAAAAAA', '../x']) {
       const stream = await openJobsStream(tracker, { ids: [a, missing, 'BBBBBBBBBBBBBBBBBBBBBB'] });
       expect(stream.status).toBe(404);
       expect(stream.missingJobId).toBe(missing);
@@ -132,6 +132,7 @@ describe('openJobsStream: several jobs', () => {
     expect(await codeOf(openJobsStream(tracker, { ids: tooMany }))).toBe('INVALID_REQUEST');
     expect((await openJobsStream(tracker, { ids: [...tooMany.slice(0, 100), 'job0'] })).status).toBe(404); // 100 distinct
     expect(await codeOf(openJobsStream(tracker, { ids: [a, 5 as unknown as string] }))).toBe('INVALID_REQUEST');
+    expect(await codeOf(openJobsStream(tracker, { ids: [a, ''] }))).toBe('INVALID_REQUEST'); // an empty id is no id, not an unknown job
     expect(await codeOf(openJobsStream(tracker, { ids: [a], query: {} }))).toBe('INVALID_REQUEST');
     for (const lastEventId of ['4', `${a}:x`, `${a}:-1`, `${a}:1,`, `${a}:1;x:2`, `${a}:${'9'.repeat(16)}`, `a b:1`]) {
       expect(await codeOf(openJobsStream(tracker, { ids: [a], lastEventId })), lastEventId).toBe('INVALID_REQUEST');
@@ -153,6 +154,30 @@ describe('openJobsStream: several jobs', () => {
     expect(await codeOf(openJobsStream(tracker, { ids: [a, b], authorizeJob: (job) => job.id === a }))).toBe('FORBIDDEN');
     const thrown = new Error('not yours');
     await expect(openJobsStream(tracker, { ids: [a, b], authorizeJob: async (job) => (job.id === b ? Promise.reject(thrown) : true) })).rejects.toBe(thrown);
+    expect(countOpenStreams(tracker)).toBe(0);
+  });
+
+  it('authorizeJob refusing with JOB_NOT_FOUND reads like a missing job wherever it stands: the first of either, in order, decides; other refusals come after', async () => {
+    const a = await finished();
+    const b = await finished();
+    const fake = 'AAAAAAAAAAAAAAAAAAAAAA';
+    const notYours = new JobwireError('JOB_NOT_FOUND', 'Unknown job');
+    const asked: string[] = [];
+    const hidingB = (job: JobSnapshot): boolean => {
+      asked.push(job.id);
+      if (job.id === b) throw notYours;
+      return true;
+    };
+    // b stands before the fake: its refusal is what the caller gets, as if b were missing too.
+    await expect(openJobsStream(tracker, { ids: [a, b, fake], authorizeJob: hidingB })).rejects.toBe(notYours);
+    expect(asked.sort()).toEqual([a, b].sort()); // every job that exists is asked, though one is missing
+    const missing = await openJobsStream(tracker, { ids: [a, fake, b], authorizeJob: hidingB });
+    expect([missing.status, missing.missingJobId]).toEqual([404, fake]);
+    // A refusal by `false` (or another throw) is a 403 only when no job is missing or hidden.
+    const refusingA = (job: JobSnapshot): boolean => job.id !== a;
+    const stillMissing = await openJobsStream(tracker, { ids: [a, fake], authorizeJob: refusingA });
+    expect([stillMissing.status, stillMissing.missingJobId]).toEqual([404, fake]);
+    expect(await codeOf(openJobsStream(tracker, { ids: [a, b], authorizeJob: refusingA }))).toBe('FORBIDDEN');
     expect(countOpenStreams(tracker)).toBe(0);
   });
 
@@ -360,6 +385,28 @@ describe('openJobsStream: tenant-wide', () => {
       expect(await codeOf(openJobsStream(tracker, { query })), JSON.stringify(query)).toBe('INVALID_REQUEST');
     }
     for (const maxWaitingEvents of [0, 1.5, -1]) expect(await codeOf(openJobsStream(tracker, { maxWaitingEvents }))).toBe('INVALID_REQUEST');
+    expect(countOpenStreams(tracker)).toBe(0);
+  });
+
+  it('the tracker’s close ends it, read or not, and frees its listeners; on a closing or closed tracker it is CLOSED', async () => {
+    const on = vi.spyOn(tracker, 'on');
+    const off = vi.spyOn(tracker, 'off');
+    const stream = await openJobsStream(tracker, { query: { tenantId: 'acme' } });
+    const { done } = reading(stream);
+    const unread = await openJobsStream(tracker, {});
+    const job = await tracker.submit('controlled', {}, { tenantId: 'acme' });
+    await control.started(job.id);
+    expect(countOpenStreams(tracker)).toBe(2);
+    const closing = tracker.close({ timeoutMs: 0 });
+    expect(await codeOf(openJobsStream(tracker, { query: { tenantId: 'acme' } }))).toBe('CLOSED');
+    await done;
+    expect([stream.closed, unread.closed]).toEqual([true, true]);
+    expect(countOpenStreams(tracker)).toBe(0);
+    const listeners = (calls: unknown[][]) => calls.map(([type, listener]) => [type, listener]);
+    expect(listeners(off.mock.calls)).toEqual(listeners(on.mock.calls));
+    await closing;
+    expect(await codeOf(openJobsStream(tracker, {}))).toBe('CLOSED');
+    expect(await codeOf(openJobsStream(tracker, { query: { limit: 5 } as never }))).toBe('INVALID_REQUEST'); // arguments first, as for the other streams
     expect(countOpenStreams(tracker)).toBe(0);
   });
 
