@@ -45,8 +45,10 @@ export async function start({ port = 3000, host = '127.0.0.1', tracker = createD
     schedulesPath: '/htmx/schedules',
     sse: { serialize: eventFragment, endEvent: 'end' },
   });
-  // The dashboard: its page, its script and its own API below /jobwire (no authorize in a demo: add one in an app).
-  const dashboard = createDashboard(tracker, { basePath: DASHBOARD, title: 'jobwire demo' });
+  // The dashboard at /jobwire: its page, its script and its own API. `authorize: () => true` lets everyone in, on
+  // purpose: this is a local demo, listening on 127.0.0.1 by default. An app decides who may see and act on its
+  // jobs (a session cookie, a staff role: see docs/dashboard.md).
+  const dashboard = createDashboard(tracker, { basePath: DASHBOARD, title: 'jobwire demo', authorize: () => true });
   const page = await readFile(new URL('../web/index.html', import.meta.url), 'utf8');
   const htmxPage = await readFile(new URL('../web/htmx.html', import.meta.url), 'utf8');
   const vendor = new Map(await Promise.all(Object.entries(VENDOR).map(async ([name, file]) => [name, await readFile(file, 'utf8')] as const)));

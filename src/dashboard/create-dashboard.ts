@@ -1,7 +1,7 @@
 import { JobwireError, isJobwireError, messageOf } from '../errors.js';
-import { errorResponse, json } from '../http/error-response.js';
-import { ownsPath, registerOwnedPaths } from '../http/owned-paths.js';
-import { createJobRoutes, type AuthorizeContext, type JobRoutesHandler } from '../http/routes.js';
+import { errorResponse, httpOnlyError, json } from '../http/error-response.js';
+import { registerOwnedPaths } from '../http/owned-paths.js';
+import { createJobRoutes, type JobRoutesHandler } from '../http/routes.js';
 import type { JobTracker } from '../tracker/job-tracker.js';
 import { assetOf, assetResponse, loadPageScript } from './assets.js';
 import { dashboardSettings, type DashboardOptions } from './options.js';
@@ -11,53 +11,113 @@ import { DASHBOARD_CSS } from './styles.js';
 /** A fetch-style handler: a `Response`, or `undefined` when the request is not for the dashboard. */
 export type DashboardHandler = JobRoutesHandler;
 
-/** The routes of the page's API that only read, plus the two actions of its buttons. */
-const PAGE_WRITES = new Set(['cancel', 'retry']);
+/**
+ * A route of the page's API, by what it does: `read` (GET, HEAD), `stream` (GET: an event stream),
+ * `write` (POST: cancel, re-run) or `stats` (GET, HEAD: answered here).
+ */
+type ApiRoute = 'read' | 'stream' | 'write' | 'stats';
+
+/** The `Allow` header of a 405 on each kind of route (a read answers HEAD too, a stream does not). */
+const ALLOW: Record<ApiRoute, string> = { read: 'GET', stream: 'GET', write: 'POST', stats: 'GET' };
+
+/** A collection path may end in one `/`, as in `createJobRoutes`. */
+const COLLECTION = /^\/(?:jobs|plugins|stats)\/?$/;
+/** `/jobs/:id`, `/jobs/:id/events`, `/jobs/:id/cancel`, `/jobs/:id/retry` (an id is one path segment). */
+const JOB_ROUTE = /^\/jobs\/[^/]+(?:\/(events|cancel|retry))?$/;
+
+/**
+ * The route of `path` below the API (`/jobs…`, `/plugins`, `/stats`), when the page uses it: the
+ * job list, a job, the three kinds of event stream, cancel, re-run, the plugins and the stats.
+ * Nothing else of `createJobRoutes` (submit, delete, output, result, results, schedules) is served.
+ */
+function apiRouteOf(path: string): ApiRoute | undefined {
+  if (COLLECTION.test(path)) return path.startsWith('/stats') ? 'stats' : 'read';
+  if (path === '/jobs/events') return 'stream'; // several jobs (`?id=…`), or every job of the filters
+  const sub = JOB_ROUTE.exec(path);
+  if (!sub) return undefined;
+  if (sub[1] === undefined) return 'read';
+  return sub[1] === 'events' ? 'stream' : 'write';
+}
 
 function methodNotAllowed(allow: string): Response {
   return json({ error: { code: 'INVALID_REQUEST', message: `Method not allowed; use ${allow}` } }, 405, { Allow: allow });
 }
 
+function notFound(): Response {
+  return json(httpOnlyError('NOT_FOUND', 'Not found'), 404);
+}
+
+/** Whether `origin` (an `Origin` header) is the origin of the request URL `url`. */
+function isOwnOrigin(origin: string, url: URL): boolean {
+  let sender: URL;
+  try {
+    sender = new URL(origin); // `null` (a sandboxed frame, a redirect across sites) is no URL: refused
+  } catch {
+    return false;
+  }
+  if (sender.origin === url.origin) return true;
+  // TLS ended before the handler (a proxy, or `toNodeHandler`, which builds an http:// URL): the page was on https at the same host and port.
+  return sender.protocol === 'https:' && url.protocol === 'http:' && sender.host === url.host;
+}
+
+/**
+ * Whether a request that may change something comes from the page itself, as far as the browser
+ * tells: `Sec-Fetch-Site` is `same-origin` (or absent: not a browser, or an old one), and `Origin`,
+ * when sent, is the request's own. Cookies ride along on a request another site makes, so
+ * `authorize` alone cannot tell.
+ */
+function isSameOrigin(request: Request, url: URL): boolean {
+  const site = request.headers.get('sec-fetch-site');
+  if (site !== null && site !== 'same-origin') return false;
+  const origin = request.headers.get('origin');
+  return origin === null || isOwnOrigin(origin, url);
+}
+
 /**
  * An operations dashboard for a tracker, as one fetch-style handler: a single page (jobs with live
- * status and progress, filters, a job's events, output, input and result, cancel and re-run,
+ * status and progress, filters, a job's events, live output, input and result, cancel and re-run,
  * per-plugin throughput and durations) and the API it reads, all below `basePath`.
  *
  * | path | answer |
  * |---|---|
  * | `{basePath}`, `{basePath}/` | the page (HTML, no data) |
  * | `{basePath}/assets/app.js`, `…/app.css` | its script and styles (`ETag`; cached for good under their `?v=`) |
- * | `{basePath}/api/jobs…`, `…/api/plugins`, `…/api/results`, `…/api/schedules` | the routes of `createJobRoutes`, read-only but for `POST …/cancel` and `POST …/retry` |
- * | `{basePath}/api/stats` | `tracker.stats()` (authorize action `'stats'`) |
+ * | `GET {basePath}/api/jobs`, `…/api/jobs/:id` | the job list and a job, as `createJobRoutes` answers them |
+ * | `GET {basePath}/api/jobs/:id/events`, `…/api/jobs/events` | a job's stream, the stream of several (`?id=…`) or of every job of the filters |
+ * | `POST {basePath}/api/jobs/:id/cancel`, `…/retry` | cancel, re-run (same-origin only) |
+ * | `GET {basePath}/api/plugins` | the plugins |
+ * | `GET {basePath}/api/stats` | `tracker.stats()` (authorize action `'stats'`) |
  *
- * Every API call goes through `authorize`; the page and its assets carry no data and are not
- * authorized. Mount it like `createJobRoutes` (it answers `undefined` for other paths), also
- * through `toNodeHandler` in node:http, Express and Fastify.
- * @throws `INVALID_CONFIG` for a bad option.
+ * Every other path below `{basePath}/api` is 404, and another method on one of these routes 405:
+ * the API serves what the page uses, no more (no submit, delete, output, result, results or
+ * schedules). Every API call goes through `authorize`, which is required; a request that is not a
+ * GET must come from the page's own origin (`Sec-Fetch-Site`, `Origin`), else 403. The page and
+ * its assets carry no data and are not authorized. Mount it like `createJobRoutes` (it answers
+ * `undefined` for other paths), also through `toNodeHandler` in node:http, Express and Fastify.
+ * @throws `INVALID_CONFIG` for a bad option, or a missing `authorize`.
  * @example
  * ```ts
  * const dashboard = createDashboard(tracker, { authorize: ({ request }) => isStaff(request) });
  * app.all('/jobwire/*', async (c, next) => (await dashboard(c.req.raw)) ?? next());
  * ```
  */
-export function createDashboard(tracker: JobTracker, options: DashboardOptions = {}): DashboardHandler {
+export function createDashboard(tracker: JobTracker, options: DashboardOptions): DashboardHandler {
   const { base, title, authorize, sse, logger } = dashboardSettings(options);
   const apiBase = `${base}/api`;
+  // Only the routes of `apiRouteOf` are passed on to these: the others of `createJobRoutes` are never reached.
   const api = createJobRoutes(tracker, {
     basePath: `${apiBase}/jobs`,
     pluginsPath: `${apiBase}/plugins`,
-    resultsPath: `${apiBase}/results`,
-    schedulesPath: `${apiBase}/schedules`,
-    ...(authorize && { authorize }),
+    authorize,
     ...(sse && { sse }),
     ...(logger && { logger }),
   });
-  const statsPath = `${apiBase}/stats`;
   const style = assetOf(DASHBOARD_CSS, 'text/css; charset=utf-8');
 
   const isPage = (path: string): boolean => path === base || path === `${base}/` || (base === '' && path === '/');
   const isAsset = (path: string): boolean => path === `${base}/assets/app.js` || path === `${base}/assets/app.css`;
-  const owns = (path: string): boolean => isPage(path) || isAsset(path) || path === statsPath || path === `${statsPath}/` || ownsPath(api, path);
+  const isApi = (path: string): boolean => path === apiBase || path.startsWith(`${apiBase}/`);
+  const owns = (path: string): boolean => isPage(path) || isAsset(path) || isApi(path);
 
   async function page(request: Request): Promise<Response> {
     const html = renderShell({ base, title, scriptVersion: (await loadPageScript()).version, styleVersion: style.version });
@@ -74,44 +134,36 @@ export function createDashboard(tracker: JobTracker, options: DashboardOptions =
   }
 
   async function stats(request: Request): Promise<Response> {
-    if (authorize) {
-      const context: AuthorizeContext = { request, action: 'stats' };
-      let verdict: boolean | void;
-      try {
-        verdict = await authorize(context);
-      } catch (error) {
-        throw isJobwireError(error) ? error : new JobwireError('FORBIDDEN', 'Forbidden', { cause: error });
-      }
-      if (verdict === false) throw new JobwireError('FORBIDDEN', 'Forbidden');
+    let verdict: boolean | void;
+    try {
+      verdict = await authorize({ request, action: 'stats' });
+    } catch (error) {
+      throw isJobwireError(error) ? error : new JobwireError('FORBIDDEN', 'Forbidden', { cause: error });
     }
+    if (verdict === false) throw new JobwireError('FORBIDDEN', 'Forbidden');
     return json(await tracker.stats(), 200, { 'Cache-Control': 'no-store' });
   }
 
-  /** The page's API: refuses what the page never does (submit, delete), so the dashboard adds no way to start or remove jobs. */
-  async function apiRoute(request: Request, path: string, method: string): Promise<Response | undefined> {
-    if (method !== 'GET' && method !== 'HEAD') {
-      const action = path.slice(path.lastIndexOf('/') + 1);
-      const jobAction = path.startsWith(`${apiBase}/jobs/`) && PAGE_WRITES.has(action);
-      if (!jobAction) return methodNotAllowed('GET');
+  /** The page's API: the routes it uses, each with its methods; a write only from the page's own origin. */
+  async function apiRoute(request: Request, url: URL, method: string): Promise<Response | undefined> {
+    if (method !== 'GET' && !isSameOrigin(request, url)) {
+      throw new JobwireError('FORBIDDEN', 'A request from another site may not change jobs');
     }
-    return api(request);
+    const route = apiRouteOf(url.pathname.slice(apiBase.length));
+    if (route === undefined) return notFound();
+    const allowed = route === 'write' ? method === 'POST' : method === 'GET' || (method === 'HEAD' && route !== 'stream');
+    if (!allowed) return methodNotAllowed(ALLOW[route]);
+    return route === 'stats' ? stats(request) : api(request);
   }
 
   async function route(request: Request, url: URL): Promise<Response | undefined> {
     const path = url.pathname;
     if (!owns(path)) return undefined;
     const method = request.method.toUpperCase();
-    const reading = method === 'GET' || method === 'HEAD';
-    if (isPage(path) || isAsset(path)) {
-      if (!reading) return methodNotAllowed('GET');
-      if (isPage(path)) return page(request);
-      return assetResponse(path.endsWith('.css') ? style : await loadPageScript(), request, url);
-    }
-    if (path === statsPath || path === `${statsPath}/`) {
-      if (!reading) return methodNotAllowed('GET');
-      return stats(request);
-    }
-    return apiRoute(request, path, method);
+    if (isApi(path)) return apiRoute(request, url, method);
+    if (method !== 'GET' && method !== 'HEAD') return methodNotAllowed('GET');
+    if (isPage(path)) return page(request);
+    return assetResponse(path.endsWith('.css') ? style : await loadPageScript(), request, url);
   }
 
   const handler: DashboardHandler = async (request) => {

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
+import { chromium, type Browser, type Locator, type Page, type Request } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { JobSnapshot } from 'jobwire';
 import type { DashboardOptions } from 'jobwire/dashboard';
@@ -35,16 +35,21 @@ describe.skipIf(!hasChromium)('the dashboard in headless Chromium', () => {
     pageErrors = [];
   });
 
-  async function serve(options: DashboardOptions = {}): Promise<DashboardServer> {
+  async function serve(options: Partial<DashboardOptions> = {}): Promise<DashboardServer> {
     dash = await startDashboard(options);
     return dash;
   }
 
-  /** Open the dashboard (at `search`, e.g. `?status=failed`) and wait until its stream is live. */
-  async function open(search = '', viewport = { width: 1280, height: 900 }, colorScheme: 'light' | 'dark' = 'light'): Promise<Page> {
+  /** An operator's session, as a host's login would set it: a cookie, which the page's calls carry. */
+  const SESSION = 's-ops-1';
+  const bySession: DashboardOptions['authorize'] = ({ request }) => /(?:^|;\s*)session=([^;]*)/.exec(request.headers.get('cookie') ?? '')?.[1] === SESSION;
+
+  /** Open the dashboard (at `search`, e.g. `?status=failed`) and wait until its stream is live; `session` logs the browser in first. */
+  async function open(search = '', viewport = { width: 1280, height: 900 }, colorScheme: 'light' | 'dark' = 'light', session?: string): Promise<Page> {
     const page = await browser.newPage({ viewport, colorScheme });
     page.setDefaultTimeout(SHOWS_MS);
     page.on('pageerror', (error) => pageErrors.push(error.message));
+    if (session !== undefined) await page.context().addCookies([{ name: 'session', value: session, url: dash!.origin, httpOnly: true, sameSite: 'Lax' }]);
     await page.goto(`${dash!.url}/${search}`);
     await page.locator('[data-testid="connection"][data-state="live"]').waitFor();
     return page;
@@ -143,12 +148,16 @@ describe.skipIf(!hasChromium)('the dashboard in headless Chromium', () => {
     await page.close();
   });
 
-  it('cancels a running job from its detail panel', async () => {
-    const { tracker, gates } = await serve();
+  it('cancels a running job from its detail panel, as a same-origin write with the session cookie', async () => {
+    const { tracker, gates, origin } = await serve({ authorize: bySession });
     const job = await tracker.submit('render', { file: 'long.mp4' }, { tenantId: 'acme' });
     const gate = await gates.started(job.id);
     gate.ctx.progress(30, 'encoding');
-    const page = await open();
+    const page = await open('', undefined, undefined, SESSION);
+    const writes: Request[] = [];
+    page.on('request', (request) => {
+      if (request.method() !== 'GET') writes.push(request);
+    });
     await row(page, job.id).click();
     await page.getByTestId('detail').waitFor();
     expect(new URL(page.url()).searchParams.get('job')).toBe(job.id);
@@ -167,6 +176,10 @@ describe.skipIf(!hasChromium)('the dashboard in headless Chromium', () => {
     expect(await page.getByTestId('detail-rerun').isVisible()).toBe(true);
     expect(await page.getByTestId('detail-error').textContent()).toContain('Cancelled from the dashboard');
     await page.getByTestId('toasts').getByText('Job cancelled').waitFor();
+    // What the server's cross-site check saw: the browser's own word that the write came from the page.
+    expect(writes.map((request) => `${request.method()} ${new URL(request.url()).pathname}`)).toEqual([`POST /jobwire/api/jobs/${job.id}/cancel`]);
+    const sent = await writes[0]!.allHeaders();
+    expect({ site: sent['sec-fetch-site'], origin: sent.origin, cookie: sent.cookie }).toEqual({ site: 'same-origin', origin, cookie: `session=${SESSION}` });
 
     await page.keyboard.press('Escape');
     await page.getByTestId('detail').waitFor({ state: 'hidden' });
@@ -175,10 +188,10 @@ describe.skipIf(!hasChromium)('the dashboard in headless Chromium', () => {
   });
 
   it('re-runs a failed job: the new job opens, linked to the one it re-runs', async () => {
-    const { tracker } = await serve();
+    const { tracker } = await serve({ authorize: bySession });
     const failed = await tracker.submit('import-csv', { rows: 7 }, { tenantId: 'acme' });
     await tracker.wait(failed.id);
-    const page = await open(`?job=${failed.id}`); // a shared link opens the job
+    const page = await open(`?job=${failed.id}`, undefined, undefined, SESSION); // a shared link opens the job
     await expect.poll(() => detailStatus(page), { timeout: SHOWS_MS }).toBe('failed');
     expect(await page.getByTestId('detail-error').textContent()).toBe('PLUGIN_FAILEDrow 7: missing column "email"');
     expect(await page.getByTestId('detail-cancel').isHidden()).toBe(true);
@@ -264,8 +277,36 @@ describe.skipIf(!hasChromium)('the dashboard in headless Chromium', () => {
     await page.close();
   });
 
+  it('refuses a cancel and a re-run that another site sends, even to a dashboard that lets everyone in', async () => {
+    const { tracker, gates, origin } = await serve({ authorize: () => true });
+    const job = await tracker.submit('render', {}, { tenantId: 'acme' });
+    await gates.started(job.id);
+    const failed = await tracker.submit('import-csv', { rows: 7 }, { tenantId: 'acme' });
+    await tracker.wait(failed.id);
+    // Another site: localhost is not 127.0.0.1's site. Its page (here the server's 404, which has no CSP) posts to the dashboard.
+    const page = await browser.newPage();
+    page.on('pageerror', (error) => pageErrors.push(error.message));
+    const elsewhere = origin.replace('127.0.0.1', 'localhost');
+    await page.goto(`${elsewhere}/another-site`);
+    const statuses: number[] = [];
+    page.on('response', (response) => {
+      if (response.request().method() === 'POST') statuses.push(response.status());
+    });
+    // `no-cors`: the form-like request any page may send; its answer is opaque to the page, but it has arrived.
+    await page.evaluate(
+      async (urls) => {
+        for (const url of urls) await fetch(url, { method: 'POST', mode: 'no-cors', credentials: 'include' });
+      },
+      [`${origin}/jobwire/api/jobs/${job.id}/cancel`, `${origin}/jobwire/api/jobs/${failed.id}/retry`],
+    );
+    await expect.poll(() => statuses, { timeout: SHOWS_MS }).toEqual([403, 403]);
+    expect((await tracker.get(job.id))?.status).toBe('running');
+    expect((await tracker.list()).jobs).toHaveLength(2);
+    await page.close();
+  });
+
   it('says so when the API refuses, and shows nothing it was refused', async () => {
-    const { tracker } = await serve({ authorize: ({ request }) => request.headers.get('x-role') === 'ops' });
+    const { tracker } = await serve({ authorize: bySession }); // and the browser has no session
     await tracker.submit('send-email', { to: 'a@b.test' });
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     page.on('pageerror', (error) => pageErrors.push(error.message));

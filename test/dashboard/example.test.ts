@@ -31,6 +31,14 @@ describe('npm start (the Hono example) mounts the dashboard', () => {
     expect(plugins.plugins.map((plugin) => plugin.name)).toContain('transcribe');
   });
 
+  it("serves no more API than the page uses, and refuses another site's writes", async () => {
+    for (const path of ['/jobwire/api/schedules', '/jobwire/api/results']) expect((await fetch(`${example.url}${path}`)).status, path).toBe(404);
+    const { jobs } = (await (await fetch(`${example.url}/jobwire/api/jobs`)).json()) as { jobs: { id: string }[] };
+    const target = `${example.url}/jobwire/api/jobs/${jobs[0]?.id ?? 'AAAAAAAAAAAAAAAAAAAAAA'}/cancel`;
+    const crossSite = await fetch(target, { method: 'POST', headers: { 'sec-fetch-site': 'cross-site', origin: 'https://elsewhere.test' } });
+    expect(crossSite.status).toBe(403);
+  });
+
   it('serves jobwire/client/browser at /vendor/jobwire-client.js, for the demo page', async () => {
     const response = await fetch(`${example.url}/vendor/jobwire-client.js`);
     expect(response.status).toBe(200);

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { JobTracker, LocalPluginManager, type JobSnapshot, type JobStats } from 'jobwire';
+import { JobTracker, LocalPluginManager, MemoryResultStorage, type JobSnapshot, type JobStats } from 'jobwire';
 import { createDashboard, type DashboardOptions } from 'jobwire/dashboard';
 import type { AuthorizeContext } from 'jobwire/http';
 import { dashboardPlugins, Gates, startDashboard, type DashboardServer } from './fixture.js';
@@ -12,7 +12,9 @@ const builtScript = readFileSync(resolve(import.meta.dirname, '../../dist/dashbo
 function trackerWithPlugins(): { tracker: JobTracker; gates: Gates } {
   const gates = new Gates();
   const { render, email, importer } = dashboardPlugins(gates);
-  return { tracker: new JobTracker({ plugins: new LocalPluginManager().register(render).register(email).register(importer) }), gates };
+  // With a result storage, so that the job routes would have results to list.
+  const plugins = new LocalPluginManager().register(render).register(email).register(importer);
+  return { tracker: new JobTracker({ plugins, storage: new MemoryResultStorage() }), gates };
 }
 
 const trackers: JobTracker[] = [];
@@ -20,27 +22,44 @@ afterEach(async () => {
   await Promise.all(trackers.splice(0).map((tracker) => tracker.close({ timeoutMs: 0 })));
 });
 
-function dashboard(options: DashboardOptions = {}) {
+/** A dashboard that lets everyone in, unless `options` says who may. */
+function dashboard(options: Partial<DashboardOptions> = {}) {
   const { tracker, gates } = trackerWithPlugins();
   trackers.push(tracker);
-  return { tracker, gates, handler: createDashboard(tracker, options) };
+  return { tracker, gates, handler: createDashboard(tracker, { authorize: () => true, ...options }) };
 }
+
+const errorCodeOf = async (response: Response | undefined): Promise<string | undefined> => ((await response?.json()) as { error?: { code?: string } } | undefined)?.error?.code;
 
 const get = (handler: (request: Request) => Promise<Response | undefined>, path: string, init: RequestInit = {}) => handler(new Request(`${ORIGIN}${path}`, init));
 
 describe('createDashboard options', () => {
+  const allowAll = () => true;
   it.each<[string, DashboardOptions]>([
-    ['a basePath without a leading slash', { basePath: 'jobwire' }],
-    ['a basePath with a dot segment', { basePath: '/ops/../jobwire' }],
-    ['a basePath with a quote', { basePath: '/job"wire' }],
-    ['a basePath with a space', { basePath: '/job wire' }],
-    ['an empty title', { title: '  ' }],
-    ['a title over 100 characters', { title: 'x'.repeat(101) }],
-    ['an authorize that is not a function', { authorize: 'yes' as unknown as DashboardOptions['authorize'] }],
+    ['a basePath without a leading slash', { authorize: allowAll, basePath: 'jobwire' }],
+    ['a basePath with a dot segment', { authorize: allowAll, basePath: '/ops/../jobwire' }],
+    ['a basePath with a quote', { authorize: allowAll, basePath: '/job"wire' }],
+    ['a basePath with a space', { authorize: allowAll, basePath: '/job wire' }],
+    ['an empty title', { authorize: allowAll, title: '  ' }],
+    ['a title over 100 characters', { authorize: allowAll, title: 'x'.repeat(101) }],
   ])('refuses %s with INVALID_CONFIG', (_name, options) => {
     const { tracker } = trackerWithPlugins();
     trackers.push(tracker);
     expect(() => createDashboard(tracker, options)).toThrow(expect.objectContaining({ name: 'JobwireError', code: 'INVALID_CONFIG' }));
+  });
+
+  it.each<[string, unknown]>([
+    ['no options at all', undefined],
+    ['options without authorize', { title: 'Ops' }],
+    ['an authorize left undefined', { authorize: undefined }],
+    ['an authorize that is not a function', { authorize: 'yes' }],
+    ['an authorize of true', { authorize: true }],
+  ])('needs an authorize function: refuses %s with INVALID_CONFIG, saying how to let everyone in knowingly', (_name, options) => {
+    const { tracker } = trackerWithPlugins();
+    trackers.push(tracker);
+    const create = () => (createDashboard as (tracker: JobTracker, options?: unknown) => unknown)(tracker, options);
+    expect(create).toThrow(expect.objectContaining({ name: 'JobwireError', code: 'INVALID_CONFIG' }));
+    expect(create).toThrow(/`authorize`[\s\S]*authorize: \(\) => true/);
   });
 });
 
@@ -102,7 +121,7 @@ describe('the page and its assets', () => {
 
   it('answers undefined for paths that are not its own', async () => {
     const { handler } = dashboard();
-    for (const path of ['/', '/jobs', '/jobwire-x', '/jobwire/other', '/jobwire/assets/other.js', '/jobwire/api', '/jobwire/api/nope']) {
+    for (const path of ['/', '/jobs', '/jobwire-x', '/jobwire/other', '/jobwire/assets/other.js', '/jobwire/apix', '/jobwire/apis/jobs']) {
       expect(await get(handler, path), path).toBeUndefined();
     }
   });
@@ -190,6 +209,151 @@ describe('the API', () => {
     const other = await tracker.submit('send-email', { to: 'x@y.test' }, { tenantId: 'globex' });
     const response = await get(handler, `/jobwire/api/jobs/${other.id}`);
     expect(response?.status).toBe(404);
+  });
+});
+
+describe('the API serves only what the page uses', () => {
+  /** A dashboard that lets everyone in and records what authorize was asked. */
+  async function allowAll() {
+    const asked: string[] = [];
+    const made = dashboard({
+      authorize: ({ action }) => {
+        asked.push(action);
+        return true;
+      },
+    });
+    const done = await made.tracker.submit('send-email', { to: 'a@b.test' }, { tenantId: 'acme' });
+    await made.tracker.wait(done.id);
+    const failed = await made.tracker.submit('import-csv', { rows: 3 }, { tenantId: 'acme' });
+    await made.tracker.wait(failed.id);
+    const running = await made.tracker.submit('render', {}, { tenantId: 'acme' });
+    await made.gates.started(running.id);
+    asked.length = 0;
+    return { ...made, asked, done, failed, running };
+  }
+
+  it('answers the page routes: list, get, the three kinds of stream, cancel, retry, plugins, stats', async () => {
+    const { handler, done, failed, running, asked } = await allowAll();
+    expect((await get(handler, '/jobwire/api/jobs?tenantId=acme'))?.status).toBe(200);
+    expect((await get(handler, '/jobwire/api/jobs/'))?.status).toBe(200);
+    expect((await get(handler, `/jobwire/api/jobs/${done.id}`))?.status).toBe(200);
+    expect((await get(handler, '/jobwire/api/plugins'))?.status).toBe(200);
+    expect((await get(handler, '/jobwire/api/stats'))?.status).toBe(200);
+
+    // A job's own stream and a stream of several jobs end after their terminal events.
+    const one = await get(handler, `/jobwire/api/jobs/${done.id}/events`);
+    expect(one?.status).toBe(200);
+    expect(await one!.text()).toContain('event: completed');
+    const several = await get(handler, `/jobwire/api/jobs/events?id=${done.id}&id=${failed.id}`);
+    expect(several?.status).toBe(200);
+    expect(await several!.text()).toContain('event: failed');
+    // The tenant-wide stream stays open: let it go.
+    const abort = new AbortController();
+    const tenantWide = await get(handler, '/jobwire/api/jobs/events?tenantId=acme', { signal: abort.signal });
+    expect(tenantWide?.status).toBe(200);
+    expect(tenantWide?.headers.get('content-type')).toMatch(/^text\/event-stream/);
+    abort.abort();
+    await tenantWide!.body?.cancel().catch(() => {});
+
+    expect((await get(handler, `/jobwire/api/jobs/${running.id}/cancel`, { method: 'POST' }))?.status).toBe(200);
+    expect((await get(handler, `/jobwire/api/jobs/${failed.id}/retry`, { method: 'POST' }))?.status).toBe(202);
+    expect(asked).toEqual(['list', 'list', 'get', 'plugins', 'stats', 'events', 'events', 'events', 'events', 'cancel', 'retry']);
+  });
+
+  it('answers 404 for every other path below basePath/api, even when authorize lets everyone in, and never asks authorize', async () => {
+    const { handler, tracker, done, asked } = await allowAll();
+    expect(await tracker.storage!.get(done.id)).toMatchObject({ jobId: done.id }); // there is a result to read, were the route there
+    const paths = [
+      '/jobwire/api',
+      '/jobwire/api/',
+      '/jobwire/api/results',
+      '/jobwire/api/results?tenantId=acme',
+      '/jobwire/api/schedules',
+      `/jobwire/api/jobs/${done.id}/result`,
+      `/jobwire/api/jobs/${done.id}/output`,
+      `/jobwire/api/jobs/${done.id}/nope`,
+      `/jobwire/api/jobs/${done.id}/events/more`,
+      '/jobwire/api/jobs/events/',
+      '/jobwire/api/jobs//events',
+      '/jobwire/api/nope',
+      '/jobwire/api/stats/more',
+    ];
+    for (const path of paths) {
+      const response = await get(handler, path);
+      expect(response?.status, path).toBe(404);
+      expect(await errorCodeOf(response), path).toBe('NOT_FOUND');
+    }
+    expect(asked).toEqual([]);
+  });
+
+  it('answers 405 for a method the page does not use on one of its routes', async () => {
+    const { handler, done, running, asked } = await allowAll();
+    const cases: [string, string, string][] = [
+      ['POST', '/jobwire/api/jobs', 'GET'],
+      ['DELETE', `/jobwire/api/jobs/${done.id}`, 'GET'],
+      ['PUT', `/jobwire/api/jobs/${done.id}`, 'GET'],
+      ['GET', `/jobwire/api/jobs/${running.id}/cancel`, 'POST'],
+      ['GET', `/jobwire/api/jobs/${done.id}/retry`, 'POST'],
+      ['POST', `/jobwire/api/jobs/${done.id}/events`, 'GET'],
+      ['POST', '/jobwire/api/jobs/events', 'GET'],
+      ['POST', '/jobwire/api/plugins', 'GET'],
+      ['POST', '/jobwire/api/stats', 'GET'],
+    ];
+    for (const [method, path, allow] of cases) {
+      const response = await get(handler, path, { method });
+      expect(response?.status, `${method} ${path}`).toBe(405);
+      expect(response?.headers.get('allow'), `${method} ${path}`).toBe(allow);
+    }
+    expect(asked).toEqual([]);
+  });
+});
+
+describe('cross-site writes', () => {
+  async function running() {
+    const made = dashboard();
+    const job = await made.tracker.submit('render', {}, { tenantId: 'acme' });
+    await made.gates.started(job.id);
+    const failed = await made.tracker.submit('import-csv', { rows: 3 }, { tenantId: 'acme' });
+    await made.tracker.wait(failed.id);
+    return { ...made, job, failed };
+  }
+
+  it.each<[string, Record<string, string>]>([
+    ['Sec-Fetch-Site: cross-site', { 'sec-fetch-site': 'cross-site' }],
+    ['Sec-Fetch-Site: same-site (a sibling subdomain)', { 'sec-fetch-site': 'same-site' }],
+    ['Sec-Fetch-Site: none', { 'sec-fetch-site': 'none' }],
+    ['a foreign Origin', { origin: 'https://evil.test' }],
+    ['an Origin on another port', { origin: 'http://dash.test:8080' }],
+    ['Origin: null (a sandboxed frame)', { origin: 'null' }],
+    ['a same-origin Sec-Fetch-Site with a foreign Origin', { 'sec-fetch-site': 'same-origin', origin: 'https://evil.test' }],
+  ])('refuses a cancel or a re-run with %s: 403 FORBIDDEN, the job untouched', async (_name, headers) => {
+    const { tracker, handler, job, failed } = await running();
+    const cancel = await get(handler, `/jobwire/api/jobs/${job.id}/cancel`, { method: 'POST', headers });
+    expect(cancel?.status).toBe(403);
+    expect(await errorCodeOf(cancel)).toBe('FORBIDDEN');
+    const retry = await get(handler, `/jobwire/api/jobs/${failed.id}/retry`, { method: 'POST', headers });
+    expect(retry?.status).toBe(403);
+    expect((await tracker.get(job.id))?.status).toBe('running');
+    expect((await tracker.list()).jobs).toHaveLength(2);
+  });
+
+  it.each<[string, Record<string, string>]>([
+    ['the headers a browser sends from the page', { 'sec-fetch-site': 'same-origin', origin: ORIGIN }],
+    ['neither header (not a browser)', {}],
+    ['only its own Origin (a browser without Sec-Fetch-Site)', { origin: ORIGIN }],
+    ['an https Origin on its host (TLS ended before the server)', { 'sec-fetch-site': 'same-origin', origin: 'https://dash.test' }],
+  ])('takes a cancel and a re-run with %s', async (_name, headers) => {
+    const { tracker, handler, job, failed } = await running();
+    expect((await get(handler, `/jobwire/api/jobs/${job.id}/cancel`, { method: 'POST', headers }))?.status).toBe(200);
+    expect((await get(handler, `/jobwire/api/jobs/${failed.id}/retry`, { method: 'POST', headers }))?.status).toBe(202);
+    expect((await tracker.get(job.id))?.status).toBe('cancelled');
+  });
+
+  it('leaves reads to authorize: a cross-site GET changes nothing, and without CORS headers its answer stays unreadable to the other site', async () => {
+    const { handler, job } = await running();
+    const read = await get(handler, `/jobwire/api/jobs/${job.id}`, { headers: { 'sec-fetch-site': 'cross-site', origin: 'https://evil.test' } });
+    expect(read?.status).toBe(200);
+    expect(read?.headers.get('access-control-allow-origin')).toBeNull();
   });
 });
 
