@@ -1,14 +1,27 @@
 import type { ReconnectOptions } from './options.js';
 
 /**
- * How long to wait before reconnect number `failures` (0 after a connection that delivered):
- * `base` (the server's `retry:`, else `initialDelayMs`) doubled per failure up to `maxDelayMs`,
- * then between half of it and all of it (jitter, so clients a restart cut off do not return together).
+ * How long to wait before a reconnect after `failures` failed tries since the last connection the
+ * server opened: `base` (the server's `retry:`, else `initialDelayMs`; at least 1 ms) doubled per
+ * failure up to `maxDelayMs`, then between half of it and all of it (jitter, so clients a restart
+ * cut off do not return together).
  */
 export function reconnectDelay(failures: number, serverRetryMs: number | undefined, options: ReconnectOptions = {}): number {
-  const base = serverRetryMs ?? options.initialDelayMs ?? 500;
+  const base = Math.max(1, serverRetryMs ?? options.initialDelayMs ?? 500);
   const capped = Math.min(options.maxDelayMs ?? 15_000, base * 2 ** Math.min(failures, 30));
   return capped / 2 + (Math.random() * capped) / 2;
+}
+
+/**
+ * The wait a `Retry-After` header asks for, in ms: seconds, or an HTTP date (0 when it is past);
+ * `undefined` without one, or when it is neither.
+ * @example retryAfterMs('120') // 120_000
+ */
+export function retryAfterMs(value: string | null, now = Date.now()): number | undefined {
+  if (value === null) return undefined;
+  if (/^\s*\d+\s*$/.test(value)) return Number(value) * 1000;
+  const at = /[a-z]/i.test(value) ? Date.parse(value) : Number.NaN; // a date names its day and month
+  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
 }
 
 /** Resolve after `ms`, or at once when `signal` aborts (never rejects). */

@@ -1,19 +1,40 @@
 import { isJobwireError, JobwireError } from '../errors.js';
-import { isStatusEvent, isTerminalStatus, type JobSnapshot } from '../job.js';
+import { isStatusEvent, isTerminalStatus, type JobEvent } from '../job.js';
 import type { PluginMeta } from '../plugin-manager/types.js';
-import type { JobOutput, JobPage, ListQuery } from '../tracker/types.js';
+import type { JobOutput, ListQuery } from '../tracker/types.js';
 import { followJobs } from './follow.js';
 import { cancellable } from './iterator.js';
 import type { JobClient } from './job-client.js';
-import type { FollowOptions, JobClientOptions } from './options.js';
-import type { AnyPlugins, PluginMap, PluginName, TypedJob } from './plugin-types.js';
+import { checkJobId, unknownJob } from './job-id.js';
+import type { FollowOptions, JobClientOptions, ReconnectOptions } from './options.js';
+import type { AnyPlugins, JobEventOf, JobOf, JobPageOf, JobStatusEventOf, PluginMap, TypedJob } from './plugin-types.js';
 import { subscribe } from './subscribe.js';
 import { createTransport } from './transport.js';
 import { watchJobs } from './watch.js';
 
+const invalid = (message: string): JobwireError => new JobwireError('INVALID_CONFIG', message);
+
+/**
+ * A path below `baseUrl`, without its trailing slashes. It starts with one `/` and holds no `\` and
+ * no control character: `//host`, `/\host` or `/<tab>/host` would send the client's headers to another host.
+ */
 function checkPath(path: string, name: string): string {
-  if (typeof path !== 'string' || !path.startsWith('/')) throw new JobwireError('INVALID_CONFIG', `\`${name}\` must start with "/"`);
+  if (typeof path !== 'string' || !/^\/(?![/\\])[^\\\0-\x1f\x7f]*$/.test(path)) throw invalid(`\`${name}\` must be a path on the API's host, starting with one "/", got ${JSON.stringify(path)}`);
   return path.replace(/\/+$/, '');
+}
+
+/** The reconnect options with their defaults, checked: positive finite numbers, the first wait not above the longest. */
+function checkReconnect(options: ReconnectOptions = {}): Required<ReconnectOptions> {
+  if (typeof options !== 'object' || options === null) throw invalid('`reconnect` must be an object');
+  const { initialDelayMs = 500, maxDelayMs = 15_000 } = options;
+  for (const [name, value] of [
+    ['initialDelayMs', initialDelayMs],
+    ['maxDelayMs', maxDelayMs],
+  ] as const) {
+    if (typeof value !== 'number' || !(value > 0 && value < Infinity)) throw invalid(`\`reconnect.${name}\` must be a positive number of milliseconds, got ${String(value)}`);
+  }
+  if (maxDelayMs < initialDelayMs) throw invalid(`\`reconnect.maxDelayMs\` (${maxDelayMs}) must not be below \`reconnect.initialDelayMs\` (${initialDelayMs})`);
+  return { initialDelayMs, maxDelayMs };
 }
 
 /**
@@ -32,60 +53,64 @@ function checkPath(path: string, name: string): string {
  * ```
  */
 export function createJobClient<P extends PluginMap = AnyPlugins>(options: JobClientOptions): JobClient<P> {
+  type Job = JobOf<P>;
   const basePath = checkPath(options.basePath ?? '/jobs', 'basePath');
   const pluginsPath = checkPath(options.pluginsPath ?? '/plugins', 'pluginsPath');
+  const reconnect = checkReconnect(options.reconnect);
   const transport = createTransport(options);
-  const { reconnect } = options;
-  const jobPath = (id: string, rest = ''): string => `${basePath}/${encodeURIComponent(id)}${rest}`;
+  // A job id is checked before anything is asked: `events`, `''` or `a/b` would reach another route.
+  const jobPath = (id: string, rest = ''): string => `${basePath}/${checkJobId(id)}${rest}`;
 
   const client: JobClient<P> = {
     submit: (plugin, input, submitOptions = {}) => transport.json('POST', basePath, undefined, { ...submitOptions, plugin, input }),
 
     async get(id) {
       try {
-        return await transport.json<JobSnapshot>('GET', jobPath(id));
+        return await transport.json<Job>('GET', jobPath(id));
       } catch (error) {
         if (isJobwireError(error) && error.code === 'JOB_NOT_FOUND') return undefined;
         throw error;
       }
     },
 
-    list: (query: ListQuery = {}) => {
+    list: async (query: ListQuery = {}) => {
       const { status } = query;
-      return transport.json<JobPage>('GET', basePath, { ...query, status: typeof status === 'string' ? status : status?.join(',') });
+      return transport.json<JobPageOf<P>>('GET', basePath, { ...query, status: typeof status === 'string' ? status : status?.join(',') });
     },
 
-    cancel: (id, reason) => transport.json<JobSnapshot>('POST', jobPath(id, '/cancel'), { reason }),
+    cancel: async (id, reason) => transport.json<Job>('POST', jobPath(id, '/cancel'), { reason }),
 
-    retry: (id) => transport.json<JobSnapshot>('POST', jobPath(id, '/retry')),
+    retry: async (id) => transport.json<Job>('POST', jobPath(id, '/retry')),
 
-    output: (id) => transport.json<JobOutput>('GET', jobPath(id, '/output')),
+    output: async (id) => transport.json<JobOutput>('GET', jobPath(id, '/output')),
 
     plugins: async () => (await transport.json<{ plugins: PluginMeta[] }>('GET', pluginsPath)).plugins,
 
-    async wait<K extends PluginName<P>>(job: TypedJob<P, K> | string, waitOptions: { signal?: AbortSignal | undefined } = {}): Promise<TypedJob<P, K>> {
-      type Typed = TypedJob<P, K>;
-      if (typeof job !== 'string' && isTerminalStatus(job.status)) return job;
-      const id = typeof job === 'string' ? job : job.id;
+    wait: (async (job: TypedJob<P> | string, waitOptions: { signal?: AbortSignal | undefined } = {}): Promise<Job> => {
+      // By id, read the job first: one that ended is returned without reading its whole log.
+      const current = typeof job === 'string' ? await client.get(job) : (job as Job);
+      if (!current) throw unknownJob(job);
+      if (isTerminalStatus(current.status)) return current;
+      const { id } = current;
       const { signal } = waitOptions;
-      for await (const event of client.follow(id, { signal })) {
-        if (isStatusEvent(event) && isTerminalStatus(event.job.status)) return event.job as Typed;
+      for await (const event of client.follow(id, { signal }) as AsyncIterable<JobEvent>) {
+        if (isStatusEvent(event) && isTerminalStatus(event.job.status)) return event.job as Job;
       }
       if (signal?.aborted) throw new JobwireError('CANCELLED', `Stopped waiting for job ${id}`, { cause: signal.reason });
       // The stream ended without an ending (a 204): the job has ended; read it.
       const ended = await client.get(id);
-      if (!ended) throw new JobwireError('JOB_NOT_FOUND', `Unknown job ${id}`);
-      return ended as Typed;
-    },
+      if (!ended) throw unknownJob(id);
+      return ended;
+    }) as JobClient<P>['wait'],
 
     follow: (ids: string | readonly string[], followOptions: FollowOptions = {}) => {
       const start = () => followJobs(transport, basePath, ids, followOptions.lastEventId);
-      return cancellable((signal) => subscribe(transport, start, { ...followOptions, reconnect }, signal), followOptions.signal);
+      return cancellable((signal) => subscribe(transport, start, { ...followOptions, reconnect }, signal), followOptions.signal) as AsyncIterableIterator<JobEventOf<P>>;
     },
 
     watch: (query = {}, watchOptions = {}) => {
       const start = () => watchJobs(transport, basePath, query);
-      return cancellable((signal) => subscribe(transport, start, { ...watchOptions, reconnect }, signal), watchOptions.signal);
+      return cancellable((signal) => subscribe(transport, start, { ...watchOptions, reconnect }, signal), watchOptions.signal) as AsyncIterableIterator<JobStatusEventOf<P>>;
     },
   };
   return client;

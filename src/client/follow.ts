@@ -1,5 +1,6 @@
 import { JobwireError } from '../errors.js';
 import { isTerminalEventType, type JobEvent } from '../job.js';
+import { checkJobId } from './job-id.js';
 import type { Subscription } from './subscribe.js';
 import type { Transport } from './transport.js';
 
@@ -29,7 +30,7 @@ function parseSeq(value: string | number): number {
 export function followJobs(transport: Transport, basePath: string, ids: string | readonly string[], lastEventId: string | number | undefined): Subscription<JobEvent> {
   const many = typeof ids !== 'string';
   const jobs = many ? [...new Set(ids)] : [ids];
-  for (const id of jobs) if (typeof id !== 'string' || id === '') throw new JobwireError('INVALID_REQUEST', 'Job ids must be non-empty strings');
+  for (const id of jobs) checkJobId(id, many);
   const seen = new Map<string, number>();
   if (lastEventId !== undefined && lastEventId !== '') {
     if (many) for (const [id, seq] of parseCursors(String(lastEventId))) seen.set(id, seq);
@@ -44,7 +45,7 @@ export function followJobs(transport: Transport, basePath: string, ids: string |
       if (open.length === 0) return undefined;
       if (!many) {
         const seq = seen.get(ids);
-        return { url: transport.url(`${basePath}/${encodeURIComponent(ids)}/events`), lastEventId: seq === undefined ? undefined : String(seq) };
+        return { url: transport.url(`${basePath}/${ids}/events`), lastEventId: seq === undefined ? undefined : String(seq) };
       }
       const cursors = open.flatMap((id) => (seen.has(id) ? [`${id}:${seen.get(id)}`] : []));
       return { url: transport.url(`${basePath}/events`, { id: open }), lastEventId: cursors.join(',') };

@@ -1,9 +1,13 @@
 import { JOBWIRE_ERROR_CODES, JobwireError, type JobwireErrorCode } from '../errors.js';
 
+/** A status that may pass by itself: a 5xx, 408 (a proxy's timeout) or 429 (a rate limiter). */
+export const isTransient = (status: number): boolean => status >= 500 || status === 408 || status === 429;
+
 /**
  * The `JobwireError` of a non-2xx answer: the server's `{ error: { code, message, details } }` as
- * it was thrown there. Without one (a proxy's page, an HTTP-only code such as `INTERNAL`): a 5xx
- * is `UNAVAILABLE`, a 4xx `INVALID_REQUEST`, with `{ status, code? }` in `details`.
+ * it was thrown there. Without one (a proxy's page, an HTTP-only code such as `INTERNAL`): a 5xx,
+ * 408 or 429 (try again later) is `UNAVAILABLE`, another 4xx `INVALID_REQUEST`, with
+ * `{ status, code? }` in `details`.
  */
 export async function errorOf(response: Response): Promise<JobwireError> {
   let error: { code?: unknown; message?: unknown; details?: unknown } | undefined;
@@ -18,5 +22,5 @@ export async function errorOf(response: Response): Promise<JobwireError> {
     return new JobwireError(code as JobwireErrorCode, message, error?.details === undefined ? {} : { details: error.details });
   }
   const details = typeof code === 'string' ? { status: response.status, code } : { status: response.status };
-  return new JobwireError(response.status >= 500 ? 'UNAVAILABLE' : 'INVALID_REQUEST', message, { details });
+  return new JobwireError(isTransient(response.status) ? 'UNAVAILABLE' : 'INVALID_REQUEST', message, { details });
 }

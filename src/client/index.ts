@@ -1,12 +1,13 @@
 /**
  * @module jobwire/client — a typed client of jobwire's REST routes and SSE streams: submit, list,
- * cancel, re-run, wait, and follow jobs live with reconnects that never skip or repeat an event.
+ * cancel, re-run, wait, and follow jobs live with reconnects that never repeat an event nor skip a
+ * status event.
  * Framework-free: browsers, Node 20+, Bun and Deno (`fetch` and web streams only).
  */
 export { createJobClient } from './create-job-client.js';
 export type { JobClient } from './job-client.js';
 export type { ConnectionCallbacks, FollowOptions, HeadersInput, JobClientOptions, ReconnectOptions, WatchOptions, WatchQuery } from './options.js';
-export type { AnyPlugins, PluginInputOf, PluginLike, PluginMap, PluginName, PluginOutputOf, PluginParsedInputOf, SchemaTypes, TypedJob } from './plugin-types.js';
+export type { AnyPlugins, JobEventOf, JobOf, JobPageOf, JobStatusEventOf, JsonForm, PluginInputOf, PluginLike, PluginMap, PluginName, PluginOutputOf, PluginParsedInputOf, SchemaTypes, TypedJob } from './plugin-types.js';
 export { isJobwireError, JobwireError } from '../errors.js';
 export type { JobErrorInfo, JobwireErrorCode } from '../errors.js';
 export { isStatusEvent, isTerminalStatus } from '../job.js';

@@ -4,11 +4,21 @@ import type { ListQuery } from '../tracker/types.js';
 /** Headers as `fetch` takes them: a record, `[name, value]` pairs, or a `Headers`. */
 export type HeadersInput = Record<string, string> | [string, string][] | Headers;
 
-/** Reconnect backoff of `follow` and `watch`. */
+/**
+ * Reconnect backoff of `follow` and `watch`: positive finite numbers of milliseconds, `maxDelayMs`
+ * not below `initialDelayMs` (else `createJobClient` throws `INVALID_CONFIG`).
+ */
 export interface ReconnectOptions {
-  /** The first wait; a server's `retry:` takes its place when it sends one. @default 500 */
+  /**
+   * The first wait; a server's `retry:` takes its place when it sends one. Also the least time
+   * between two connections the server opens, so a stream that opens and breaks at once never spins.
+   * @default 500
+   */
   initialDelayMs?: number;
-  /** The longest wait: each failed try doubles it up to this (with jitter). @default 15_000 */
+  /**
+   * The longest wait: each failed try doubles it up to this (with jitter); each connection the
+   * server opens starts again from the first. It also caps a `Retry-After`. @default 15_000
+   */
   maxDelayMs?: number;
 }
 
@@ -19,9 +29,12 @@ export interface JobClientOptions {
    * relative URL resolves against the page's location in a browser).
    */
   baseUrl: string | URL;
-  /** Where `createJobRoutes`' job routes live below `baseUrl`. @default '/jobs' */
+  /**
+   * Where `createJobRoutes`' job routes live below `baseUrl`: a path on its host (one leading `/`,
+   * no backslash). @default '/jobs'
+   */
   basePath?: string;
-  /** Where the plugin list lives below `baseUrl`. @default '/plugins' */
+  /** Where the plugin list lives below `baseUrl` (a path, as `basePath`). @default '/plugins' */
   pluginsPath?: string;
   /**
    * Sent with every request, the streams' included. A function is called for each request (and
@@ -41,8 +54,10 @@ export interface ConnectionCallbacks {
   onOpen?: (() => void) | undefined;
   /**
    * Called when a connection fails or breaks and the client is about to reconnect: `error` says why
-   * (`UNAVAILABLE`, or the server's code of a 5xx). A page shows "reconnecting…" here and clears it
-   * in `onOpen`. What ends the iteration (a 4xx) is thrown instead.
+   * (`UNAVAILABLE`, or the server's code of a 5xx; a 408 or 429 too). A page shows "reconnecting…"
+   * here and clears it in `onOpen`. Not called for a stream the server ends cleanly, which is asked
+   * again at once (unless it happens twice in a row). What ends the iteration (another 4xx) is
+   * thrown instead.
    */
   onError?: ((error: JobwireError) => void) | undefined;
 }

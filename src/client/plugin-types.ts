@@ -1,4 +1,5 @@
-import type { JobSnapshot } from '../job.js';
+import type { JobGapEvent, JobOutputEvent, JobSnapshot, JobStatusEvent } from '../job.js';
+import type { JobPage } from '../tracker/types.js';
 
 /**
  * The part of a zod 4 schema the client reads: its type markers (`_zod.input`, `_zod.output`).
@@ -33,20 +34,69 @@ export type PluginName<P extends PluginMap> = Extract<keyof P, string>;
 
 type SchemaOutput<S> = S extends { readonly _zod: { readonly output: infer O } } ? O : unknown;
 
+/** What JSON has no form for: left out of an object, `null` in an array, nothing at the top. */
+type NotJson = undefined | void | symbol | ((...args: never) => unknown);
+
+/** An array item as JSON has it: `null` for what it has no form for. */
+type JsonItem<T> = T extends NotJson ? null : JsonForm<T>;
+
+/** Flattens an intersection of object types into one. */
+type Flat<T> = { [K in keyof T]: T[K] };
+
+/**
+ * An object as JSON has it: symbol keys and values JSON has no form for are left out; a key whose
+ * value may be one of them (or `undefined`) is optional.
+ */
+type JsonObject<T> = Flat<
+  { [K in keyof T as K extends symbol ? never : [Extract<T[K], NotJson>] extends [never] ? K : never]: JsonForm<T[K]> } & {
+    [K in keyof T as K extends symbol ? never : [Extract<T[K], NotJson>] extends [never] ? never : [Exclude<T[K], NotJson>] extends [never] ? never : K]?: JsonForm<Exclude<T[K], NotJson>>;
+  }
+>;
+
+/**
+ * The type of a value after a trip through JSON (`JSON.parse(JSON.stringify(value))`): what the
+ * client receives of a job's input and result. A `Date` (any object with `toJSON`) is what its
+ * `toJSON` returns, a string; functions, symbols and `undefined` are left out of objects and are
+ * `null` in arrays; a `bigint` cannot be sent (`never`); a `Map` or `Set` is an empty object.
+ * @example
+ * ```ts
+ * type Sent = JsonForm<{ at: Date; note: string | undefined; format(): string }>; // { at: string; note?: string }
+ * ```
+ */
+export type JsonForm<T> = 0 extends 1 & T
+  ? any
+  : T extends { toJSON(...args: never): infer R }
+    ? JsonForm<R>
+    : T extends string | number | boolean | null
+      ? T
+      : T extends NotJson
+        ? undefined
+        : T extends bigint
+          ? never
+          : T extends ReadonlyMap<unknown, unknown> | ReadonlySet<unknown>
+            ? Record<string, never>
+            : T extends readonly unknown[]
+              ? { [I in keyof T]: JsonItem<T[I]> }
+              : T extends object
+                ? JsonObject<T>
+                : T;
+
 /** What a client sends as the input of plugin `K` (its input schema's input type). */
 export type PluginInputOf<P extends PluginMap, K extends PluginName<P>> = P[K]['input']['_zod']['input'];
 
-/** The input of plugin `K` as a job holds it: parsed by its input schema (defaults filled in). */
-export type PluginParsedInputOf<P extends PluginMap, K extends PluginName<P>> = K extends unknown ? P[K]['input']['_zod']['output'] : never;
+/**
+ * The input of plugin `K` as a job holds it and the client receives it: parsed by its input schema
+ * (defaults filled in), in its {@link JsonForm} (a `z.coerce.date()` is a string).
+ */
+export type PluginParsedInputOf<P extends PluginMap, K extends PluginName<P>> = K extends unknown ? JsonForm<P[K]['input']['_zod']['output']> : never;
 
 /**
- * What a job of plugin `K` resolves with: its `output` schema's type when it has one, else what its
- * `run` returns (as the server's `PluginOutput`). A union of names gives the union of their results.
+ * What a job of plugin `K` resolves with, as the client receives it ({@link JsonForm}: a `Date` is
+ * a string): its `output` schema's type when it has one, else what its `run` returns (as the
+ * server's `PluginOutput`). A union of names gives the union of their results.
  */
 export type PluginOutputOf<P extends PluginMap, K extends PluginName<P>> = K extends unknown
-  ? unknown extends SchemaOutput<NonNullable<P[K]['output']>>
-    ? Awaited<ReturnType<P[K]['run']>>
-    : SchemaOutput<NonNullable<P[K]['output']>>
+  ? JsonForm<unknown extends SchemaOutput<NonNullable<P[K]['output']>> ? Awaited<ReturnType<P[K]['run']>> : SchemaOutput<NonNullable<P[K]['output']>>>
   : never;
 
 /**
@@ -61,3 +111,26 @@ export interface TypedJob<P extends PluginMap = AnyPlugins, K extends PluginName
   /** The plugin's result, once `completed`. */
   result?: PluginOutputOf<P, K>;
 }
+
+/** True for the {@link AnyPlugins} of an untyped client: any plugin name. */
+type Untyped<P extends PluginMap> = string extends PluginName<P> ? true : false;
+
+/**
+ * A job of any of the plugins of `P`: the union of each plugin's {@link TypedJob}, so checking
+ * `job.plugin` narrows its `input` and `result`. A plain {@link JobSnapshot} for an untyped client.
+ * @example
+ * ```ts
+ * const job = await client.get(id);
+ * if (job?.plugin === 'transcribe' && job.status === 'completed') console.log(job.result?.text);
+ * ```
+ */
+export type JobOf<P extends PluginMap = AnyPlugins> = Untyped<P> extends true ? JobSnapshot : { [K in PluginName<P>]: TypedJob<P, K> }[PluginName<P>];
+
+/** A status or progress event whose `job` is a {@link JobOf}: a `JobStatusEvent` for an untyped client. */
+export type JobStatusEventOf<P extends PluginMap = AnyPlugins> = Untyped<P> extends true ? JobStatusEvent : Flat<Omit<JobStatusEvent, 'job'> & { job: JobOf<P> }>;
+
+/** An event of a job's log with its snapshot a {@link JobOf}: a `JobEvent` for an untyped client. */
+export type JobEventOf<P extends PluginMap = AnyPlugins> = JobStatusEventOf<P> | JobOutputEvent | JobGapEvent;
+
+/** A page of `client.list` with its jobs {@link JobOf}: a `JobPage` for an untyped client. */
+export type JobPageOf<P extends PluginMap = AnyPlugins> = Untyped<P> extends true ? JobPage : Flat<Omit<JobPage, 'jobs'> & { jobs: JobOf<P>[] }>;

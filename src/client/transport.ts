@@ -36,7 +36,9 @@ export function createTransport(options: JobClientOptions): Transport {
     } catch {
       throw new JobwireError('INVALID_CONFIG', `\`baseUrl\` ${String(baseUrl)} is not an absolute URL, and there is no page location to resolve it against`);
     }
-    const target = new URL(base.pathname.replace(/\/+$/, '') + path, base);
+    // The path is set, not resolved against the base: whatever it holds, the request stays on the base's host.
+    const target = new URL(base.origin);
+    target.pathname = base.pathname.replace(/\/+$/, '') + path;
     for (const [key, value] of Object.entries(query)) {
       if (value === undefined) continue;
       for (const item of typeof value === 'object' ? value : [value]) target.searchParams.append(key, String(item));

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { pause, reconnectDelay } from '../../src/client/backoff.js';
+import { pause, reconnectDelay, retryAfterMs } from '../../src/client/backoff.js';
+import { createJobClient, type ReconnectOptions } from '../../src/client/index.js';
 
 describe('reconnect backoff', () => {
   afterEach(() => vi.restoreAllMocks());
@@ -17,11 +18,38 @@ describe('reconnect backoff', () => {
     expect(reconnectDelay(20, undefined)).toBe(7_500);
   });
 
+  it('a server’s retry: 0 still doubles from a millisecond: a failing server is never asked in a loop', () => {
+    vi.spyOn(Math, 'random').mockReturnValue(0.999_999);
+    expect([0, 1, 5].map((failures) => Math.round(reconnectDelay(failures, 0, { initialDelayMs: 100, maxDelayMs: 1_000 })))).toEqual([1, 2, 32]);
+  });
+
+  it('Retry-After: seconds, or an HTTP date (0 once past); nothing for anything else', () => {
+    const now = Date.parse('2025-06-01T12:00:00Z');
+    expect(retryAfterMs('120', now)).toBe(120_000);
+    expect(retryAfterMs(' 0 ', now)).toBe(0);
+    expect(retryAfterMs('Sun, 01 Jun 2025 12:00:30 GMT', now)).toBe(30_000);
+    expect(retryAfterMs('Sun, 01 Jun 2025 11:00:00 GMT', now)).toBe(0);
+    for (const value of [null, '', 'soon', '-5', '1.5']) expect(retryAfterMs(value, now), String(value)).toBeUndefined();
+  });
+
   it('pause ends at once when its signal aborts', async () => {
     const controller = new AbortController();
     const waiting = pause(60_000, controller.signal);
     controller.abort();
     await waiting;
     await pause(60_000, AbortSignal.abort());
+  });
+});
+
+describe('reconnect options', () => {
+  it('a first wait that is not a positive finite number, or a longest wait below it, is INVALID_CONFIG when the client is made', () => {
+    const make = (reconnect: unknown) => () => createJobClient({ baseUrl: 'http://api.test', reconnect: reconnect as ReconnectOptions });
+    const invalid = expect.objectContaining({ code: 'INVALID_CONFIG' }) as Error;
+    for (const initialDelayMs of [0, -1, Number.NaN, Number.POSITIVE_INFINITY, '500', null]) expect(make({ initialDelayMs }), String(initialDelayMs)).toThrow(invalid);
+    for (const maxDelayMs of [0, -1, Number.NaN, Number.POSITIVE_INFINITY, '500']) expect(make({ maxDelayMs }), String(maxDelayMs)).toThrow(invalid);
+    expect(make({ initialDelayMs: 1_000, maxDelayMs: 999 })).toThrow(invalid);
+    expect(make({ initialDelayMs: 20_000 })).toThrow(invalid); // above the default maxDelayMs
+    expect(make(42)).toThrow(invalid);
+    for (const fine of [undefined, {}, { initialDelayMs: 1 }, { initialDelayMs: 0.5, maxDelayMs: 0.5 }, { maxDelayMs: 500 }, { initialDelayMs: 20_000, maxDelayMs: 20_000 }]) make(fine)();
   });
 });

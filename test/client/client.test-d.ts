@@ -1,6 +1,27 @@
 import { describe, expectTypeOf, it } from 'vitest';
-import { createJobClient, type AnyPlugins, type JobClient, type JobEvent, type JobSnapshot, type JobStatusEvent, type JobwireErrorCode, type PluginInputOf, type PluginOutputOf, type TypedJob } from '../../src/client/index.js';
-import type { AppPlugins } from './plugins.js';
+import {
+  createJobClient,
+  isStatusEvent,
+  type AnyPlugins,
+  type JobClient,
+  type JobEvent,
+  type JobEventOf,
+  type JobGapEvent,
+  type JobOf,
+  type JobOutputEvent,
+  type JobPage,
+  type JobPageOf,
+  type JobSnapshot,
+  type JobStatusEvent,
+  type JobStatusEventOf,
+  type JobwireErrorCode,
+  type JsonForm,
+  type PluginInputOf,
+  type PluginOutputOf,
+  type PluginParsedInputOf,
+  type TypedJob,
+} from '../../src/client/index.js';
+import type { AppPlugins, StampPlugins } from './plugins.js';
 
 const client = createJobClient<AppPlugins>({ baseUrl: 'http://localhost:3000' });
 
@@ -39,12 +60,85 @@ describe('the client is typed from the server plugins', () => {
   });
 
   it('follow and watch iterate job events; the rest returns the routes’ JSON', () => {
-    expectTypeOf(client.follow('id')).toEqualTypeOf<AsyncIterableIterator<JobEvent>>();
-    expectTypeOf(client.follow(['a', 'b'], { lastEventId: 'a:3,b:1', onError: (error) => expectTypeOf(error.code).toEqualTypeOf<JobwireErrorCode>() })).toEqualTypeOf<AsyncIterableIterator<JobEvent>>();
-    expectTypeOf(client.watch({ tenantId: 'acme' }, { onOpen: () => {} })).toEqualTypeOf<AsyncIterableIterator<JobStatusEvent>>();
-    expectTypeOf(client.get('id')).toEqualTypeOf<Promise<JobSnapshot | undefined>>();
+    expectTypeOf(client.follow('id')).toEqualTypeOf<AsyncIterableIterator<JobEventOf<AppPlugins>>>();
+    expectTypeOf(client.follow(['a', 'b'], { lastEventId: 'a:3,b:1', onError: (error) => expectTypeOf(error.code).toEqualTypeOf<JobwireErrorCode>() })).toEqualTypeOf<AsyncIterableIterator<JobEventOf<AppPlugins>>>();
+    expectTypeOf(client.watch({ tenantId: 'acme' }, { onOpen: () => {} })).toEqualTypeOf<AsyncIterableIterator<JobStatusEventOf<AppPlugins>>>();
+    expectTypeOf(client.get('id')).toEqualTypeOf<Promise<JobOf<AppPlugins> | undefined>>();
     // @ts-expect-error watch has no replay and no paging
     client.watch({ limit: 10 });
+  });
+
+  it('every job the client reads is a JobOf: narrowing on its plugin types its input and result', async () => {
+    expectTypeOf<JobOf<AppPlugins>>().toEqualTypeOf<TypedJob<AppPlugins, 'transcribe'> | TypedJob<AppPlugins, 'count'>>();
+    expectTypeOf<JobOf<AppPlugins>>().toExtend<JobSnapshot>();
+    const job = await client.get('id');
+    if (job?.plugin === 'transcribe') {
+      expectTypeOf(job.input).toEqualTypeOf<{ audio: string; language: string }>();
+      expectTypeOf(job.result).toEqualTypeOf<{ text: string } | undefined>();
+      // @ts-expect-error a transcript has no count
+      void job.result?.counted;
+    } else if (job) expectTypeOf(job.result).toEqualTypeOf<{ counted: number; at: string } | undefined>();
+
+    const page = await client.list({ plugin: 'count' });
+    expectTypeOf(page).toEqualTypeOf<JobPageOf<AppPlugins>>();
+    expectTypeOf(page.jobs).toEqualTypeOf<JobOf<AppPlugins>[]>();
+    expectTypeOf(page.nextCursor).toEqualTypeOf<string | undefined>();
+    expectTypeOf(client.cancel('id')).toEqualTypeOf<Promise<JobOf<AppPlugins>>>();
+    expectTypeOf(client.retry('id')).toEqualTypeOf<Promise<JobOf<AppPlugins>>>();
+    expectTypeOf(client.wait('id')).toEqualTypeOf<Promise<JobOf<AppPlugins>>>();
+
+    for await (const event of client.follow(['a', 'b'])) {
+      if (event.type === 'output') expectTypeOf(event).toEqualTypeOf<JobOutputEvent>();
+      else if (event.type === 'gap') expectTypeOf(event).toEqualTypeOf<JobGapEvent>();
+      else {
+        expectTypeOf(event.job).toEqualTypeOf<JobOf<AppPlugins>>();
+        if (event.type === 'completed' && event.job.plugin === 'transcribe') expectTypeOf(event.job.result).toEqualTypeOf<{ text: string } | undefined>();
+      }
+      if (isStatusEvent(event)) expectTypeOf(event.job).toEqualTypeOf<JobOf<AppPlugins>>();
+      expectTypeOf(event).toExtend<JobEvent>();
+    }
+    for await (const event of client.watch()) {
+      expectTypeOf(event).toExtend<JobStatusEvent>();
+      if (event.job.plugin === 'count') expectTypeOf(event.job.input).toEqualTypeOf<{ to: number }>();
+    }
+  });
+
+  it('inputs and results are typed as the JSON the client receives: a Date is a string', async () => {
+    const stamps = createJobClient<StampPlugins>({ baseUrl: '/api' });
+    const job = await stamps.wait(await stamps.submit('stamp', { when: '2025-01-01' }));
+    expectTypeOf(job.input).toEqualTypeOf<{ when: string; note?: string }>();
+    // @ts-expect-error the input's date arrives as an ISO string
+    job.input.when.getTime();
+    const result = job.result!;
+    expectTypeOf(result).toEqualTypeOf<{ at: string; when: string; note?: string; list: readonly [string, null, null]; dates: string[] }>();
+    // @ts-expect-error the result's date arrives as an ISO string
+    result.at.getTime();
+    // @ts-expect-error a function is not sent
+    void result.format;
+    expectTypeOf<PluginOutputOf<StampPlugins, 'stamp'>>().toEqualTypeOf<typeof result>();
+    expectTypeOf<PluginParsedInputOf<StampPlugins, 'stamp'>>().toEqualTypeOf<{ when: string; note?: string }>();
+    // What the client sends stays the schema's input.
+    expectTypeOf<PluginInputOf<StampPlugins, 'stamp'>>().toEqualTypeOf<{ when: unknown; note?: string | undefined }>();
+    const listed = (await stamps.list()).jobs[0];
+    if (listed?.plugin === 'stamp') expectTypeOf(listed.result?.at).toEqualTypeOf<string | undefined>();
+  });
+
+  it('JsonForm is what JSON.stringify then JSON.parse gives', () => {
+    expectTypeOf<JsonForm<Date>>().toEqualTypeOf<string>();
+    expectTypeOf<JsonForm<{ toJSON(): { n: number } }>>().toEqualTypeOf<{ n: number }>();
+    expectTypeOf<JsonForm<string | number | boolean | null>>().toEqualTypeOf<string | number | boolean | null>();
+    expectTypeOf<JsonForm<bigint>>().toEqualTypeOf<never>();
+    expectTypeOf<JsonForm<undefined>>().toEqualTypeOf<undefined>();
+    expectTypeOf<JsonForm<void>>().toEqualTypeOf<undefined>();
+    expectTypeOf<JsonForm<() => void>>().toEqualTypeOf<undefined>();
+    expectTypeOf<JsonForm<unknown>>().toEqualTypeOf<unknown>();
+    expectTypeOf<JsonForm<any>>().toBeAny();
+    expectTypeOf<JsonForm<{ a: Date; b: undefined; c: () => void; d: string | undefined; e?: number; f: symbol; [Symbol.iterator]: number }>>().toEqualTypeOf<{ a: string; d?: string; e?: number }>();
+    expectTypeOf<JsonForm<(Date | undefined | (() => void))[]>>().toEqualTypeOf<(string | null)[]>();
+    expectTypeOf<JsonForm<readonly [Date, symbol]>>().toEqualTypeOf<readonly [string, null]>();
+    expectTypeOf<JsonForm<Record<string, Date>>>().toEqualTypeOf<Record<string, string>>();
+    expectTypeOf<JsonForm<{ nested: { deep: Date[] } }>>().toEqualTypeOf<{ nested: { deep: string[] } }>();
+    expectTypeOf<JsonForm<Map<string, number>>>().toEqualTypeOf<Record<string, never>>();
   });
 
   it('without plugin types, any plugin name and any input are accepted, and results are unknown', async () => {
@@ -54,5 +148,11 @@ describe('the client is typed from the server plugins', () => {
     expectTypeOf(job).toEqualTypeOf<TypedJob<AnyPlugins, 'anything'>>();
     expectTypeOf(job.result).toEqualTypeOf<unknown>();
     await untyped.submit('other', 42);
+    // The jobs and events it reads are the plain ones.
+    expectTypeOf<JobOf<AnyPlugins>>().toEqualTypeOf<JobSnapshot>();
+    expectTypeOf(untyped.get('id')).toEqualTypeOf<Promise<JobSnapshot | undefined>>();
+    expectTypeOf(untyped.list()).toEqualTypeOf<Promise<JobPage>>();
+    expectTypeOf(untyped.follow('id')).toEqualTypeOf<AsyncIterableIterator<JobEvent>>();
+    expectTypeOf(untyped.watch()).toEqualTypeOf<AsyncIterableIterator<JobStatusEvent>>();
   });
 });

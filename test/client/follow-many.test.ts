@@ -94,6 +94,20 @@ describe('client.follow([ids])', () => {
     expect(server.streams).toHaveLength(2);
   });
 
+  it('a job whose cursor is at its terminal event: once the others end, one quiet reconnect (a 204) ends it, without onError', async () => {
+    await setup();
+    const [a, b] = [await finishedJob(1), await finishedJob(2)];
+    const logA = await logOf(a);
+    const told: string[] = [];
+    const events = await collect(client.follow([a, b], { lastEventId: `${a}:${logA.length}`, onOpen: () => told.push('open'), onError: (error) => told.push(error.message) }));
+    expect(events).toEqual(await logOf(b));
+    expect(told).toEqual(['open']);
+    expect(server.streams.map((stream) => [idsOf(stream.path), stream.lastEventId])).toEqual([
+      [[a, b], `${a}:${logA.length}`],
+      [[a], `${a}:${logA.length}`],
+    ]);
+  });
+
   it('an unknown job among them throws JOB_NOT_FOUND naming it, and is not asked again', async () => {
     await setup();
     const a = await finishedJob(0);

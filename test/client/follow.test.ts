@@ -93,6 +93,54 @@ describe('client.follow(id)', () => {
     ]);
   });
 
+  it('a stream the server ends cleanly before the terminal event: reconnects at once without onError; a second one in a row without a new event is a failure', async () => {
+    await setup({ faults: (_, index) => [{ endAfter: 2 }, { endAfter: 1 }, { endAfter: 0 }, { endAfter: 0 }][index] });
+    const id = await finishedJob(4);
+    const told: string[] = [];
+    const events = await collect(client.follow(id, { onOpen: () => told.push('open'), onError: (error) => told.push(`${error.code}: ${error.message}`) }));
+    expect(events).toEqual(await logOf(id));
+    expect(server.streams.map((stream) => stream.lastEventId)).toEqual([undefined, '2', '3', '3', '3']);
+    const closed = `UNAVAILABLE: The event stream of /jobs/${id}/events was closed before its end`;
+    // Each stream that brought an event ends quietly; the ones after it that bring none are failures.
+    expect(told).toEqual(['open', 'open', 'open', closed, 'open', closed, 'open']);
+  });
+
+  it('a stream that ends cleanly in the middle of a frame (a proxy) is cut short: onError, and the frame is not yielded', async () => {
+    await setup({ faults: (_, index) => (index === 0 ? { endAfter: 2, midFrame: true } : undefined) });
+    const id = await finishedJob(2);
+    const told: string[] = [];
+    const events = await collect(client.follow(id, { onOpen: () => told.push('open'), onError: (error) => told.push(error.message) }));
+    expect(events).toEqual(await logOf(id));
+    expect(server.streams.map((stream) => stream.lastEventId)).toEqual([undefined, '2']);
+    expect(told).toEqual(['open', `The event stream of /jobs/${id}/events was cut short`, 'open']);
+  });
+
+  it('408 and 429 (a proxy, a rate limiter) reconnect, after Retry-After in seconds or as a date, capped at maxDelayMs', async () => {
+    const inAnHour = new Date(Date.now() + 3_600_000).toUTCString();
+    await setup({
+      faults: (_, index) =>
+        [
+          { status: 429, headers: { 'retry-after': '0' } },
+          { status: 408 },
+          { status: 429, headers: { 'retry-after': '3600' } },
+          { status: 429, headers: { 'retry-after': inAnHour } },
+          { status: 503, headers: { 'retry-after': 'soon' } },
+        ][index],
+    });
+    const id = await finishedJob(1);
+    const told: unknown[] = [];
+    const events = await collect(client.follow(id, { onError: (error) => told.push([error.code, error.details]) }));
+    expect(events).toEqual(await logOf(id));
+    expect(server.streams).toHaveLength(6);
+    expect(told).toEqual([
+      ['UNAVAILABLE', { status: 429 }],
+      ['UNAVAILABLE', { status: 408 }],
+      ['UNAVAILABLE', { status: 429 }],
+      ['UNAVAILABLE', { status: 429 }],
+      ['UNAVAILABLE', { status: 503 }],
+    ]);
+  });
+
   it('stops for good at the terminal event, even when the stream goes on with an end event', async () => {
     await setup({ routes: { sse: { retryMs: 5, endEvent: 'end' } } });
     const id = await finishedJob(1);

@@ -21,3 +21,20 @@ export const count = definePlugin({
 
 /** What the server exports for its clients. */
 export type AppPlugins = { transcribe: typeof transcribe; count: typeof count };
+
+/** A plugin whose input and result hold what JSON turns into something else (dates, functions, undefined…). */
+export const stamp = definePlugin({
+  name: 'stamp',
+  input: z.object({ when: z.coerce.date(), note: z.string().optional() }),
+  run: (input) => ({
+    at: new Date(),
+    when: input.when,
+    note: input.note,
+    list: [new Date(), undefined, () => 1] as const,
+    dates: [input.when],
+    format: () => 'never sent',
+  }),
+});
+
+/** The plugins of a server with `stamp`. */
+export type StampPlugins = { stamp: typeof stamp; transcribe: typeof transcribe };

@@ -112,6 +112,22 @@ describe('the client’s REST calls', () => {
     expect(() => createJobClient({ baseUrl: 42 as unknown as string })).toThrow(expect.objectContaining({ code: 'INVALID_CONFIG' }) as Error);
   });
 
+  it('a basePath or pluginsPath that could lead to another host (`//`, `\\`, a scheme, control characters) is INVALID_CONFIG', async () => {
+    const invalid = expect.objectContaining({ code: 'INVALID_CONFIG' }) as Error;
+    for (const path of ['//evil.example/jobs', '///evil.example', '/\\evil.example', '\\\\evil.example', '/jobs\\x', 'https://evil.example/jobs', '/\t/evil.example', '/\n/evil.example', 'jobs', '', 42]) {
+      expect(() => createJobClient({ baseUrl: 'http://api.test', basePath: path as string }), JSON.stringify(path)).toThrow(invalid);
+      expect(() => createJobClient({ baseUrl: 'http://api.test', pluginsPath: path as string }), JSON.stringify(path)).toThrow(invalid);
+    }
+    // Paths that stay on the API's host are fine, whatever the baseUrl's own path.
+    const urls: string[] = [];
+    const recording = (baseUrl: string, basePath: string, pluginsPath = '/plugins') =>
+      createJobClient({ baseUrl, basePath, pluginsPath, fetch: async (input) => (urls.push(String(input)), Response.json({ jobs: [], plugins: [] })) });
+    await recording('http://api.test', '/').list();
+    await recording('http://api.test/', '/jobs', '/a:b/plugins').plugins();
+    await recording('http://api.test/v1?x=1#top', '/jobs').list({ limit: 5 });
+    expect(urls).toEqual(['http://api.test/', 'http://api.test/a:b/plugins', 'http://api.test/v1/jobs?limit=5']);
+  });
+
   it('UNAVAILABLE for a server that cannot be reached, a 5xx without JSON, an HTTP-only code, or a 2xx that is not JSON', async () => {
     const gone = await startServer((_req, res) => res.end());
     await gone.close();
@@ -157,5 +173,14 @@ describe('the client’s REST calls', () => {
     const error = await aborted;
     expect([error.code, (error.cause as Error).message]).toEqual(['CANCELLED', 'page closed']);
     expect((await failure(client.wait('no-such-job'))).code).toBe('JOB_NOT_FOUND');
+  });
+
+  it('wait(id) of a job that ended reads it and returns at once, without reading its events', async () => {
+    await setup();
+    const job = await client.submit('count', { to: 50 });
+    const ended = await server.tracker.wait(job.id);
+    const before = server.streams.length;
+    expect(await client.wait(job.id)).toEqual(ended);
+    expect(server.streams).toHaveLength(before);
   });
 });

@@ -14,8 +14,13 @@ export interface StreamRequest {
 export type Fault =
   /** Let this many job events through, then cut the connection in the middle of the next frame. */
   | { cutAfter: number }
-  /** Answer with this status and a body that is not JSON. */
-  | { status: number }
+  /** Answer with this status and a body that is not JSON, with these headers (e.g. `Retry-After`). */
+  | { status: number; headers?: Record<string, string> }
+  /**
+   * Let this many job events through, then end the response as a server does (no error): after the
+   * last whole frame, or (`midFrame`) after half of the next one, as a proxy that closes cleanly.
+   */
+  | { endAfter: number; midFrame?: true }
   /** Drop the connection before answering. */
   | 'drop'
   /** Let this many job events through, then cut, and strip `Last-Event-ID` from the request (a proxy that drops it): the stream replays from the first event. */
@@ -29,21 +34,23 @@ export interface JobServerOptions {
   plugins?: Plugin[];
 }
 
-/** Let `limit` job events (frames with an `id:`) through `res.write`, then write half of the next and destroy the socket. */
-function cutAfter(res: ServerResponse, limit: number): void {
+/**
+ * Let `limit` job events (frames with an `id:`) through `res.write`, then hand `stop` what is left
+ * to write (half of the next frame with `half`) and the original `write`.
+ */
+function stopAfter(res: ServerResponse, limit: number, half: boolean, stop: (rest: string, write: (chunk: string, done?: () => void) => boolean) => void): void {
   const write = res.write.bind(res) as (chunk: string | Uint8Array, done?: () => void) => boolean;
   let sent = 0;
-  let cut = false;
+  let stopped = false;
   res.write = ((chunk: string | Uint8Array) => {
-    if (cut) return true; // the connection is going: what the server still writes is lost, as on a real network
+    if (stopped) return true; // the connection is going: what the server still writes is lost, as on a real network
     const text = typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8');
     let out = '';
     for (const frame of text.split(/(?<=\n\n)/)) {
       if (/(?:^|\n)id:/.test(frame)) {
         if (sent === limit) {
-          cut = true;
-          // Destroyed once the bytes are handed to the socket: the client gets them, then a broken connection.
-          write(out + frame.slice(0, Math.ceil(frame.length / 2)), () => res.socket?.destroy());
+          stopped = true;
+          stop(out + (half ? frame.slice(0, Math.ceil(frame.length / 2)) : ''), write);
           return true;
         }
         sent += 1;
@@ -52,6 +59,20 @@ function cutAfter(res: ServerResponse, limit: number): void {
     }
     return write(out);
   }) as typeof res.write;
+  const end = res.end.bind(res);
+  res.end = ((...args: Parameters<typeof res.end>) => (stopped ? res : end(...args))) as typeof res.end;
+}
+
+/** Let `limit` job events through, then write half of the next and destroy the socket. */
+function cutAfter(res: ServerResponse, limit: number): void {
+  // Destroyed once the bytes are handed to the socket: the client gets them, then a broken connection.
+  stopAfter(res, limit, true, (rest, write) => write(rest, () => res.socket?.destroy()));
+}
+
+/** Let `limit` job events through, then end the response cleanly (after half of the next frame with `midFrame`). */
+function endAfter(res: ServerResponse, limit: number, midFrame: boolean): void {
+  const end = res.end.bind(res);
+  stopAfter(res, limit, midFrame, (rest) => end(rest));
 }
 
 /**
@@ -73,8 +94,9 @@ export async function startJobServer(options: JobServerOptions = {}) {
     streams.push(request);
     const fault = options.faults?.(request, streams.length - 1);
     if (fault === 'drop') return void req.socket.destroy();
-    if (fault && 'status' in fault) return void res.writeHead(fault.status, { 'content-type': 'text/html' }).end('<h1>Bad gateway</h1>');
-    if (fault) cutAfter(res, fault.cutAfter);
+    if (fault && 'status' in fault) return void res.writeHead(fault.status, { 'content-type': 'text/html', ...fault.headers }).end('<h1>Bad gateway</h1>');
+    if (fault && 'endAfter' in fault) endAfter(res, fault.endAfter, fault.midFrame === true);
+    else if (fault) cutAfter(res, fault.cutAfter);
     if (fault && 'forgetCursor' in fault) delete req.headers['last-event-id'];
     void handler(req, res);
   });

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createJobClient, isJobwireError, type JobClient, type JobStatusEvent } from '../../src/client/index.js';
 import { countOpenStreams } from '../../src/sse/index.js';
-import { collect, rejection, until } from '../helpers/deferred.js';
+import { collect, deferred, rejection, until } from '../helpers/deferred.js';
 import { count } from './plugins.js';
 import { startJobServer, type JobServer, type JobServerOptions } from './server.js';
 
@@ -79,5 +79,48 @@ describe('client.watch(query)', () => {
     controller.abort();
     expect(await watching).toEqual([]);
     expect(errors.slice(0, 2)).toEqual([{ status: 502 }, { status: 502 }]);
+  });
+});
+
+/** A `fetch` that answers every request with an event stream that breaks at once, without an event (a proxy cutting an idle stream). */
+function cuttingFetch(onRequest: (count: number) => void): typeof fetch {
+  let count = 0;
+  return async () => {
+    onRequest(++count);
+    const body = new ReadableStream<Uint8Array>({ start: (controller) => controller.error(new TypeError('terminated')) });
+    return new Response(body, { headers: { 'content-type': 'text/event-stream' } });
+  };
+}
+
+describe('the backoff of a quiet stream', () => {
+  it('starts again at each connection the server opens: a quiet watch cut again and again does not climb to maxDelayMs', async () => {
+    const reached = deferred();
+    const client = createJobClient({ baseUrl: 'http://api.test', reconnect: { initialDelayMs: 5, maxDelayMs: 600_000 }, fetch: cuttingFetch((count) => count === 20 && reached.resolve()) });
+    const controller = new AbortController();
+    const watching = collect(client.watch({}, { signal: controller.signal }));
+    // Doubling from 5 ms, the 20th connection would come after more than 40 minutes.
+    await reached.promise;
+    controller.abort();
+    expect(await watching).toEqual([]);
+  });
+
+  it('never spins: connections that open and break at once are initialDelayMs apart, at least', async () => {
+    const starts: number[] = [];
+    const reached = deferred();
+    const client = createJobClient({
+      baseUrl: 'http://api.test',
+      reconnect: { initialDelayMs: 20, maxDelayMs: 1_000 },
+      fetch: cuttingFetch((count) => {
+        starts.push(performance.now());
+        if (count === 6) reached.resolve();
+      }),
+    });
+    const controller = new AbortController();
+    const watching = collect(client.watch({}, { signal: controller.signal }));
+    await reached.promise;
+    controller.abort();
+    await watching;
+    // Without the floor they would come a few milliseconds apart; allow a millisecond of rounding for each of the two clocks.
+    for (let index = 1; index < starts.length; index++) expect(starts[index]! - starts[index - 1]!).toBeGreaterThanOrEqual(18);
   });
 });
