@@ -315,8 +315,8 @@ describe.skipIf(!hasChromium)('the demo page in headless Chromium', () => {
     expect(new URL(page.url()).hash).toBe(`#job=${id}`); // what a reload opens again
 
     await page.reload();
-    await page.getByTestId('start').and(page.locator(':enabled')).waitFor();
-    expect(await text('job-id')).toBe(id);
+    // The page opens the job in its address once its plugins are read: wait for it to show.
+    await expect.poll(() => text('job-id'), { timeout: 10_000 }).toBe(id);
     // The text so far comes back at once (replayed from the job's first event) while the job still runs…
     await expect.poll(() => segments.count(), { timeout: 5_000 }).toBeGreaterThanOrEqual(3);
     const replayed = await segments.count();
