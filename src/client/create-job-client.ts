@@ -6,7 +6,7 @@ import { followJobs } from './follow.js';
 import { cancellable } from './iterator.js';
 import type { JobClient } from './job-client.js';
 import { checkJobId, unknownJob } from './job-id.js';
-import type { FollowOptions, JobClientOptions, ReconnectOptions } from './options.js';
+import type { FollowOptions, JobClientOptions, ReconnectOptions, WaitOptions } from './options.js';
 import type { AnyPlugins, JobEventOf, JobOf, JobPageOf, JobStatusEventOf, PluginMap, TypedJob } from './plugin-types.js';
 import { subscribe } from './subscribe.js';
 import { createTransport } from './transport.js';
@@ -52,26 +52,29 @@ function checkReconnect(options: ReconnectOptions = {}): Required<ReconnectOptio
  * for await (const event of client.follow(job.id)) console.log(event.type);
  * ```
  */
-export function createJobClient<P extends PluginMap = AnyPlugins>(options: JobClientOptions): JobClient<P> {
+export function createJobClient<P extends PluginMap<P> = AnyPlugins>(options: JobClientOptions): JobClient<P> {
   type Job = JobOf<P>;
   const basePath = checkPath(options.basePath ?? '/jobs', 'basePath');
   const pluginsPath = checkPath(options.pluginsPath ?? '/plugins', 'pluginsPath');
   const reconnect = checkReconnect(options.reconnect);
-  const transport = createTransport(options);
+  const transport = createTransport(options, basePath, pluginsPath);
   // A job id is checked before anything is asked: `events`, `''` or `a/b` would reach another route.
   const jobPath = (id: string, rest = ''): string => `${basePath}/${checkJobId(id)}${rest}`;
+
+  /** `GET /jobs/:id`: the job, or `undefined` when the server does not know it. */
+  async function read(id: string, signal?: AbortSignal): Promise<Job | undefined> {
+    try {
+      return await transport.json<Job>('GET', jobPath(id), undefined, undefined, signal);
+    } catch (error) {
+      if (isJobwireError(error) && error.code === 'JOB_NOT_FOUND') return undefined;
+      throw error;
+    }
+  }
 
   const client: JobClient<P> = {
     submit: (plugin, input, submitOptions = {}) => transport.json('POST', basePath, undefined, { ...submitOptions, plugin, input }),
 
-    async get(id) {
-      try {
-        return await transport.json<Job>('GET', jobPath(id));
-      } catch (error) {
-        if (isJobwireError(error) && error.code === 'JOB_NOT_FOUND') return undefined;
-        throw error;
-      }
-    },
+    get: (id) => read(id),
 
     list: async (query: ListQuery = {}) => {
       const { status } = query;
@@ -86,21 +89,30 @@ export function createJobClient<P extends PluginMap = AnyPlugins>(options: JobCl
 
     plugins: async () => (await transport.json<{ plugins: PluginMeta[] }>('GET', pluginsPath)).plugins,
 
-    wait: (async (job: TypedJob<P> | string, waitOptions: { signal?: AbortSignal | undefined } = {}): Promise<Job> => {
-      // By id, read the job first: one that ended is returned without reading its whole log.
-      const current = typeof job === 'string' ? await client.get(job) : (job as Job);
-      if (!current) throw unknownJob(job);
-      if (isTerminalStatus(current.status)) return current;
-      const { id } = current;
-      const { signal } = waitOptions;
-      for await (const event of client.follow(id, { signal }) as AsyncIterable<JobEvent>) {
-        if (isStatusEvent(event) && isTerminalStatus(event.job.status)) return event.job as Job;
+    wait: (async (job: TypedJob<P> | string, waitOptions: WaitOptions = {}): Promise<Job> => {
+      const { signal, onOpen, onError } = waitOptions;
+      let id = typeof job === 'string' ? job : (job as Job | undefined)?.id;
+      try {
+        if (signal?.aborted) throw signal.reason;
+        // By id, read the job first: one that ended is returned without reading its whole log.
+        const current = typeof job === 'string' ? await read(job, signal) : (job as Job);
+        if (!current) throw unknownJob(job);
+        if (isTerminalStatus(current.status)) return current;
+        id = current.id;
+        for await (const event of client.follow(id, { signal, onOpen, onError }) as AsyncIterable<JobEvent>) {
+          if (isStatusEvent(event) && isTerminalStatus(event.job.status)) return event.job as Job;
+        }
+        if (signal?.aborted) throw signal.reason;
+        // The stream ended without an ending (a 204): the job has ended; read it.
+        const ended = await read(id, signal);
+        if (!ended) throw unknownJob(id);
+        return ended;
+      } catch (error) {
+        if (!signal?.aborted) throw error;
+        // Aborted, wherever it stood (a read, the stream, a wait to reconnect): say how.
+        const timedOut = (signal.reason as { name?: unknown } | undefined)?.name === 'TimeoutError';
+        throw new JobwireError(timedOut ? 'TIMEOUT' : 'CANCELLED', `Stopped waiting for job ${String(id)}${timedOut ? ': timed out' : ''}`, { cause: signal.reason });
       }
-      if (signal?.aborted) throw new JobwireError('CANCELLED', `Stopped waiting for job ${id}`, { cause: signal.reason });
-      // The stream ended without an ending (a 204): the job has ended; read it.
-      const ended = await client.get(id);
-      if (!ended) throw unknownJob(id);
-      return ended;
     }) as JobClient<P>['wait'],
 
     follow: (ids: string | readonly string[], followOptions: FollowOptions = {}) => {

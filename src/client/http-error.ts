@@ -7,20 +7,23 @@ export const isTransient = (status: number): boolean => status >= 500 || status 
  * The `JobwireError` of a non-2xx answer: the server's `{ error: { code, message, details } }` as
  * it was thrown there. Without one (a proxy's page, an HTTP-only code such as `INTERNAL`): a 5xx,
  * 408 or 429 (try again later) is `UNAVAILABLE`, another 4xx `INVALID_REQUEST`, with
- * `{ status, code? }` in `details`.
+ * `{ status, code? }` in `details`; for a 404 or 405 (no route there: nothing is mounted at that
+ * path) its message ends with `hint`, which says where the routes were looked for.
  */
-export async function errorOf(response: Response): Promise<JobwireError> {
+export async function errorOf(response: Response, hint?: string): Promise<JobwireError> {
   let error: { code?: unknown; message?: unknown; details?: unknown } | undefined;
   try {
     error = ((await response.json()) as { error?: typeof error } | null)?.error;
   } catch {
     // Not JSON (a proxy's error page, or a body cut short): the status says enough.
   }
+  const { status } = response;
   const code = error?.code;
-  const message = typeof error?.message === 'string' ? error.message : `HTTP ${response.status} from ${response.url || 'the server'}`;
+  let message = typeof error?.message === 'string' ? error.message : `HTTP ${status} from ${response.url || 'the server'}`;
   if (JOBWIRE_ERROR_CODES.includes(code as JobwireErrorCode)) {
     return new JobwireError(code as JobwireErrorCode, message, error?.details === undefined ? {} : { details: error.details });
   }
-  const details = typeof code === 'string' ? { status: response.status, code } : { status: response.status };
-  return new JobwireError(isTransient(response.status) ? 'UNAVAILABLE' : 'INVALID_REQUEST', message, { details });
+  if (hint && (status === 404 || status === 405)) message += ` (not an answer of jobwire's routes: ${hint})`;
+  const details = typeof code === 'string' ? { status, code } : { status };
+  return new JobwireError(isTransient(status) ? 'UNAVAILABLE' : 'INVALID_REQUEST', message, { details });
 }

@@ -6,7 +6,7 @@
  */
 export { createJobClient } from './create-job-client.js';
 export type { JobClient } from './job-client.js';
-export type { ConnectionCallbacks, FollowOptions, HeadersInput, JobClientOptions, ReconnectOptions, WatchOptions, WatchQuery } from './options.js';
+export type { ConnectionCallbacks, FollowOptions, HeadersInput, JobClientOptions, ReconnectOptions, WaitOptions, WatchOptions, WatchQuery } from './options.js';
 export type { AnyPlugins, JobEventOf, JobOf, JobPageOf, JobStatusEventOf, JsonForm, PluginInputOf, PluginLike, PluginMap, PluginName, PluginOutputOf, PluginParsedInputOf, SchemaTypes, TypedJob } from './plugin-types.js';
 export { isJobwireError, JobwireError } from '../errors.js';
 export type { JobErrorInfo, JobwireErrorCode } from '../errors.js';

@@ -73,6 +73,15 @@ export interface FollowOptions extends ConnectionCallbacks {
   lastEventId?: string | number | undefined;
 }
 
+/** Options for `client.wait`. */
+export interface WaitOptions extends ConnectionCallbacks {
+  /**
+   * Aborting rejects the wait and closes its connection: with `TIMEOUT` when the reason is a
+   * `TimeoutError` (`AbortSignal.timeout(ms)`), else `CANCELLED`; the reason is the error's `cause`.
+   */
+  signal?: AbortSignal | undefined;
+}
+
 /** Options for `client.watch`. */
 export interface WatchOptions extends ConnectionCallbacks {
   /** Aborting ends the iteration (no error) and closes the connection. */

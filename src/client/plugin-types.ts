@@ -17,20 +17,23 @@ export interface PluginLike {
 }
 
 /**
- * Plugin name → plugin definition type, as the server declares it. Use a type alias (or `typeof`
- * a record of plugins), not an interface, so it has the index signature this needs.
+ * Plugin name → plugin definition type, as the server declares it: a type alias, `typeof` a record
+ * of plugins, or an interface. As a constraint, `P extends PluginMap<P>` (each of `P`'s own keys
+ * names a plugin) takes an interface too, which has no index signature; `PluginMap` alone is the
+ * map of any plugin name.
  * @example
  * ```ts
  * export type AppPlugins = { transcribe: typeof transcribe; resize: typeof resize };
+ * // or: export interface AppPlugins { transcribe: typeof transcribe; resize: typeof resize }
  * ```
  */
-export type PluginMap = { readonly [name: string]: PluginLike };
+export type PluginMap<P = { readonly [name: string]: PluginLike }> = { readonly [K in keyof P]: PluginLike };
 
 /** The default {@link PluginMap}: any plugin name, `unknown` input and result. */
 export type AnyPlugins = PluginMap;
 
 /** The plugin names of a {@link PluginMap}. */
-export type PluginName<P extends PluginMap> = Extract<keyof P, string>;
+export type PluginName<P extends PluginMap<P>> = Extract<keyof P, string>;
 
 type SchemaOutput<S> = S extends { readonly _zod: { readonly output: infer O } } ? O : unknown;
 
@@ -82,20 +85,20 @@ export type JsonForm<T> = 0 extends 1 & T
                 : T;
 
 /** What a client sends as the input of plugin `K` (its input schema's input type). */
-export type PluginInputOf<P extends PluginMap, K extends PluginName<P>> = P[K]['input']['_zod']['input'];
+export type PluginInputOf<P extends PluginMap<P>, K extends PluginName<P>> = P[K]['input']['_zod']['input'];
 
 /**
  * The input of plugin `K` as a job holds it and the client receives it: parsed by its input schema
  * (defaults filled in), in its {@link JsonForm} (a `z.coerce.date()` is a string).
  */
-export type PluginParsedInputOf<P extends PluginMap, K extends PluginName<P>> = K extends unknown ? JsonForm<P[K]['input']['_zod']['output']> : never;
+export type PluginParsedInputOf<P extends PluginMap<P>, K extends PluginName<P>> = K extends unknown ? JsonForm<P[K]['input']['_zod']['output']> : never;
 
 /**
  * What a job of plugin `K` resolves with, as the client receives it ({@link JsonForm}: a `Date` is
  * a string): its `output` schema's type when it has one, else what its `run` returns (as the
  * server's `PluginOutput`). A union of names gives the union of their results.
  */
-export type PluginOutputOf<P extends PluginMap, K extends PluginName<P>> = K extends unknown
+export type PluginOutputOf<P extends PluginMap<P>, K extends PluginName<P>> = K extends unknown
   ? JsonForm<unknown extends SchemaOutput<NonNullable<P[K]['output']>> ? Awaited<ReturnType<P[K]['run']>> : SchemaOutput<NonNullable<P[K]['output']>>>
   : never;
 
@@ -103,7 +106,7 @@ export type PluginOutputOf<P extends PluginMap, K extends PluginName<P>> = K ext
  * A job's snapshot with its plugin, input and result typed from the server's plugins. It is a
  * {@link JobSnapshot} (assignable to one).
  */
-export interface TypedJob<P extends PluginMap = AnyPlugins, K extends PluginName<P> = PluginName<P>> extends Omit<JobSnapshot, 'plugin' | 'input' | 'result'> {
+export interface TypedJob<P extends PluginMap<P> = AnyPlugins, K extends PluginName<P> = PluginName<P>> extends Omit<JobSnapshot, 'plugin' | 'input' | 'result'> {
   /** Name of the plugin that runs it. */
   plugin: K;
   /** The input after validation by the plugin's schema. */
@@ -113,7 +116,7 @@ export interface TypedJob<P extends PluginMap = AnyPlugins, K extends PluginName
 }
 
 /** True for the {@link AnyPlugins} of an untyped client: any plugin name. */
-type Untyped<P extends PluginMap> = string extends PluginName<P> ? true : false;
+type Untyped<P extends PluginMap<P>> = string extends PluginName<P> ? true : false;
 
 /**
  * A job of any of the plugins of `P`: the union of each plugin's {@link TypedJob}, so checking
@@ -124,13 +127,13 @@ type Untyped<P extends PluginMap> = string extends PluginName<P> ? true : false;
  * if (job?.plugin === 'transcribe' && job.status === 'completed') console.log(job.result?.text);
  * ```
  */
-export type JobOf<P extends PluginMap = AnyPlugins> = Untyped<P> extends true ? JobSnapshot : { [K in PluginName<P>]: TypedJob<P, K> }[PluginName<P>];
+export type JobOf<P extends PluginMap<P> = AnyPlugins> = Untyped<P> extends true ? JobSnapshot : { [K in PluginName<P>]: TypedJob<P, K> }[PluginName<P>];
 
 /** A status or progress event whose `job` is a {@link JobOf}: a `JobStatusEvent` for an untyped client. */
-export type JobStatusEventOf<P extends PluginMap = AnyPlugins> = Untyped<P> extends true ? JobStatusEvent : Flat<Omit<JobStatusEvent, 'job'> & { job: JobOf<P> }>;
+export type JobStatusEventOf<P extends PluginMap<P> = AnyPlugins> = Untyped<P> extends true ? JobStatusEvent : Flat<Omit<JobStatusEvent, 'job'> & { job: JobOf<P> }>;
 
 /** An event of a job's log with its snapshot a {@link JobOf}: a `JobEvent` for an untyped client. */
-export type JobEventOf<P extends PluginMap = AnyPlugins> = JobStatusEventOf<P> | JobOutputEvent | JobGapEvent;
+export type JobEventOf<P extends PluginMap<P> = AnyPlugins> = JobStatusEventOf<P> | JobOutputEvent | JobGapEvent;
 
 /** A page of `client.list` with its jobs {@link JobOf}: a `JobPage` for an untyped client. */
-export type JobPageOf<P extends PluginMap = AnyPlugins> = Untyped<P> extends true ? JobPage : Flat<Omit<JobPage, 'jobs'> & { jobs: JobOf<P>[] }>;
+export type JobPageOf<P extends PluginMap<P> = AnyPlugins> = Untyped<P> extends true ? JobPage : Flat<Omit<JobPage, 'jobs'> & { jobs: JobOf<P>[] }>;

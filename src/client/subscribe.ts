@@ -1,7 +1,7 @@
 import { isJobwireError, JobwireError } from '../errors.js';
 import type { JobEvent } from '../job.js';
 import { pause, reconnectDelay, retryAfterMs } from './backoff.js';
-import { errorOf, isTransient } from './http-error.js';
+import { isTransient } from './http-error.js';
 import type { ConnectionCallbacks, ReconnectOptions } from './options.js';
 import { readJobEvents } from './sse-events.js';
 import type { Transport } from './transport.js';
@@ -59,7 +59,7 @@ export async function* subscribe<E extends JobEvent>(transport: Transport, start
     }
     if (response?.status === 204) return; // the server says there is nothing more: never ask again
     if (response && !response.ok) {
-      lost = await errorOf(response);
+      lost = await transport.error(response, next.url.pathname);
       if (signal.aborted) return;
       if (!isTransient(response.status)) throw lost; // the request is wrong (404, 403, 400): asking again will not help
       retryAfter = Math.min(maxDelayMs, retryAfterMs(response.headers.get('retry-after')) ?? 0);

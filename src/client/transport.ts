@@ -14,15 +14,23 @@ export interface Transport {
    * `UNAVAILABLE`; an abort with the signal's reason, as `fetch` does.
    */
   send(url: URL, init?: { method?: string; headers?: Record<string, string>; body?: string; signal?: AbortSignal }): Promise<Response>;
-  /** A JSON call: the parsed body of a 2xx answer; any other answer rejects with its `JobwireError`. */
-  json<T>(method: string, path: string, query?: QueryParams, body?: unknown): Promise<T>;
+  /**
+   * A JSON call: the parsed body of a 2xx answer; any other answer rejects with its `JobwireError`.
+   * An abort of `signal` rejects with its reason, as `fetch` does.
+   */
+  json<T>(method: string, path: string, query?: QueryParams, body?: unknown, signal?: AbortSignal): Promise<T>;
+  /** The `JobwireError` of a non-2xx answer to a request for `path` ({@link errorOf}, with where the routes were looked for). */
+  error(response: Response, path: string): Promise<JobwireError>;
 }
 
 /** The location of the page, when there is one: a relative `baseUrl` resolves against it. */
 const pageLocation = (): string | undefined => (globalThis as { location?: { href?: string } }).location?.href;
 
-/** Build the {@link Transport} of a client's options. */
-export function createTransport(options: JobClientOptions): Transport {
+/**
+ * Build the {@link Transport} of a client's options; `basePath` and `pluginsPath` (checked) are
+ * where it looks for the routes, which an answer that no route gave names.
+ */
+export function createTransport(options: JobClientOptions, basePath: string, pluginsPath: string): Transport {
   const { baseUrl, headers } = options;
   if (typeof baseUrl !== 'string' && !(baseUrl instanceof URL)) throw new JobwireError('INVALID_CONFIG', '`baseUrl` must be a string or a URL');
   // Called as a plain function: a browser's fetch refuses to run as a method of another object.
@@ -57,11 +65,20 @@ export function createTransport(options: JobClientOptions): Transport {
     }
   }
 
-  async function json<T>(method: string, path: string, query?: QueryParams, body?: unknown): Promise<T> {
+  const error = (response: Response, path: string): Promise<JobwireError> =>
+    errorOf(response, `is createJobRoutes mounted at ${url(basePath).href}${path === pluginsPath ? `, with its pluginsPath at ${url(pluginsPath).href}` : ''}?`);
+
+  async function json<T>(method: string, path: string, query?: QueryParams, body?: unknown, signal?: AbortSignal): Promise<T> {
     const target = url(path, query);
-    const init = body === undefined ? { method, headers: { accept: 'application/json' } } : { method, headers: { accept: 'application/json', 'content-type': 'application/json' }, body: JSON.stringify(body) };
+    const sent: Record<string, string> = { accept: 'application/json' };
+    const init: { method: string; headers: Record<string, string>; body?: string; signal?: AbortSignal } = { method, headers: sent };
+    if (body !== undefined) {
+      sent['content-type'] = 'application/json';
+      init.body = JSON.stringify(body);
+    }
+    if (signal) init.signal = signal;
     const response = await send(target, init);
-    if (!response.ok) throw await errorOf(response);
+    if (!response.ok) throw await error(response, path);
     try {
       return (await response.json()) as T;
     } catch (cause) {
@@ -69,5 +86,5 @@ export function createTransport(options: JobClientOptions): Transport {
     }
   }
 
-  return { url, send, json };
+  return { url, send, json, error };
 }

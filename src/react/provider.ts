@@ -56,6 +56,6 @@ export function useClientOf(own: AnyJobClient | undefined, hook: string): AnyJob
  * useEffect(() => void client.list({ status: 'running' }).then((page) => setJobs(page.jobs)), [client]);
  * ```
  */
-export function useJobClient<P extends PluginMap = RegisteredPlugins>(): JobClient<P> {
+export function useJobClient<P extends PluginMap<P> = RegisteredPlugins>(): JobClient<P> {
   return useClientOf(undefined, 'useJobClient') as JobClient<P>;
 }

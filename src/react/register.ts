@@ -18,5 +18,8 @@ import type { AnyPlugins, PluginMap } from '../client/index.js';
 // Empty on purpose: the app's declaration merging fills it in.
 export interface Register {}
 
+/** The `plugins` of a {@link Register}: a type alias or an interface; `AnyPlugins` without one. */
+export type PluginsOfRegister<R> = R extends { plugins: infer P } ? (P extends PluginMap<P> ? P : AnyPlugins) : AnyPlugins;
+
 /** The plugins of {@link Register}, or `AnyPlugins` (any name, `unknown` input) when the app registered none. */
-export type RegisteredPlugins = Register extends { plugins: infer P extends PluginMap } ? P : AnyPlugins;
+export type RegisteredPlugins = PluginsOfRegister<Register>;

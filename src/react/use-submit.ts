@@ -6,13 +6,13 @@ import { useClientOf } from './provider.js';
 import type { RegisteredPlugins } from './register.js';
 
 /** Options for {@link useSubmit}. */
-export interface UseSubmitOptions<P extends PluginMap = RegisteredPlugins> {
+export interface UseSubmitOptions<P extends PluginMap<P> = RegisteredPlugins> {
   /** The client to use instead of the {@link JobClientProvider}'s; its plugin map types the hook. */
   client?: JobClient<P>;
 }
 
 /** What {@link useSubmit} returns. */
-export interface UseSubmitResult<P extends PluginMap, K extends PluginName<P>> {
+export interface UseSubmitResult<P extends PluginMap<P>, K extends PluginName<P>> {
   /**
    * Submit a job of the hook's plugin (`POST /jobs`). Resolves with the new job (`queued`), or
    * undefined when the request failed (then see `error`: `INVALID_INPUT` carries zod's issues in
@@ -54,7 +54,7 @@ interface SubmitState<J> {
  * }
  * ```
  */
-export function useSubmit<P extends PluginMap = RegisteredPlugins, K extends PluginName<P> = PluginName<P>>(plugin: K, options: UseSubmitOptions<P> = {}): UseSubmitResult<P, K> {
+export function useSubmit<P extends PluginMap<P> = RegisteredPlugins, K extends PluginName<P> = PluginName<P>>(plugin: K, options: UseSubmitOptions<P> = {}): UseSubmitResult<P, K> {
   const client = useClientOf(options.client, 'useSubmit') as JobClient<P>;
   const [state, setState] = useState<SubmitState<TypedJob<P, K>>>({ job: undefined, error: undefined, pending: false });
   /** Numbers the calls: only the latest one's outcome is shown. */

@@ -17,11 +17,12 @@ import {
   type JobwireErrorCode,
   type JsonForm,
   type PluginInputOf,
+  type PluginMap,
   type PluginOutputOf,
   type PluginParsedInputOf,
   type TypedJob,
 } from '../../src/client/index.js';
-import type { AppPlugins, StampPlugins } from './plugins.js';
+import type { AppPlugins, count, StampPlugins, transcribe } from './plugins.js';
 
 const client = createJobClient<AppPlugins>({ baseUrl: 'http://localhost:3000' });
 
@@ -66,6 +67,52 @@ describe('the client is typed from the server plugins', () => {
     expectTypeOf(client.get('id')).toEqualTypeOf<Promise<JobOf<AppPlugins> | undefined>>();
     // @ts-expect-error watch has no replay and no paging
     client.watch({ limit: 10 });
+  });
+
+  it('follow takes an id, ids, or a value that is either; wait takes the connection callbacks of follow', async () => {
+    const many = ['a', 'b'] as const;
+    const either = ((): string | readonly string[] => (Math.random() > 0.5 ? 'a' : many))();
+    expectTypeOf(client.follow(either)).toEqualTypeOf<AsyncIterableIterator<JobEventOf<AppPlugins>>>();
+    expectTypeOf(client.follow(either, { signal: AbortSignal.timeout(1_000), onOpen: () => {} })).toEqualTypeOf(client.follow(['a']));
+    // @ts-expect-error ids are strings
+    client.follow(either as string | readonly number[]);
+
+    const job = await client.submit('transcribe', { audio: 'a.wav' });
+    const done = await client.wait(job, { signal: AbortSignal.timeout(60_000), onError: (error) => expectTypeOf(error.code).toEqualTypeOf<JobwireErrorCode>(), onOpen: () => {} });
+    expectTypeOf(done.result).toEqualTypeOf<{ text: string } | undefined>();
+    expectTypeOf(client.wait('id', { onError: () => {} })).toEqualTypeOf<Promise<JobOf<AppPlugins>>>();
+    // @ts-expect-error wait starts at the job's first event: no lastEventId
+    void client.wait('id', { lastEventId: 3 });
+  });
+
+  it('the plugins may be declared as an interface, which has no index signature', async () => {
+    interface InterfacePlugins {
+      transcribe: typeof transcribe;
+      count: typeof count;
+    }
+    const typed = createJobClient<InterfacePlugins>({ baseUrl: '/api' });
+    const job = await typed.submit('transcribe', { audio: 'a.wav' });
+    expectTypeOf(job).toEqualTypeOf<TypedJob<InterfacePlugins, 'transcribe'>>();
+    expectTypeOf((await typed.wait(job)).result).toEqualTypeOf<{ text: string } | undefined>();
+    expectTypeOf<JobOf<InterfacePlugins>>().toEqualTypeOf<TypedJob<InterfacePlugins, 'transcribe'> | TypedJob<InterfacePlugins, 'count'>>();
+    expectTypeOf<PluginOutputOf<InterfacePlugins, 'count'>>().toEqualTypeOf<PluginOutputOf<AppPlugins, 'count'>>();
+    // @ts-expect-error still checked: a wrong input
+    await typed.submit('transcribe', { audio: 1 });
+    // @ts-expect-error still checked: a plugin the server does not have
+    await typed.submit('resize', {});
+
+    interface NotPlugins {
+      transcribe: typeof transcribe;
+      name: string;
+    }
+    // @ts-expect-error a member that is not a plugin
+    createJobClient<NotPlugins>({ baseUrl: '/api' });
+
+    // Code generic over any client's plugins keeps compiling, with `PluginMap` or `PluginMap<P>`.
+    const anyOf = <P extends PluginMap>(of: JobClient<P>) => of.wait('id');
+    const eachOf = <P extends PluginMap<P>>(of: JobClient<P>) => of.wait('id');
+    expectTypeOf(anyOf(createJobClient({ baseUrl: '/' }))).toEqualTypeOf<Promise<JobSnapshot>>();
+    expectTypeOf(eachOf(typed)).toEqualTypeOf<Promise<JobOf<InterfacePlugins>>>();
   });
 
   it('every job the client reads is a JobOf: narrowing on its plugin types its input and result', async () => {

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createJobClient, isJobwireError, JobwireError, type JobClient } from '../../src/client/index.js';
-import { rejection, until } from '../helpers/deferred.js';
+import { collect, rejection, until } from '../helpers/deferred.js';
 import { startServer } from '../helpers/server.js';
 import { count, transcribe, type AppPlugins } from './plugins.js';
 import { startJobServer, type JobServer, type JobServerOptions } from './server.js';
@@ -146,6 +146,38 @@ describe('the client’s REST calls', () => {
     expect((await failure(answer(() => new Response('<!doctype html>', { status: 200 })).list())).code).toBe('UNAVAILABLE');
     const closing = await failure(answer(() => Response.json({ error: { code: 'CLOSED', message: 'Tracker is closed' } }, { status: 503 })).list());
     expect(closing.code).toBe('CLOSED');
+  });
+
+  it('a 404 or 405 that no jobwire route gave (nothing mounted at baseUrl + basePath) says where the routes were looked for', async () => {
+    await setup({ routes: { basePath: '/api/jobs', pluginsPath: '/api/plugins' } });
+    const wrong = createJobClient({ baseUrl: server.url, reconnect: { initialDelayMs: 1 } }); // forgot '/api'
+    const hint = `is createJobRoutes mounted at ${server.url}/jobs?`;
+    // jobwire's node handler answers NOT_FOUND, a code only the HTTP layer has, for a path not its own.
+    const listed = await failure(wrong.list());
+    expect([listed.code, listed.details]).toEqual(['INVALID_REQUEST', { status: 404, code: 'NOT_FOUND' }]);
+    expect(listed.message).toBe(`Not found (not an answer of jobwire's routes: ${hint})`);
+    const followed = await failure(collect(wrong.follow('abc')));
+    expect([followed.code, followed.message.endsWith(`(not an answer of jobwire's routes: ${hint})`)]).toEqual(['INVALID_REQUEST', true]);
+    const plugins = await failure(wrong.plugins());
+    expect(plugins.message.endsWith(`(not an answer of jobwire's routes: is createJobRoutes mounted at ${server.url}/jobs, with its pluginsPath at ${server.url}/plugins?)`)).toBe(true);
+    // Mounted there, a 404 is jobwire's own: no hint.
+    const right = createJobClient({ baseUrl: `${server.url}/api` });
+    const unknown = await failure(right.cancel('no-such-job'));
+    expect([unknown.code, unknown.message]).toEqual(['JOB_NOT_FOUND', 'Unknown job no-such-job']);
+
+    // Another server's 404 or 405 page (a framework's, a static file server's).
+    const page = (status: number) =>
+      createJobClient({ baseUrl: 'http://app.test/api', fetch: async (input) => Object.defineProperty(new Response('<h1>Not here</h1>', { status }), 'url', { value: String(input) }) });
+    const notFound = await failure(page(404).submit('transcribe', {}));
+    expect([notFound.code, notFound.message, notFound.details]).toEqual([
+      'INVALID_REQUEST',
+      "HTTP 404 from http://app.test/api/jobs (not an answer of jobwire's routes: is createJobRoutes mounted at http://app.test/api/jobs?)",
+      { status: 404 },
+    ]);
+    const notAllowed = await failure(page(405).submit('transcribe', {}));
+    expect([notAllowed.code, notAllowed.message]).toEqual(['INVALID_REQUEST', "HTTP 405 from http://app.test/api/jobs (not an answer of jobwire's routes: is createJobRoutes mounted at http://app.test/api/jobs?)"]);
+    // Other statuses say nothing of where the routes are.
+    expect((await failure(page(400).submit('transcribe', {}))).message).toBe('HTTP 400 from http://app.test/api/jobs');
   });
 
   it('wait: the terminal snapshot with its result; a failed job is returned, not thrown; an abort rejects with CANCELLED', async () => {

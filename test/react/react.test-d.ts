@@ -3,7 +3,8 @@ import type { AnyPlugins, JobClient, TypedJob } from '../../src/client/index.js'
 import type { JobSnapshot } from '../../src/index.js';
 import type { JobwireError } from '../../src/errors.js';
 import { useJob, useJobClient, useSubmit, type JobOutputState, type RegisteredPlugins } from '../../src/react/index.js';
-import type { TestPlugins } from './jobwire-app.js';
+import type { PluginsOfRegister } from '../../src/react/register.js';
+import type { echo, TestPlugins } from './jobwire-app.js';
 
 declare const client: JobClient<TestPlugins>;
 declare const anyClient: JobClient;
@@ -29,6 +30,20 @@ describe('jobwire/react types', () => {
     expectTypeOf<NonNullable<typeof job>['result']>().toEqualTypeOf<{ text: string } | undefined>();
     expectTypeOf(error).toEqualTypeOf<JobwireError | undefined>();
     expectTypeOf(pending).toEqualTypeOf<boolean>();
+  });
+
+  it('Register takes the plugins as an interface too', () => {
+    interface InterfacePlugins {
+      echo: typeof echo;
+    }
+    expectTypeOf<PluginsOfRegister<{ plugins: InterfacePlugins }>>().toEqualTypeOf<InterfacePlugins>();
+    expectTypeOf<PluginsOfRegister<{ plugins: TestPlugins }>>().toEqualTypeOf<TestPlugins>();
+    expectTypeOf<PluginsOfRegister<object>>().toEqualTypeOf<AnyPlugins>();
+    const { submit } = useSubmit<InterfacePlugins>('echo');
+    void submit({ text: 'hi' });
+    // @ts-expect-error echo takes a text
+    void submit({ text: 1 });
+    expectTypeOf(useJobClient<InterfacePlugins>()).toEqualTypeOf<JobClient<InterfacePlugins>>();
   });
 
   it('a client passed to useSubmit types it from its own plugin map', () => {
