@@ -5,7 +5,10 @@ import { isStatusEvent, isTerminalStatus, type JobEvent, type JobSnapshot } from
 export interface JobOutputState {
   /** The string chunks joined, in order (JSON chunks are only in `chunks`). */
   readonly text: string;
-  /** Every chunk as the plugin wrote it, strings and JSON values, in order. */
+  /**
+   * Every chunk as the plugin wrote it, strings and JSON values, in order: a frozen array, the same
+   * one from render to render until more output comes (a `useMemo` dependency).
+   */
   readonly chunks: readonly unknown[];
   /** True once a `gap` event said some output cannot be had: `text` and `chunks` miss that part. */
   readonly gap: boolean;
@@ -22,6 +25,22 @@ export interface JobView {
 /** The output of a job nothing was written for (yet). */
 export const NO_OUTPUT: JobOutputState = Object.freeze({ text: '', chunks: Object.freeze([]), gap: false });
 
+/**
+ * The output of one moment: `text` and `gap` as they are, and the first `chunks.length` chunks of
+ * `chunks` (an array that only grows), copied when `chunks` is first read, then the same array.
+ */
+function outputState(text: string, chunks: readonly unknown[], gap: boolean): JobOutputState {
+  const { length } = chunks;
+  let copy: readonly unknown[] | undefined;
+  return Object.freeze({
+    text,
+    get chunks() {
+      return (copy ??= Object.freeze(chunks.slice(0, length)));
+    },
+    gap,
+  });
+}
+
 /** The view of no job, or of a job whose first event has not arrived. */
 export const EMPTY_VIEW: JobView = Object.freeze({ job: undefined, output: NO_OUTPUT, error: undefined, reconnecting: false });
 
@@ -29,8 +48,12 @@ export const EMPTY_VIEW: JobView = Object.freeze({ job: undefined, output: NO_OU
  * One job's events, folded into what `useJob` shows. It outlives a subscription: when React runs an
  * effect again for the same job (StrictMode, a hidden `<Activity>` shown again), the next
  * subscription resumes after {@link lastSeq}, and an event at or before it is never applied twice.
- * Chunks are kept in one array; {@link view} copies it at most once per change, so a burst of
- * events costs one copy per render, not one per event.
+ *
+ * A view costs O(1) to build, however long the output: `text` grows by each string chunk as it
+ * comes, the output object is kept while no output came (a status or progress event, a reconnect),
+ * and chunks are kept in one array that only grows. An output object's `chunks` is that array's
+ * prefix of its moment, copied once, when it is first read: a render that reads only `text` never
+ * copies, and reading `chunks` again gives the same array until more output comes.
  */
 export class JobFeed {
   readonly #client: object;
@@ -45,6 +68,10 @@ export class JobFeed {
   #reconnecting = false;
   /** The view as of the last change; undefined after a change until {@link view} builds it again. */
   #view: JobView | undefined;
+  /** The output of the views, as of the last output or gap event; built again after one. */
+  #output: JobOutputState = NO_OUTPUT;
+  /** True after an output or gap event, until {@link view} builds {@link #output} again. */
+  #outputChanged = false;
   /** Counts changes: a new value tells React to render. */
   #version = 0;
 
@@ -86,6 +113,7 @@ export class JobFeed {
     } else {
       this.#gap = true;
     }
+    if (!isStatusEvent(event)) this.#outputChanged = true;
     this.#changed();
     return true;
   }
@@ -119,14 +147,13 @@ export class JobFeed {
     return true;
   }
 
-  /** The current view: the same object until the next change. */
+  /** The current view: the same object until the next change; its `output` the same until the next output or gap event. */
   view(): JobView {
-    this.#view ??= {
-      job: this.#job,
-      output: this.#chunks.length === 0 && !this.#gap ? NO_OUTPUT : { text: this.#text, chunks: this.#chunks.slice(), gap: this.#gap },
-      error: this.#error?.error,
-      reconnecting: this.#reconnecting,
-    };
+    if (this.#outputChanged) {
+      this.#outputChanged = false;
+      this.#output = outputState(this.#text, this.#chunks, this.#gap);
+    }
+    this.#view ??= { job: this.#job, output: this.#output, error: this.#error?.error, reconnecting: this.#reconnecting };
     return this.#view;
   }
 

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { JobwireError } from '../../src/errors.js';
 import type { JobEvent, JobSnapshot, JobStatusEventType } from '../../src/job.js';
 import { EMPTY_VIEW, JobFeed, NO_OUTPUT } from '../../src/react/job-feed.js';
@@ -51,6 +51,66 @@ describe('JobFeed', () => {
     expect(view.output.chunks).toEqual(['a']); // an earlier view is never changed
     expect(next.output.chunks).toEqual(['a', 'b']);
     expect(new JobFeed(client, 'job').view().output).toBe(NO_OUTPUT);
+  });
+
+  it('keeps the output and its chunks array while no output comes; a new array once some does', () => {
+    const feed = new JobFeed(client, 'job');
+    feed.apply(status(1, 'started', snapshot('running')));
+    expect(feed.view().output).toBe(NO_OUTPUT);
+    feed.apply(output(2, 'a'));
+    const first = feed.view();
+    const chunks = first.output.chunks;
+    expect(first.output.chunks).toBe(chunks); // read again: the same array
+    expect(Object.isFrozen(chunks)).toBe(true);
+    // A progress event and a reconnect change the view, not its output.
+    feed.apply(status(3, 'progress', snapshot('running', 50)));
+    feed.setReconnecting(true);
+    const later = feed.view();
+    expect(later).not.toBe(first);
+    expect(later.output).toBe(first.output);
+    expect(later.output.chunks).toBe(chunks);
+    // Output changes it: a new array, and the earlier one stays as it was.
+    feed.apply(output(4, { n: 1 }));
+    const next = feed.view().output;
+    expect(next).not.toBe(first.output);
+    expect(next.chunks).not.toBe(chunks);
+    expect(next.chunks).toEqual(['a', { n: 1 }]);
+    expect(chunks).toEqual(['a']);
+    // A gap changes it too.
+    feed.apply({ seq: 6, type: 'gap', jobId: 'job', at, fromSeq: 5, toSeq: 6 });
+    expect(feed.view().output).toEqual({ text: 'a', chunks: ['a', { n: 1 }], gap: true });
+    expect(feed.view().output).not.toBe(next);
+  });
+
+  it('a view costs no copy of the chunks: a long output read as text copies nothing, its chunks once per change', () => {
+    const feed = new JobFeed(client, 'job');
+    let seq = 0;
+    const texts: string[] = [];
+    const slice = vi.spyOn(Array.prototype, 'slice');
+    let copiesWhileText: number;
+    let copiesWhileProgress: number;
+    let copiesAtRead: number;
+    try {
+      // Thousands of chunks, a render after each: reading text copies nothing.
+      for (let n = 0; n < 5_000; n++) {
+        feed.apply(output(++seq, 'x'));
+        texts.push(feed.view().output.text);
+      }
+      copiesWhileText = slice.mock.calls.length;
+      // Read chunks once: one copy; status events after it copy nothing, however often chunks is read.
+      const chunks = feed.view().output.chunks;
+      copiesAtRead = slice.mock.calls.length - copiesWhileText;
+      for (let n = 0; n < 1_000; n++) {
+        feed.apply(status(++seq, 'progress', snapshot('running', n % 100)));
+        if (feed.view().output.chunks !== chunks) throw new Error('the chunks changed without output');
+      }
+      copiesWhileProgress = slice.mock.calls.length - copiesWhileText - copiesAtRead;
+    } finally {
+      slice.mockRestore();
+    }
+    expect([copiesWhileText, copiesAtRead, copiesWhileProgress]).toEqual([0, 1, 0]);
+    expect(texts.at(-1)).toBe('x'.repeat(5_000));
+    expect(feed.view().output.chunks).toHaveLength(5_000);
   });
 
   it('a failed action shows until one succeeds; a failed follow ends the feed', () => {
