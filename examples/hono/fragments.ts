@@ -1,9 +1,9 @@
 /**
  * The HTML of the htmx page: a job's card, and one fragment per job event (`serialize` of the
  * events route). Status events replace the job's state line; `output` and `gap` events are
- * appended to its transcript.
+ * appended to its transcript. The event that ends a job also takes its Cancel button away.
  */
-import type { JobEvent, JobSnapshot } from 'jobwire';
+import { isTerminalStatus, type JobEvent, type JobSnapshot } from 'jobwire';
 
 /** Escape text for HTML (element content and quoted attributes). */
 export const escape = (text: string): string => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
@@ -37,9 +37,28 @@ export function eventFragment(event: JobEvent): string {
     default: {
       const { job } = event; // a status event: it carries the job's snapshot
       const message = job.error ? `${job.error.code}: ${job.error.message}` : (job.message ?? '');
-      return `<span class="status" data-status="${job.status}">${job.status}</span> <progress max="100" value="${job.progress}"></progress> <span class="message">${escape(message)}</span>`;
+      const state = `<span class="status" data-status="${job.status}">${job.status}</span> <progress max="100" value="${job.progress}"></progress> <span class="message">${escape(message)}</span>`;
+      // An ending also takes the card's Cancel button away: an out-of-band swap, by the button's id.
+      return isTerminalStatus(job.status) ? `${state}\n${noCancel(job.id, true)}` : state;
     }
   }
+}
+
+/** The id of a job's Cancel button: the event that ends the job swaps it out of band by this id. */
+const cancelId = (jobId: string): string => `cancel-${jobId}`;
+
+/**
+ * What stands for Cancel once a job has ended: a hidden, disabled button with the same id, so that
+ * the swap of a replayed ending finds its target again. `outOfBand`: as an ending event sends it.
+ */
+function noCancel(jobId: string, outOfBand: boolean): string {
+  return `<button id="${cancelId(jobId)}" data-testid="cancel"${outOfBand ? ' hx-swap-oob="true"' : ''} hidden disabled>Cancel</button>`;
+}
+
+/** A job's Cancel button: offered while the job may still change (queued or running), not once it has ended. */
+function cancelButton(job: JobSnapshot, basePath: string): string {
+  if (isTerminalStatus(job.status)) return noCancel(job.id, false);
+  return `<button id="${cancelId(job.id)}" data-testid="cancel" hx-post="${basePath}/${job.id}/cancel" hx-swap="none">Cancel</button>`;
 }
 
 /** The names of the status events, which the state line swaps in. */
@@ -47,11 +66,12 @@ const STATUS_EVENTS = 'queued,started,progress,retrying,completed,failed,cancell
 
 /**
  * A job's card: it follows the job over SSE (a replay from its first event, then live) and closes
- * on the `end` event the route sends after any ending. Ids are URL-safe: nothing to escape.
+ * on the `end` event the route sends after any ending. Cancel is offered while the job may still
+ * change. Ids are URL-safe: nothing to escape.
  */
 export function jobCard(job: JobSnapshot, basePath: string): string {
   return `<article class="job" data-job-id="${job.id}" data-testid="job">
-  <header><code>${job.id.slice(0, 8)}</code> ${escape(job.plugin)} <button hx-post="${basePath}/${job.id}/cancel" hx-swap="none">Cancel</button></header>
+  <header><code>${job.id.slice(0, 8)}</code> ${escape(job.plugin)} ${cancelButton(job, basePath)}</header>
   <div hx-ext="sse" sse-connect="${basePath}/${job.id}/events" sse-close="end">
     <div class="state" sse-swap="${STATUS_EVENTS}"><span class="status" data-status="${job.status}">${job.status}</span></div>
     <div class="transcript" data-testid="transcript" sse-swap="output,gap" hx-swap="beforeend"></div>

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { getRequestListener } from '@hono/node-server';
 import { Hono, type Context } from 'hono';
@@ -10,6 +10,9 @@ import { definePlugin, isStatusEvent, JobTracker, LocalPluginManager, type JobEv
 import { createJobRoutes, type JobRoutesHandler } from '../../src/http/index.js';
 import { sleep, until } from '../helpers/deferred.js';
 import { startServer, type TestServer } from '../helpers/server.js';
+import { start as startHonoExample } from '../../examples/hono/server.js';
+import { createDemoTracker } from '../../examples/shared/demo.js';
+import type { RunningExample } from '../../examples/shared/serve.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const FLAGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
@@ -317,6 +320,83 @@ describe.skipIf(!hasChromium)('htmx pages following jobs in headless Chromium', 
         expect(job).toMatchObject({ plugin: 'scripted', status: 'queued', ...expected });
         expect((await harness.tracker.wait(job.id)).result).toEqual({ steps: expected.input.steps });
       }
+    } finally {
+      await page.close();
+    }
+  }, E2E_TIMEOUT);
+});
+
+describe.skipIf(!hasChromium)('the htmx demo page (examples/hono, /htmx) in headless Chromium', () => {
+  /** How long a state may take to show on a loaded machine before the test fails. */
+  const SHOWS_MS = 15_000;
+  let browser: Browser;
+  let tracker: ReturnType<typeof createDemoTracker>;
+  let example: RunningExample;
+
+  beforeAll(async () => {
+    tracker = createDemoTracker();
+    [example, browser] = await Promise.all([startHonoExample({ port: 0, host: '127.0.0.1', tracker }), chromium.launch({ executablePath: CHROMIUM, args: FLAGS, headless: true })]);
+  }, 60_000);
+  afterAll(async () => {
+    await browser?.close();
+    await example?.close();
+  });
+
+  it('offers Cancel only while a job may still change: not on a finished card, and it goes when a job ends live', async () => {
+    // Before the page opens: a completed and a cancelled transcription, and one that runs until cancelled.
+    const completed = await tracker.submit('transcribe', { segments: 1, segmentMs: 10 });
+    await tracker.wait(completed.id);
+    const cancelled = await tracker.submit('transcribe', { segments: 500, segmentMs: 10_000 });
+    await tracker.cancel(cancelled.id);
+    const running = await tracker.submit('transcribe', { segments: 500, segmentMs: 10_000 });
+    await until(async () => (await tracker.get(running.id))?.status === 'running', SHOWS_MS, 'the long transcription to start');
+
+    const page = await browser.newPage();
+    page.setDefaultTimeout(SHOWS_MS);
+    const errors: string[] = [];
+    page.on('pageerror', (error) => errors.push(error.message));
+    page.on('console', (message) => {
+      if (message.type() === 'error') errors.push(message.text()); // htmx logs an out-of-band swap that finds no target
+    });
+    try {
+      await page.goto(`${example.url}/htmx`);
+      const card = (id: string) => page.locator(`[data-testid="job"][data-job-id="${id}"]`);
+      const cancelOf = (id: string) => card(id).locator('button', { hasText: 'Cancel' });
+      const statusShows = (id: string, status: string) => card(id).locator(`.state .status[data-status="${status}"]`).waitFor();
+
+      // Finished when the page was made: no Cancel, before and after the replay of their events.
+      for (const [id, status] of [[completed.id, 'completed'], [cancelled.id, 'cancelled']] as const) {
+        expect(await cancelOf(id).isHidden(), `${status} card, as served`).toBe(true);
+        await statusShows(id, status);
+        expect(await cancelOf(id).isHidden(), `${status} card, replayed`).toBe(true);
+      }
+
+      // Running: Cancel is there and works; once the job has ended, it is gone.
+      await cancelOf(running.id).waitFor({ state: 'visible' });
+      expect(await cancelOf(running.id).isEnabled()).toBe(true);
+      await cancelOf(running.id).click();
+      await statusShows(running.id, 'cancelled');
+      await cancelOf(running.id).waitFor({ state: 'hidden' });
+      expect((await tracker.get(running.id))?.status).toBe('cancelled');
+
+      // A job started from the form: its card comes with Cancel, which goes when the job completes.
+      await page.getByTestId('segments').fill('2');
+      await page.getByTestId('segment-ms').fill('300');
+      await page.getByTestId('start').click();
+      const fresh = page.getByTestId('job').first();
+      await expect.poll(() => fresh.getAttribute('data-job-id'), { timeout: SHOWS_MS }).not.toBe(running.id);
+      const id = (await fresh.getAttribute('data-job-id'))!;
+      expect((await tracker.get(id))?.plugin).toBe('transcribe');
+      await statusShows(id, 'completed');
+      await cancelOf(id).waitFor({ state: 'hidden' });
+
+      // Served again: no finished card offers Cancel.
+      await page.reload();
+      await page.getByTestId('job').nth(3).waitFor();
+      expect(await page.locator('[data-testid="job"] button', { hasText: 'Cancel' }).filter({ visible: true }).count()).toBe(0);
+      await mkdir(resolve(root, 'test-results'), { recursive: true });
+      await page.screenshot({ path: resolve(root, 'test-results/htmx-finished-jobs.png'), fullPage: true });
+      expect(errors).toEqual([]);
     } finally {
       await page.close();
     }
