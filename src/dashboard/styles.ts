@@ -1,7 +1,8 @@
 /**
  * The dashboard's stylesheet, served as `{basePath}/assets/app.css`: light and dark from
- * `prefers-color-scheme`, one colour per status, a table that becomes cards below 760 px and a
- * detail panel that becomes a full-screen sheet there.
+ * `prefers-color-scheme`, one colour per status, a table that becomes cards when its column is
+ * narrow (a phone, or the detail panel open beside a small window) and a detail panel that becomes
+ * a full-screen sheet below 760 px.
  */
 export const DASHBOARD_CSS = String.raw`
 :root {
@@ -115,6 +116,8 @@ button, input, select { font: inherit; color: inherit; }
 .conn[data-state="reconnecting"] { color: var(--retrying); }
 .conn[data-state="offline"] { color: var(--failed); }
 .conn[data-state="offline"] .conn-dot { background: var(--failed); }
+.conn[data-state="refused"] { color: var(--text); border-color: var(--border-strong); }
+.conn[data-state="refused"] .conn-dot { background: var(--cancelled); }
 @keyframes pulse {
   0% { box-shadow: 0 0 0 0 color-mix(in srgb, var(--completed) 55%, transparent); }
   70% { box-shadow: 0 0 0 6px transparent; }
@@ -231,7 +234,8 @@ input.input { width: 170px; }
 .job-row[aria-selected="true"] td:first-child { box-shadow: inset 3px 0 0 var(--accent); }
 .row--new { animation: arrive 1.2s ease-out; }
 @keyframes arrive { from { background: color-mix(in srgb, var(--accent) 16%, var(--surface)); } }
-.c-status { width: 118px; }
+/* room for the widest pill (Completed, Cancelled) at any width; a wider font truncates its text inside the pill */
+.c-status { width: 140px; }
 .c-job { width: 24%; }
 .c-tenant { width: 13%; }
 .c-attempt { width: 58px; }
@@ -258,6 +262,8 @@ th.c-attempt, td.c-attempt, th.c-duration, td.c-duration { text-align: right; }
   border: 1px solid color-mix(in srgb, var(--c) 24%, transparent);
 }
 .pill-dot { width: 7px; height: 7px; border-radius: 50%; background: var(--c); flex: none; }
+.pill-label { min-width: 0; overflow: hidden; text-overflow: ellipsis; }
+.detail-title-row .pill { flex: none; }
 .pill[data-phase="running"] .pill-dot { animation: blink 1.4s ease-in-out infinite; }
 @keyframes blink { 50% { opacity: .35; } }
 
@@ -273,6 +279,15 @@ th.c-attempt, td.c-attempt, th.c-duration, td.c-duration { text-align: right; }
 @keyframes shimmer { from { background-position: 200% 0; } to { background-position: -200% 0; } }
 .progress-value { width: 38px; text-align: right; font-size: 12px; color: var(--muted); font-variant-numeric: tabular-nums; }
 
+.refused {
+  display: flex; flex-direction: column; align-items: center; gap: 8px; padding: 40px 24px; text-align: center;
+  background: var(--surface); border: 1px solid var(--border); border-radius: var(--radius); box-shadow: var(--shadow);
+}
+.refused-title { display: flex; align-items: center; gap: 8px; margin: 0; font-size: 16px; font-weight: 650; }
+.refused-title .icon { width: 18px; height: 18px; color: var(--muted); }
+.refused p { margin: 0; max-width: 52ch; color: var(--muted); overflow-wrap: anywhere; }
+.refused .refused-why { color: var(--text); }
+.refused .btn { margin-top: 8px; }
 .empty { padding: 48px 24px; text-align: center; color: var(--muted); background: var(--surface); border: 1px dashed var(--border-strong); border-radius: var(--radius); }
 .list-foot { display: flex; justify-content: center; }
 .list-foot:empty { display: none; }
@@ -298,6 +313,7 @@ th.c-attempt, td.c-attempt, th.c-duration, td.c-duration { text-align: right; }
 .icon { fill: none; stroke: currentColor; stroke-width: 2; stroke-linecap: round; stroke-linejoin: round; flex: none; }
 .detail-back .icon { width: 18px; height: 18px; margin-left: -4px; }
 .banner { padding: 10px 14px; border-radius: 10px; font-size: 13px; border: 1px solid var(--border); background: var(--surface-2); }
+.banner--note { margin: 0; color: var(--muted); }
 .banner--error, .detail .banner { color: var(--failed); border-color: color-mix(in srgb, var(--failed) 30%, var(--border)); background: color-mix(in srgb, var(--failed) 7%, var(--surface)); }
 .toasts { position: fixed; right: 20px; bottom: 20px; z-index: 50; display: flex; flex-direction: column; gap: 8px; pointer-events: none; }
 .toast {
@@ -400,6 +416,30 @@ th.c-attempt, td.c-attempt, th.c-duration, td.c-duration { text-align: right; }
 @container content (max-width: 720px) {
   .overview { grid-template-columns: repeat(3, minmax(0, 1fr)); }
 }
+@container content (max-width: 620px) {
+  /* too narrow for the table's columns (a phone, or the detail panel open beside a small window): a card per job */
+  .jobs, .jobs tbody { display: block; }
+  .jobs thead { display: none; }
+  .jobs tr.job-row {
+    display: grid; grid-template-columns: 112px minmax(0, 1fr) auto;
+    grid-template-areas: "status job created" "progress progress progress" "tenant tenant duration";
+    gap: 8px 10px; align-items: center; padding: 12px 14px; border-top: 1px solid var(--border);
+  }
+  .jobs tbody tr.job-row:first-child { border-top: 0; }
+  .jobs td { display: block; width: auto; padding: 0; border: 0; }
+  td.c-status { grid-area: status; }
+  td.c-job { grid-area: job; }
+  td.c-created { grid-area: created; text-align: right; }
+  td.c-progress { grid-area: progress; }
+  td.c-tenant { grid-area: tenant; }
+  td.c-duration { grid-area: duration; }
+  .jobs td.c-attempt { display: none; }
+  .jobs td.c-created { display: block; }
+  .job-line:empty { display: none; }
+  .job-created, .job-tenant, .job-duration { font-size: 12px; }
+  .job-row[aria-selected="true"] td:first-child { box-shadow: none; }
+  .job-row[aria-selected="true"] { box-shadow: inset 3px 0 0 var(--accent); }
+}
 
 /* phones */
 @media (max-width: 760px) {
@@ -419,28 +459,6 @@ th.c-attempt, td.c-attempt, th.c-duration, td.c-duration { text-align: right; }
   .segmented { align-self: stretch; }
   .filter-fields { display: grid; grid-template-columns: minmax(0, 1fr) minmax(0, 1fr) auto; }
   select.input, input.input { width: 100%; max-width: none; }
-
-  .jobs, .jobs tbody { display: block; }
-  .jobs thead { display: none; }
-  .jobs tr.job-row {
-    display: grid; grid-template-columns: 94px minmax(0, 1fr) auto;
-    grid-template-areas: "status job created" "progress progress progress" "tenant tenant duration";
-    gap: 8px 10px; align-items: center; padding: 12px 14px; border-top: 1px solid var(--border);
-  }
-  .jobs tbody tr.job-row:first-child { border-top: 0; }
-  .jobs td { display: block; width: auto; padding: 0; border: 0; }
-  td.c-status { grid-area: status; }
-  td.c-job { grid-area: job; }
-  td.c-created { grid-area: created; text-align: right; }
-  td.c-progress { grid-area: progress; }
-  td.c-tenant { grid-area: tenant; }
-  td.c-duration { grid-area: duration; }
-  .jobs td.c-attempt { display: none; }
-  .jobs td.c-created { display: block; }
-  .job-line:empty { display: none; }
-  .job-created, .job-tenant, .job-duration { font-size: 12px; }
-  .job-row[aria-selected="true"] td:first-child { box-shadow: none; }
-  .job-row[aria-selected="true"] { box-shadow: inset 3px 0 0 var(--accent); }
 
   .detail {
     position: fixed; inset: 0; z-index: 40; height: auto; align-self: stretch; border-left: 0;

@@ -1,9 +1,9 @@
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { chromium, type Browser, type Locator, type Page, type Request } from 'playwright-core';
+import { chromium, type Browser, type Locator, type Page, type Request as BrowserRequest } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { JobSnapshot } from 'jobwire';
+import { JobwireError, type JobSnapshot } from 'jobwire';
 import type { DashboardOptions } from 'jobwire/dashboard';
 import { startDashboard, type DashboardServer } from './fixture.js';
 
@@ -35,8 +35,8 @@ describe.skipIf(!hasChromium)('the dashboard in headless Chromium', () => {
     pageErrors = [];
   });
 
-  async function serve(options: Partial<DashboardOptions> = {}): Promise<DashboardServer> {
-    dash = await startDashboard(options);
+  async function serve(options: Partial<DashboardOptions> = {}, guard?: (request: Request) => Response | undefined): Promise<DashboardServer> {
+    dash = await startDashboard(options, guard);
     return dash;
   }
 
@@ -154,7 +154,7 @@ describe.skipIf(!hasChromium)('the dashboard in headless Chromium', () => {
     const gate = await gates.started(job.id);
     gate.ctx.progress(30, 'encoding');
     const page = await open('', undefined, undefined, SESSION);
-    const writes: Request[] = [];
+    const writes: BrowserRequest[] = [];
     page.on('request', (request) => {
       if (request.method() !== 'GET') writes.push(request);
     });
@@ -305,15 +305,186 @@ describe.skipIf(!hasChromium)('the dashboard in headless Chromium', () => {
     await page.close();
   });
 
-  it('says so when the API refuses, and shows nothing it was refused', async () => {
-    const { tracker } = await serve({ authorize: bySession }); // and the browser has no session
-    await tracker.submit('send-email', { to: 'a@b.test' });
+  /**
+   * Open the dashboard with a fake clock (time runs as usual until the test moves it), counting the
+   * page's calls of its API; resolves once the four first calls (list, stream, stats, plugins) are answered.
+   */
+  async function openRefused(): Promise<{ page: Page; calls: string[] }> {
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    page.setDefaultTimeout(SHOWS_MS);
     page.on('pageerror', (error) => pageErrors.push(error.message));
+    await page.clock.install();
+    const calls: string[] = [];
+    const answered: string[] = [];
+    const apiPath = (url: string): string | undefined => /\/api\/.*$/.exec(new URL(url).pathname)?.[0];
+    page.on('request', (request) => {
+      const path = apiPath(request.url());
+      if (path !== undefined) calls.push(path);
+    });
+    page.on('response', (response) => {
+      const path = apiPath(response.url());
+      if (path !== undefined) answered.push(`${path} ${response.status()}`);
+    });
     await page.goto(`${dash!.url}/`);
-    await expect.poll(() => page.getByTestId('list-error').textContent(), { timeout: SHOWS_MS }).toBe('The jobs could not be read: Not allowed (FORBIDDEN)');
-    await page.locator('[data-testid="connection"][data-state="offline"]').waitFor();
+    await expect.poll(() => answered.length, { timeout: SHOWS_MS }).toBe(4);
+    return { page, calls };
+  }
+
+  /** What a refused page shows: "No access" on top, one message in the jobs area, no tiles, nothing loading; and it asks no more. */
+  async function expectRefused(page: Page, calls: string[], says: RegExp): Promise<void> {
+    const badge = page.locator('[data-testid="connection"][data-state="refused"]');
+    await badge.waitFor();
+    expect(await badge.textContent()).toBe('No access');
+    expect(await badge.getAttribute('title')).toMatch(says);
+    const refused = page.getByTestId('list-refused');
+    await refused.waitFor();
+    expect(await refused.innerText()).toMatch(says);
+    expect(await refused.innerText()).toMatch(/ask .* for access.*sign in/i);
+    await page.getByTestId('overview').waitFor({ state: 'hidden' }); // the stats were refused too
+    expect(await page.getByTestId('plugin-cards').isHidden()).toBe(true);
+    expect(await page.getByTestId('list-error').isHidden()).toBe(true);
+    expect(await page.getByTestId('empty').isHidden()).toBe(true);
     expect(await page.getByTestId('job-row').count()).toBe(0);
+    const shown = await page.locator('main').innerText();
+    expect(shown).not.toMatch(/Loading|Offline|Reconnecting|–/);
+    expect(await page.getByRole('alert').filter({ visible: true }).count()).toBe(1);
+    // Asked once each, and never again: neither the stream nor the stats retry a refusal.
+    expect([...calls].sort()).toEqual(['/api/jobs', '/api/jobs/events', '/api/plugins', '/api/stats']);
+    await page.clock.runFor(120_000);
+    expect(await badge.textContent()).toBe('No access');
+    expect([...calls].sort()).toEqual(['/api/jobs', '/api/jobs/events', '/api/plugins', '/api/stats']);
+  }
+
+  it('says No access when authorize refuses: one message that says what to do, no tiles, and no retries; Try again after signing in', async () => {
+    const { tracker } = await serve({ authorize: bySession }); // and the browser has no session
+    const job = await tracker.submit('send-email', { to: 'a@b.test' });
+    await tracker.wait(job.id);
+    const { page, calls } = await openRefused();
+    await expectRefused(page, calls, /FORBIDDEN/);
+    expect(await page.getByTestId('list-refused').innerText()).toContain('The server refused to show these jobs (FORBIDDEN).');
+    await page.screenshot({ path: resolve(screenshots, 'dashboard-refused.png'), animations: 'disabled' });
+
+    // Signed in meanwhile (another tab): Try again reads everything again.
+    await page.context().addCookies([{ name: 'session', value: SESSION, url: dash!.origin, httpOnly: true, sameSite: 'Lax' }]);
+    await page.getByTestId('refused-retry').click();
+    await page.locator('[data-testid="connection"][data-state="live"]').waitFor();
+    await rowShows(page, job.id, 'completed');
+    await page.getByTestId('list-refused').waitFor({ state: 'hidden' });
+    await page.getByTestId('kpi-completed').locator('.kpi-value').filter({ hasText: '1' }).waitFor();
+    await page.close();
+  });
+
+  it.each([
+    [
+      "authorize's own FORBIDDEN message",
+      { authorize: () => Promise.reject(new JobwireError('FORBIDDEN', 'Sign in with your staff account')) },
+      undefined,
+      /Sign in with your staff account.*\(FORBIDDEN\)/,
+    ],
+    [
+      "a 401 from the host's sign-in check in front of the dashboard",
+      {},
+      (request: Request) => (new URL(request.url).pathname.includes('/api/') ? Response.json({ error: { code: 'UNAUTHORIZED', message: 'Your session has expired' } }, { status: 401 }) : undefined),
+      /Your session has expired.*\(HTTP 401\)/,
+    ],
+  ] as const)('says No access for %s too, and asks no more', async (_name, options, guard, says) => {
+    await serve(options, guard);
+    const { page, calls } = await openRefused();
+    await expectRefused(page, calls, says);
+    await page.close();
+  });
+
+  it("shows one tenant's operator their jobs without the stats they may not see, and says No access outside their tenant", async () => {
+    // The policy of docs/dashboard.md's tenant operators, for acme: the list and stream only on acme, no stats.
+    const { tracker } = await serve({
+      authorize: ({ action, job, query }) => (job ? job.tenantId === 'acme' : action === 'plugins' || ((action === 'list' || action === 'events') && query?.tenantId === 'acme')),
+    });
+    const mine = await tracker.submit('send-email', { to: 'ops@acme.test' }, { tenantId: 'acme' });
+    await tracker.submit('send-email', { to: 'ops@globex.test' }, { tenantId: 'globex' });
+    await tracker.wait(mine.id);
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    page.setDefaultTimeout(SHOWS_MS);
+    page.on('pageerror', (error) => pageErrors.push(error.message));
+    await page.clock.install();
+    const statsCalls: string[] = [];
+    page.on('request', (request) => {
+      if (new URL(request.url()).pathname.endsWith('/api/stats')) statsCalls.push(request.url());
+    });
+    const statsAnswered = page.waitForResponse((response) => new URL(response.url()).pathname.endsWith('/api/stats'));
+    await page.goto(`${dash!.url}/?tenant=acme`);
+    await page.locator('[data-testid="connection"][data-state="live"]').waitFor();
+    await rowShows(page, mine.id, 'completed');
+    expect(await shownIds(page)).toEqual([mine.id]);
+    await statsAnswered;
+    const note = page.getByTestId('stats-refused');
+    await note.waitFor();
+    expect(await note.textContent()).toBe('The counts and plugin charts are not shown: the server refused the stats (FORBIDDEN).');
+    expect(await page.getByTestId('overview').isHidden()).toBe(true);
+    expect(await page.getByTestId('plugin-cards').isHidden()).toBe(true);
+    await page.screenshot({ path: resolve(screenshots, 'dashboard-stats-refused.png'), animations: 'disabled' });
+    await page.clock.runFor(60_000);
+    expect(statsCalls).toHaveLength(1); // a refusal is not polled again
+
+    // Outside their tenant: no access to the list or its stream, said once; back on it, live again.
+    await page.getByTestId('filter-clear').click();
+    await page.locator('[data-testid="connection"][data-state="refused"]').waitFor();
+    await page.getByTestId('list-refused').waitFor();
+    expect(await page.getByTestId('job-row').count()).toBe(0);
+    expect(await note.isHidden()).toBe(true); // the jobs area says it for both
+    await page.getByTestId('filter-tenant').fill('acme');
+    await page.getByTestId('filter-tenant').press('Enter');
+    await page.locator('[data-testid="connection"][data-state="live"]').waitFor();
+    await rowShows(page, mine.id, 'completed');
+    expect(await page.getByTestId('list-refused').isHidden()).toBe(true);
+    expect(await note.isVisible()).toBe(true);
+    await page.close();
+  });
+
+  it('keeps each status pill whole inside its border at every width from 390 to 1600 px, the detail panel open', async () => {
+    const { tracker, gates } = await serve();
+    const completed = await tracker.submit('send-email', { to: 'a@b.test' }, { tenantId: 'acme' });
+    await tracker.wait(completed.id);
+    const failed = await tracker.submit('import-csv', { rows: 3 }, { tenantId: 'acme' });
+    await tracker.wait(failed.id);
+    const cancelled = await tracker.submit('render', {}, { tenantId: 'acme' });
+    await gates.started(cancelled.id);
+    await tracker.cancel(cancelled.id);
+    const running = await tracker.submit('render', {}, { tenantId: 'globex' });
+    await gates.started(running.id);
+    await tracker.submit('render', {}, { tenantId: 'globex', delayMs: 3_600_000 });
+    const page = await open(`?job=${completed.id}`, { width: 1300, height: 900 });
+    await expect.poll(() => page.getByTestId('job-row').count(), { timeout: SHOWS_MS }).toBe(5);
+    await expect.poll(() => detailStatus(page), { timeout: SHOWS_MS }).toBe('completed');
+
+    /** Each pill whose text does not fit inside its border, or that does not fit its cell, at this width. */
+    const spills = (): Promise<string[]> =>
+      page.locator('.pill').evaluateAll((pills) =>
+        pills.flatMap((pill) => {
+          if (pill.getClientRects().length === 0) return []; // not shown (the panel's, once it is closed)
+          const label = pill.querySelector('.pill-label') as HTMLElement;
+          const box = pill.getBoundingClientRect();
+          const text = label.getBoundingClientRect();
+          const cell = pill.parentElement!.getBoundingClientRect();
+          const style = getComputedStyle(pill);
+          const inner = { left: box.left + parseFloat(style.borderLeftWidth), right: box.right - parseFloat(style.borderRightWidth) };
+          const whole = label.scrollWidth <= label.clientWidth; // no text cut off (nor an ellipsis)
+          const inside = text.left >= inner.left - 0.5 && text.right <= inner.right + 0.5 && pill.scrollWidth <= pill.clientWidth;
+          const fits = pill.closest('td') === null || box.right <= cell.right + 0.5;
+          return whole && inside && fits ? [] : [`${label.textContent} (${whole ? '' : 'cut '}${inside ? '' : 'spills '}${fits ? '' : 'leaves its cell'}) ${Math.round(box.width)}px in ${Math.round(cell.width)}px`];
+        }),
+      );
+    expect(await spills()).toEqual([]); // 1300 px, the panel open: where it was seen
+    await page.screenshot({ path: resolve(screenshots, 'dashboard-1300-detail.png'), animations: 'disabled' });
+    for (const width of [390, 480, 600, 760, 761, 820, 960, 1024, 1100, 1200, 1280, 1366, 1440, 1600]) {
+      await page.setViewportSize({ width, height: 900 });
+      expect(await spills(), `${width} px, panel open`).toEqual([]);
+    }
+    await page.keyboard.press('Escape');
+    await page.getByTestId('detail').waitFor({ state: 'hidden' });
+    for (const width of [390, 760, 1024, 1300, 1600]) {
+      await page.setViewportSize({ width, height: 900 });
+      expect(await spills(), `${width} px, panel closed`).toEqual([]);
+    }
     await page.close();
   });
 

@@ -85,8 +85,12 @@ export interface DashboardServer {
   close(): Promise<void>;
 }
 
-/** The dashboard on a node:http server; everyone may use it unless `options` has an `authorize`. */
-export async function startDashboard(options: Partial<DashboardOptions> = {}): Promise<DashboardServer> {
+/**
+ * The dashboard on a node:http server; everyone may use it unless `options` has an `authorize`.
+ * `guard` stands for the host's own check in front of the dashboard (a sign-in middleware): a
+ * `Response` it returns is the answer, and the dashboard is not asked.
+ */
+export async function startDashboard(options: Partial<DashboardOptions> = {}, guard?: (request: Request) => Response | undefined): Promise<DashboardServer> {
   const gates = new Gates();
   const { render, email, importer } = dashboardPlugins(gates);
   const plugins = new LocalPluginManager().register(render).register(email).register(importer);
@@ -98,7 +102,7 @@ export async function startDashboard(options: Partial<DashboardOptions> = {}): P
       if (refusing && new URL(request.url).pathname.endsWith('/events')) {
         return Response.json({ error: { code: 'UNAVAILABLE', message: 'Restarting' } }, { status: 503 });
       }
-      return dashboard(request);
+      return guard?.(request) ?? dashboard(request);
     }),
   );
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

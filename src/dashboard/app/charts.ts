@@ -20,7 +20,11 @@ export function chartsView(store: Store, onPlugin: (plugin: string) => void): HT
     setText(caption, `last ${Math.round(stats.windowMs / 60_000)} min · all tenants`);
     for (const [name, card] of cards) card.update(stats.plugins[name], stats.windowMs, store.rates.get(name) ?? []);
   };
+  const section = h('section', { class: 'section charts', 'aria-label': 'Plugins' }, h('div', { class: 'section-head' }, h('h2', {}, 'Plugins'), caption), grid);
   store.on('plugins', render);
   store.on('stats', render);
-  return h('section', { class: 'section charts', 'aria-label': 'Plugins' }, h('div', { class: 'section-head' }, h('h2', {}, 'Plugins'), caption), grid);
+  store.on('access', (area, refusal) => {
+    if (area === 'stats') section.hidden = refusal !== undefined; // nothing to chart
+  });
+  return section;
 }

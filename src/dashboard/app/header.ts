@@ -1,7 +1,7 @@
 import { h, s, setAttr, setText } from './dom.js';
 import type { Connection, Store } from './store.js';
 
-const CONNECTION_LABEL: Record<Connection, string> = { connecting: 'Connecting…', live: 'Live', reconnecting: 'Reconnecting…', offline: 'Offline' };
+const CONNECTION_LABEL: Record<Connection, string> = { connecting: 'Connecting…', live: 'Live', reconnecting: 'Reconnecting…', offline: 'Offline', refused: 'No access' };
 
 /** The pulse-line mark of the page's icon. */
 function logo(): SVGSVGElement {
@@ -13,7 +13,7 @@ function logo(): SVGSVGElement {
   );
 }
 
-/** The top bar: the mark, the title, and whether the page is live (the tenant-wide stream is open). */
+/** The top bar: the mark, the title, and whether the page is live (the tenant-wide stream is open), or has no access to it. */
 export function headerView(store: Store, title: string): HTMLElement {
   const badge = h('span', { class: 'conn', 'data-testid': 'connection', 'data-state': store.connection }, h('span', { class: 'conn-dot', 'aria-hidden': 'true' }), h('span', { class: 'conn-label' }, CONNECTION_LABEL[store.connection]));
   store.on('connection', (connection, detail) => {

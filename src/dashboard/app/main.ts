@@ -4,14 +4,14 @@
  * from its own stream. Built into `dashboard/app.js` (one minified ES module, the client inside).
  */
 import type { ListQuery } from '../../tracker/types.js';
-import { createDashboardApi, describeFailure } from './api.js';
+import { createDashboardApi, describeFailure, refusalOf } from './api.js';
 import { chartsView } from './charts.js';
 import { detailView } from './detail.js';
 import { h, replaceChildren } from './dom.js';
 import { filtersView } from './filters.js';
 import { headerView } from './header.js';
 import { startLive } from './live.js';
-import { overviewView } from './overview.js';
+import { overviewView, statsNoteView } from './overview.js';
 import { poll } from './polling.js';
 import { Store, type Filters } from './store.js';
 import { tableView } from './table.js';
@@ -50,9 +50,19 @@ function start(root: HTMLElement): void {
       const page = await api.client.list({ ...listQuery(store.filters), ...(cursor !== undefined && { cursor }) });
       if (token !== listing) return; // newer filters asked meanwhile
       store.applyList(page.jobs, page.nextCursor, append);
+      store.setRefused('list', undefined);
       store.setListError(undefined);
     } catch (error) {
-      if (token === listing) store.setListError(`The jobs could not be read: ${describeFailure(error)}`);
+      if (token !== listing) return;
+      const refusal = refusalOf(error);
+      if (refusal) {
+        store.applyList([], undefined, false); // nothing of what was shown under other filters stays
+        store.setListError(undefined);
+        store.setRefused('list', refusal);
+      } else {
+        store.setRefused('list', undefined);
+        store.setListError(`The jobs could not be read: ${describeFailure(error)}`);
+      }
     } finally {
       if (token === listing) store.setLoading(false);
     }
@@ -62,14 +72,34 @@ function start(root: HTMLElement): void {
     async () => {
       try {
         store.setStats(await api.stats(), Date.now());
-      } catch {
-        // The list shows why the API refuses; the tiles keep their last numbers meanwhile.
+        store.setRefused('stats', undefined);
+        return true;
+      } catch (error) {
+        const refusal = refusalOf(error);
+        if (!refusal) return true; // out of reach for now: the tiles keep their last numbers, the next poll tries again
+        store.setRefused('stats', refusal);
+        return false; // refused: asking again will not help, until Try again
       }
     },
     STATS_EVERY_MS,
     STATS_SOON_MS,
   );
   const live = startLive(api, store, { opened: () => void list(false), ended: () => stats.soon() });
+  const loadPlugins = (): void => {
+    api.client.plugins().then(
+      (plugins) => store.setPlugins(plugins),
+      () => {
+        // Without the plugin list, plugins show by name; the list's own error says why.
+      },
+    );
+  };
+  /** After a refusal (the user may have signed in, or been let in meanwhile): ask for everything again. */
+  const retry = (): void => {
+    void list(false);
+    live.restart(store.filters);
+    stats.resume();
+    if (store.plugins.length === 0) loadPlugins();
+  };
 
   const setFilters = (filters: Filters): void => {
     const before = store.filters;
@@ -94,10 +124,11 @@ function start(root: HTMLElement): void {
       h(
         'div',
         { class: 'content' },
+        statsNoteView(store),
         overviewView(store, (status) => setFilters({ ...store.filters, status })),
         chartsView(store, (plugin) => setFilters({ ...store.filters, plugin })),
         h('div', { class: 'list-bar' }, filtersView(store, setFilters)),
-        tableView(store, { open: select, loadMore: () => void list(true) }),
+        tableView(store, { open: select, loadMore: () => void list(true), retry }),
       ),
       detail,
     ),
@@ -107,12 +138,7 @@ function start(root: HTMLElement): void {
     if (event.key === 'Escape' && store.selected !== undefined) select(undefined);
   });
 
-  api.client.plugins().then(
-    (plugins) => store.setPlugins(plugins),
-    () => {
-      // Without the plugin list, plugins show by name; the list's own error says why.
-    },
-  );
+  loadPlugins();
   void list(false); // at once; again each time the stream opens
   live.restart(store.filters);
   if (initial.job !== undefined) select(initial.job);

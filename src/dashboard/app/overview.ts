@@ -46,9 +46,28 @@ export function overviewView(store: Store, onStatus: (status: StatusFilter) => v
     setText(rate, formatRate(ended / minutes));
     setText(rateSub, `last ${Math.round(minutes)} min`);
   };
+  const section = h('section', { class: 'overview', 'aria-label': 'Jobs by status', 'data-testid': 'overview' }, ...tiles, throughput);
   store.on('stats', show);
   store.on('filters', (filters) => {
     for (const tile of tiles) setAttr(tile, 'aria-pressed', String(tile.dataset.status === filters.status));
   });
-  return h('section', { class: 'overview', 'aria-label': 'Jobs by status' }, ...tiles, throughput);
+  // Refused stats: no tiles of dashes; `statsNoteView` says why.
+  store.on('access', (area, refusal) => {
+    if (area === 'stats') section.hidden = refusal !== undefined;
+  });
+  return section;
+}
+
+/**
+ * Where the tiles and charts were, when the server refuses the stats: one line that says so. Not
+ * when the list is refused too: the jobs area says it for both.
+ */
+export function statsNoteView(store: Store): HTMLElement {
+  const note = h('p', { class: 'banner banner--note', 'data-testid': 'stats-refused', role: 'note', hidden: true });
+  store.on('access', () => {
+    const refusal = store.refused.get('stats');
+    note.hidden = refusal === undefined || store.refused.has('list');
+    setText(note, refusal ? `The counts and plugin charts are not shown: the server refused the stats (${refusal.code}).` : '');
+  });
+  return note;
 }

@@ -1,6 +1,7 @@
 import type { JobSnapshot, JobStatus } from '../../job.js';
 import type { PluginMeta } from '../../plugin-manager/types.js';
 import type { JobStats } from '../../tracker/types.js';
+import type { Refusal } from './api.js';
 import { Emitter } from './emitter.js';
 
 /** The status filter: one status, or all. */
@@ -14,10 +15,14 @@ export interface Filters {
 }
 
 /**
- * The state of the live stream: opening, open, lost and being reopened by the client, or refused
- * (the page tries again later and shows the jobs without live updates meanwhile).
+ * The state of the live stream: opening, open, lost and being reopened by the client, failed (the
+ * page tries again later and shows the jobs without live updates meanwhile), or refused: the
+ * server would not let this user follow the jobs, and the page does not ask again by itself.
  */
-export type Connection = 'connecting' | 'live' | 'reconnecting' | 'offline';
+export type Connection = 'connecting' | 'live' | 'reconnecting' | 'offline' | 'refused';
+
+/** What the server may refuse on its own, each with its part of the page: the job list, and the stats (tiles and charts). */
+export type Area = 'list' | 'stats';
 
 /** One sample of a plugin's throughput, for its sparkline. */
 export interface RateSample {
@@ -43,6 +48,8 @@ export interface StoreEvents extends Record<string, unknown[]> {
   loading: [loading: boolean];
   /** The list could not be read (a message), or it could again (undefined). */
   listError: [message: string | undefined];
+  /** The server refused the list or the stats, or (undefined) let them through again. */
+  access: [area: Area, refusal: Refusal | undefined];
 }
 
 /** Samples kept per plugin: at one poll each 5 s, the last 5 minutes. */
@@ -89,6 +96,8 @@ export class Store extends Emitter<StoreEvents> {
   connection: Connection = 'connecting';
   stats: JobStats | undefined;
   plugins: readonly PluginMeta[] = [];
+  /** What the server refused, by part of the page. */
+  readonly refused = new Map<Area, Refusal>();
   /** Per plugin, its recent throughput samples, oldest first. */
   readonly rates = new Map<string, RateSample[]>();
   /** Jobs an event changed while a list was being read: the event's snapshot is newer than the list's. */
@@ -132,6 +141,14 @@ export class Store extends Emitter<StoreEvents> {
   /** Why the list could not be read, or `undefined` once it could. */
   setListError(message: string | undefined): void {
     this.emit('listError', message);
+  }
+
+  /** The server refused `area` (the page stops asking for it), or let it through again (`undefined`). */
+  setRefused(area: Area, refusal: Refusal | undefined): void {
+    if (refusal === undefined && !this.refused.has(area)) return;
+    if (refusal) this.refused.set(area, refusal);
+    else this.refused.delete(area);
+    this.emit('access', area, refusal);
   }
 
   /** New stats: kept, and each plugin's throughput sampled for its sparkline. */
