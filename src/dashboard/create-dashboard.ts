@@ -1,5 +1,6 @@
 import { JobwireError, isJobwireError, messageOf } from '../errors.js';
-import { errorResponse, httpOnlyError, json } from '../http/error-response.js';
+import { httpOnlyError, json } from '../http/error-response.js';
+import { fetchHandler } from '../http/fetch-handler.js';
 import { registerOwnedPaths } from '../http/owned-paths.js';
 import { createJobRoutes, type JobRoutesHandler } from '../http/routes.js';
 import type { JobTracker } from '../tracker/job-tracker.js';
@@ -166,21 +167,10 @@ export function createDashboard(tracker: JobTracker, options: DashboardOptions):
     return assetResponse(path.endsWith('.css') ? style : await loadPageScript(), request, url);
   }
 
-  const handler: DashboardHandler = async (request) => {
-    let url: URL;
-    try {
-      url = new URL(request.url);
-    } catch {
-      return undefined;
-    }
-    try {
-      return await route(request, url);
-    } catch (error) {
-      if (!isJobwireError(error)) logger?.error({ err: error, url: url.pathname }, `jobwire: dashboard route failed: ${messageOf(error)}`);
-      else if (error.code === 'UNAVAILABLE') logger?.error({ err: error }, `jobwire: ${error.message}`);
-      return errorResponse(error);
-    }
-  };
+  const handler: DashboardHandler = fetchHandler(route, (error, url) => {
+    if (!isJobwireError(error)) logger?.error({ err: error, url: url.pathname }, `jobwire: dashboard route failed: ${messageOf(error)}`);
+    else if (error.code === 'UNAVAILABLE') logger?.error({ err: error }, `jobwire: ${error.message}`);
+  });
   registerOwnedPaths(handler, owns);
   return handler;
 }

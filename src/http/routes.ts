@@ -12,7 +12,8 @@ import type { JobOutput, ListQuery, SubmitOptions } from '../tracker/types.js';
 import { storedOutputOf } from '../output/job-output.js';
 import type { ScheduleInfo } from '../schedule/types.js';
 import { DEFAULT_MAX_BODY_BYTES } from './body.js';
-import { errorResponse, json } from './error-response.js';
+import { json } from './error-response.js';
+import { fetchHandler } from './fetch-handler.js';
 import { readSubmitBody } from './form-body.js';
 import { registerOwnedPaths } from './owned-paths.js';
 import { parseJobsEventsIds, parseJobsEventsQuery, parseListQuery, parseResultQuery } from './query.js';
@@ -393,20 +394,9 @@ export function createJobRoutes(tracker: JobTracker, options: JobRoutesOptions =
     }
   }
 
-  const handler: JobRoutesHandler = async (request) => {
-    let url: URL;
-    try {
-      url = new URL(request.url);
-    } catch {
-      return undefined;
-    }
-    try {
-      return await route(request, url);
-    } catch (error) {
-      if (!isJobwireError(error)) logger?.error({ err: error, url: url.pathname }, `jobwire: route failed: ${messageOf(error)}`);
-      return errorResponse(error);
-    }
-  };
+  const handler: JobRoutesHandler = fetchHandler(route, (error, url) => {
+    if (!isJobwireError(error)) logger?.error({ err: error, url: url.pathname }, `jobwire: route failed: ${messageOf(error)}`);
+  });
   registerOwnedPaths(handler, (pathname) => match(pathname) !== undefined);
   return handler;
 }
