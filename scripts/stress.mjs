@@ -11,7 +11,7 @@ import { closeSync, mkdtempSync, openSync, readFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 
-const SUITES = ['test/isolation', 'test/e2e', 'test/bullmq', 'test/faults', 'test/sse', 'test/http', 'test/retry', 'test/schedule', 'test/output'];
+const SUITES = ['test/isolation', 'test/e2e', 'test/bullmq', 'test/faults', 'test/sse', 'test/http', 'test/retry', 'test/schedule', 'test/output', 'test/client', 'test/react', 'test/dashboard'];
 const root = resolve(import.meta.dirname, '..');
 const runs = Number(process.argv[2] ?? 3);
 if (!Number.isInteger(runs) || runs < 1) {
