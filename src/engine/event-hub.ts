@@ -97,6 +97,7 @@ const streamSource = (onClose: (stream: EventStream<LoggedEvent>) => void, limit
   merge: mergedOutput,
   mergeable: isStringOutput,
   outputSize,
+  isGap: (event: LoggedEvent): boolean => event.type === 'gap',
   gap: gapFor,
   limitBytes,
   onClose,

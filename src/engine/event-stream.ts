@@ -21,6 +21,8 @@ export interface EventStreamSource<T> {
    * the item itself), `undefined` for any other item: what {@link EventStreamSource.limitBytes} bounds.
    */
   outputSize?(item: T): number | undefined;
+  /** True for a gap item (two gaps with only coalesced progress between them become one). */
+  isGap?(item: T): boolean;
   /** The item that stands for a dropped output item: a gap, merged with `before` when that is a gap already. */
   gap?(dropped: T, before: T | undefined): { item: T; mergedWithBefore: boolean };
   /** Most bytes of unread output held; past it the oldest unread output becomes a gap. @default Infinity */
@@ -35,13 +37,6 @@ export interface EventStreamSource<T> {
  * strings as written; one that lags gets the same text in fewer events.
  */
 export const MERGE_AFTER = 256;
-
-/**
- * How many holes a dropped output item looks past for a gap to merge with. Holes come from coalesced
- * progress (one between two kept items) and from gaps merged forward (right before the next gap), so
- * a few suffice; past them, a gap is kept apart, which costs an item, never an event lost.
- */
-const HOLES_SKIPPED = 8;
 
 const asyncDispose: typeof Symbol.asyncDispose = Symbol.asyncDispose ?? Symbol.for('Symbol.asyncDispose');
 
@@ -66,6 +61,8 @@ export class EventStream<T> implements AsyncIterableIterator<JobEvent> {
    * output in between, so it holds one progress however a plugin mixes writes and progress reports.
    */
   #progress: { item: T; at: number }[] = [];
+  /** The buffer's `moves` when {@link EventStream.#progress}'s slots were right. */
+  #progressMoves = 0;
   #waiter: { resolve: (result: IteratorResult<JobEvent>) => void; reject: (error: unknown) => void } | undefined;
   #ending = false;
   #closed = false;
@@ -140,6 +137,7 @@ export class EventStream<T> implements AsyncIterableIterator<JobEvent> {
       if (merged !== undefined) {
         buffer.replaceLast(merged);
         this.#unreadBytes += (source.outputSize?.(merged) ?? 0) - (source.outputSize?.(previous) ?? 0);
+        if (this.#unreadBytes > (source.limitBytes ?? Infinity)) this.#dropOutput();
         return;
       }
     }
@@ -156,7 +154,7 @@ export class EventStream<T> implements AsyncIterableIterator<JobEvent> {
    */
   #pushProgress(item: T): void {
     const buffer = this.#buffer;
-    const unread = this.#progress.filter(({ item: held, at }) => at >= buffer.start && at < buffer.end && buffer.at(at) === held);
+    const unread = this.#unreadProgress();
     const newest = unread.at(-1);
     if (newest !== undefined && newest.at === buffer.end - 1) {
       buffer.replaceLast(item);
@@ -165,13 +163,63 @@ export class EventStream<T> implements AsyncIterableIterator<JobEvent> {
       return;
     }
     if (buffer.length >= MERGE_AFTER && unread.length > 0) {
-      for (const { at } of unread) buffer.remove(at);
+      for (const { at } of unread) {
+        buffer.remove(at);
+        this.#mergeGapsAround(at);
+      }
       unread.length = 0;
       buffer.squeezeIfSparse();
     }
     buffer.push(item);
     unread.push({ item, at: buffer.end - 1 });
     this.#progress = unread;
+    this.#progressMoves = buffer.moves;
+  }
+
+  /** The unread progress items and their slots now: found again when the buffer moved its items. */
+  #unreadProgress(): { item: T; at: number }[] {
+    const buffer = this.#buffer;
+    if (this.#progress.length === 0) return [];
+    if (this.#progressMoves !== buffer.moves) {
+      const held = new Set(this.#progress.map(({ item }) => item));
+      const found: { item: T; at: number }[] = [];
+      for (let at = buffer.start; at < buffer.end && found.length < held.size; at++) {
+        const item = buffer.at(at);
+        if (item !== undefined && held.has(item)) found.push({ item, at });
+      }
+      this.#progressMoves = buffer.moves;
+      return found;
+    }
+    return this.#progress.filter(({ item, at }) => at >= buffer.start && at < buffer.end && buffer.at(at) === item);
+  }
+
+  /** A hole at `at` between two gaps (a coalesced progress): the two become one. */
+  #mergeGapsAround(at: number): void {
+    const source = this.#source;
+    const gapFor = source.gap;
+    if (!gapFor || !source.isGap) return;
+    const buffer = this.#buffer;
+    const before = this.#kept(at, -1);
+    const after = this.#kept(at, 1);
+    if (before === undefined || after === undefined) return;
+    const older = buffer.at(before) as T;
+    const newer = buffer.at(after) as T;
+    if (!source.isGap(older) || !source.isGap(newer)) return;
+    buffer.remove(before);
+    buffer.set(after, gapFor(newer, older).item);
+  }
+
+  /**
+   * The slot of the nearest item from `at` in `direction`, past the holes. A run of holes is left by
+   * a gap that grew over the output after it, or by coalesced progress; the buffer squeezes them out
+   * once they are most of it, so a scan costs what the holes cost, no more.
+   */
+  #kept(at: number, direction: 1 | -1): number | undefined {
+    const buffer = this.#buffer;
+    for (let i = at + direction; i >= buffer.start && i < buffer.end; i += direction) {
+      if (buffer.at(i) !== undefined) return i;
+    }
+    return undefined;
   }
 
   /** A waiting reader gets the first buffered item (a string chunk, merged with the rest of its append). */
@@ -213,12 +261,11 @@ export class EventStream<T> implements AsyncIterableIterator<JobEvent> {
       const size = source.outputSize?.(item);
       if (size === undefined) continue;
       this.#unreadBytes -= size;
-      // The item before, past the holes left by coalesced progress (a run of them is short: see #pushProgress).
-      let at = i - 1;
-      while (at >= buffer.start && at >= i - HOLES_SKIPPED && buffer.at(at) === undefined) at--;
-      const before = at >= buffer.start ? buffer.at(at) : undefined;
+      // The item before, past the holes left by coalesced progress and by the gap that grew to here.
+      const at = this.#kept(i, -1);
+      const before = at === undefined ? undefined : buffer.at(at);
       const { item: gap, mergedWithBefore } = gapFor(item, before);
-      if (mergedWithBefore) buffer.remove(at);
+      if (mergedWithBefore && at !== undefined) buffer.remove(at);
       buffer.set(i, gap);
     }
     buffer.scan = i;

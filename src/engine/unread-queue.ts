@@ -12,6 +12,8 @@ export class UnreadQueue<T> {
   #holes = 0;
   /** Index of the first item a drop has not looked at yet (see {@link UnreadQueue.scan}). */
   scan = 0;
+  /** Goes up each time items change slots (a squeeze, a compaction, a clear): slot numbers held elsewhere are stale then. */
+  moves = 0;
 
   /** Items held (holes not counted). */
   get length(): number {
@@ -86,6 +88,7 @@ export class UnreadQueue<T> {
   }
 
   clear(): void {
+    this.moves++;
     this.#items = [];
     this.#head = 0;
     this.#count = 0;
@@ -95,6 +98,7 @@ export class UnreadQueue<T> {
 
   /** Drop the holes and what is before `#head`, keeping `scan` on the same item. */
   #squeeze(): void {
+    this.moves++;
     const items: (T | undefined)[] = [];
     let scan = 0;
     for (let i = this.#head; i < this.#items.length; i++) {
@@ -110,6 +114,7 @@ export class UnreadQueue<T> {
   }
 
   #compact(): void {
+    this.moves++;
     this.#items = this.#items.slice(this.#head);
     this.scan = Math.max(0, this.scan - this.#head);
     this.#head = 0;
