@@ -24,15 +24,25 @@ export function retryAfterMs(value: string | null, now = Date.now()): number | u
   return Number.isNaN(at) ? undefined : Math.max(0, at - now);
 }
 
-/** Resolve after `ms`, or at once when `signal` aborts (never rejects). */
+/**
+ * Resolve after `ms` of wall-clock time, or at once when `signal` aborts (never rejects). A timer may
+ * fire early by the time its event-loop turn had already run (a busy or descheduled process): it is
+ * armed again for what is left.
+ */
 export function pause(ms: number, signal: AbortSignal): Promise<void> {
+  const until = Date.now() + ms;
   return new Promise((resolve) => {
     const done = (): void => {
       clearTimeout(timer);
       signal.removeEventListener('abort', done);
       resolve();
     };
-    const timer = setTimeout(done, ms);
+    const wake = (): void => {
+      const left = until - Date.now();
+      if (left > 0) timer = setTimeout(wake, left);
+      else done();
+    };
+    let timer = setTimeout(wake, ms);
     if (signal.aborted) done();
     else signal.addEventListener('abort', done, { once: true });
   });

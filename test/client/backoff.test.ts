@@ -32,6 +32,20 @@ describe('reconnect backoff', () => {
     for (const value of [null, '', 'soon', '-5', '1.5']) expect(retryAfterMs(value, now), String(value)).toBeUndefined();
   });
 
+  it('pause lasts its time by the wall clock even when a timer fires early (a busy or descheduled process)', async () => {
+    const realSetTimeout = globalThis.setTimeout;
+    // Timers that fire after a fifth of their delay: what a stale event-loop clock can do.
+    const early = vi.spyOn(globalThis, 'setTimeout').mockImplementation(((callback: () => void, ms?: number) => realSetTimeout(callback, Math.floor((ms ?? 0) / 5))) as typeof setTimeout);
+    try {
+      const started = Date.now();
+      await pause(50, new AbortController().signal);
+      expect(Date.now() - started).toBeGreaterThanOrEqual(50);
+      expect(early.mock.calls.length).toBeGreaterThan(1); // armed again for what was left
+    } finally {
+      early.mockRestore();
+    }
+  });
+
   it('pause ends at once when its signal aborts', async () => {
     const controller = new AbortController();
     const waiting = pause(60_000, controller.signal);
