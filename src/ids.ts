@@ -19,9 +19,4 @@ export function createJobId(): string {
   return id;
 }
 
-const JOB_ID_PATTERN = /^[A-Za-z0-9_-]{1,128}$/;
-
-/** True when `id` is a string safe to use as a job id, a file name or a URL segment. */
-export function isValidJobId(id: unknown): id is string {
-  return typeof id === 'string' && JOB_ID_PATTERN.test(id);
-}
+export { isValidJobId } from './valid-job-id.js';

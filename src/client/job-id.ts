@@ -1,7 +1,5 @@
 import { JobwireError } from '../errors.js';
-
-/** What a job id can be: the server's `isValidJobId`. */
-const JOB_ID = /^[\w-]{1,128}$/;
+import { isValidJobId } from '../valid-job-id.js';
 
 /**
  * `id`, when it can name a job: 1–128 of `A-Z a-z 0-9 _ -`, and not `events` (the route of
@@ -10,7 +8,7 @@ const JOB_ID = /^[\w-]{1,128}$/;
  * `details: { jobId }` when `many`, as its several-jobs routes do), so nothing is asked of it.
  */
 export function checkJobId(id: unknown, many?: boolean): string {
-  if (typeof id === 'string' && id !== 'events' && JOB_ID.test(id)) return id;
+  if (isValidJobId(id) && id !== 'events') return id;
   throw unknownJob(id, many);
 }
 

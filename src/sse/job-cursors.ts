@@ -1,7 +1,8 @@
 import { JobwireError } from '../errors.js';
+import { JOB_ID_CHARS } from '../valid-job-id.js';
 
 /** One `<jobId>:<seq>` pair: the id of a frame of a several-jobs stream, and a job's cursor. */
-const PAIR = /^([A-Za-z0-9_-]{1,128}):(\d{1,15})$/;
+const PAIR = new RegExp(`^(${JOB_ID_CHARS}):(\\d{1,15})$`);
 
 /** The SSE `id` of a job event in a stream of several jobs: `<jobId>:<seq>`. */
 export function cursorId(jobId: string, seq: number): string {
