@@ -1,5 +1,6 @@
 import { createJobClient, type JobClient } from '../../client/index.js';
-import { JOBWIRE_ERROR_CODES, JobwireError, isJobwireError, type JobwireErrorCode } from '../../errors.js';
+import { errorOf } from '../../client/http-error.js';
+import { JobwireError, isJobwireError } from '../../errors.js';
 import type { JobStats } from '../../tracker/types.js';
 
 /** What the page reads and does: the dashboard's API through `jobwire/client`, and its stats route. */
@@ -9,9 +10,6 @@ export interface DashboardApi {
   /** `GET api/stats`: counts now and per-plugin durations. */
   stats(signal?: AbortSignal): Promise<JobStats>;
 }
-
-/** A status that may pass by itself (as `jobwire/client` takes it): a 5xx, 408 or 429. */
-const isTransient = (status: number): boolean => status >= 500 || status === 408 || status === 429;
 
 /** The API below `apiUrl` (the dashboard's `api/`, resolved against the page). */
 export function createDashboardApi(apiUrl: URL): DashboardApi {
@@ -26,13 +24,13 @@ export function createDashboardApi(apiUrl: URL): DashboardApi {
       } catch (error) {
         throw new JobwireError('UNAVAILABLE', 'The dashboard cannot reach its server', { cause: error });
       }
-      const body = (await response.json().catch(() => undefined)) as { error?: { code?: unknown; message?: unknown } } | undefined;
-      if (response.ok && body) return body as JobStats;
-      // As `jobwire/client` reads a refusal: the server's own code, else one from the status (kept in `details`).
-      const code = body?.error?.code;
-      const message = typeof body?.error?.message === 'string' ? body.error.message : `HTTP ${response.status} from the server`;
-      if (JOBWIRE_ERROR_CODES.includes(code as JobwireErrorCode)) throw new JobwireError(code as JobwireErrorCode, message);
-      throw new JobwireError(isTransient(response.status) ? 'UNAVAILABLE' : 'INVALID_REQUEST', message, { details: { status: response.status } });
+      // A refusal as `jobwire/client` reads it: the server's own code, else one from the status (kept in `details`).
+      if (!response.ok) throw await errorOf(response);
+      try {
+        return (await response.json()) as JobStats;
+      } catch (cause) {
+        throw new JobwireError('UNAVAILABLE', 'The dashboard\'s stats were not JSON', { cause });
+      }
     },
   };
 }
