@@ -12,6 +12,7 @@ import { decodeCursor, encodeCursor, OrderedIndex } from '../ordered-index.js';
 import type { JobCounts } from '../tracker/types.js';
 import { ExpiryQueue } from './expiry-queue.js';
 import type { MemoryBus } from './memory-bus.js';
+import { matchesListFilter } from '../backend/list-filter.js';
 
 /** One log entry: just what differs between a job's events (the rest is the job's record). */
 interface Entry {
@@ -260,14 +261,7 @@ export class MemoryStore implements JobStore {
     let more = false;
     this.#order.forEachNewestFirst(before, (slot) => {
       const { record } = slot;
-      if (
-        (query.tenantId !== undefined && record.tenantId !== query.tenantId) ||
-        (query.workspaceId !== undefined && record.workspaceId !== query.workspaceId) ||
-        (query.plugin !== undefined && record.plugin !== query.plugin) ||
-        (query.statuses !== undefined && !query.statuses.has(record.status))
-      ) {
-        return true;
-      }
+      if (!matchesListFilter(query, record)) return true;
       if (records.length === query.limit) {
         more = true;
         return false;

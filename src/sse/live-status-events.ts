@@ -1,14 +1,7 @@
-import { isTerminalEventType, type JobEvent, type JobSnapshot, type JobStatus, type JobStatusEvent, type JobStatusEventType } from '../job.js';
+import { isTerminalEventType, type JobEvent, type JobSnapshot, type JobStatusEvent, type JobStatusEventType } from '../job.js';
 import type { JobTracker } from '../tracker/job-tracker.js';
 import type { JobRemovedEvent } from '../tracker/types.js';
-
-/** Which jobs a {@link LiveStatusEvents} follows: those of this tenant, workspace, plugin and statuses (each when set). */
-export interface StatusFilter {
-  tenantId: string | undefined;
-  workspaceId: string | undefined;
-  plugin: string | undefined;
-  statuses: ReadonlySet<JobStatus> | undefined;
-}
+import { matchesListFilter, type ListFilter } from '../backend/list-filter.js';
 
 /** Decides whether a job's events may be sent: `false` or a throw skips the job. */
 export type JobVerdict = (job: JobSnapshot) => boolean | void | Promise<boolean | void>;
@@ -25,14 +18,6 @@ const COMPACT_AFTER = 1_024;
  */
 type JobState = 'allowed' | 'refused' | JobStatusEvent[];
 
-function matches(filter: StatusFilter, job: JobSnapshot): boolean {
-  return (
-    (filter.tenantId === undefined || job.tenantId === filter.tenantId) &&
-    (filter.workspaceId === undefined || job.workspaceId === filter.workspaceId) &&
-    (filter.plugin === undefined || job.plugin === filter.plugin) &&
-    (filter.statuses === undefined || filter.statuses.has(job.status))
-  );
-}
 
 /**
  * The live status events of every job that matches a filter, from any process (the tracker's
@@ -50,7 +35,7 @@ function matches(filter: StatusFilter, job: JobSnapshot): boolean {
  */
 export class LiveStatusEvents implements AsyncIterator<JobEvent> {
   readonly #tracker: JobTracker;
-  readonly #filter: StatusFilter;
+  readonly #filter: ListFilter;
   readonly #authorize: JobVerdict | undefined;
   readonly #maxWaiting: number;
   readonly #jobs = new Map<string, JobState>();
@@ -65,7 +50,7 @@ export class LiveStatusEvents implements AsyncIterator<JobEvent> {
   #closed = false;
   #overflowed = false;
 
-  constructor(tracker: JobTracker, filter: StatusFilter, authorize: JobVerdict | undefined, maxWaiting: number) {
+  constructor(tracker: JobTracker, filter: ListFilter, authorize: JobVerdict | undefined, maxWaiting: number) {
     this.#tracker = tracker;
     this.#filter = filter;
     this.#authorize = authorize;
@@ -112,7 +97,7 @@ export class LiveStatusEvents implements AsyncIterator<JobEvent> {
     const state = this.#jobs.get(jobId);
     const terminal = isTerminalEventType(event.type);
     if (state === undefined) {
-      if (!matches(this.#filter, event.job)) return;
+      if (!matchesListFilter(this.#filter, event.job)) return;
       if (this.#authorize) {
         const held = [event];
         this.#jobs.set(jobId, held);
