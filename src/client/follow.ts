@@ -1,19 +1,9 @@
 import { JobwireError } from '../errors.js';
 import { isTerminalEventType, type JobEvent } from '../job.js';
+import { cursorId, parseJobCursors } from '../sse/job-cursors.js';
 import { checkJobId } from './job-id.js';
 import type { Subscription } from './subscribe.js';
 import type { Transport } from './transport.js';
-
-/** The `jobId:seq,…` cursors of a multiplexed `Last-Event-ID`, by job. */
-function parseCursors(value: string): Map<string, number> {
-  const cursors = new Map<string, number>();
-  for (const pair of value.split(',')) {
-    const match = /^(.+):(\d{1,15})$/.exec(pair.trim());
-    if (!match) throw new JobwireError('INVALID_REQUEST', `\`lastEventId\` must be cursors like "jobId:seq,jobId:seq", got ${JSON.stringify(value)}`);
-    cursors.set(match[1] as string, Number(match[2]));
-  }
-  return cursors;
-}
 
 function parseSeq(value: string | number): number {
   const text = String(value).trim();
@@ -33,7 +23,7 @@ export function followJobs(transport: Transport, basePath: string, ids: string |
   for (const id of jobs) checkJobId(id, many);
   const seen = new Map<string, number>();
   if (lastEventId !== undefined && lastEventId !== '') {
-    if (many) for (const [id, seq] of parseCursors(String(lastEventId))) seen.set(id, seq);
+    if (many) for (const [id, seq] of parseJobCursors(String(lastEventId))) seen.set(id, seq);
     else seen.set(ids, parseSeq(lastEventId));
   }
   const ended = new Set<string>();
@@ -47,7 +37,7 @@ export function followJobs(transport: Transport, basePath: string, ids: string |
         const seq = seen.get(ids);
         return { url: transport.url(`${basePath}/${ids}/events`), lastEventId: seq === undefined ? undefined : String(seq) };
       }
-      const cursors = open.flatMap((id) => (seen.has(id) ? [`${id}:${seen.get(id)}`] : []));
+      const cursors = open.flatMap((id) => (seen.has(id) ? [cursorId(id, seen.get(id) as number)] : []));
       return { url: transport.url(`${basePath}/events`, { id: open }), lastEventId: cursors.join(',') };
     },
     accept(event) {
