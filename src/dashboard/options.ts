@@ -1,9 +1,9 @@
 import { JobwireError } from '../errors.js';
-import type { AuthorizeContext, JobRoutesSSEOptions } from '../http/routes.js';
+import type { JobRoutesOptions, JobRoutesSSEOptions } from '../http/routes.js';
 import type { Logger } from '../logger.js';
 
 /** Decides whether a call of the dashboard's API may go on: true (or nothing) to go on, false or a throw to refuse. */
-export type DashboardAuthorize = (context: AuthorizeContext) => boolean | void | Promise<boolean | void>;
+export type DashboardAuthorize = NonNullable<JobRoutesOptions['authorize']>;
 
 /** Options for {@link createDashboard}. */
 export interface DashboardOptions {
