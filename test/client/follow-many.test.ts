@@ -15,10 +15,6 @@ describe('client.follow([ids])', () => {
   }
   afterEach(() => server?.close());
 
-  async function logOf(id: string): Promise<JobEvent[]> {
-    return JSON.parse(JSON.stringify(await collect(server.tracker.events(id)))) as JobEvent[];
-  }
-
   /** The events of `id` among `events`, in the order they came. */
   const of = (events: JobEvent[], id: string): JobEvent[] => events.filter((event) => event.jobId === id);
 
@@ -39,8 +35,8 @@ describe('client.follow([ids])', () => {
     await setup();
     const [a, b] = [await finishedJob(2), await finishedJob(3)];
     const events = await collect(client.follow([a, b, a]));
-    expect(of(events, a)).toEqual(await logOf(a));
-    expect(of(events, b)).toEqual(await logOf(b));
+    expect(of(events, a)).toEqual(await server.log(a));
+    expect(of(events, b)).toEqual(await server.log(b));
     expect(events).toHaveLength(11);
     expect(server.streams).toHaveLength(1);
     expect(idsOf(server.streams[0]!.path)).toEqual([a, b]); // duplicates asked for once
@@ -63,7 +59,7 @@ describe('client.follow([ids])', () => {
       if (written[index]! < goal[index]!) runs[index]!.ctx.write({ n: ++written[index]! });
       else runs[index]!.done.resolve('done');
     }
-    for (const job of jobs) expect(of(events, job.id)).toEqual(await logOf(job.id));
+    for (const job of jobs) expect(of(events, job.id)).toEqual(await server.log(job.id));
 
     expect(server.streams.length).toBeGreaterThan(5);
     // What each reconnect asked for: the jobs still live, each one's last seq seen before it.
@@ -83,7 +79,7 @@ describe('client.follow([ids])', () => {
   it('lastEventId takes each job’s cursor: a job without one starts from its first event; all at their ends is a 204 that stops for good', async () => {
     await setup();
     const [a, b] = [await finishedJob(2), await finishedJob(1)];
-    const [logA, logB] = [await logOf(a), await logOf(b)];
+    const [logA, logB] = [await server.log(a), await server.log(b)];
     const events = await collect(client.follow([a, b], { lastEventId: `${a}:2` }));
     expect(of(events, a)).toEqual(logA.slice(2));
     expect(of(events, b)).toEqual(logB);
@@ -97,10 +93,10 @@ describe('client.follow([ids])', () => {
   it('a job whose cursor is at its terminal event: once the others end, one quiet reconnect (a 204) ends it, without onError', async () => {
     await setup();
     const [a, b] = [await finishedJob(1), await finishedJob(2)];
-    const logA = await logOf(a);
+    const logA = await server.log(a);
     const told: string[] = [];
     const events = await collect(client.follow([a, b], { lastEventId: `${a}:${logA.length}`, onOpen: () => told.push('open'), onError: (error) => told.push(error.message) }));
-    expect(events).toEqual(await logOf(b));
+    expect(events).toEqual(await server.log(b));
     expect(told).toEqual(['open']);
     expect(server.streams.map((stream) => [idsOf(stream.path), stream.lastEventId])).toEqual([
       [[a, b], `${a}:${logA.length}`],

@@ -15,11 +15,6 @@ describe('client.follow(id)', () => {
   }
   afterEach(() => server?.close());
 
-  /** The job's whole log as the tracker replays it, as JSON (what the client parses). */
-  async function logOf(id: string): Promise<JobEvent[]> {
-    return JSON.parse(JSON.stringify(await collect(server.tracker.events(id)))) as JobEvent[];
-  }
-
   /** A job that wrote `chunks` JSON chunks (each its own seq) and completed: its log is queued, started, outputs, completed. */
   async function finishedJob(chunks: number): Promise<string> {
     const job = await server.tracker.submit('controlled', {});
@@ -54,7 +49,7 @@ describe('client.follow(id)', () => {
     const id = await finishedJob(5);
     const events = await collect(client.follow(id));
     expect(events.map((event) => event.type)).toEqual(['queued', 'started', 'output', 'output', 'output', 'output', 'output', 'completed']);
-    expect(events).toEqual(await logOf(id));
+    expect(events).toEqual(await server.log(id));
     expect(server.streams).toEqual([{ path: `/jobs/${id}/events`, lastEventId: undefined }]);
   });
 
@@ -62,7 +57,7 @@ describe('client.follow(id)', () => {
     await setup({ faults: () => ({ cutAfter: 2 }) });
     const { id, events } = await followLive(12);
     expect(events.map((event) => event.seq)).toEqual(Array.from({ length: 15 }, (_, index) => index + 1));
-    expect(events).toEqual(await logOf(id));
+    expect(events).toEqual(await server.log(id));
     // Each connection carried two events, the reconnect asking for what follows the last one seen.
     expect(server.streams.map((stream) => stream.lastEventId)).toEqual([undefined, '2', '4', '6', '8', '10', '12', '14']);
   });
@@ -71,7 +66,7 @@ describe('client.follow(id)', () => {
     // Each connection carries three events more than the last: the first ones again, then new ones.
     await setup({ faults: (_, index) => ({ cutAfter: 3 * (index + 1), forgetCursor: true }) });
     const { id, events } = await followLive(6);
-    expect(events).toEqual(await logOf(id));
+    expect(events).toEqual(await server.log(id));
     expect(server.streams.length).toBeGreaterThan(2);
   });
 
@@ -80,7 +75,7 @@ describe('client.follow(id)', () => {
     const id = await finishedJob(4);
     const told: string[] = [];
     const events = await collect(client.follow(id, { onOpen: () => told.push('open'), onError: (error) => told.push(`${error.code}: ${error.message}`) }));
-    expect(events).toEqual(await logOf(id));
+    expect(events).toEqual(await server.log(id));
     expect(server.streams.map((stream) => stream.lastEventId)).toEqual([undefined, undefined, undefined, '3', '3']);
     // What a page shows meanwhile: each failure as it happens, each stream once it is open.
     expect(told).toEqual([
@@ -98,7 +93,7 @@ describe('client.follow(id)', () => {
     const id = await finishedJob(4);
     const told: string[] = [];
     const events = await collect(client.follow(id, { onOpen: () => told.push('open'), onError: (error) => told.push(`${error.code}: ${error.message}`) }));
-    expect(events).toEqual(await logOf(id));
+    expect(events).toEqual(await server.log(id));
     expect(server.streams.map((stream) => stream.lastEventId)).toEqual([undefined, '2', '3', '3', '3']);
     const closed = `UNAVAILABLE: The event stream of /jobs/${id}/events was closed before its end`;
     // Each stream that brought an event ends quietly; the ones after it that bring none are failures.
@@ -110,7 +105,7 @@ describe('client.follow(id)', () => {
     const id = await finishedJob(2);
     const told: string[] = [];
     const events = await collect(client.follow(id, { onOpen: () => told.push('open'), onError: (error) => told.push(error.message) }));
-    expect(events).toEqual(await logOf(id));
+    expect(events).toEqual(await server.log(id));
     expect(server.streams.map((stream) => stream.lastEventId)).toEqual([undefined, '2']);
     expect(told).toEqual(['open', `The event stream of /jobs/${id}/events was cut short`, 'open']);
   });
@@ -130,7 +125,7 @@ describe('client.follow(id)', () => {
     const id = await finishedJob(1);
     const told: unknown[] = [];
     const events = await collect(client.follow(id, { onError: (error) => told.push([error.code, error.details]) }));
-    expect(events).toEqual(await logOf(id));
+    expect(events).toEqual(await server.log(id));
     expect(server.streams).toHaveLength(6);
     expect(told).toEqual([
       ['UNAVAILABLE', { status: 429 }],
@@ -154,7 +149,7 @@ describe('client.follow(id)', () => {
   it('204 (the terminal event already seen) stops for good; lastEventId starts after that event', async () => {
     await setup();
     const id = await finishedJob(3);
-    const log = await logOf(id);
+    const log = await server.log(id);
     expect(await collect(client.follow(id, { lastEventId: log.at(-1)!.seq }))).toEqual([]);
     expect(server.streams).toEqual([{ path: `/jobs/${id}/events`, lastEventId: String(log.at(-1)!.seq) }]);
     expect(await collect(client.follow(id, { lastEventId: '3' }))).toEqual(log.slice(3));

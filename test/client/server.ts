@@ -1,7 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { JobTracker, LocalPluginManager, type Plugin } from '../../src/index.js';
+import { JobTracker, LocalPluginManager, type JobEvent, type Plugin } from '../../src/index.js';
 import { createJobRoutes, toNodeHandler, type JobRoutesOptions } from '../../src/http/index.js';
 import { controlledPlugin } from '../helpers/controlled.js';
+import { collect } from '../helpers/deferred.js';
 import { startServer } from '../helpers/server.js';
 
 /** One request for an event stream, as the server saw it. */
@@ -106,6 +107,10 @@ export async function startJobServer(options: JobServerOptions = {}) {
     control,
     /** Every request for an event stream, in order. */
     streams,
+    /** The job's whole log as the tracker replays it, as JSON (what the client parses). */
+    async log(id: string): Promise<JobEvent[]> {
+      return JSON.parse(JSON.stringify(await collect(tracker.events(id)))) as JobEvent[];
+    },
     async close(): Promise<void> {
       await tracker.close({ timeoutMs: 0 });
       await server.close();
