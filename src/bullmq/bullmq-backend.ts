@@ -3,6 +3,7 @@ import type { JobBus } from '../backend/job-bus.js';
 import type { JobStore } from '../backend/job-store.js';
 import { JobwireError, messageOf } from '../errors.js';
 import { logDebug } from '../logger.js';
+import { closeRedis } from './close-redis.js';
 import { importOptional } from '../optional.js';
 import { BullMQDispatcher } from './bullmq-dispatcher.js';
 import { BullMQScheduler, type ExclusiveRunner } from './bullmq-scheduler.js';
@@ -122,7 +123,7 @@ export class BullMQBackend implements JobBackend {
       const make = (extra: object): import('ioredis').Redis => {
         const client = typeof options.connection === 'string' ? new Redis(options.connection, extra) : new Redis({ ...options.connection, ...extra });
         client.on('error', warn('Redis connection error'));
-        closers.push(() => client.quit().catch(logDebug(host.logger, 'closing a Redis connection failed')));
+        closers.push(() => closeRedis(client));
         return client;
       };
       const bullConnection = make({ maxRetriesPerRequest: null });

@@ -24,6 +24,9 @@ const PLUGIN_SCAN_MS = 1_000;
 /** How long stopping waits for jobs being put back in their queue (a database outage would hold them). */
 const HAND_BACK_WAIT_MS = 5_000;
 
+/** How long closing waits for each kind of BullMQ client (workers, events readers, queues) to close. */
+const CLOSE_WAIT_MS = 2_000;
+
 /** How long a schedule's tick job waits when it reaches a worker whose scheduler does not tick (yet, or any more). */
 const TICK_PUT_OFF_MS = 1_000;
 
@@ -178,9 +181,11 @@ export class BullMQDispatcher implements JobDispatcher {
     if (this.#scan) clearInterval(this.#scan);
     this.#gate.wakeAll();
     await Promise.all([this.#handedBack(), this.#ticksRecorded()]); // jobs handed back since stop() (a claim a closing tracker could not make)
-    await Promise.all([...this.#workers.values()].map((worker) => worker.close(true)));
-    await Promise.all([...this.#events.values()].map((events) => events.close()));
-    await Promise.all([...this.#queues.values()].map((queue) => queue.close()));
+    // During an outage BullMQ's own close may wait for a connection that does not come back: after
+    // a while the backend cuts the connections, which ends whatever is still waiting.
+    await settleWithin([...this.#workers.values()].map((worker) => worker.close(true)), CLOSE_WAIT_MS);
+    await settleWithin([...this.#events.values()].map((events) => events.close()), CLOSE_WAIT_MS);
+    await settleWithin([...this.#queues.values()].map((queue) => queue.close()), CLOSE_WAIT_MS);
   }
 
   #queue(name: string): Queue {

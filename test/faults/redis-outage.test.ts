@@ -1,3 +1,5 @@
+import { fork } from 'node:child_process';
+import { resolve } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
 import { isJobwireError, JobTracker } from '../../src/index.js';
@@ -73,4 +75,28 @@ describe.skipIf(!redisAvailable)('faults: Redis outages (a private redis-server,
     fx.open('held');
     for (const id of accepted) expect((await t.wait(id, { timeoutMs: 60_000 })).status, id).toBe('completed');
   }, 120_000);
+
+  it('a worker closed while Redis is down closes anyway and its process exits by itself (no connection or reconnect timer left)', async () => {
+    redis = await startPrivateRedis({ persistent: false });
+    const child = fork(resolve(import.meta.dirname, 'fixtures/fault-worker.ts'), [], {
+      execArgv: ['--import', 'tsx'],
+      env: { ...process.env, CONNECTION: redis.url, QUEUE_NAME: 'faults', PREFIX: 'jobwire' },
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((done) => child.once('exit', (exitCode, signal) => done({ code: exitCode, signal })));
+    let ready = false;
+    child.on('message', (message: { type?: string }) => {
+      if (message.type === 'ready') ready = true;
+    });
+    try {
+      await until(() => ready, 30_000, 'the worker to start');
+      await redis.kill();
+      child.send({ type: 'close' });
+      // Bounded only so that a hang fails here rather than at the test's timeout: closing takes a few seconds.
+      const exit = await Promise.race([exited, new Promise<'hung'>((done) => setTimeout(() => done('hung'), 45_000))]);
+      expect(exit).toEqual({ code: 0, signal: null });
+    } finally {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    }
+  }, 90_000);
 });
