@@ -168,6 +168,31 @@ describe.each(DATABASES)('BullMQ backend across processes on $name (forked worke
     expect(await collect(apiA.events(jobs[0]!.id, { afterSeq: 2 }))).toEqual(all.filter((e) => e.seq > 2));
   });
 
+  it.skipIf(!database.up)("a plugin's concurrency cap holds over every worker process, and its waiting jobs hold no worker slot", async () => {
+    // Two workers of two slots each; `single` is capped at 1. One of its jobs runs, and the three
+    // `gated` jobs take the three slots left: the two `single` jobs waiting hold none.
+    const capped = await Promise.all(Array.from({ length: 3 }, () => apiA.submit('single', {})));
+    const others = await Promise.all(Array.from({ length: 3 }, () => apiA.submit('gated', {})));
+    const running = async (jobs: JobSnapshot[]): Promise<JobSnapshot[]> => (await Promise.all(jobs.map((job) => apiB.get(job.id)))).filter((job): job is JobSnapshot => job?.status === 'running');
+    await until(async () => (await running(others)).length === 3 && (await running(capped)).length > 0, 30_000, 'three gated jobs and one capped job to run');
+    const releaseEverywhere = (id: string): void => {
+      for (const worker of workers) worker.child.send({ type: 'release', jobId: id });
+    };
+    for (let round = 0; round < capped.length; round++) {
+      let now: JobSnapshot[] = [];
+      await until(async () => (now = await running(capped)).length > 0, 30_000, `capped job ${round + 1} to run`);
+      expect(now).toHaveLength(1);
+      releaseEverywhere(now[0]!.id);
+      expect((await apiB.wait(now[0]!.id, { timeoutMs: 30_000 })).status).toBe('completed');
+    }
+    for (const job of others) releaseEverywhere(job.id);
+    await Promise.all(others.map((job) => apiB.wait(job.id, { timeoutMs: 30_000 })));
+    // Each capped job started after the one before it ended, whichever worker ran it.
+    const done = (await Promise.all(capped.map((job) => apiB.get(job.id)))).map((job) => ({ started: Date.parse(job!.startedAt!), finished: Date.parse(job!.finishedAt!) }));
+    done.sort((a, b) => a.started - b.started);
+    for (let i = 1; i < done.length; i++) expect(done[i]!.started).toBeGreaterThanOrEqual(done[i - 1]!.finished);
+  }, 90_000);
+
   it.skipIf(!database.up)('a live reader in one API process gets every event of a job submitted by another, in seq order', async () => {
     const job = await apiA.submit('sleepy', { ms: 400, stepMs: 40 });
     const events = await collect(apiB.events(job.id));
