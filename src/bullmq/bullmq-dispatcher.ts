@@ -76,8 +76,9 @@ function bullPriority(priority: number): number {
 /**
  * Hands out jobs through BullMQ. Jobs of plugins without a cap share the deployment's queue
  * (`queueName`); each plugin with its own `concurrency` has a queue of its own (`<queueName>.<plugin>`)
- * whose workers take at most that many at once — so a capped plugin's waiting jobs stay in its
- * queue and never hold a worker slot another plugin's job could use. One slot gate per process
+ * whose workers take at most that many at once over every worker process (the cap is the queue's
+ * BullMQ global concurrency) — so a capped plugin's waiting jobs stay in its queue and never hold a
+ * worker slot another plugin's job could use. One slot gate per process
  * keeps the jobs running here at `concurrency`, whatever queues they come from.
  *
  * BullMQ's locks and stalled-job checks recover a job whose worker died: it is handed out again
@@ -94,6 +95,8 @@ export class BullMQDispatcher implements JobDispatcher {
   readonly #queues = new Map<string, Queue>();
   readonly #workers = new Map<string, Worker>();
   readonly #events = new Map<string, QueueEvents>();
+  /** Queues whose worker is being started (their cap being set): a second start leaves them to the first. */
+  readonly #starting = new Set<string>();
   readonly #gate: SlotGate;
   /** Jobs being put back in their queue because the dispatcher stopped: stop() waits for them. */
   readonly #handingBack = new Set<Promise<void>>();
@@ -199,15 +202,31 @@ export class BullMQDispatcher implements JobDispatcher {
     return queue;
   }
 
+  /**
+   * Start the queue worker of every capped plugin not served yet. The plugin's cap is its queue's
+   * BullMQ global concurrency, kept in the database: it holds across every worker process.
+   */
   async #workCappedPlugins(): Promise<void> {
     for (const meta of this.#setup.plugins.list()) {
-      if (meta.concurrency !== undefined) await this.#work(this.queueOf(meta.name), Math.min(meta.concurrency, this.#setup.concurrency));
+      if (meta.concurrency !== undefined) await this.#work(this.queueOf(meta.name), Math.min(meta.concurrency, this.#setup.concurrency), meta.concurrency);
     }
   }
 
-  /** Start a worker (and its events reader) on a queue, once. */
-  async #work(name: string, concurrency: number): Promise<void> {
-    if (this.#workers.has(name) || this.#stopped) return;
+  /**
+   * Start a worker (and its events reader) on a queue, once. `globalCap`: the most jobs of this
+   * queue running at once over every worker process, set on the queue before its worker takes any.
+   */
+  async #work(name: string, concurrency: number, globalCap?: number): Promise<void> {
+    if (this.#workers.has(name) || this.#starting.has(name) || this.#stopped) return;
+    if (globalCap !== undefined) {
+      this.#starting.add(name);
+      try {
+        await this.#queue(name).setGlobalConcurrency(globalCap);
+      } finally {
+        this.#starting.delete(name);
+      }
+      if (this.#stopped) return;
+    }
     const { bullmq, bullOptions, backendFactory, logger, stalled } = this.#setup;
     const worker = new bullmq.Worker(name, (job: Job<QueuedJobData>, token?: string) => this.#process(job, token), {
       ...bullOptions,

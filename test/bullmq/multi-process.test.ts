@@ -1,5 +1,6 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { resolve } from 'node:path';
+import { createPostgresBackend, Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -45,6 +46,8 @@ const DATABASES = [
     url: REDIS_URL,
     up: redisUp,
     cleanup: () => deleteKeys(prefix),
+    /** A raw BullMQ queue, to look into it. */
+    queue: (name: string): Queue => new Queue(name, { connection: { host: '127.0.0.1', port: 6379 }, prefix }),
     /** The queue's job store, read directly (what a record holds beyond its snapshot), and how to let it go. */
     store: (queue: string): { store: JobStore; close: () => Promise<unknown> } => {
       const redis = new Redis(REDIS_URL);
@@ -56,6 +59,7 @@ const DATABASES = [
     url: POSTGRES_URL,
     up: postgresUp,
     cleanup: () => deleteQueues(prefix),
+    queue: (name: string): Queue => new Queue(name, { connection: { connectionString: POSTGRES_URL }, prefix } as never, createPostgresBackend as never) as unknown as Queue,
     store: (queue: string): { store: JobStore; close: () => Promise<unknown> } => {
       const pool = new pg.Pool({ connectionString: POSTGRES_URL, max: 2 });
       return { store: new PostgresJobStore(pool, prefix, queue, console), close: () => pool.end() };
@@ -167,6 +171,31 @@ describe.each(DATABASES)('BullMQ backend across processes on $name (forked worke
     expect(all.at(-1)?.type).toBe('completed');
     expect(await collect(apiA.events(jobs[0]!.id, { afterSeq: 2 }))).toEqual(all.filter((e) => e.seq > 2));
   });
+
+  it.skipIf(!database.up)("a plugin's concurrency cap holds over every worker process; its waiting jobs wait in its queue, held by no worker", async () => {
+    // Two workers of two slots each; `single` is capped at 1.
+    const capped = await Promise.all(Array.from({ length: 3 }, () => apiA.submit('single', {})));
+    const running = async (): Promise<JobSnapshot[]> => (await Promise.all(capped.map((job) => apiB.get(job.id)))).filter((job): job is JobSnapshot => job?.status === 'running');
+    const queue = database.queue(`${queueName}.single`);
+    try {
+      for (let round = 0; round < capped.length; round++) {
+        let now: JobSnapshot[] = [];
+        await until(async () => (now = await running()).length > 0, 30_000, `capped job ${round + 1} to run`);
+        expect(now).toHaveLength(1);
+        const counts = await queue.getJobCounts('active', 'waiting', 'prioritized');
+        expect(counts.active).toBe(1);
+        expect((counts.waiting ?? 0) + (counts.prioritized ?? 0)).toBe(capped.length - round - 1);
+        for (const worker of workers) worker.child.send({ type: 'release', jobId: now[0]!.id });
+        expect((await apiB.wait(now[0]!.id, { timeoutMs: 30_000 })).status).toBe('completed');
+      }
+    } finally {
+      await queue.close();
+    }
+    // Each started after the one before it ended, whichever worker ran it.
+    const done = (await Promise.all(capped.map((job) => apiB.get(job.id)))).map((job) => ({ started: Date.parse(job!.startedAt!), finished: Date.parse(job!.finishedAt!) }));
+    done.sort((a, b) => a.started - b.started);
+    for (let i = 1; i < done.length; i++) expect(done[i]!.started).toBeGreaterThanOrEqual(done[i - 1]!.finished);
+  }, 90_000);
 
   it.skipIf(!database.up)('a live reader in one API process gets every event of a job submitted by another, in seq order', async () => {
     const job = await apiA.submit('sleepy', { ms: 400, stepMs: 40 });
