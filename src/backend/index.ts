@@ -4,7 +4,7 @@
  * drivers use. Applications never need it: pick a backend (`MemoryBackend`, `BullMQBackend`) and
  * pass it to the tracker. Check an implementation with `testJobBackend` from `jobwire/testing`.
  */
-export type { JobRecord } from './job-record.js';
+export type { JobRecord, JobTraceContext } from './job-record.js';
 export type { LoggedEvent } from './logged-event.js';
 export type { CommitResult, CreateLimits, CreateResult, JobChange, JobStore, OutputAppend, OutputChunk, RecordPage, StoreListQuery } from './job-store.js';
 export type { BusHandlers, JobBus } from './job-bus.js';

@@ -4,6 +4,14 @@ import type { JobStore } from './job-store.js';
 import type { JobMetadata, JobStatus, JobStatusEventType } from '../job.js';
 
 /**
+ * The trace context a job was submitted in, as a text-map carrier (what OpenTelemetry's
+ * `propagation.inject` writes: W3C `traceparent`, `tracestate`, `baggage`, or your propagator's
+ * keys), so that the process that runs the job can link its span to the submit's. Plain JSON:
+ * string keys and values, bounded (see `traceContext` on {@link JobRecord}).
+ */
+export type JobTraceContext = Readonly<Record<string, string>>;
+
+/**
  * A job as the engine hands it to a store, and as a store hands it back: what it was submitted
  * with, where it is in its life, and the position of its event log.
  *
@@ -50,6 +58,14 @@ export interface JobRecord {
   readonly scheduleKey: string | undefined;
   /** The submitter's idempotency key (scoped per tenant: see `idempotencyScope`). */
   readonly idempotencyKey: string | undefined;
+  /**
+   * The trace context of the submit (set only while `jobwire/otel` traces the submitting tracker),
+   * read by the process that runs the job. Never in a snapshot or an event. At most 8 entries and
+   * 4096 characters of keys and values, printable ASCII; the engine drops what is beyond that or
+   * malformed, when the job is submitted and again when it is run. Absent in records stored
+   * without it: a store that keeps the record's JSON keeps it with no change.
+   */
+  readonly traceContext?: JobTraceContext | undefined;
   readonly status: JobStatus;
   /** 0..100. */
   readonly progress: number;

@@ -21,6 +21,8 @@ import { abortReason, endedRecord, queuedRecord, requeuedRecord, sameChange, sta
 import { retryDelay } from './retry.js';
 import { ResultSaver } from './result-saver.js';
 import { settleWithin } from './settle-within.js';
+import { checkedTraceContext } from './trace-context.js';
+import type { SubmitTrace } from '../tracker/trace-hooks.js';
 import type { EngineHost } from './types.js';
 
 /** What `close()` gives jobs that were still waiting when their dispatcher stopped. */
@@ -100,8 +102,35 @@ export class JobEngine {
     await this.#opening;
   }
 
-  /** Store a new job and queue it; resolves with its `queued` snapshot (or the existing job of its idempotency key). */
-  async submit(job: NewJob): Promise<JobSnapshot> {
+  /**
+   * Store a new job and queue it; resolves with its `queued` snapshot (or the existing job of its
+   * idempotency key). A traced tracker's submit is traced from here, synchronously, in the
+   * caller's context (also for `retry` and schedule ticks, which submit through here).
+   */
+  submit(job: NewJob): Promise<JobSnapshot> {
+    const tracing = this.#host.tracing;
+    if (!tracing) return this.#submit(job);
+    let traced: SubmitTrace;
+    try {
+      traced = tracing.submit(job);
+    } catch (error) {
+      // Telemetry never fails a submit.
+      this.#host.logger.warn({ err: error }, `jobwire: could not trace a submit: ${messageOf(error)}`);
+      return this.#submit(job);
+    }
+    const traceContext = checkedTraceContext(traced.traceContext);
+    if (traceContext === undefined && traced.traceContext !== undefined) this.#host.logger.debug({ plugin: job.plugin }, 'jobwire: dropped a trace context that is malformed or too large');
+    const submitting = this.#submit({ ...job, traceContext });
+    submitting
+      .then(
+        (snapshot) => traced.settled(snapshot, undefined),
+        (error: unknown) => traced.settled(undefined, error),
+      )
+      .catch(logDebug(this.#host.logger, 'could not trace the end of a submit', { plugin: job.plugin }));
+    return submitting;
+  }
+
+  async #submit(job: NewJob): Promise<JobSnapshot> {
     const { limits } = this.#host.settings;
     checkedJson(job.input, 'input', limits.jsonDepth, limits.inputBytes, 'INVALID_INPUT');
     checkedJson(job.metadata, 'metadata', limits.jsonDepth, limits.metadataBytes, 'INVALID_REQUEST');

@@ -17,6 +17,8 @@ import { checkedChunk } from '../output/checked-chunk.js';
 import { CHUNK_COST, lastSeqOf } from '../output/output-events.js';
 import type { StoredOutput } from '../storage/types.js';
 import type { EngineHost } from './types.js';
+import { checkedTraceContext } from './trace-context.js';
+import type { RunTrace, TryEnd } from '../tracker/trace-hooks.js';
 
 /** What a run needs from its engine. */
 export interface RunHost {
@@ -93,6 +95,8 @@ export class JobRun {
   /** The plugin's `run` has settled: later writes are ignored. */
   #settled = false;
   readonly #onDone: (run: JobRun) => void;
+  /** This try's trace, when the tracker is traced. */
+  #trace: RunTrace | undefined;
   #done = false;
   #doneWaiters: (() => void)[] | undefined;
 
@@ -113,6 +117,7 @@ export class JobRun {
   #markDone(): void {
     if (this.#done) return;
     this.#done = true;
+    if (this.#trace) this.#traceEnd(this.#trace);
     for (const resolve of this.#doneWaiters ?? []) resolve();
     this.#doneWaiters = undefined;
     this.#onDone(this);
@@ -165,8 +170,10 @@ export class JobRun {
     const { timeoutMs } = this.#record;
     if (timeoutMs !== undefined) this.#timer = setTimeout(() => this.#timeout(timeoutMs), timeoutMs);
     let outcome: Outcome;
+    const trace = (this.#trace = this.#traceRun());
     try {
-      outcome = { ok: true, value: await host.plugins.execute(this.#record.plugin, this.#record.input, this.#context()) };
+      const execute = (): Promise<unknown> => host.plugins.execute(this.#record.plugin, this.#record.input, this.#context());
+      outcome = { ok: true, value: await (trace ? trace.wrap(execute) : execute()) };
     } catch (error) {
       outcome = { ok: false, error };
     }
@@ -188,6 +195,38 @@ export class JobRun {
       },
     );
     return undefined;
+  }
+
+  /** This try's trace, when the tracker is traced (a tracer that throws is logged: telemetry never fails a job). */
+  #traceRun(): RunTrace | undefined {
+    const { host } = this.#run;
+    const tracing = host.tracing;
+    if (!tracing) return undefined;
+    try {
+      return tracing.run(this.#record, checkedTraceContext(this.#record.traceContext));
+    } catch (error) {
+      host.logger.warn({ jobId: this.id, err: error }, `jobwire: could not trace a job's run: ${messageOf(error)}`);
+      return undefined;
+    }
+  }
+
+  /** Tell the trace how this try ended, as this run knows it. */
+  #traceEnd(trace: RunTrace): void {
+    const record = this.#record;
+    const at = this.#run.host.now();
+    let end: TryEnd;
+    if (this.#retryAt !== undefined) end = { status: 'retrying', error: record.lastError, at };
+    else if (isTerminalStatus(record.status)) end = { status: record.status, error: record.error, at: record.finishedAt ?? at };
+    else if (this.#abortReason instanceof JobwireError) {
+      // It ended elsewhere (a cancel, a shutdown, a worker that gave up on it): the reason says how.
+      const { code, message } = this.#abortReason;
+      end = { status: code === 'CANCELLED' || code === 'CLOSED' ? 'cancelled' : 'failed', error: { code, message }, at };
+    } else end = { status: undefined, error: undefined, at };
+    try {
+      trace.end(end);
+    } catch (error) {
+      this.#run.host.logger.warn({ jobId: this.id, err: error }, `jobwire: could not trace the end of a job's run: ${messageOf(error)}`);
+    }
   }
 
   /** True when a try that failed with `error` (thrown by the plugin) is retried: tries are left and the error allows it. */

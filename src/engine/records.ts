@@ -1,4 +1,4 @@
-import type { JobRecord } from '../backend/job-record.js';
+import type { JobRecord, JobTraceContext } from '../backend/job-record.js';
 import { JobwireError, type JobErrorInfo, type JobwireErrorCode } from '../errors.js';
 import type { JobMetadata, TerminalStatus } from '../job.js';
 import type { BackoffPolicy, RetryPolicy } from '../retry/retry-policy.js';
@@ -29,6 +29,8 @@ export interface NewJob {
   retryOf: string | undefined;
   /** The schedule that submitted it. */
   scheduleKey: string | undefined;
+  /** The submit's trace context, already checked (set by the engine when the tracker is traced). */
+  traceContext?: JobTraceContext | undefined;
 }
 
 /** A new job's first record: `queued`, seq 1. Every field is present, so records keep one shape. */
@@ -46,6 +48,7 @@ export function queuedRecord(id: string, job: NewJob, defaults: { timeoutMs?: nu
     createdAt: now,
     timeoutMs: job.timeoutMs ?? defaults?.timeoutMs,
     idempotencyKey: job.idempotencyKey,
+    traceContext: job.traceContext,
     maxAttempts: job.attempts ?? retry?.attempts ?? 1,
     attempt: 1,
     backoff: job.backoff ?? retry?.backoff,

@@ -4,6 +4,7 @@ import type { Logger } from '../logger.js';
 import type { PluginManager } from '../plugin-manager/types.js';
 import type { ResultStorage } from '../storage/types.js';
 import type { StorageFailedEvent } from '../tracker/types.js';
+import type { TraceHooks } from '../tracker/trace-hooks.js';
 import type { JobLimits } from './json-limits.js';
 
 /** Every tracker setting the engine applies, already checked. */
@@ -36,4 +37,6 @@ export interface EngineHost {
   recordFinished(plugin: string, status: TerminalStatus, createdAt: number, startedAt: number | undefined, finishedAt: number): void;
   /** Deliver `job:storage-failed`. */
   emitStorageFailed(event: StorageFailedEvent): void;
+  /** The hooks of the tracer tracing this tracker's jobs now (`jobwire/otel`), if any. */
+  readonly tracing: TraceHooks | undefined;
 }

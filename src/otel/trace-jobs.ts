@@ -1,8 +1,13 @@
-import type { Attributes, Span, Tracer } from '@opentelemetry/api';
-import type { JobStatusEvent, JobSnapshot } from '../job.js';
+import type { Attributes, Context, Link, Span, Tracer } from '@opentelemetry/api';
+import type { JobRecord, JobTraceContext } from '../backend/job-record.js';
+import { snapshotOf } from '../engine/job-json.js';
+import type { NewJob } from '../engine/records.js';
+import { isJobwireError, JobwireError, messageOf } from '../errors.js';
+import type { JobSnapshot } from '../job.js';
 import { requireOptional } from '../optional.js';
 import type { JobTracker } from '../tracker/job-tracker.js';
-import type { JobRemovedEvent } from '../tracker/types.js';
+import { setTraceHooks, traceHooksOf, type RunTrace, type SubmitTrace, type TraceHooks, type TryEnd } from '../tracker/trace-hooks.js';
+import { errorAttributes, exceptionOf, processAttributes, sendAttributes, sentAttributes } from './attributes.js';
 
 /** Options for {@link traceJobs}. */
 export interface TraceJobsOptions {
@@ -12,12 +17,10 @@ export interface TraceJobsOptions {
   attributes?: (job: JobSnapshot) => Attributes;
 }
 
-/** What {@link traceJobs} returns: `stop()` removes its listeners and ends the spans still open. */
+/** What {@link traceJobs} returns: `stop()` stops tracing the tracker and ends the spans still open. */
 export interface JobTracing {
   stop(): void;
 }
-
-const TERMINAL = ['completed', 'failed', 'cancelled'] as const;
 
 /**
  * `@opentelemetry/api`, loaded when `traceJobs` is first called rather than when `jobwire/otel` is
@@ -29,96 +32,107 @@ function loadApi(): typeof import('@opentelemetry/api') {
 }
 
 /**
- * One OpenTelemetry span per job, `jobwire.job <plugin>`, from submit to its end, with a child
- * span `jobwire.run <plugin>` from start to end; attributes `jobwire.job.id`, `jobwire.plugin`,
- * `jobwire.status`; status ERROR with the error for a failed job. Uses `@opentelemetry/api` only
- * (an optional peer dependency): without an SDK the spans cost nothing.
+ * Trace the tracker's jobs with OpenTelemetry, following its messaging semantic conventions,
+ * across processes. A submit is a PRODUCER span `send <plugin>`, a child of the caller's active
+ * span (an HTTP request's, say), whose context is kept with the job (through the global
+ * propagator: W3C `traceparent` with the SDK's defaults). Each try of the job is a CONSUMER span
+ * `process <plugin>` in the process that runs it, any process of the deployment: a child of the
+ * submit's span with a link to it, active while the plugin runs, so the plugin's own spans nest
+ * inside. Attributes: `messaging.system` (`jobwire`), `messaging.destination.name` (the plugin),
+ * `messaging.message.id` (the job id), `messaging.operation.type` (`send`, `process`), and
+ * `jobwire.job.id`, `jobwire.plugin`, `jobwire.attempt`, `jobwire.status`, `jobwire.error.code`.
+ * A try that failed records an exception event (the plugin's error, with its stack) and status
+ * ERROR. Call it in every process, API and worker; it uses `@opentelemetry/api` only (an
+ * optional peer dependency): without an SDK the spans cost nothing.
  *
- * @throws JobwireError `INVALID_CONFIG` when `@opentelemetry/api` is not installed.
+ * @throws JobwireError `INVALID_CONFIG` when `@opentelemetry/api` is not installed, or the
+ * tracker is traced already (stop that tracing first).
  * @example
  * ```ts
  * const tracing = traceJobs(tracker); // after your SDK (NodeSDK, a TracerProvider) is registered
  * ```
  */
 export function traceJobs(tracker: JobTracker, options: TraceJobsOptions = {}): JobTracing {
-  const { context, SpanKind, SpanStatusCode, trace } = loadApi();
+  const { context, propagation, SpanKind, SpanStatusCode, trace } = loadApi();
+  if (traceHooksOf(tracker)) throw new JobwireError('INVALID_CONFIG', 'This tracker is traced already: stop() its tracing before tracing it again');
   const tracer = options.tracer ?? trace.getTracer('jobwire');
-  const jobs = new Map<string, { job: Span; run?: Span }>();
-  const attributesOf = (job: JobSnapshot): Attributes => ({ 'jobwire.job.id': job.id, 'jobwire.plugin': job.plugin, ...options.attributes?.(job) });
-  const runAttributes = (job: JobSnapshot): Attributes => ({ ...attributesOf(job), 'jobwire.attempt': job.attempt });
+  /** Spans started and not yet ended: what `stop()` ends. */
+  const open = new Set<Span>();
+  const more = options.attributes;
 
-  const open = (job: JobSnapshot): { job: Span; run?: Span } => {
-    let spans = jobs.get(job.id);
-    if (!spans) {
-      spans = { job: tracer.startSpan(`jobwire.job ${job.plugin}`, { kind: SpanKind.INTERNAL, startTime: Date.parse(job.createdAt), attributes: attributesOf(job) }) };
-      jobs.set(job.id, spans);
-    }
-    return spans;
-  };
-
-  const onQueued = (event: JobStatusEvent): void => {
-    if (event.seq === 1) open(event.job);
-  };
-  const onStarted = (event: JobStatusEvent): void => {
-    const spans = open(event.job);
-    spans.run?.end(Date.parse(event.at)); // a requeued job runs again: the earlier run ends here
-    const parent = trace.setSpan(context.active(), spans.job);
-    const startTime = event.job.startedAt === undefined ? Date.parse(event.at) : Date.parse(event.job.startedAt);
-    spans.run = tracer.startSpan(`jobwire.run ${event.job.plugin}`, { kind: SpanKind.INTERNAL, startTime, attributes: runAttributes(event.job) }, parent);
-  };
-  /** A try failed and the job will be retried: that try's run span ends in error; the job's span goes on. */
-  const onRetrying = (event: JobStatusEvent): void => {
-    const spans = jobs.get(event.jobId);
-    const run = spans?.run;
-    if (!spans || !run) return;
-    delete spans.run;
-    const error = event.job.lastError;
-    if (error) {
-      run.setAttribute('jobwire.error.code', error.code);
-      run.setStatus({ code: SpanStatusCode.ERROR, message: error.message });
-    }
-    run.setAttribute('jobwire.status', 'retrying');
-    run.end(Date.parse(event.at));
-  };
-  const onEnded = (event: JobStatusEvent): void => {
-    const spans = open(event.job);
-    jobs.delete(event.jobId);
-    const end = event.job.finishedAt === undefined ? Date.parse(event.at) : Date.parse(event.job.finishedAt);
-    for (const span of [spans.run, spans.job]) {
-      if (!span) continue;
-      span.setAttribute('jobwire.status', event.job.status);
-      if (event.job.error) {
-        span.setAttribute('jobwire.error.code', event.job.error.code);
-        if (event.job.status === 'failed') span.setStatus({ code: SpanStatusCode.ERROR, message: event.job.error.message });
-      }
-      span.end(end);
-    }
-  };
-  const onRemoved = (event: JobRemovedEvent): void => {
-    const spans = jobs.get(event.jobId);
-    if (!spans) return;
-    jobs.delete(event.jobId);
-    spans.run?.end();
-    spans.job.end();
+  const submit = (job: NewJob): SubmitTrace => {
+    const parent = context.active();
+    const span = tracer.startSpan(`send ${job.plugin}`, { kind: SpanKind.PRODUCER, attributes: sendAttributes(job) }, parent);
+    open.add(span);
+    const carrier: Record<string, string> = {};
+    propagation.inject(trace.setSpan(parent, span), carrier);
+    return {
+      traceContext: Object.keys(carrier).length > 0 ? carrier : undefined,
+      settled(snapshot, error) {
+        if (!open.delete(span)) return; // stopped meanwhile
+        if (snapshot) span.setAttributes({ ...sentAttributes(snapshot.id), ...more?.(snapshot) });
+        else {
+          const code = isJobwireError(error) ? error.code : error instanceof Error ? error.name : typeof error;
+          span.setAttributes(errorAttributes({ code, message: messageOf(error) }));
+          span.recordException(exceptionOf(error));
+          span.setStatus({ code: SpanStatusCode.ERROR, message: messageOf(error) });
+        }
+        span.end();
+      },
+    };
   };
 
-  tracker.on('job:queued', onQueued);
-  tracker.on('job:started', onStarted);
-  tracker.on('job:retrying', onRetrying);
-  for (const type of TERMINAL) tracker.on(`job:${type}`, onEnded);
-  tracker.on('job:removed', onRemoved);
+  /** The context a try runs in: the submit's, as its carrier holds it, else the ambient one; and the submit's span to link to. */
+  const created = (traceContext: JobTraceContext | undefined): { parent: Context; links: Link[] } => {
+    const ambient = context.active();
+    if (traceContext === undefined) return { parent: ambient, links: [] };
+    const parent = propagation.extract(ambient, traceContext);
+    const producer = trace.getSpanContext(parent);
+    // Nothing extracted (another propagator wrote it, or none is registered here): the ambient context.
+    if (!producer || producer === trace.getSpanContext(ambient) || !trace.isSpanContextValid(producer)) return { parent: ambient, links: [] };
+    return { parent, links: [{ context: producer }] };
+  };
+
+  const run = (job: JobRecord, traceContext: JobTraceContext | undefined): RunTrace => {
+    const { parent, links } = created(traceContext);
+    const attributes = more ? { ...processAttributes(job), ...more(snapshotOf(job)) } : processAttributes(job);
+    const span = tracer.startSpan(`process ${job.plugin}`, { kind: SpanKind.CONSUMER, startTime: job.startedAt ?? Date.now(), links, attributes }, parent);
+    open.add(span);
+    const active = trace.setSpan(parent, span);
+    let thrown: { error: unknown } | undefined;
+    return {
+      async wrap(execute) {
+        try {
+          return await context.with(active, execute);
+        } catch (error) {
+          thrown = { error };
+          throw error;
+        }
+      },
+      end(end: TryEnd) {
+        if (!open.delete(span)) return; // stopped meanwhile
+        const { status, error } = end;
+        span.setAttribute('jobwire.status', status ?? 'unknown');
+        if (error) span.setAttributes(errorAttributes(error));
+        if (status === 'failed' || status === 'retrying' || status === undefined) {
+          // The plugin's own error when it failed by throwing (its stack); else what jobwire ended the try with (a timeout, a result it refused).
+          const message = error?.message ?? 'How this try ended could not be recorded';
+          const pluginError = error?.code === 'PLUGIN_FAILED' ? thrown : undefined;
+          span.recordException(pluginError ? exceptionOf(pluginError.error) : { name: 'JobwireError', code: error?.code ?? 'UNAVAILABLE', message }, end.at);
+          span.setStatus({ code: SpanStatusCode.ERROR, message });
+        }
+        span.end(end.at);
+      },
+    };
+  };
+
+  const hooks: TraceHooks = { submit, run };
+  setTraceHooks(tracker, hooks);
   return {
     stop() {
-      tracker.off('job:queued', onQueued);
-      tracker.off('job:started', onStarted);
-      tracker.off('job:retrying', onRetrying);
-      for (const type of TERMINAL) tracker.off(`job:${type}`, onEnded);
-      tracker.off('job:removed', onRemoved);
-      for (const spans of jobs.values()) {
-        spans.run?.end();
-        spans.job.end();
-      }
-      jobs.clear();
+      if (traceHooksOf(tracker) === hooks) setTraceHooks(tracker, undefined);
+      for (const span of open) span.end();
+      open.clear();
     },
   };
 }

@@ -11,6 +11,7 @@ import { JobEngine } from '../engine/job-engine.js';
 import type { EngineHost } from '../engine/types.js';
 import { MemoryBackend } from '../memory/memory-backend.js';
 import { runTrackerCloseHooks } from './close-hooks.js';
+import { traceHooksOf } from './trace-hooks.js';
 import { DurationStats } from './duration-stats.js';
 import { checkSchedule, scheduleInfo } from '../schedule/check-schedule.js';
 import type { ScheduledJobOptions, ScheduleInfo, ScheduleOptions, ScheduleTiming } from '../schedule/types.js';
@@ -81,6 +82,7 @@ export class JobTracker {
     this.#limits = settings.limits;
     const durations = this.#durations;
     const emitter = this.#emitter;
+    const tracker = this;
     const host: EngineHost = {
       plugins: options.plugins,
       storage: options.storage,
@@ -97,6 +99,9 @@ export class JobTracker {
       recordFinished: (plugin, status, createdAt, startedAt, finishedAt) => durations.record(plugin, status, createdAt, startedAt, finishedAt),
       emitStorageFailed: (event) => {
         emitter.emit('job:storage-failed', event);
+      },
+      get tracing() {
+        return traceHooksOf(tracker);
       },
     };
     this.#engine = new JobEngine(host, options.backend ?? new MemoryBackend());
