@@ -70,14 +70,17 @@ export function traceJobs(tracker: JobTracker, options: TraceJobsOptions = {}): 
       traceContext: Object.keys(carrier).length > 0 ? carrier : undefined,
       settled(snapshot, error) {
         if (!open.delete(span)) return; // stopped meanwhile
-        if (snapshot) span.setAttributes({ ...sentAttributes(snapshot.id), ...more?.(snapshot) });
-        else {
-          const code = isJobwireError(error) ? error.code : error instanceof Error ? error.name : typeof error;
-          span.setAttributes(errorAttributes({ code, message: messageOf(error) }));
-          span.recordException(exceptionOf(error));
-          span.setStatus({ code: SpanStatusCode.ERROR, message: messageOf(error) });
+        try {
+          if (snapshot) span.setAttributes({ ...sentAttributes(snapshot.id), ...more?.(snapshot) });
+          else {
+            // Semantic conventions' `_OTHER` for an error that is not jobwire's (it has no code).
+            span.setAttributes(isJobwireError(error) ? errorAttributes(error) : { 'error.type': error instanceof Error ? error.name : '_OTHER' });
+            span.recordException(exceptionOf(error));
+            span.setStatus({ code: SpanStatusCode.ERROR, message: messageOf(error) });
+          }
+        } finally {
+          span.end(); // also when `attributes` throws (the engine logs it)
         }
-        span.end();
       },
     };
   };
