@@ -8,7 +8,7 @@ export type { JobRecord, JobTraceContext } from './job-record.js';
 export type { LoggedEvent } from './logged-event.js';
 export type { CommitResult, CreateLimits, CreateResult, JobChange, JobStore, OutputAppend, OutputChunk, RecordPage, StoreListQuery } from './job-store.js';
 export type { BusHandlers, JobBus } from './job-bus.js';
-export type { DispatchedJob, DispatchHandlers, JobDispatcher, RunOutcome } from './job-dispatcher.js';
+export type { DispatchedJob, DispatchHandlers, ForeignJob, JobDispatcher, RunOutcome } from './job-dispatcher.js';
 export type { JobScheduler, ScheduleRecord, ScheduleState, ScheduleTick } from './job-scheduler.js';
 export type { BackendDrivers, BackendHost, BackendSettings, JobBackend } from './job-backend.js';
 

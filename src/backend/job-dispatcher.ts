@@ -1,3 +1,5 @@
+import type { JobErrorInfo } from '../errors.js';
+import type { JobMetadata } from '../job.js';
 import type { JobRecord } from './job-record.js';
 
 /** A job the dispatcher hands the engine to run. */
@@ -14,6 +16,32 @@ export interface DispatchedJob {
    * It may be out of date: the engine's claim is a compare-and-set that re-reads on conflict.
    */
   readonly record: JobRecord | undefined;
+  /**
+   * Called after each progress report of the run is recorded (the latest one, when reports come
+   * faster than the store takes them): a queue that shows its jobs' progress (BullMQ) follows it.
+   * Must not throw.
+   */
+  readonly onProgress?: (progress: number, message: string | undefined) => void;
+  /**
+   * True when the queue's user asked for the job to run now (BullMQ's **Promote**): a job waiting
+   * for its `runAt` (a delayed job, a retry waiting for its backoff) starts at once.
+   */
+  readonly promoted?: boolean;
+}
+
+/**
+ * A job that entered a shared queue without a jobwire record (added there by another program, say
+ * with BullMQ's `queue.add(name, data)`), for {@link DispatchHandlers.adopt}.
+ */
+export interface ForeignJob {
+  /** The plugin to run it: the name it was added under. */
+  readonly plugin: string;
+  /** Its input, checked with the plugin's input schema. */
+  readonly input: unknown;
+  /** Names the queue entry: adopting it again (handed out twice) finds the same job. */
+  readonly key: string;
+  /** Kept as the job's `metadata` (where it came from). */
+  readonly metadata: JobMetadata;
 }
 
 /**
@@ -28,7 +56,25 @@ export interface DispatchedJob {
  *   before its time. The wait must survive this process (a shared queue keeps the job delayed in
  *   the database, not in a timer here).
  */
-export type RunOutcome = { readonly kind: 'done' } | { readonly kind: 'declined' } | { readonly kind: 'later'; readonly runAt: number };
+export type RunOutcome =
+  | {
+      readonly kind: 'done';
+      /** False when the job was not run (found ended, removed, or running elsewhere). */
+      readonly ran?: boolean;
+      /**
+       * The job as it ended, once its end is recorded (a dispatcher that records results — BullMQ's
+       * `returnvalue` and `failedReason` — reads it): the record this process last knew, or read
+       * again from the store; `undefined` when the job is gone. Never rejects.
+       */
+      readonly ended?: () => Promise<JobRecord | undefined>;
+    }
+  | { readonly kind: 'declined' }
+  | {
+      readonly kind: 'later';
+      readonly runAt: number;
+      /** Set when a try failed and the job waits for its retry: that try's error. */
+      readonly error?: JobErrorInfo;
+    };
 
 /** What the engine gives {@link JobDispatcher.start}. */
 export interface DispatchHandlers {
@@ -43,6 +89,18 @@ export interface DispatchHandlers {
    * and lost too many times): the engine fails it with `reason`.
    */
   lost(jobId: string, reason: string): void;
+  /**
+   * A waiting job left the queue without the engine (removed, cleaned or obliterated by a queue
+   * tool): the engine cancels it with `reason` if it is still `queued` — nothing would run it.
+   */
+  vanished(jobId: string, reason: string): void;
+  /**
+   * Make a jobwire job of a queue entry that came without one: checks the plugin and the input and
+   * stores the job as `queued` (not queued again: the entry is the job's). Resolves with its record
+   * — the one made before, for an entry adopted already.
+   * @throws JobwireError `PLUGIN_NOT_FOUND`, `PLUGIN_DISABLED` or `INVALID_INPUT`.
+   */
+  adopt(job: ForeignJob): Promise<JobRecord>;
 }
 
 /**

@@ -2,6 +2,7 @@ import type { BackendDrivers, BackendHost, JobBackend } from '../backend/job-bac
 import type { JobBus } from '../backend/job-bus.js';
 import type { JobStore } from '../backend/job-store.js';
 import { JobwireError, messageOf } from '../errors.js';
+import type { JobStatus } from '../job.js';
 import { logDebug } from '../logger.js';
 import { closeRedis } from './close-redis.js';
 import { importOptional } from '../optional.js';
@@ -13,6 +14,9 @@ import { PostgresBus } from './postgres-bus.js';
 import { PostgresJobStore } from './postgres-store.js';
 import { RedisBus } from './redis-bus.js';
 import { RedisJobStore } from './redis-store.js';
+
+/** The statuses the reconciler reads. */
+const QUEUED: ReadonlySet<JobStatus> = new Set(['queued']);
 
 /** What an open backend holds. */
 interface Opened {
@@ -147,7 +151,10 @@ export class BullMQBackend implements JobBackend {
       ttlMs: host.settings.ttlMs,
       stalled: { lockDurationMs: options.lockDurationMs, stalledIntervalMs: options.stalledIntervalMs, maxStalledCount: options.maxStalledCount },
       ordered: options.database === 'redis',
+      jsonb: options.database === 'postgres',
       onStarted: () => this.#markReady(),
+      listQueued: (cursor, limit) => store.list({ tenantId: undefined, workspaceId: undefined, plugin: undefined, statuses: QUEUED, limit, cursor, now: host.now() }),
+      reconcileIntervalMs: options.reconcileIntervalMs,
     });
     return {
       store,

@@ -1,22 +1,29 @@
 import type { Job, Queue, QueueEvents, Worker } from 'bullmq';
 import type { DispatchHandlers, JobDispatcher, RunOutcome } from '../backend/job-dispatcher.js';
 import type { JobRecord } from '../backend/job-record.js';
+import type { RecordPage } from '../backend/job-store.js';
 import { messageOf } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { PluginManager } from '../plugin-manager/types.js';
 import { settleWithin } from '../engine/settle-within.js';
+import { isValidJobId } from '../valid-job-id.js';
 import { isTickJob, isTickJobId } from './bullmq-scheduler.js';
-import { parseRecord } from './record-json.js';
+import { jobDataOf, jobwireJobOf, type QueuedJobData } from './job-data.js';
+import { bullJobIdOf, endOf, foreignJobOf, notJobwireJob, RetryLater, RETRY_BACKOFF, retryDelayOf } from './job-end.js';
+import { ProgressRelay } from './progress-relay.js';
+import { QueueReconciler, VANISHED_REASON } from './queue-reconciler.js';
 import { SlotGate } from './slot-gate.js';
 
-/**
- * What a BullMQ job carries: the jobwire job's id and its record as it was queued, as JSON text
- * (BullMQ on PostgreSQL keeps data as jsonb, which cannot hold every string a record may).
- */
-export interface QueuedJobData {
-  id: string;
-  record?: string;
-}
+export type { QueuedJobData } from './job-data.js';
+
+/** BullMQ's reason for a job it gave up on after its workers kept losing it (its stalled check). */
+const STALLED_TOO_OFTEN = 'stalled more than allowable limit';
+
+/** How far before its time a job BullMQ hands out with no delay left must be to count as promoted by hand. */
+const PROMOTE_TOLERANCE_MS = 1_000;
+
+/** Where a waiting BullMQ job was when it was removed: a job jobwire still counts as `queued`. */
+const WAITING_STATES: ReadonlySet<string> = new Set(['wait', 'waiting', 'prioritized', 'delayed', 'paused']);
 
 /** How often a worker process looks for plugins that gained a `concurrency` cap (and so a queue of their own). */
 const PLUGIN_SCAN_MS = 1_000;
@@ -54,22 +61,22 @@ export interface BullMQDispatcherSetup {
   stalled: { lockDurationMs: number; stalledIntervalMs: number; maxStalledCount: number };
   /** True when `enqueue` and the store share one ordered connection (Redis). */
   ordered: boolean;
+  /** True when BullMQ keeps data and return values as jsonb (PostgreSQL), which holds no `\u0000`. */
+  jsonb: boolean;
   /** Called once the workers take jobs. */
   onStarted(): void;
+  /** A page of `queued` job records, every tenant's (the reconciler's read). */
+  listQueued(cursor: string | undefined, limit: number): Promise<RecordPage>;
+  /** How often a worker process checks queued jobs against BullMQ (see {@link QueueReconciler}). */
+  reconcileIntervalMs: number;
 }
 
-/** The record a job carries, when it carries a readable one (the engine reads it from the store otherwise). */
-function carriedRecord(data: QueuedJobData | undefined): JobRecord | undefined {
-  if (typeof data?.record !== 'string') return undefined;
-  try {
-    return parseRecord(data.record);
-  } catch {
-    return undefined; // not ours, or damaged: the store has the truth
-  }
-}
-
-/** BullMQ priorities run 1 (first) to 2^21; jobwire's run higher first. */
-function bullPriority(priority: number): number {
+/**
+ * BullMQ priorities run 1 (first) to 2^21; jobwire's run higher first. A job of the default
+ * priority (0) gets none, so BullMQ shows it `waiting` — and runs it before any prioritized job.
+ */
+function bullPriority(priority: number): number | undefined {
+  if (priority === 0) return undefined;
   return Math.min(2_097_151, Math.max(1, Math.round(1_048_576 - priority)));
 }
 
@@ -108,6 +115,7 @@ export class BullMQDispatcher implements JobDispatcher {
   #handlers: DispatchHandlers | undefined;
   #ticks: TickJobHandler | undefined;
   #scan: NodeJS.Timeout | undefined;
+  #reconciler: QueueReconciler | undefined;
   #stopped = false;
 
   constructor(setup: BullMQDispatcherSetup) {
@@ -125,12 +133,15 @@ export class BullMQDispatcher implements JobDispatcher {
   /** Add the job to its BullMQ queue; a job with a `runAt` waits in BullMQ's delayed set until then. */
   async enqueue(record: JobRecord): Promise<void> {
     const ageSeconds = Number.isFinite(this.#setup.ttlMs) ? Math.ceil(this.#setup.ttlMs / 1000) : undefined;
-    const data: QueuedJobData = { id: record.id, record: JSON.stringify(record) };
+    const data: QueuedJobData = jobDataOf(record, this.#setup.jsonb);
     const delay = record.runAt === undefined ? 0 : Math.max(0, record.runAt - Date.now());
+    const priority = bullPriority(record.priority);
     await this.#queue(this.queueOf(record.plugin)).add(record.plugin, data, {
       jobId: record.id,
-      priority: bullPriority(record.priority),
+      ...(priority === undefined ? {} : { priority }),
       ...(delay > 0 ? { delay } : {}),
+      // Retries are BullMQ's own (attemptsMade, failedReason, the delayed set); the wait before each is jobwire's backoff.
+      ...(record.maxAttempts > 1 ? { attempts: record.maxAttempts, backoff: { type: RETRY_BACKOFF } } : {}),
       removeOnComplete: ageSeconds === undefined ? false : { age: ageSeconds },
       removeOnFail: ageSeconds === undefined ? false : { age: ageSeconds },
     });
@@ -138,7 +149,8 @@ export class BullMQDispatcher implements JobDispatcher {
 
   /** Remove the job from its BullMQ queue, whatever set it waits in (delayed included); one a worker holds stays. */
   async discard(record: JobRecord): Promise<void> {
-    await this.#queue(this.queueOf(record.plugin)).remove(record.id);
+    const entry = bullJobIdOf(record);
+    await this.#queue(entry.queue ?? this.queueOf(record.plugin)).remove(entry.id);
   }
 
   async start(handlers: DispatchHandlers): Promise<void> {
@@ -148,7 +160,22 @@ export class BullMQDispatcher implements JobDispatcher {
     // Plugins registered (or capped) later get their queue's worker within a second.
     this.#scan = setInterval(() => void this.#workCappedPlugins().catch((error: unknown) => this.#setup.logger.warn({ err: error }, `jobwire: could not start a plugin's queue worker: ${messageOf(error)}`)), PLUGIN_SCAN_MS);
     this.#scan.unref();
+    this.#reconciler = new QueueReconciler({
+      intervalMs: this.#setup.reconcileIntervalMs,
+      listQueued: this.#setup.listQueued,
+      exists: (record) => this.#exists(record),
+      vanished: (id, reason) => this.#handlers?.vanished(id, reason),
+      logger: this.#setup.logger,
+    });
+    this.#reconciler.start();
     this.#setup.onStarted();
+  }
+
+  /** Whether the BullMQ job of a record is still in its queue, in any state. */
+  async #exists(record: JobRecord): Promise<boolean> {
+    const entry = bullJobIdOf(record);
+    const state = await this.#queue(entry.queue ?? this.queueOf(record.plugin)).getJobState(entry.id);
+    return state !== 'unknown';
   }
 
   /**
@@ -172,6 +199,7 @@ export class BullMQDispatcher implements JobDispatcher {
   async stop(): Promise<string[]> {
     this.#stopped = true;
     if (this.#scan) clearInterval(this.#scan);
+    await this.#reconciler?.stop();
     this.#gate.wakeAll(); // jobs fetched and waiting for a slot go back now, while the connections are open
     await Promise.all([...this.#workers.values()].map((worker) => worker.pause(true)));
     await Promise.all([this.#handedBack(), this.#ticksRecorded()]);
@@ -182,6 +210,7 @@ export class BullMQDispatcher implements JobDispatcher {
   async close(): Promise<void> {
     this.#stopped = true;
     if (this.#scan) clearInterval(this.#scan);
+    await this.#reconciler?.stop();
     this.#gate.wakeAll();
     await Promise.all([this.#handedBack(), this.#ticksRecorded()]); // jobs handed back since stop() (a claim a closing tracker could not make)
     // During an outage BullMQ's own close may wait for a connection that does not come back: after
@@ -228,28 +257,34 @@ export class BullMQDispatcher implements JobDispatcher {
       if (this.#stopped) return;
     }
     const { bullmq, bullOptions, backendFactory, logger, stalled } = this.#setup;
-    const worker = new bullmq.Worker(name, (job: Job<QueuedJobData>, token?: string) => this.#process(job, token), {
+    const worker = new bullmq.Worker(name, (job: Job, token?: string) => this.#process(job, token), {
       ...bullOptions,
       concurrency,
       lockDuration: stalled.lockDurationMs,
       stalledInterval: stalled.stalledIntervalMs,
       maxStalledCount: stalled.maxStalledCount,
+      settings: { backoffStrategy: retryDelayOf },
     }, backendFactory as never);
     this.#workers.set(name, worker);
     worker.on('error', (error) => logger.warn({ err: error }, `jobwire: BullMQ worker error: ${error.message}`));
     worker.on('completed', (job) => this.#tickRecorded(job.id));
     worker.on('failed', (job) => this.#tickRecorded(job?.id));
-    // Our processor throws only BullMQ's own signals (a job delayed or put back) and a tick's
-    // failure, so BullMQ fails a jobwire job only when it gives up on it — after the workers
-    // holding it kept losing it (stalled more than maxStalledCount). QueueEvents hears it wherever
-    // that happened.
+    // A job BullMQ gives up on after the workers holding it kept losing it (stalled more than
+    // maxStalledCount) must be failed in jobwire too: QueueEvents hears it wherever that happened.
+    // Every other failure is one our processor threw, for a job jobwire ended already.
     const events = new bullmq.QueueEvents(name, { connection: this.#setup.eventsConnection() as never, prefix: bullOptions.prefix }, backendFactory as never);
     this.#events.set(name, events);
     events.on('error', (error) => logger.warn({ err: error }, `jobwire: BullMQ events error: ${error.message}`));
     events.on('failed', ({ jobId, failedReason }) => {
-      if (isTickJobId(jobId)) return; // a schedule's tick: the worker where it failed logged it
+      if (isTickJobId(jobId) || !failedReason.includes(STALLED_TOO_OFTEN)) return; // a tick's failure was logged where it failed
       this.#handlers?.lost(jobId, `BullMQ gave up on the job: the worker running it was lost ${stalled.maxStalledCount + 1} times (it stopped, or could not renew its lock) (${failedReason})`);
     });
+    // A waiting job removed with BullMQ's tools: cancelled at once (clean and obliterate say
+    // nothing per job: the reconciler finds those).
+    events.on('removed', ({ jobId, prev }) => {
+      if (WAITING_STATES.has(prev) && isValidJobId(jobId)) this.#handlers?.vanished(jobId, VANISHED_REASON);
+    });
+    events.on('cleaned', () => this.#reconciler?.soon());
     await Promise.all([worker.waitUntilReady(), events.waitUntilReady()]);
   }
 
@@ -278,7 +313,7 @@ export class BullMQDispatcher implements JobDispatcher {
    * the move fails, the job stays active until its lock lapses and BullMQ's stalled check requeues
    * it: never failed, never completed for nothing.
    */
-  async #handBack(job: Job<QueuedJobData>, token: string | undefined): Promise<never> {
+  async #handBack(job: Job, token: string | undefined): Promise<never> {
     const moving = job.moveToWait(token).then(
       () => undefined,
       (error: unknown) => this.#setup.logger.warn({ jobId: job.id, err: error }, `jobwire: could not hand a job back to its queue; it is requeued once its lock lapses: ${messageOf(error)}`),
@@ -315,10 +350,26 @@ export class BullMQDispatcher implements JobDispatcher {
     await this.#delay(job, token, Date.now() + TICK_PUT_OFF_MS);
   }
 
-  async #process(job: Job<QueuedJobData>, token: string | undefined): Promise<void> {
+  async #process(job: Job, token: string | undefined): Promise<unknown> {
     if (isTickJob(job)) return this.#tick(job, token); // takes no slot: it only submits a job
     const handlers = this.#handlers;
-    if (!handlers || job.id === undefined) return;
+    if (!handlers || job.id === undefined) return undefined;
+    let carried = jobwireJobOf(job.data);
+    if (!carried) {
+      // Added by hand (`queue.add(plugin, input)`): a jobwire job if the plugin and input are valid, else failed here.
+      let record: JobRecord;
+      try {
+        record = await handlers.adopt(foreignJobOf(job));
+      } catch (error) {
+        const refused = notJobwireJob(this.#setup.bullmq, error);
+        if (refused) throw refused;
+        this.#setup.logger.warn({ jobId: job.id, err: error }, `jobwire: could not adopt a job added to BullMQ by hand; trying again: ${messageOf(error)}`);
+        return this.#delay(job, token, Date.now() + TICK_PUT_OFF_MS);
+      }
+      carried = { id: record.id, record };
+      // From now on the entry names its jobwire job (handed out again, it runs the same one).
+      await job.updateData(jobDataOf(record, this.#setup.jsonb)).catch((error: unknown) => this.#setup.logger.warn({ jobId: job.id, err: error }, `jobwire: could not record which jobwire job a BullMQ job became: ${messageOf(error)}`));
+    }
     const granted = await this.#gate.acquire();
     if (this.#stopped) {
       // Stopped while it waited for a slot here: back to the queue for another worker (or the next
@@ -326,16 +377,32 @@ export class BullMQDispatcher implements JobDispatcher {
       if (granted) this.#gate.release();
       await this.#handBack(job, token);
     }
+    const progress = new ProgressRelay(job, this.#setup.logger);
     let outcome: RunOutcome;
     try {
-      // A job added by hand (not by a tracker) carries no record: the engine reads it, or finds none.
-      outcome = await handlers.run({ id: job.id, plugin: job.name, delivery: job.attemptsStarted, record: carriedRecord(job.data) });
+      const handOut = { id: carried.id, plugin: carried.record?.plugin ?? job.name, delivery: job.attemptsStarted, record: carried.record, onProgress: progress.report };
+      outcome = await handlers.run(handOut);
+      // Not due by jobwire's clock, yet BullMQ has no delay left for it: someone promoted it
+      // (BullMQ's Promote), well before its time (a clock a little off is not a promote). It runs now.
+      if (outcome.kind === 'later' && !outcome.error && job.delay === 0 && outcome.runAt - Date.now() > PROMOTE_TOLERANCE_MS) outcome = await handlers.run({ ...handOut, record: undefined, promoted: true });
     } finally {
       this.#gate.release();
     }
     if (outcome.kind === 'declined') await this.#handBack(job, token); // the closing engine could not claim it: another worker will
-    // A retry waiting for its backoff, or a delayed job handed out early: the wait is kept in the
-    // database, so a worker that dies meanwhile loses nothing, and any worker takes it when due.
-    if (outcome.kind === 'later') await this.#delay(job, token, outcome.runAt);
+    if (outcome.kind === 'later') {
+      // A try failed and waits for its retry: BullMQ's own retry (attemptsMade, failedReason, the
+      // delayed set), when the job's BullMQ attempts allow it. Otherwise (a delayed job handed out
+      // early, or a job added by hand) the wait is kept in the delayed set all the same: a worker
+      // that dies meanwhile loses nothing, and any worker takes it when due.
+      if (outcome.error && job.opts.backoff !== undefined && typeof job.opts.backoff === 'object' && job.opts.backoff.type === RETRY_BACKOFF && job.attemptsMade + 1 < (job.opts.attempts ?? 1)) {
+        await progress.settled();
+        throw new RetryLater(outcome.error.message, outcome.runAt);
+      }
+      await this.#delay(job, token, outcome.runAt);
+    }
+    if (outcome.kind !== 'done' || !outcome.ended) return undefined;
+    const ended = await outcome.ended();
+    await progress.settled();
+    return endOf(this.#setup.bullmq, job, carried.id, ended, outcome.ran !== false, progress.reported, this.#setup.jsonb);
   }
 }

@@ -41,6 +41,12 @@ export interface BullMQBackendOptions {
    * times, then failed. @default { lockDurationMs: 30_000, stalledIntervalMs: 30_000, maxStalledCount: 1 }
    */
   stalled?: { lockDurationMs?: number; stalledIntervalMs?: number; maxStalledCount?: number };
+  /**
+   * How often each worker process checks a page of `queued` jobs against BullMQ: a job whose BullMQ
+   * job was removed with BullMQ's own tools (`clean`, `obliterate`, `drain`, which do not name the
+   * jobs they remove) is cancelled, seen missing twice in a row. @default 30_000
+   */
+  reconcileIntervalMs?: number;
 }
 
 /** Checked options, with defaults. */
@@ -55,6 +61,7 @@ export interface CheckedBullMQOptions {
   lockDurationMs: number;
   stalledIntervalMs: number;
   maxStalledCount: number;
+  reconcileIntervalMs: number;
 }
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
@@ -85,5 +92,6 @@ export function checkBullMQOptions(options: BullMQBackendOptions): CheckedBullMQ
     lockDurationMs: positiveInteger(stalled.lockDurationMs, 'stalled.lockDurationMs', 30_000),
     stalledIntervalMs: positiveInteger(stalled.stalledIntervalMs, 'stalled.stalledIntervalMs', 30_000),
     maxStalledCount: positiveInteger(stalled.maxStalledCount, 'stalled.maxStalledCount', 1),
+    reconcileIntervalMs: positiveInteger(options.reconcileIntervalMs, 'reconcileIntervalMs', 30_000),
   };
 }

@@ -1,5 +1,5 @@
 import type { BackendDrivers, BackendHost, JobBackend } from '../backend/job-backend.js';
-import type { DispatchedJob, JobDispatcher, RunOutcome } from '../backend/job-dispatcher.js';
+import type { DispatchedJob, ForeignJob, JobDispatcher, RunOutcome } from '../backend/job-dispatcher.js';
 import type { JobScheduler, ScheduleRecord, ScheduleState, ScheduleTick } from '../backend/job-scheduler.js';
 import { checkSubmitOptions } from '../tracker/options.js';
 import type { JobRecord } from '../backend/job-record.js';
@@ -579,6 +579,8 @@ export class JobEngine {
       await drivers.dispatcher.start({
         run: (job) => this.#run(job),
         lost: (id, reason) => void this.#lost(id, reason),
+        vanished: (id, reason) => void this.#vanished(id, reason),
+        adopt: (job) => this.#adopt(job),
       });
       await drivers.scheduler?.start((tick) => this.#tick(tick));
     }
@@ -622,12 +624,14 @@ export class JobEngine {
       this.#claimsInFlight++;
       let run: JobRun | undefined;
       let later: number | undefined;
+      let skipped: Skipped | undefined;
       try {
         const record = await this.#claim(job, store, host.commit);
         claimed = true;
         if (typeof record === 'number') later = record;
-        else if (record) {
-          run = new JobRun(host, record, this.#runDone);
+        else if (record instanceof Skipped) skipped = record;
+        else {
+          run = new JobRun(host, record, this.#runDone, job.onProgress);
           this.#runs.set(job.id, run);
           this.#active.add(run);
           if (claiming.reason) run.abort(claiming.reason); // cancelled while it was being claimed: the plugin starts aborted
@@ -642,7 +646,17 @@ export class JobEngine {
       // The slot is free once the plugin settled; the result is saved and recorded after. A try
       // that failed and is retried comes back with the time of its next try.
       if (run) later = await run.execute();
-      return later === undefined ? DONE : { kind: 'later', runAt: later };
+      if (later !== undefined) {
+        const error = run?.record.lastError;
+        return error === undefined ? { kind: 'later', runAt: later } : { kind: 'later', runAt: later, error };
+      }
+      if (skipped) {
+        const { record } = skipped;
+        return { kind: 'done', ran: false, ended: () => Promise.resolve(record) };
+      }
+      const ran = run;
+      if (!ran) return DONE;
+      return { kind: 'done', ran: true, ended: () => this.#endOf(ran, store) };
     } catch (error) {
       // Not claimed while closing (a claim is tried until the store answers or the tracker closes):
       // the queue takes it back. Any other failure is not the queue's to retry.
@@ -652,19 +666,34 @@ export class JobEngine {
   }
 
   /**
-   * Take the job: `queued → running`, as a compare-and-set. A job handed out again after its
-   * worker stopped goes back to `queued` first (its events say so). Undefined when it is not to be
-   * run: cancelled, finished, removed, or running elsewhere. A number when it is not due yet: the
-   * time it may start (a delayed job or a retry handed out before its `runAt`).
+   * How a run's job ended, once its end is recorded: the run's own last record when it wrote the
+   * end, else the store's (the job was cancelled or failed elsewhere). Never rejects.
    */
-  async #claim(job: DispatchedJob, store: JobStore, commit: (change: JobChange) => Promise<CommitResult>): Promise<JobRecord | number | undefined> {
+  async #endOf(run: JobRun, store: JobStore): Promise<JobRecord | undefined> {
+    await run.whenDone();
+    if (isTerminalStatus(run.record.status)) return run.record;
+    try {
+      return await this.#bounded(store)(() => store.get(run.id, this.#host.now()), 'read how a job ended');
+    } catch (error) {
+      this.#host.logger.debug({ jobId: run.id, err: error }, `jobwire: could not read how a job ended: ${messageOf(error)}`);
+      return run.record;
+    }
+  }
+
+  /**
+   * Take the job: `queued → running`, as a compare-and-set. A job handed out again after its
+   * worker stopped goes back to `queued` first (its events say so). {@link Skipped} when it is not
+   * to be run: cancelled, finished, removed, or running elsewhere. A number when it is not due yet:
+   * the time it may start (a delayed job or a retry handed out before its `runAt`).
+   */
+  async #claim(job: DispatchedJob, store: JobStore, commit: (change: JobChange) => Promise<CommitResult>): Promise<JobRecord | number | Skipped> {
     const read = (): Promise<JobRecord | undefined> => this.#bounded(store)(() => store.get(job.id, this.#host.now()), 'read a job');
     let record = job.record ?? (await this.#persist(job.id, 'read a job to run', read));
     for (;;) {
-      if (!record) return undefined;
+      if (!record) return new Skipped(undefined);
       let next: JobRecord;
       const now = this.#host.now();
-      if (record.status === 'queued' && record.runAt !== undefined && record.runAt > now) {
+      if (record.status === 'queued' && record.runAt !== undefined && record.runAt > now && job.promoted !== true) {
         // The carried record may be older than the store's (a retry's): only the store's time counts.
         if (record === job.record) {
           record = await this.#persist(job.id, 'read a job to run', read);
@@ -674,12 +703,12 @@ export class JobEngine {
       }
       if (record.status === 'queued') next = startedRecord(record, now);
       else if (record.status === 'running' && job.delivery > 1) next = requeuedRecord(record, 'Requeued after the worker running it stopped');
-      else return undefined;
+      else return new Skipped(record);
       const change = next;
       // The job was handed to this process: a store that does not answer must not lose it (the queue already let go of it).
       const result = await this.#persist(job.id, 'claim a job', () => commit({ record: change, at: this.#host.now(), replacesLast: false }));
       const landed = result.ok || (result.current !== undefined && sameChange(result.current, next));
-      if (landed && next.status === 'running') return result.ok ? next : result.current;
+      if (landed && next.status === 'running') return result.ok ? next : (result.current ?? next);
       record = landed ? next : result.current;
     }
   }
@@ -695,6 +724,40 @@ export class JobEngine {
         await new Promise((resolve) => setTimeout(resolve, retryDelay(attempt)));
       }
     }
+  }
+
+  /** A waiting job left its queue without the engine: cancelled with `reason` while it is still `queued` (a job that started meanwhile runs on). */
+  async #vanished(id: string, reason: string): Promise<void> {
+    try {
+      const { store } = await this.#open();
+      const bounded = this.#bounded(store);
+      let record = await bounded(() => store.get(id, this.#host.now()), 'read a job');
+      while (record?.status === 'queued') {
+        const at = this.#host.now();
+        const next = endedRecord(record, 'cancelled', at, this.#host.settings.ttlMs, { error: { code: 'CANCELLED', message: boundedText(reason, this.#host.settings.limits.messageLength) } });
+        const result = await bounded(() => store.commit({ record: next, at, replacesLast: false }), 'cancel a job its queue lost');
+        if (result.ok) return;
+        record = result.current;
+      }
+    } catch (error) {
+      this.#host.logger.warn({ jobId: id, err: error }, `jobwire: could not cancel a job that left its queue: ${messageOf(error)}`);
+    }
+  }
+
+  /** A queue entry that came without a record (added by another program) becomes a `queued` job, once per entry. */
+  async #adopt(job: ForeignJob): Promise<JobRecord> {
+    const { store } = await this.#open();
+    const plugins = this.#host.plugins;
+    const input = plugins.validateInput(job.plugin, job.input);
+    const { limits } = this.#host.settings;
+    checkedJson(input, 'input', limits.jsonDepth, limits.inputBytes, 'INVALID_INPUT');
+    checkedJson(job.metadata, 'metadata', limits.jsonDepth, limits.metadataBytes, 'INVALID_REQUEST');
+    const now = this.#host.now();
+    const record = queuedRecord(createJobId(), { ...ADOPTED, plugin: job.plugin, input, metadata: job.metadata, idempotencyKey: job.key }, plugins.getMeta(job.plugin), now);
+    // Already in its queue: it counts against no limit, and is not queued again.
+    const created = await this.#bounded(store)(() => store.create(record, now, { maxQueued: Infinity, now }), 'adopt a job');
+    if (created.outcome === 'existing') return created.record;
+    return record;
   }
 
   /** The dispatcher gave up on a job: it fails, whatever it was doing. */
@@ -717,6 +780,26 @@ export class JobEngine {
 }
 
 const DONE: RunOutcome = Object.freeze({ kind: 'done' });
+
+/** A job the claim found not runnable (ended, removed, running elsewhere): the record it found, if any. */
+class Skipped {
+  constructor(readonly record: JobRecord | undefined) {}
+}
+
+/** The submit options of an adopted job: the defaults (its plugin's, where it has them). */
+const ADOPTED: Omit<NewJob, 'plugin' | 'input' | 'metadata' | 'idempotencyKey'> = Object.freeze({
+  tenantId: undefined,
+  workspaceId: undefined,
+  priority: 0,
+  timeoutMs: undefined,
+  attempts: undefined,
+  backoff: undefined,
+  retryOnTimeout: undefined,
+  runAt: undefined,
+  delayMs: undefined,
+  retryOf: undefined,
+  scheduleKey: undefined,
+});
 const DECLINED: RunOutcome = Object.freeze({ kind: 'declined' });
 
 /** `call()`'s promise; a synchronous throw becomes its rejection. */

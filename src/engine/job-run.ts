@@ -97,15 +97,20 @@ export class JobRun {
   readonly #onDone: (run: JobRun) => void;
   /** This try's trace, when the tracker is traced. */
   #trace: RunTrace | undefined;
+  readonly #onProgress: ((progress: number, message: string | undefined) => void) | undefined;
   #done = false;
   #doneWaiters: (() => void)[] | undefined;
 
-  /** `onDone` is called once, when the run is over: its plugin settled and its end is recorded. */
-  constructor(run: RunHost, record: JobRecord, onDone: (run: JobRun) => void) {
+  /**
+   * `onDone` is called once, when the run is over: its plugin settled and its end is recorded.
+   * `onProgress`, after each progress report recorded.
+   */
+  constructor(run: RunHost, record: JobRecord, onDone: (run: JobRun) => void, onProgress?: (progress: number, message: string | undefined) => void) {
     this.#run = run;
     this.#record = record;
     this.id = record.id;
     this.#onDone = onDone;
+    this.#onProgress = onProgress;
   }
 
   /** Resolves when the run is over (see the constructor's `onDone`). */
@@ -375,7 +380,8 @@ export class JobRun {
         try {
           await this.#appendOutput(written); // output written before the report goes first, what came after it stays after
           if (this.#over) return;
-          await this.#commit(progressedRecord(this.#record, progress, message), this.#run.host.now());
+          const next = progressedRecord(this.#record, progress, message);
+          if ((await this.#commit(next, this.#run.host.now())) && this.#onProgress) this.#onProgress(next.progress, next.message);
         } catch (error) {
           // Progress is best effort: a store that does not answer costs the report, not the job.
           this.#run.host.logger.warn({ jobId: this.id, err: error }, `jobwire: a progress report was dropped: ${messageOf(error)}`);

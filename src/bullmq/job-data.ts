@@ -1,0 +1,96 @@
+import type { JobRecord } from '../backend/job-record.js';
+import { isValidJobId } from '../valid-job-id.js';
+import { parseRecord } from './record-json.js';
+
+/** The jobwire fields of a BullMQ job's data: what a BullMQ tool shows of the job besides its input. */
+export interface JobwireFields {
+  /** The jobwire job id (`tracker.get(id)`); the BullMQ job id too, unless the job was added by hand. */
+  id: string;
+  /** The plugin that runs it (the BullMQ job's name too). */
+  plugin: string;
+  tenantId?: string;
+  workspaceId?: string;
+  /** The jobwire priority, when not the default (higher runs first). */
+  priority?: number;
+  /** Tries in all, when more than one. */
+  maxAttempts?: number;
+  /**
+   * The record as it was queued, as JSON text without its input (that is `data.input`), or whole
+   * when `data.input` is absent: it saves the worker a read. BullMQ on PostgreSQL keeps data as
+   * jsonb, which cannot hold every string a record may; JSON text it can.
+   */
+  record: string;
+}
+
+/**
+ * What a BullMQ job jobwire queued carries as its `data`: the job's input, as the plugin's schema
+ * parsed it, and the jobwire fields. A job added to the queue by hand (`queue.add(plugin, input)`)
+ * carries the input alone until a worker adopts it; it then carries the same shape.
+ */
+export interface QueuedJobData {
+  /** The job's input; absent when BullMQ's database cannot keep it as data (see {@link jobDataOf}). */
+  input?: unknown;
+  jobwire: JobwireFields;
+}
+
+/** The shape jobs were queued with before `data` carried the input: still read, for jobs queued by an older version. */
+interface LegacyJobData {
+  id: string;
+  record?: string;
+}
+
+/**
+ * True when `value` can be BullMQ job data or a return value as it is: plain JSON that PostgreSQL's
+ * jsonb can hold too (no `\u0000` in any string).
+ */
+export function showable(value: unknown): boolean {
+  try {
+    const json = JSON.stringify(value);
+    return json === undefined || !json.includes('\\u0000');
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The data jobwire gives the BullMQ job of `record`. With `jsonb` (BullMQ on PostgreSQL), data
+ * jsonb cannot hold (a `\u0000` in the input, a tenant id…) is left out: the record's JSON text
+ * alone is carried then.
+ */
+export function jobDataOf(record: JobRecord, jsonb: boolean): QueuedJobData {
+  const { input, ...rest } = record;
+  const jobwire: JobwireFields = { id: record.id, plugin: record.plugin, record: JSON.stringify(rest) };
+  if (record.tenantId !== undefined) jobwire.tenantId = record.tenantId;
+  if (record.workspaceId !== undefined) jobwire.workspaceId = record.workspaceId;
+  if (record.priority !== 0) jobwire.priority = record.priority;
+  if (record.maxAttempts > 1) jobwire.maxAttempts = record.maxAttempts;
+  const data: QueuedJobData = { input, jobwire };
+  if (!jsonb || showable(data)) return data;
+  return { jobwire: { id: record.id, plugin: record.plugin, record: JSON.stringify(record) } };
+}
+
+/** The jobwire job a BullMQ job's data names, and the record it carries when readable; undefined for data jobwire did not write. */
+export function jobwireJobOf(data: unknown): { id: string; record: JobRecord | undefined } | undefined {
+  if (typeof data !== 'object' || data === null) return undefined;
+  const fields = (data as Partial<QueuedJobData>).jobwire;
+  if (typeof fields === 'object' && fields !== null && isValidJobId(fields.id)) {
+    return { id: fields.id, record: recordOf(fields.record, data as QueuedJobData) };
+  }
+  const legacy = data as Partial<LegacyJobData>;
+  if (isValidJobId(legacy.id) && Object.keys(data).every((key) => key === 'id' || key === 'record')) {
+    return { id: legacy.id, record: recordOf(legacy.record, undefined) };
+  }
+  return undefined;
+}
+
+/** The carried record (its input put back from `data.input`), or undefined when unreadable: the store has the truth. */
+function recordOf(text: unknown, data: QueuedJobData | undefined): JobRecord | undefined {
+  if (typeof text !== 'string') return undefined;
+  try {
+    const record: Partial<JobRecord> = parseRecord(text);
+    if (!('input' in record) && data && 'input' in data) return { ...(record as JobRecord), input: data.input };
+    return 'input' in record ? (record as JobRecord) : undefined;
+  } catch {
+    return undefined; // damaged: the store has the truth
+  }
+}

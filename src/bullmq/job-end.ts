@@ -1,0 +1,81 @@
+import type { Job } from 'bullmq';
+import type { ForeignJob } from '../backend/job-dispatcher.js';
+import type { JobRecord } from '../backend/job-record.js';
+import { JobwireError, messageOf } from '../errors.js';
+import { showable } from './job-data.js';
+
+/** The BullMQ backoff type of jobwire's retries: the wait is the one jobwire's backoff policy gave (see {@link retryDelayOf}). */
+export const RETRY_BACKOFF = 'jobwire';
+
+/** Thrown by the processor for a try that failed and is retried: BullMQ records the failure and waits until `runAt`. */
+export class RetryLater extends Error {
+  override name = 'RetryLater';
+
+  constructor(message: string, readonly runAt: number) {
+    super(message);
+  }
+}
+
+/**
+ * The workers' BullMQ `backoffStrategy`: the wait before a retry is the one jobwire's policy gave
+ * the job (its record's `runAt`); -1 (no retry) for any other failure.
+ */
+export function retryDelayOf(_attemptsMade: number, type?: string, error?: Error): number {
+  if (type !== RETRY_BACKOFF || !(error instanceof RetryLater)) return -1;
+  return Math.max(0, error.runAt - Date.now());
+}
+
+/** Where a jobwire job's BullMQ job is: its own id, or — for a job added by hand — the entry it was adopted from. */
+export function bullJobIdOf(record: JobRecord): { queue: string | undefined; id: string } {
+  const entry = record.metadata.bullmq as { queue?: unknown; jobId?: unknown } | undefined;
+  if (typeof entry === 'object' && entry !== null && typeof entry.queue === 'string' && typeof entry.jobId === 'string') return { queue: entry.queue, id: entry.jobId };
+  return { queue: undefined, id: record.id };
+}
+
+/** A BullMQ job added by hand, as the engine adopts it: the plugin it is named after, its data as input. */
+export function foreignJobOf(job: Job): ForeignJob {
+  const id = job.id ?? '';
+  return { plugin: job.name, input: job.data, key: `bullmq:${job.queueName}:${id}:${job.timestamp}`, metadata: { bullmq: { queue: job.queueName, jobId: id } } };
+}
+
+/** Codes that say a job added by hand is not a valid jobwire job (anything else is the store failing: try again later). */
+const NOT_A_JOB: ReadonlySet<string> = new Set(['PLUGIN_NOT_FOUND', 'PLUGIN_DISABLED', 'INVALID_INPUT', 'INVALID_REQUEST']);
+
+/** Why a job added by hand cannot run, as BullMQ's failure; undefined when adopting it failed for another reason (tried again). */
+export function notJobwireJob(bullmq: typeof import('bullmq'), error: unknown): Error | undefined {
+  if (!(error instanceof JobwireError) || !NOT_A_JOB.has(error.code)) return undefined;
+  return new bullmq.UnrecoverableError(`Not a jobwire job: ${messageOf(error)} (a job added to this queue runs when its name is a registered plugin and its data valid input for it)`);
+}
+
+/** The result as BullMQ's return value; with `jsonb` (BullMQ on PostgreSQL), a note instead of a result jsonb cannot hold. */
+function shown(result: unknown, jsonb: boolean): unknown {
+  return !jsonb || showable(result) ? result : { jobwire: 'The result holds text BullMQ on PostgreSQL cannot keep: read it with tracker.get()' };
+}
+
+/**
+ * How the BullMQ job of a jobwire job ends, from how the jobwire job ended (`ended`, undefined when
+ * it is gone): the processor returns the result (BullMQ `completed`, `returnvalue`), or throws an
+ * `UnrecoverableError` with the jobwire error (BullMQ `failed`, `failedReason`). When the job was
+ * not run (`ran` false) — BullMQ handed it out again, as its **Retry** does — the retry is refused:
+ * the job's BullMQ state is its jobwire end again, and the reason says so.
+ */
+export async function endOf(bullmq: typeof import('bullmq'), job: Job, id: string, ended: JobRecord | undefined, ran: boolean, reportedProgress: boolean, jsonb: boolean): Promise<unknown> {
+  if (!ended) throw new bullmq.UnrecoverableError(`The jobwire job ${id} was removed${ran ? ' while it ran' : ''}`);
+  const refusal = `BullMQ's retry is refused: jobwire job ${id} already ended ${ended.status}; tracker.retry(id) submits a failed or cancelled job again, as a new job`;
+  switch (ended.status) {
+    case 'completed':
+      if (!ran) await job.log(refusal).catch(() => undefined); // best effort: the result stands either way
+      else if (reportedProgress) await job.updateProgress(100).catch(() => undefined);
+      return shown(ended.result, jsonb);
+    case 'failed':
+    case 'cancelled': {
+      const message = ended.error?.message ?? `Job ${ended.status}`;
+      const reason = ended.status === 'cancelled' ? `Cancelled: ${message}` : message;
+      // PostgreSQL's text holds no NUL: BullMQ could not record the failure at all.
+      throw new bullmq.UnrecoverableError((ran ? reason : `${refusal} (${reason})`).replaceAll('\u0000', '\uFFFD'));
+    }
+    default:
+      // Still live: ran elsewhere, or its end could not be recorded here. The store has the truth.
+      return undefined;
+  }
+}
