@@ -9,7 +9,7 @@ import { settleWithin } from '../engine/settle-within.js';
 import { isValidJobId } from '../valid-job-id.js';
 import { isTickJob, isTickJobId } from './bullmq-scheduler.js';
 import { jobDataOf, jobwireJobOf, type QueuedJobData } from './job-data.js';
-import { bullJobIdOf, endOf, foreignJobOf, notJobwireJob, RetryLater, RETRY_BACKOFF, retryDelayOf } from './job-end.js';
+import { bullJobIdOf, copiedJob, endOf, foreignJobOf, notJobwireJob, RetryLater, RETRY_BACKOFF, retryDelayOf } from './job-end.js';
 import { ProgressRelay } from './progress-relay.js';
 import { QueueReconciler, VANISHED_REASON } from './queue-reconciler.js';
 import { SlotGate } from './slot-gate.js';
@@ -355,6 +355,8 @@ export class BullMQDispatcher implements JobDispatcher {
     const handlers = this.#handlers;
     if (!handlers || job.id === undefined) return undefined;
     let carried = jobwireJobOf(job.data);
+    // A copy of another job's entry (Bull Board's Duplicate): not run, not taken for the job it copies.
+    if (carried && carried.id !== job.id && (carried.record === undefined || bullJobIdOf(carried.record).id !== job.id)) throw copiedJob(this.#setup.bullmq, carried.id);
     if (!carried) {
       // Added by hand (`queue.add(plugin, input)`): a jobwire job if the plugin and input are valid, else failed here.
       let record: JobRecord;

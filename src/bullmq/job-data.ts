@@ -15,9 +15,8 @@ export interface JobwireFields {
   /** Tries in all, when more than one. */
   maxAttempts?: number;
   /**
-   * The record as it was queued, as JSON text without its input (that is `data.input`), or whole
-   * when `data.input` is absent: it saves the worker a read. BullMQ on PostgreSQL keeps data as
-   * jsonb, which cannot hold every string a record may; JSON text it can.
+   * The record as it was queued, as JSON text: it saves the worker a read. BullMQ on PostgreSQL
+   * keeps data as jsonb, which cannot hold every string a record may; JSON text it can.
    */
   record: string;
 }
@@ -55,18 +54,18 @@ export function showable(value: unknown): boolean {
 /**
  * The data jobwire gives the BullMQ job of `record`. With `jsonb` (BullMQ on PostgreSQL), data
  * jsonb cannot hold (a `\u0000` in the input, a tenant id…) is left out: the record's JSON text
- * alone is carried then.
+ * alone is carried then. `data.input` is for BullMQ's tools to show: the worker runs the input of
+ * the record (an input edited in BullMQ — Bull Board's *Update data* — is not run unchecked).
  */
 export function jobDataOf(record: JobRecord, jsonb: boolean): QueuedJobData {
-  const { input, ...rest } = record;
-  const jobwire: JobwireFields = { id: record.id, plugin: record.plugin, record: JSON.stringify(rest) };
+  const jobwire: JobwireFields = { id: record.id, plugin: record.plugin, record: JSON.stringify(record) };
   if (record.tenantId !== undefined) jobwire.tenantId = record.tenantId;
   if (record.workspaceId !== undefined) jobwire.workspaceId = record.workspaceId;
   if (record.priority !== 0) jobwire.priority = record.priority;
   if (record.maxAttempts > 1) jobwire.maxAttempts = record.maxAttempts;
-  const data: QueuedJobData = { input, jobwire };
+  const data: QueuedJobData = { input: record.input, jobwire };
   if (!jsonb || showable(data)) return data;
-  return { jobwire: { id: record.id, plugin: record.plugin, record: JSON.stringify(record) } };
+  return { jobwire: { id: record.id, plugin: record.plugin, record: jobwire.record } };
 }
 
 /** The jobwire job a BullMQ job's data names, and the record it carries when readable; undefined for data jobwire did not write. */
@@ -74,22 +73,20 @@ export function jobwireJobOf(data: unknown): { id: string; record: JobRecord | u
   if (typeof data !== 'object' || data === null) return undefined;
   const fields = (data as Partial<QueuedJobData>).jobwire;
   if (typeof fields === 'object' && fields !== null && isValidJobId(fields.id)) {
-    return { id: fields.id, record: recordOf(fields.record, data as QueuedJobData) };
+    return { id: fields.id, record: recordOf(fields.record) };
   }
   const legacy = data as Partial<LegacyJobData>;
   if (isValidJobId(legacy.id) && Object.keys(data).every((key) => key === 'id' || key === 'record')) {
-    return { id: legacy.id, record: recordOf(legacy.record, undefined) };
+    return { id: legacy.id, record: recordOf(legacy.record) };
   }
   return undefined;
 }
 
-/** The carried record (its input put back from `data.input`), or undefined when unreadable: the store has the truth. */
-function recordOf(text: unknown, data: QueuedJobData | undefined): JobRecord | undefined {
+/** The carried record, or undefined when unreadable: the store has the truth. */
+function recordOf(text: unknown): JobRecord | undefined {
   if (typeof text !== 'string') return undefined;
   try {
-    const record: Partial<JobRecord> = parseRecord(text);
-    if (!('input' in record) && data && 'input' in data) return { ...(record as JobRecord), input: data.input };
-    return 'input' in record ? (record as JobRecord) : undefined;
+    return parseRecord(text);
   } catch {
     return undefined; // damaged: the store has the truth
   }

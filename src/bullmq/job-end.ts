@@ -44,7 +44,22 @@ const NOT_A_JOB: ReadonlySet<string> = new Set(['PLUGIN_NOT_FOUND', 'PLUGIN_DISA
 /** Why a job added by hand cannot run, as BullMQ's failure; undefined when adopting it failed for another reason (tried again). */
 export function notJobwireJob(bullmq: typeof import('bullmq'), error: unknown): Error | undefined {
   if (!(error instanceof JobwireError) || !NOT_A_JOB.has(error.code)) return undefined;
-  return new bullmq.UnrecoverableError(`Not a jobwire job: ${messageOf(error)} (a job added to this queue runs when its name is a registered plugin and its data valid input for it)`);
+  return failure(bullmq, `Not a jobwire job: ${messageOf(error)} (a job added to this queue runs when its name is a registered plugin and its data valid input for it)`);
+}
+
+/**
+ * BullMQ's failure for a job jobwire ended: no retry, and no stack trace (it would show where the
+ * worker reported the end, not where the plugin failed: the message says what failed).
+ */
+function failure(bullmq: typeof import('bullmq'), message: string): Error {
+  const error = new bullmq.UnrecoverableError(message);
+  error.stack = `${error.name}: ${message}`;
+  return error;
+}
+
+/** Why a copy of a jobwire job's BullMQ entry (Bull Board's Duplicate) is not run, as BullMQ's failure. */
+export function copiedJob(bullmq: typeof import('bullmq'), id: string): Error {
+  return failure(bullmq, `A copy of jobwire job ${id} is not run: tracker.retry(id) submits a failed or cancelled job again, and tracker.submit() a new one`);
 }
 
 /** The result as BullMQ's return value; with `jsonb` (BullMQ on PostgreSQL), a note instead of a result jsonb cannot hold. */
@@ -60,7 +75,7 @@ function shown(result: unknown, jsonb: boolean): unknown {
  * the job's BullMQ state is its jobwire end again, and the reason says so.
  */
 export async function endOf(bullmq: typeof import('bullmq'), job: Job, id: string, ended: JobRecord | undefined, ran: boolean, reportedProgress: boolean, jsonb: boolean): Promise<unknown> {
-  if (!ended) throw new bullmq.UnrecoverableError(`The jobwire job ${id} was removed${ran ? ' while it ran' : ''}`);
+  if (!ended) throw failure(bullmq, `The jobwire job ${id} was removed${ran ? ' while it ran' : ''}`);
   const refusal = `BullMQ's retry is refused: jobwire job ${id} already ended ${ended.status}; tracker.retry(id) submits a failed or cancelled job again, as a new job`;
   switch (ended.status) {
     case 'completed':
@@ -72,7 +87,7 @@ export async function endOf(bullmq: typeof import('bullmq'), job: Job, id: strin
       const message = ended.error?.message ?? `Job ${ended.status}`;
       const reason = ended.status === 'cancelled' ? `Cancelled: ${message}` : message;
       // PostgreSQL's text holds no NUL: BullMQ could not record the failure at all.
-      throw new bullmq.UnrecoverableError((ran ? reason : `${refusal} (${reason})`).replaceAll('\u0000', '\uFFFD'));
+      throw failure(bullmq, (ran ? reason : `${refusal} (${reason})`).replaceAll('\u0000', '\uFFFD'));
     }
     default:
       // Still live: ran elsewhere, or its end could not be recorded here. The store has the truth.

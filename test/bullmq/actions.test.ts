@@ -123,4 +123,25 @@ describe.each(DATABASES)("BullMQ's actions on jobwire jobs on $name", (database)
       await t.close();
     }
   }, 60_000);
+
+  it.skipIf(!database.up)("a copy of a job's BullMQ entry (Bull Board's Duplicate) is refused, saying why; data edited in BullMQ (Update data) is not what runs", async () => {
+    const t = await setup();
+    try {
+      const { running, waiting } = await t.busy('d', 1);
+      const entry = (await t.queue.getJob(waiting[0]!.id))!;
+      await entry.updateData({ ...(entry.data as object), input: { key: 'edited' } });
+      const copy = await t.queue.add(entry.name, entry.data);
+      t.fx.open('d');
+      t.fx.open('d-0');
+      t.fx.open('edited');
+      await until(async () => (await t.queue.getJobState(copy.id!)) === 'failed', 30_000, 'the copy to fail');
+      expect((await t.queue.getJob(copy.id!))?.failedReason).toBe(`A copy of jobwire job ${waiting[0]!.id} is not run: tracker.retry(id) submits a failed or cancelled job again, and tracker.submit() a new one`);
+      expect(await t.tracker.wait(waiting[0]!.id, { timeoutMs: 30_000 })).toMatchObject({ status: 'completed', input: { key: 'd-0' }, result: { painted: 'd-0' } });
+      await t.tracker.wait(running.id, { timeoutMs: 30_000 });
+      expect(t.fx.runs).toEqual(['d', 'd-0']);
+      expect((await t.tracker.list()).jobs).toHaveLength(2);
+    } finally {
+      await t.close();
+    }
+  }, 60_000);
 });
