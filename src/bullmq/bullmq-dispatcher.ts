@@ -72,11 +72,12 @@ export interface BullMQDispatcherSetup {
 }
 
 /**
- * BullMQ priorities run 1 (first) to 2^21; jobwire's run higher first. A job of the default
- * priority (0) gets none, so BullMQ shows it `waiting` — and runs it before any prioritized job.
+ * BullMQ priorities run 1 (first) to 2^21; jobwire's run higher first. Every job gets one, the
+ * default priority (0) included: BullMQ hands out its plain `waiting` jobs before any prioritized
+ * one, so a job left without would run ahead of every higher priority (and of the schedules'
+ * ticks). BullMQ therefore shows waiting jobwire jobs as `prioritized`.
  */
-function bullPriority(priority: number): number | undefined {
-  if (priority === 0) return undefined;
+function bullPriority(priority: number): number {
   return Math.min(2_097_151, Math.max(1, Math.round(1_048_576 - priority)));
 }
 
@@ -135,10 +136,9 @@ export class BullMQDispatcher implements JobDispatcher {
     const ageSeconds = Number.isFinite(this.#setup.ttlMs) ? Math.ceil(this.#setup.ttlMs / 1000) : undefined;
     const data: QueuedJobData = jobDataOf(record, this.#setup.jsonb);
     const delay = record.runAt === undefined ? 0 : Math.max(0, record.runAt - Date.now());
-    const priority = bullPriority(record.priority);
     await this.#queue(this.queueOf(record.plugin)).add(record.plugin, data, {
       jobId: record.id,
-      ...(priority === undefined ? {} : { priority }),
+      priority: bullPriority(record.priority),
       ...(delay > 0 ? { delay } : {}),
       // Retries are BullMQ's own (attemptsMade, failedReason, the delayed set); the wait before each is jobwire's backoff.
       ...(record.maxAttempts > 1 ? { attempts: record.maxAttempts, backoff: { type: RETRY_BACKOFF } } : {}),

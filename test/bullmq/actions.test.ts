@@ -63,7 +63,7 @@ describe.each(DATABASES)("BullMQ's actions on jobwire jobs on $name", (database)
     const t = await setup();
     try {
       const { running, waiting } = await t.busy('c', 2);
-      const cleaned = await t.queue.clean(0, 100, 'wait');
+      const cleaned = await t.queue.clean(0, 100, 'prioritized'); // where waiting jobwire jobs are (see docs/scaling.md, Priorities)
       expect(cleaned).toHaveLength(2);
       for (const job of waiting) await until(async () => (await t.tracker.get(job.id))?.status === 'cancelled', 30_000, 'a cleaned job to be cancelled');
       expect((await t.tracker.get(waiting[0]!.id))?.error?.message).toMatch(VANISHED);

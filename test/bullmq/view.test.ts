@@ -41,12 +41,12 @@ describe.each(DATABASES)("BullMQ's own view of jobwire jobs on $name", (database
     return { fx, producer, startWorker, queue, events, seen, close };
   }
 
-  it.skipIf(!database.up)("a job's data carries its input and jobwire fields, it waits as `waiting`, its progress follows ctx.progress and its result is its returnvalue", async () => {
+  it.skipIf(!database.up)("a job's data carries its input and jobwire fields, it waits as `prioritized` (jobwire's priorities are BullMQ's), its progress follows ctx.progress and its result is its returnvalue", async () => {
     const t = await setup({ worker: false });
     try {
       const job = await t.producer.submit('paint', { key: 'p1' }, { tenantId: 't1', workspaceId: 'w1' });
       const waiting = await t.queue.getJob(job.id);
-      expect(await t.queue.getJobState(job.id)).toBe('waiting'); // not `prioritized`: it has the default priority
+      expect(await t.queue.getJobState(job.id)).toBe('prioritized'); // the default priority too: so that a higher one runs first
       expect(waiting?.name).toBe('paint');
       expect(waiting?.data).toMatchObject({ input: { key: 'p1' }, jobwire: { id: job.id, plugin: 'paint', tenantId: 't1', workspaceId: 'w1' } });
       const urgent = await t.producer.submit('paint', { key: 'p1' }, { priority: 5 });

@@ -410,6 +410,19 @@ export async function testJobBackend(name: string, fixture: BackendFixture): Pro
         expect(fx.maxRunning('gate')).toBe(2);
       });
 
+      it('a higher priority overtakes jobs of the default priority already waiting; a negative one waits behind them', async () => {
+        const t = await setup({ concurrency: 1 });
+        const blocker = await t.submit('gate', { key: 'b' });
+        await until(() => fx.started.length === 1, 10_000, 'the blocker to start');
+        const later = await t.submit('gate', { key: 'q', tag: 'negative' }, { priority: -5 });
+        const plain = await t.submit('gate', { key: 'q', tag: 'default' });
+        const urgent = await t.submit('gate', { key: 'q', tag: 'urgent' }, { priority: 5 });
+        fx.open('q');
+        fx.open('b');
+        await Promise.all([blocker, later, plain, urgent].map((job) => t.wait(job.id)));
+        expect(fx.started).toEqual(['b', 'urgent', 'default', 'negative']);
+      });
+
       it("a plugin's own concurrency cap holds, and its waiting jobs never hold a slot other plugins' jobs could use", async () => {
         const t = await setup({ concurrency: 2 });
         const capped = await Promise.all([1, 2, 3, 4].map((i) => t.submit('solo', { key: 'solo', tag: `solo${i}` })));
