@@ -1,25 +1,25 @@
-import type { Redis } from 'ioredis';
 import type { BusHandlers, JobBus } from '../backend/job-bus.js';
 import { parseLoggedEvent } from '../engine/logged-events.js';
 import { messageOf } from '../errors.js';
 import { logDebug, type Logger } from '../logger.js';
 import { parseOutputBatch } from '../output/output-events.js';
 import { parseRecord } from './record-json.js';
-import type { RedisJobStore } from './redis-store.js';
+import type { RedisClient, RedisJobStore } from './redis-store.js';
 
 /**
- * Redis pub/sub: one subscriber connection per process for the store's events and removals. An
+ * Redis pub/sub: one subscriber connection per process for the store's events and removals (on a
+ * Redis Cluster, ioredis subscribes on one node; a PUBLISH on any node reaches it). An
  * output batch arrives as one message and is handed on as one event per chunk, in seq order.
  * ioredis reconnects and re-subscribes by itself; every reconnect is a `resync` (pub/sub keeps
  * nothing for a subscriber that was away): open `events()` iterators re-read their logs, and runs
  * of this process whose job ended or was removed meanwhile (a cancel during the gap) abort.
  */
 export class RedisBus implements JobBus {
-  readonly #sub: Redis;
+  readonly #sub: RedisClient;
   readonly #store: RedisJobStore;
   readonly #logger: Logger;
 
-  constructor(sub: Redis, store: RedisJobStore, logger: Logger) {
+  constructor(sub: RedisClient, store: RedisJobStore, logger: Logger) {
     this.#sub = sub;
     this.#store = store;
     this.#logger = logger;
