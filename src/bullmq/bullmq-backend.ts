@@ -8,11 +8,11 @@ import { importOptional } from '../optional.js';
 import { BullMQDispatcher } from './bullmq-dispatcher.js';
 import { BullMQScheduler, type ExclusiveRunner } from './bullmq-scheduler.js';
 import { loadDrivers } from './load.js';
-import { checkBullMQOptions, type BullMQBackendOptions, type CheckedBullMQOptions } from './options.js';
+import { checkBullMQOptions, isClusterConnection, type BullMQBackendOptions, type CheckedBullMQOptions } from './options.js';
 import { PostgresBus } from './postgres-bus.js';
 import { PostgresJobStore } from './postgres-store.js';
 import { RedisBus } from './redis-bus.js';
-import { RedisJobStore } from './redis-store.js';
+import { RedisJobStore, type RedisClient } from './redis-store.js';
 
 /** What an open backend holds. */
 interface Opened {
@@ -95,7 +95,7 @@ export class BullMQBackend implements JobBackend {
 
   async #connect(host: BackendHost): Promise<BackendDrivers & { store: Opened['store'] }> {
     const options = this.#options;
-    const { bullmq, Redis } = await loadDrivers(options.database);
+    const { bullmq, Redis, Cluster } = await loadDrivers(options.database);
     const warn = (what: string) => (error: Error) => host.logger.warn({ err: error }, `jobwire: ${what}: ${error.message}`);
     const closers: (() => Promise<unknown>)[] = [];
     let store: Opened['store'];
@@ -120,8 +120,13 @@ export class BullMQBackend implements JobBackend {
       // BullMQ's PostgreSQL upsert of a job scheduler is not atomic: upserts of a key take turns.
       exclusive = (key, work) => pgStore.exclusive(`schedule:${key}`, work);
     } else {
-      const make = (extra: object): import('ioredis').Redis => {
-        const client = typeof options.connection === 'string' ? new Redis(options.connection, extra) : new Redis({ ...options.connection, ...extra });
+      const { connection } = options;
+      const make = (extra: object): RedisClient => {
+        const client = isClusterConnection(connection)
+          ? new Cluster([...connection.cluster], { ...connection.clusterOptions, redisOptions: { ...connection.clusterOptions?.redisOptions, ...extra } })
+          : typeof connection === 'string'
+            ? new Redis(connection, extra)
+            : new Redis({ ...connection, ...extra });
         client.on('error', warn('Redis connection error'));
         closers.push(() => closeRedis(client));
         return client;
