@@ -121,9 +121,10 @@ export class BullMQBackend implements JobBackend {
       exclusive = (key, work) => pgStore.exclusive(`schedule:${key}`, work);
     } else {
       const { connection } = options;
-      const make = (extra: object): RedisClient => {
-        const client = isClusterConnection(connection)
-          ? new Cluster([...connection.cluster], { ...connection.clusterOptions, redisOptions: { ...connection.clusterOptions?.redisOptions, ...extra } })
+      const cluster = isClusterConnection(connection);
+      const make = (extra: object, clusterExtra: object = {}): RedisClient => {
+        const client = cluster
+          ? new Cluster([...connection.cluster], { ...connection.clusterOptions, ...clusterExtra, redisOptions: { ...connection.clusterOptions?.redisOptions, ...extra } })
           : typeof connection === 'string'
             ? new Redis(connection, extra)
             : new Redis({ ...connection, ...extra });
@@ -133,9 +134,9 @@ export class BullMQBackend implements JobBackend {
       };
       const bullConnection = make({ maxRetriesPerRequest: null });
       // The store shares BullMQ's queue connection: a record and its BullMQ job go out in order (see `ordered`).
-      const redisStore = new RedisJobStore(bullConnection, options.prefix, options.queueName);
+      const redisStore = new RedisJobStore(bullConnection, options.prefix, options.queueName, { sharded: cluster });
       store = redisStore;
-      bus = new RedisBus(make({}), redisStore, host.logger);
+      bus = new RedisBus(make({}, { shardedSubscribers: true }), redisStore, host.logger);
       bullOptions = { connection: bullConnection as never, prefix: options.prefix };
       backendFactory = undefined;
       eventsConnection = () => make({ maxRetriesPerRequest: null });

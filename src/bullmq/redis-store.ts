@@ -53,12 +53,22 @@ const LIST_FIELDS = ['status', 'plugin', 'workspaceId', 'expiresAtMs', 'rec', 'e
 export class RedisJobStore implements JobStore {
   /** Key names of this store's queue. */
   readonly keys: RedisKeys;
+  /** True on a Redis Cluster: changes go out by sharded pub/sub (SPUBLISH), which the node holding the queue's slot delivers itself. */
+  readonly sharded: boolean;
   readonly #redis: RedisClient;
   readonly #scripts: Scripts;
+  /** The scripts' publish command. */
+  readonly #publish: 'PUBLISH' | 'SPUBLISH';
 
-  constructor(redis: RedisClient, prefix: string, queueName: string) {
+  /**
+   * `sharded`: publish with SPUBLISH (Redis 7 or later) — on a Redis Cluster, where a PUBLISH
+   * goes to every node over the cluster bus and is late and costly.
+   */
+  constructor(redis: RedisClient, prefix: string, queueName: string, options: { sharded?: boolean } = {}) {
     this.#redis = redis;
     this.keys = new RedisKeys(prefix, queueName);
+    this.sharded = options.sharded ?? false;
+    this.#publish = this.sharded ? 'SPUBLISH' : 'PUBLISH';
     const scripts = { jwCreate: CREATE, jwCommit: COMMIT, jwAppend: APPEND, jwRemove: REMOVE };
     // No fixed key count: each call passes its own (a removal names five keys per job).
     for (const [name, lua] of Object.entries(scripts)) redis.defineCommand(name, { lua });
@@ -103,6 +113,7 @@ export class RedisJobStore implements JobStore {
         record.workspaceId ?? '',
         record.runAt ?? '',
         k.channel,
+        this.#publish,
       )) as [string, string?, string?, string?];
       if (reply[0] === 'named') {
         named = reply[1] ?? '';
@@ -136,6 +147,7 @@ export class RedisJobStore implements JobStore {
       record.expiresAt === undefined ? '' : record.expiresAt,
       record.runAt ?? '',
       k.channel,
+      this.#publish,
     )) as [string, string?, string?, string?];
     return this.#outcome(reply);
   }
@@ -157,6 +169,7 @@ export class RedisJobStore implements JobStore {
       droppedHead?.to ?? '',
       batch.at,
       this.keys.channel,
+      this.#publish,
     )) as [string, string?, string?, string?];
     return this.#outcome(reply);
   }
@@ -260,7 +273,7 @@ export class RedisJobStore implements JobStore {
       const [tenantKey, idemKey] = pointers[i]?.[1] ?? [];
       keys.push(job, k.log(id), k.out(id), tenantKey || job, idemKey || job);
     });
-    return (await this.#scripts.jwRemove(keys.length, ...keys, k.channel, cutoff, ...ids)) as (RecordReply | null)[];
+    return (await this.#scripts.jwRemove(keys.length, ...keys, k.channel, this.#publish, cutoff, ...ids)) as (RecordReply | null)[];
   }
 
   async counts(now: number): Promise<JobCounts> {

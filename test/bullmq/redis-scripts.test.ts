@@ -35,7 +35,7 @@ if (!canStart) console.warn('SKIPPED: which keys the Redis scripts touch — red
 /** The key arguments of a command a script ran (the commands the scripts use). */
 function keysOf(args: string[]): string[] {
   const command = args[0]!.toLowerCase();
-  if (command === 'publish') return [];
+  if (command === 'publish' || command === 'spublish') return []; // a channel, not a key
   if (command === 'del') return args.slice(1);
   return [args[1]!];
 }

@@ -18,6 +18,7 @@
   ARGV[9]  last seq of those, or ''
   ARGV[10] time (ms)
   ARGV[11] channel to publish the batch on
+  ARGV[12] 'PUBLISH', or 'SPUBLISH' on a Redis Cluster
 
   Returns {'ok'} | {'conflict', rec, seq, ev} | {'missing'}.
 ]]
@@ -57,5 +58,5 @@ if gapTo then
 else
   redis.call('HSET', KEYS[1], 'seq', ARGV[2], 'ev', 'output', 'outBytes', tostring(bytes))
 end
-redis.call('PUBLISH', ARGV[11], 'o' .. ARGV[5])
+redis.call(ARGV[12], ARGV[11], 'o' .. ARGV[5])
 return {'ok'}

@@ -18,6 +18,7 @@
   ARGV[7]  expiresAtMs, or ''
   ARGV[8]  runAt (ms), or ''
   ARGV[9]  channel to publish the event on
+  ARGV[10] 'PUBLISH', or 'SPUBLISH' on a Redis Cluster
 
   Returns {'ok'} | {'conflict', rec, seq, ev} | {'missing'}.
 ]]
@@ -41,5 +42,5 @@ if ARGV[7] ~= '' then
   redis.call('ZADD', KEYS[5], ARGV[7], id)
 end
 if ARGV[5] == '1' then redis.call('LSET', KEYS[2], -1, ARGV[4]) else redis.call('RPUSH', KEYS[2], ARGV[4]) end
-redis.call('PUBLISH', ARGV[9], 'e' .. ARGV[4])
+redis.call(ARGV[10], ARGV[9], 'e' .. ARGV[4])
 return {'ok'}

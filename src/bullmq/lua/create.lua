@@ -24,6 +24,8 @@
   ARGV[10] workspaceId, or ''
   ARGV[11] runAt (ms), or ''
   ARGV[12] channel to publish the event on
+  ARGV[13] 'PUBLISH', or 'SPUBLISH' on a Redis Cluster (sharded pub/sub: the node holding the
+           queue's slot delivers the message itself)
 
   Returns {'created'} | {'existing', rec, seq, ev} | {'full'} | {'named', other id}: the
   idempotency key names a job other than ARGV[7]; call again with that job as KEYS[9].
@@ -51,5 +53,5 @@ if tenantKey ~= '' then redis.call('ZADD', tenantKey, order, id) end
 if idemKey ~= '' then redis.call('SET', idemKey, id) end
 redis.call('HINCRBY', KEYS[3], 'queued', 1)
 redis.call('RPUSH', KEYS[2], ARGV[3])
-redis.call('PUBLISH', ARGV[12], 'e' .. ARGV[3])
+redis.call(ARGV[13], ARGV[12], 'e' .. ARGV[3])
 return {'created'}

@@ -13,13 +13,14 @@
            idem:<scope> (the job key again when it has no idempotency key)
 
   ARGV[1]  channel to publish removals on
-  ARGV[2]  '' to remove the jobs whatever they are, or a time (ms): remove only jobs whose expiry
+  ARGV[2]  'PUBLISH', or 'SPUBLISH' on a Redis Cluster
+  ARGV[3]  '' to remove the jobs whatever they are, or a time (ms): remove only jobs whose expiry
            is at or before it
-  ARGV[2+n] the n-th job's id
+  ARGV[3+n] the n-th job's id
 
   Returns one entry per job: {rec, seq, ev} as it was, or false when it was not removed.
 ]]
-local cutoff = ARGV[2] ~= '' and tonumber(ARGV[2]) or nil
+local cutoff = ARGV[3] ~= '' and tonumber(ARGV[3]) or nil
 
 local function remove_job(id, jobKey, logKey, outKey, tenantKey, idemKey)
   if cutoff then
@@ -43,13 +44,13 @@ local function remove_job(id, jobKey, logKey, outKey, tenantKey, idemKey)
   redis.call('ZREM', KEYS[4], id)
   if tenant ~= '' then redis.call('ZREM', tenant, id) end
   if idem ~= '' and redis.call('GET', idem) == id then redis.call('DEL', idem) end
-  redis.call('PUBLISH', ARGV[1], 'r' .. h[2])
+  redis.call(ARGV[2], ARGV[1], 'r' .. h[2])
   return {h[2], h[5], h[6] or ''}
 end
 
 local out = {}
-for n = 1, #ARGV - 2 do
+for n = 1, #ARGV - 3 do
   local k = 5 * n
-  out[n] = remove_job(ARGV[2 + n], KEYS[k], KEYS[k + 1], KEYS[k + 2], KEYS[k + 3], KEYS[k + 4])
+  out[n] = remove_job(ARGV[3 + n], KEYS[k], KEYS[k + 1], KEYS[k + 2], KEYS[k + 3], KEYS[k + 4])
 end
 return out
