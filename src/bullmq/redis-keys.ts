@@ -10,7 +10,7 @@
  * chunk, `outBytes`, `gapFrom`/`gapTo`/`gapAt`), `log:<id>` (status events), `out:<id>` (output
  * batches), `counts` (hash by status), `order` (counter), `index` and `index:t:<tenant>` (sorted
  * sets by order), `expiry` and `runat` (sorted sets by time), `idem:<scope>` (idempotency scope →
- * id). Channel `events` (not a key: pub/sub channels have no slot).
+ * id). Channel `events`: on a cluster a sharded channel (SPUBLISH), in the queue's slot as the keys are.
  */
 export class RedisKeys {
   /** What every key of the queue starts with: `<prefix>:{<queue>}:jw:`. */
