@@ -3,6 +3,7 @@ import { parseLoggedEvent } from '../engine/logged-events.js';
 import { messageOf } from '../errors.js';
 import { logDebug, type Logger } from '../logger.js';
 import { parseOutputBatch } from '../output/output-events.js';
+import { closeRedis, QUIT_WAIT_MS } from './close-redis.js';
 import { parseRecord } from './record-json.js';
 import type { RedisClient, RedisJobStore } from './redis-store.js';
 
@@ -62,10 +63,16 @@ export class RedisBus implements JobBus {
   }
 
   async close(): Promise<void> {
-    // A cluster's sharded subscribers are dropped at once by quit(): leave the channel first, so
-    // that what was published before (this process's own cancels on close among it) is heard.
-    // Its answer comes after every message the node sent before it.
-    if (this.#store.sharded) await this.#sub.sunsubscribe(this.#store.channel).catch(logDebug(this.#logger, 'leaving the channel failed'));
-    await this.#sub.quit().catch(logDebug(this.#logger, 'closing the Redis subscriber failed'));
+    const sub = this.#sub;
+    if (this.#store.sharded && sub.status === 'ready') {
+      // A cluster's sharded subscribers are dropped at once when it closes: leave the channel
+      // first, so that what was published before (this process's own cancels on close among it) is
+      // heard — the answer comes after every message the node sent before it. Bounded, as a QUIT is.
+      let timer: NodeJS.Timeout | undefined;
+      const bound = new Promise<void>((resolve) => (timer = setTimeout(resolve, QUIT_WAIT_MS)));
+      await Promise.race([sub.sunsubscribe(this.#store.channel).catch(logDebug(this.#logger, 'leaving the channel failed')), bound]);
+      clearTimeout(timer);
+    }
+    await closeRedis(sub);
   }
 }
