@@ -9,11 +9,11 @@ import { importOptional } from '../optional.js';
 import { BullMQDispatcher } from './bullmq-dispatcher.js';
 import { BullMQScheduler, type ExclusiveRunner } from './bullmq-scheduler.js';
 import { loadDrivers } from './load.js';
-import { checkBullMQOptions, type BullMQBackendOptions, type CheckedBullMQOptions } from './options.js';
+import { checkBullMQOptions, isClusterConnection, type BullMQBackendOptions, type CheckedBullMQOptions } from './options.js';
 import { PostgresBus } from './postgres-bus.js';
 import { PostgresJobStore } from './postgres-store.js';
 import { RedisBus } from './redis-bus.js';
-import { RedisJobStore } from './redis-store.js';
+import { RedisJobStore, type RedisClient } from './redis-store.js';
 
 /** The statuses the reconciler reads. */
 const QUEUED: ReadonlySet<JobStatus> = new Set(['queued']);
@@ -99,7 +99,7 @@ export class BullMQBackend implements JobBackend {
 
   async #connect(host: BackendHost): Promise<BackendDrivers & { store: Opened['store'] }> {
     const options = this.#options;
-    const { bullmq, Redis } = await loadDrivers(options.database);
+    const { bullmq, Redis, Cluster } = await loadDrivers(options.database);
     const warn = (what: string) => (error: Error) => host.logger.warn({ err: error }, `jobwire: ${what}: ${error.message}`);
     const closers: (() => Promise<unknown>)[] = [];
     let store: Opened['store'];
@@ -124,17 +124,23 @@ export class BullMQBackend implements JobBackend {
       // BullMQ's PostgreSQL upsert of a job scheduler is not atomic: upserts of a key take turns.
       exclusive = (key, work) => pgStore.exclusive(`schedule:${key}`, work);
     } else {
-      const make = (extra: object): import('ioredis').Redis => {
-        const client = typeof options.connection === 'string' ? new Redis(options.connection, extra) : new Redis({ ...options.connection, ...extra });
+      const { connection } = options;
+      const cluster = isClusterConnection(connection);
+      const make = (extra: object, clusterExtra: object = {}): RedisClient => {
+        const client = cluster
+          ? new Cluster([...connection.cluster], { ...connection.clusterOptions, ...clusterExtra, redisOptions: { ...connection.clusterOptions?.redisOptions, ...extra } })
+          : typeof connection === 'string'
+            ? new Redis(connection, extra)
+            : new Redis({ ...connection, ...extra });
         client.on('error', warn('Redis connection error'));
         closers.push(() => closeRedis(client));
         return client;
       };
       const bullConnection = make({ maxRetriesPerRequest: null });
       // The store shares BullMQ's queue connection: a record and its BullMQ job go out in order (see `ordered`).
-      const redisStore = new RedisJobStore(bullConnection, options.prefix, options.queueName);
+      const redisStore = new RedisJobStore(bullConnection, options.prefix, options.queueName, { sharded: cluster });
       store = redisStore;
-      bus = new RedisBus(make({}), redisStore, host.logger);
+      bus = new RedisBus(make({}, { shardedSubscribers: true }), redisStore, host.logger);
       bullOptions = { connection: bullConnection as never, prefix: options.prefix };
       backendFactory = undefined;
       eventsConnection = () => make({ maxRetriesPerRequest: null });

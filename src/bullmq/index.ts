@@ -4,4 +4,4 @@
  * and `ioredis` (Redis) or `pg` (PostgreSQL).
  */
 export { BullMQBackend } from './bullmq-backend.js';
-export type { BullMQBackendOptions, BullMQRole, BullMQConnection } from './options.js';
+export type { BullMQBackendOptions, BullMQRole, BullMQConnection, BullMQClusterConnection } from './options.js';

@@ -1,11 +1,36 @@
 import { JobwireError } from '../errors.js';
 
 /**
+ * A Redis Cluster: some of its nodes (ioredis finds the rest) and ioredis `Cluster` options. On a
+ * cluster, `prefix` must hold a hash tag (`{…}`), as BullMQ asks: every key of the deployment's
+ * BullMQ queues, and jobwire's own, then sit in one slot. Give each deployment its own tag to
+ * spread deployments over the nodes.
+ * @example
+ * ```ts
+ * new BullMQBackend({ connection: { cluster: ['redis://10.0.0.1:6379', 'redis://10.0.0.2:6379'] }, queueName: 'media', prefix: '{media}' });
+ * ```
+ */
+export interface BullMQClusterConnection {
+  /** Seed nodes: `redis://host:port` URLs or `{ host, port }`. */
+  cluster: readonly (string | { host: string; port: number })[];
+  /**
+   * ioredis `Cluster` options; `redisOptions` (password, TLS…) apply to each node's connection.
+   * jobwire sets `redisOptions.maxRetriesPerRequest` itself where BullMQ needs it.
+   */
+  clusterOptions?: {
+    redisOptions?: { username?: string; password?: string; tls?: object; [option: string]: unknown };
+    [option: string]: unknown;
+  };
+}
+
+/**
  * Where the queue lives: a `redis://` (or `rediss://`) URL or ioredis connection options for Redis,
- * or a `postgres://` (or `postgresql://`) URL for PostgreSQL (BullMQ's PostgreSQL backend; needs `pg`).
+ * a {@link BullMQClusterConnection} for a Redis Cluster, or a `postgres://` (or `postgresql://`)
+ * URL for PostgreSQL (BullMQ's PostgreSQL backend; needs `pg`).
  */
 export type BullMQConnection =
   | string
+  | BullMQClusterConnection
   | {
       host?: string;
       port?: number;
@@ -16,6 +41,11 @@ export type BullMQConnection =
       tls?: object;
       [option: string]: unknown;
     };
+
+/** Whether `connection` names a Redis Cluster. */
+export function isClusterConnection(connection: BullMQConnection): connection is BullMQClusterConnection {
+  return typeof connection === 'object' && connection !== null && 'cluster' in connection;
+}
 
 /** What a process does with the queue. */
 export type BullMQRole = 'producer' | 'worker' | 'both';
@@ -33,7 +63,10 @@ export interface BullMQBackendOptions {
   role?: BullMQRole;
   /** Jobs one worker process runs at once. @default the tracker's `concurrency` */
   concurrency?: number;
-  /** Redis key prefix (BullMQ's `prefix`). @default 'jobwire' */
+  /**
+   * Redis key prefix (BullMQ's `prefix`): letters, digits, `.`, `_`, `-`, and at most one hash tag
+   * `{…}` (needed on a Redis Cluster, e.g. `'{media}'`). @default 'jobwire'
+   */
   prefix?: string;
   /**
    * BullMQ's stalled-job settings: a worker that stops renewing its lock for `lockDurationMs`
@@ -65,6 +98,23 @@ export interface CheckedBullMQOptions {
 }
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
+/** A name, or one with one non-empty hash tag in it (Redis hashes what is inside the first `{…}`). */
+const PREFIX = /^(?=.{1,100}$)(?:[A-Za-z0-9][A-Za-z0-9._-]*(?:\{[A-Za-z0-9._-]+\}[A-Za-z0-9._-]*)?|\{[A-Za-z0-9._-]+\}[A-Za-z0-9._-]*)$/;
+
+/** Check a cluster connection's seed nodes. */
+function checkCluster(connection: BullMQClusterConnection, prefix: string): void {
+  const { cluster, clusterOptions } = connection;
+  const node = (entry: unknown): boolean =>
+    (typeof entry === 'string' && /^rediss?:\/\//i.test(entry)) ||
+    (typeof entry === 'object' && entry !== null && typeof (entry as { host?: unknown }).host === 'string' && Number.isSafeInteger((entry as { port?: unknown }).port));
+  if (!Array.isArray(cluster) || cluster.length === 0 || !cluster.every(node)) {
+    throw new JobwireError('INVALID_CONFIG', '`connection.cluster` must list seed nodes: redis:// URLs or { host, port }');
+  }
+  if (clusterOptions !== undefined && (typeof clusterOptions !== 'object' || clusterOptions === null)) throw new JobwireError('INVALID_CONFIG', '`connection.clusterOptions` must be ioredis Cluster options');
+  if (!prefix.includes('{')) {
+    throw new JobwireError('INVALID_CONFIG', "On a Redis Cluster, `prefix` must hold a hash tag so that a queue's keys share one slot, e.g. prefix: '{jobwire}'");
+  }
+}
 
 function positiveInteger(value: unknown, name: string, fallback: number): number {
   if (value === undefined) return fallback;
@@ -80,7 +130,10 @@ export function checkBullMQOptions(options: BullMQBackendOptions): CheckedBullMQ
     throw new JobwireError('INVALID_CONFIG', '`connection` must be a redis:// URL or ioredis options');
   }
   if (typeof queueName !== 'string' || !NAME.test(queueName)) throw new JobwireError('INVALID_CONFIG', '`queueName` must be 1-100 letters, digits, ".", "_" or "-"');
-  if (typeof prefix !== 'string' || !NAME.test(prefix)) throw new JobwireError('INVALID_CONFIG', '`prefix` must be 1-100 letters, digits, ".", "_" or "-"');
+  if (typeof prefix !== 'string' || !PREFIX.test(prefix)) {
+    throw new JobwireError('INVALID_CONFIG', '`prefix` must be 1-100 letters, digits, ".", "_" or "-", with at most one hash tag such as "{media}"');
+  }
+  if (isClusterConnection(connection)) checkCluster(connection, prefix);
   if (role !== 'producer' && role !== 'worker' && role !== 'both') throw new JobwireError('INVALID_CONFIG', "`role` must be 'producer', 'worker' or 'both'");
   return {
     connection,

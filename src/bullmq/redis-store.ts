@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import type { JobRecord } from '../backend/job-record.js';
 import type { CommitResult, CreateLimits, CreateResult, JobChange, JobStore, OutputAppend, RecordPage, StoreListQuery } from '../backend/job-store.js';
 import type { LoggedEvent } from '../backend/logged-event.js';
@@ -12,10 +12,15 @@ import { gapEvent, lastSeqOf, mergeLog, parseOutputBatch } from '../output/outpu
 import type { JobCounts } from '../tracker/types.js';
 import { keptOutput } from './kept-output.js';
 import { parseCurrentRecord } from './record-json.js';
-import { APPEND, COMMIT, CREATE, EXPIRE, LIST, REMOVE } from './redis-scripts.js';
+import { RedisKeys } from './redis-keys.js';
+import { APPEND, COMMIT, CREATE, REMOVE } from './redis-scripts.js';
 
-type Script = (...args: (string | number)[]) => Promise<unknown>;
-type Scripts = Record<'jwCreate' | 'jwCommit' | 'jwAppend' | 'jwRemove' | 'jwExpire' | 'jwList', Script>;
+/** A connection to one Redis or to a Redis Cluster: the store's keys of a queue share one slot, so either serves. */
+export type RedisClient = Redis | Cluster;
+
+/** A script called with its key count first, then its KEYS, then its ARGV (each script says which at its top). */
+type Script = (numberOfKeys: number, ...keysThenArgs: (string | number)[]) => Promise<unknown>;
+type Scripts = Record<'jwCreate' | 'jwCommit' | 'jwAppend' | 'jwRemove', Script>;
 
 /** A record as a script returns it: its JSON, the job's seq, and `ev` (`output` when the last event is output). */
 type RecordReply = [rec: string, seq: string, ev: string];
@@ -26,60 +31,113 @@ const recordOf = ([rec, seq, ev]: RecordReply | [string, string?, string?]): Job
 /** The events of an `out:<id>` entry (`<from> <to> <bytes> <batch JSON>`). */
 const batchEvents = (entry: string): LoggedEvent[] => parseOutputBatch(entry.slice(entry.indexOf('{')));
 
+/** Jobs a list reads at most for one page when a filter skips many (the page is short then, with a cursor). */
+const LIST_SCAN_CAP = 5_000;
+/** Jobs a filtered list reads per round trip. */
+const LIST_BATCH = 500;
+/** Times a create follows an idempotency key to the job it names before giving up (each hop is a create or a removal racing it). */
+const IDEMPOTENCY_HOPS = 10;
+
+/** A job's fields as a list reads them. */
+const LIST_FIELDS = ['status', 'plugin', 'workspaceId', 'expiresAtMs', 'rec', 'ev', 'seq'] as const;
+
 /**
  * jobwire's job records and event logs in Redis, next to BullMQ's queue, one atomic Lua script per
- * change (see redis-scripts.ts). Events, output batches and removals are published on
- * `<base>events` by the same scripts, so a subscriber never hears of a change before it is written.
- * A job's output is a list of its own, one entry per batch appended: one script call, one publish
- * per batch, however many chunks it holds and however many readers follow the job.
+ * change (src/bullmq/lua). Every script is given every key it touches, and a queue's keys share one
+ * hash tag (see {@link RedisKeys}): the store works the same on one Redis and on a Redis Cluster.
+ * Events, output batches and removals are published on the queue's channel by the same scripts, so
+ * a subscriber never hears of a change before it is written. A job's output is a list of its own,
+ * one entry per batch appended: one script call, one publish per batch, however many chunks it
+ * holds and however many readers follow the job.
  */
 export class RedisJobStore implements JobStore {
-  /** Key prefix of this store's keys. */
-  readonly base: string;
-  /** Where events (`e…`), output batches (`o…`) and removals (`r…`) are published. */
-  readonly channel: string;
-  readonly #redis: Redis;
+  /** Key names of this store's queue. */
+  readonly keys: RedisKeys;
+  /** True on a Redis Cluster: changes go out by sharded pub/sub (SPUBLISH), which the node holding the queue's slot delivers itself. */
+  readonly sharded: boolean;
+  readonly #redis: RedisClient;
   readonly #scripts: Scripts;
+  /** The scripts' publish command. */
+  readonly #publish: 'PUBLISH' | 'SPUBLISH';
 
-  constructor(redis: Redis, prefix: string, queueName: string) {
+  /**
+   * `sharded`: publish with SPUBLISH (Redis 7 or later) — on a Redis Cluster, where a PUBLISH
+   * goes to every node over the cluster bus and is late and costly.
+   */
+  constructor(redis: RedisClient, prefix: string, queueName: string, options: { sharded?: boolean } = {}) {
     this.#redis = redis;
-    this.base = `${prefix}:${queueName}:jw:`;
-    this.channel = `${this.base}events`;
-    const scripts = { jwCreate: CREATE, jwCommit: COMMIT, jwAppend: APPEND, jwRemove: REMOVE, jwExpire: EXPIRE, jwList: LIST };
-    for (const [name, lua] of Object.entries(scripts)) redis.defineCommand(name, { numberOfKeys: 0, lua });
+    this.keys = new RedisKeys(prefix, queueName);
+    this.sharded = options.sharded ?? false;
+    this.#publish = this.sharded ? 'SPUBLISH' : 'PUBLISH';
+    const scripts = { jwCreate: CREATE, jwCommit: COMMIT, jwAppend: APPEND, jwRemove: REMOVE };
+    // No fixed key count: each call passes its own (a removal names five keys per job).
+    for (const [name, lua] of Object.entries(scripts)) redis.defineCommand(name, { lua });
     this.#scripts = redis as unknown as Scripts;
   }
 
+  /** What every key of the queue starts with: `<prefix>:{<queue>}:jw:`. */
+  get base(): string {
+    return this.keys.base;
+  }
+
+  /** Where events (`e…`), output batches (`o…`) and removals (`r…`) are published. */
+  get channel(): string {
+    return this.keys.channel;
+  }
+
   async create(record: JobRecord, at: number, limits: CreateLimits): Promise<CreateResult> {
-    const tenantKey = record.tenantId === undefined ? '' : `${this.base}index:t:${record.tenantId}`;
-    const idemKey = record.idempotencyKey === undefined ? '' : `${this.base}idem:${idempotencyScope(record.tenantId, record.idempotencyKey)}`;
-    const reply = (await this.#scripts.jwCreate(
-      this.base,
-      record.id,
+    const k = this.keys;
+    const jobKey = k.job(record.id);
+    const tenantKey = record.tenantId === undefined ? undefined : k.tenantIndex(record.tenantId);
+    const idemKey = record.idempotencyKey === undefined ? undefined : k.idem(idempotencyScope(record.tenantId, record.idempotencyKey));
+    const argv = [
       JSON.stringify(record),
       JSON.stringify(eventOf(record, at)),
       Number.isFinite(limits.maxQueued) ? limits.maxQueued : 'inf',
-      tenantKey,
-      idemKey,
-      limits.now,
-      record.plugin,
-      record.workspaceId ?? '',
-      record.runAt ?? '',
-    )) as [string, string?, string?, string?];
-    if (reply[0] === 'existing') return { outcome: 'existing', record: recordOf(reply.slice(1) as RecordReply) };
-    return { outcome: reply[0] === 'full' ? 'full' : 'created' };
+      tenantKey === undefined ? '0' : '1',
+      idemKey === undefined ? '0' : '1',
+    ];
+    // The job an idempotency key names is known only by reading the key: the script says which it
+    // is, and is called again with that job's key among its KEYS (a cluster routes and checks by them).
+    let named = '';
+    for (let hop = 0; hop < IDEMPOTENCY_HOPS; hop++) {
+      const keys = [jobKey, k.log(record.id), k.counts, k.order, k.index, k.runat, tenantKey ?? jobKey, idemKey ?? jobKey, named === '' ? jobKey : k.job(named)];
+      const reply = (await this.#scripts.jwCreate(
+        keys.length,
+        ...keys,
+        record.id,
+        ...argv,
+        named,
+        limits.now,
+        record.plugin,
+        record.workspaceId ?? '',
+        record.runAt ?? '',
+        k.channel,
+        this.#publish,
+      )) as [string, string?, string?, string?];
+      if (reply[0] === 'named') {
+        named = reply[1] ?? '';
+        continue;
+      }
+      if (reply[0] === 'existing') return { outcome: 'existing', record: recordOf(reply.slice(1) as RecordReply) };
+      return { outcome: reply[0] === 'full' ? 'full' : 'created' };
+    }
+    throw new JobwireError('UNAVAILABLE', 'The idempotency key kept changing hands while the job was created: try again');
   }
 
   async get(id: string, now: number): Promise<JobRecord | undefined> {
-    const [rec, expiresAtMs, seq, ev] = await this.#redis.hmget(`${this.base}job:${id}`, 'rec', 'expiresAtMs', 'seq', 'ev');
+    const [rec, expiresAtMs, seq, ev] = await this.#redis.hmget(this.keys.job(id), 'rec', 'expiresAtMs', 'seq', 'ev');
     if (rec === null || rec === undefined || (expiresAtMs !== null && expiresAtMs !== undefined && Number(expiresAtMs) <= now)) return undefined;
     return parseCurrentRecord(rec, seq, ev === 'output');
   }
 
   async commit(change: JobChange): Promise<CommitResult> {
     const { record } = change;
+    const k = this.keys;
+    const keys = [k.job(record.id), k.log(record.id), k.counts, k.runat, k.expiry];
     const reply = (await this.#scripts.jwCommit(
-      this.base,
+      keys.length,
+      ...keys,
       record.id,
       String(record.seq - 1),
       JSON.stringify(record),
@@ -88,15 +146,18 @@ export class RedisJobStore implements JobStore {
       record.status,
       record.expiresAt === undefined ? '' : record.expiresAt,
       record.runAt ?? '',
+      k.channel,
+      this.#publish,
     )) as [string, string?, string?, string?];
     return this.#outcome(reply);
   }
 
   async append(batch: OutputAppend): Promise<CommitResult> {
     const { json, kept, droppedHead } = keptOutput(batch);
+    const keys = [this.keys.job(batch.jobId), this.keys.out(batch.jobId)];
     const reply = (await this.#scripts.jwAppend(
-      this.base,
-      batch.jobId,
+      keys.length,
+      ...keys,
       String(batch.afterSeq),
       String(lastSeqOf(batch)),
       kept ? `${kept.from} ${kept.to} ${kept.bytes} ` : '',
@@ -107,6 +168,8 @@ export class RedisJobStore implements JobStore {
       droppedHead?.from ?? '',
       droppedHead?.to ?? '',
       batch.at,
+      this.keys.channel,
+      this.#publish,
     )) as [string, string?, string?, string?];
     return this.#outcome(reply);
   }
@@ -121,9 +184,9 @@ export class RedisJobStore implements JobStore {
     // One MULTI: the job's fields, its status events and its output batches, as of one moment.
     const [[, fields], [, entries], [, batches]] = (await this.#redis
       .multi()
-      .hmget(`${this.base}job:${id}`, 'seq', 'expiresAtMs', 'gapFrom', 'gapTo', 'gapAt')
-      .lrange(`${this.base}log:${id}`, 0, -1)
-      .lrange(`${this.base}out:${id}`, 0, -1)
+      .hmget(this.keys.job(id), 'seq', 'expiresAtMs', 'gapFrom', 'gapTo', 'gapAt')
+      .lrange(this.keys.log(id), 0, -1)
+      .lrange(this.keys.out(id), 0, -1)
       .exec()) as [[null, (string | null)[]], [null, string[]], [null, string[]]];
     const [seq, expiresAtMs, gapFrom, gapTo, gapAt] = fields;
     if (seq === null || seq === undefined || (expiresAtMs !== null && expiresAtMs !== undefined && Number(expiresAtMs) <= now)) return undefined;
@@ -132,42 +195,92 @@ export class RedisJobStore implements JobStore {
     return mergeLog(statuses, batches.flatMap(batchEvents), gap);
   }
 
+  /**
+   * Newest first: a batch of ids from the index, then their fields in one pipeline, filtered here —
+   * two round trips per batch, and no script (which would touch job keys it was not given).
+   */
   async list(query: StoreListQuery): Promise<RecordPage> {
     let beforeOrder: number | undefined;
     if (query.cursor !== undefined) {
       beforeOrder = decodeCursor(query.cursor);
       if (beforeOrder === undefined) throw new JobwireError('INVALID_REQUEST', 'Invalid cursor');
     }
-    const index = query.tenantId === undefined ? `${this.base}index` : `${this.base}index:t:${query.tenantId}`;
-    const [recs, next, state, seqs] = (await this.#scripts.jwList(
-      this.base,
-      index,
-      beforeOrder === undefined ? '+inf' : beforeOrder,
-      query.limit,
-      query.now,
-      query.statuses ? [...query.statuses].join(',') : '',
-      query.plugin ?? '',
-      query.workspaceId ?? '',
-      5_000,
-    )) as [string[], string, string, string[]];
-    const records = recs.map((rec, i) => parseCurrentRecord(rec, seqs[i], seqs[i] !== '' && seqs[i] !== undefined));
-    return state === 'more' && next !== '' ? { records, nextCursor: encodeCursor(Number(next)) } : { records };
+    const index = query.tenantId === undefined ? this.keys.index : this.keys.tenantIndex(query.tenantId);
+    const wanted = query.statuses ? new Set<string>(query.statuses) : undefined;
+    const filtered = wanted !== undefined || query.plugin !== undefined || query.workspaceId !== undefined;
+    const records: JobRecord[] = [];
+    let max = beforeOrder === undefined ? '+inf' : `(${beforeOrder}`;
+    let lastOrder = 0;
+    let scanned = 0;
+    for (;;) {
+      // One more than the page (a page that fills up must know whether more follow).
+      const size = Math.min(filtered ? Math.max(LIST_BATCH, query.limit + 1) : query.limit + 1, LIST_SCAN_CAP - scanned);
+      const batch = await this.#redis.zrevrangebyscore(index, max, '-inf', 'WITHSCORES', 'LIMIT', 0, size);
+      if (batch.length === 0) return { records };
+      const reads = this.#redis.pipeline();
+      for (let i = 0; i < batch.length; i += 2) reads.hmget(this.keys.job(batch[i]!), ...LIST_FIELDS);
+      const rows = ((await reads.exec()) ?? []) as [Error | null, (string | null)[]][];
+      for (let i = 0; i < rows.length; i++) {
+        const [error, row] = rows[i]!;
+        if (error) throw error;
+        const order = Number(batch[2 * i + 1]);
+        const [status, plugin, workspaceId, expiresAtMs, rec, ev, seq] = row;
+        if (
+          status !== null &&
+          status !== undefined &&
+          (expiresAtMs === null || expiresAtMs === undefined || Number(expiresAtMs) > query.now) &&
+          (wanted === undefined || wanted.has(status)) &&
+          (query.plugin === undefined || plugin === query.plugin) &&
+          (query.workspaceId === undefined || workspaceId === query.workspaceId)
+        ) {
+          if (records.length === query.limit) return { records, nextCursor: encodeCursor(lastOrder) };
+          records.push(parseCurrentRecord(rec, seq, ev === 'output'));
+          lastOrder = order;
+        }
+        scanned++;
+        max = `(${order}`;
+        if (scanned >= LIST_SCAN_CAP) return { records, nextCursor: encodeCursor(order) };
+      }
+    }
   }
 
   async remove(id: string): Promise<JobRecord | undefined> {
-    const reply = (await this.#scripts.jwRemove(this.base, id)) as RecordReply | null;
+    const [reply] = await this.#remove([id], '');
     return reply ? recordOf(reply) : undefined;
   }
 
+  /** Ids whose expiry has passed, then one script removing those still due (another process may have been first). */
   async expire(now: number, limit: number): Promise<string[]> {
-    return (await this.#scripts.jwExpire(this.base, now, limit)) as string[];
+    const ids = await this.#redis.zrangebyscore(this.keys.expiry, '-inf', now, 'LIMIT', 0, limit);
+    if (ids.length === 0) return [];
+    const replies = await this.#remove(ids, String(now));
+    return ids.filter((_, i) => replies[i]);
+  }
+
+  /**
+   * Remove jobs (`cutoff` '' for any, else only those expired at it). A job's tenant index and
+   * idempotency key are read first: the script is given every key it touches, and these two never
+   * change once the job exists.
+   */
+  async #remove(ids: string[], cutoff: string): Promise<(RecordReply | null)[]> {
+    const k = this.keys;
+    const reads = this.#redis.pipeline();
+    for (const id of ids) reads.hmget(k.job(id), 'tenantKey', 'idem');
+    const pointers = ((await reads.exec()) ?? []) as [Error | null, (string | null)[]][];
+    const keys = [k.counts, k.index, k.expiry, k.runat];
+    ids.forEach((id, i) => {
+      const job = k.job(id);
+      const [tenantKey, idemKey] = pointers[i]?.[1] ?? [];
+      keys.push(job, k.log(id), k.out(id), tenantKey || job, idemKey || job);
+    });
+    return (await this.#scripts.jwRemove(keys.length, ...keys, k.channel, this.#publish, cutoff, ...ids)) as (RecordReply | null)[];
   }
 
   async counts(now: number): Promise<JobCounts> {
     const [[, raw], [, delayed]] = (await this.#redis
       .multi()
-      .hgetall(`${this.base}counts`)
-      .zcount(`${this.base}runat`, `(${now}`, '+inf')
+      .hgetall(this.keys.counts)
+      .zcount(this.keys.runat, `(${now}`, '+inf')
       .exec()) as [[null, Record<string, string>], [null, number]];
     return jobCounts((status) => Math.max(0, Number(raw[status] ?? 0)), delayed);
   }

@@ -211,7 +211,7 @@ describe.runIf(ownRedis)('BullMQ on Redis: what output costs', () => {
     const { Redis } = await import('ioredis');
     const redis = new Redis(url);
     const queue = `${prefix}-cost`;
-    const channel = `${prefix}:${queue}:jw:events`;
+    const channel = `${prefix}:{${queue}}:jw:events`;
     /** Every command's calls so far, read at one point of the channel's message order: a marker published in the same MULTI. */
     const snapshot = async (): Promise<Record<string, number>> => {
       const [[, info]] = (await redis.multi().info('commandstats').publish(channel, 'mark').exec()) as [[null, string]];
