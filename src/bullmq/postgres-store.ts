@@ -137,12 +137,31 @@ FROM jobwire.job_records j LEFT JOIN LATERAL (
 ) x ON true
 WHERE j.queue = $1 AND j.id = $2 ORDER BY x.seq`;
 
-/** Delete jobs (their events and output too) and notify each removal. $1 queue, $2 ids. Returns the deleted records. */
-const DELETE = `
-WITH gone AS (DELETE FROM jobwire.job_records WHERE queue = $1 AND id = ANY($2) RETURNING id, rec, seq, last_output),
+/** A NOTIFY payload is at most this many bytes (PostgreSQL's limit is 8000, less one). */
+const NOTIFY_BYTES = 7_999;
+
+/**
+ * Delete the jobs `source` selects (their events and output too), and notify each removal whose
+ * record fits a notification, in one statement: the removal and its notice commit together. $1
+ * queue, then `source`'s own parameters. Returns the deleted records, each with `notified` (false:
+ * too large, the caller announces it without its input and result).
+ */
+const deleteWhere = (source: string): string => `
+WITH gone AS (DELETE FROM jobwire.job_records WHERE queue = $1 AND id IN (${source}) RETURNING id, rec, seq, last_output),
 events AS (DELETE FROM jobwire.job_events e USING gone WHERE e.queue = $1 AND e.job_id = gone.id),
-outputs AS (DELETE FROM jobwire.job_output o USING gone WHERE o.queue = $1 AND o.job_id = gone.id)
-SELECT id, rec, seq, last_output FROM gone`;
+outputs AS (DELETE FROM jobwire.job_output o USING gone WHERE o.queue = $1 AND o.job_id = gone.id),
+payloads AS (SELECT id, json_build_object('q', $1::text, 'r', rec)::text AS payload FROM gone),
+notified AS (SELECT id, pg_notify('${EVENTS_CHANNEL}', payload) FROM payloads WHERE octet_length(payload) <= ${NOTIFY_BYTES}),
+ids AS (SELECT COALESCE(array_agg(id), '{}') AS ids FROM notified)
+SELECT gone.id, rec, seq, last_output, gone.id = ANY (ids.ids) AS notified FROM gone, ids`;
+
+/** Delete jobs by id ($2: ids); see {@link deleteWhere}. */
+const DELETE = deleteWhere('SELECT unnest($2::text[])');
+
+/** Delete up to $3 jobs expired at $2 (ms), soonest first, skipping rows another process holds; see {@link deleteWhere}. */
+const EXPIRE = deleteWhere(
+  'SELECT id FROM jobwire.job_records WHERE queue = $1 AND expires_at_ms IS NOT NULL AND expires_at_ms <= $2 ORDER BY expires_at_ms LIMIT $3 FOR UPDATE SKIP LOCKED',
+);
 
 /**
  * A tenant or workspace id as its filter column holds it: JSON-encoded, because PostgreSQL text
@@ -264,7 +283,7 @@ export class PostgresJobStore implements JobStore {
     const row = rows[0];
     if (!row) return undefined;
     if (row.expires_at_ms === null || Number(row.expires_at_ms) > now) return recordOf(row);
-    await this.#delete(db, [row.id]);
+    await this.#delete(db, DELETE, [this.queue, [row.id]]);
     return undefined;
   }
 
@@ -376,19 +395,13 @@ export class PostgresJobStore implements JobStore {
   }
 
   async remove(id: string): Promise<JobRecord | undefined> {
-    const [removed] = await this.#delete(this.#pool, [id]);
+    const [removed] = await this.#delete(this.#pool, DELETE, [this.queue, [id]]);
     return removed;
   }
 
   async expire(now: number, limit: number): Promise<string[]> {
-    return this.#transaction(async (client) => {
-      const { rows } = await client.query<{ id: string }>(
-        'SELECT id FROM jobwire.job_records WHERE queue = $1 AND expires_at_ms IS NOT NULL AND expires_at_ms <= $2 ORDER BY expires_at_ms LIMIT $3 FOR UPDATE SKIP LOCKED',
-        [this.queue, now, limit],
-      );
-      const removed = await this.#delete(client, rows.map((row) => row.id));
-      return removed.map((record) => record.id);
-    });
+    const removed = await this.#delete(this.#pool, EXPIRE, [this.queue, now, limit]);
+    return removed.map((record) => record.id);
   }
 
   async counts(now: number): Promise<JobCounts> {
@@ -413,16 +426,15 @@ export class PostgresJobStore implements JobStore {
     });
   }
 
-  /** Delete jobs and their logs, and notify each removal; the records deleted. */
-  async #delete(db: Pool | PoolClient, ids: string[]): Promise<JobRecord[]> {
-    if (ids.length === 0) return [];
-    const { rows } = await db.query<RecordRow & { id: string }>(DELETE, [this.queue, ids]);
+  /**
+   * Run a {@link deleteWhere} statement: jobs and their logs deleted and (most) removals notified
+   * at once. A record too large for a notification is announced right after, without its input
+   * and result. The records deleted.
+   */
+  async #delete(db: Pool | PoolClient, statement: string, values: unknown[]): Promise<JobRecord[]> {
+    const { rows } = await db.query<RecordRow & { id: string; notified: boolean }>(statement, values);
     const records = rows.map(recordOf);
-    // A record too large for a notification is announced without its input and result.
-    const payloads = records.map((record, index) => {
-      const rec = (rows[index] as { rec: string }).rec;
-      return JSON.stringify({ q: this.queue, r: rec.length <= INLINE_LIMIT ? rec : JSON.stringify({ ...record, input: null, result: undefined, metadata: {} }) });
-    });
+    const payloads = records.flatMap((record, index) => (rows[index]!.notified ? [] : [JSON.stringify({ q: this.queue, r: JSON.stringify({ ...record, input: null, result: undefined, metadata: {} }) })]));
     if (payloads.length > 0) await db.query('SELECT pg_notify($1, payload) FROM unnest($2::text[]) AS payload', [EVENTS_CHANNEL, payloads]);
     return records;
   }
