@@ -5,9 +5,10 @@
  * - PostgreSQL: every `Client#query` call (pools query through their clients). node-postgres sends
  *   a client's queries one at a time, each after the previous one's answer, so one call is one
  *   statement and one round trip.
- * - Redis: every command an ioredis connection sends; a round trip is what one connection sends
- *   before the process next waits for I/O — a pipeline (`multi`, `pipeline`), or commands sent back
- *   to back without awaiting each other, count once.
+ * - Redis: every command an ioredis connection sends (a script call is one); a pipeline (`multi`,
+ *   `pipeline`) counts as one round trip. Commands sent one after the other without awaiting each
+ *   other (jobwire's record script and BullMQ's add, on Redis) count as two: the count is of what
+ *   the database answers, not of how long a caller waits.
  *
  * `kinds` names each statement or command (a PostgreSQL function called, else the statement's
  * first words; a Redis command, or the script a known EVALSHA runs), to see where the count goes.
@@ -75,7 +76,7 @@ export function countRoundTrips(): Sent {
   } as typeof query;
 
   const scripts = new Map<string, string>(); // sha → script name, from the SCRIPT LOAD / defineCommand bodies seen
-  const open = new WeakSet<object>(); // connections with a round trip under way in this turn of the event loop
+  const pipelines = new WeakSet<object>(); // the streams pipelines write through, once counted
   const sendCommand = Redis.prototype.sendCommand;
   Redis.prototype.sendCommand = function (this: Redis, command: unknown, stream?: unknown) {
     const cmd = command as { name: string; args: unknown[] };
@@ -83,12 +84,11 @@ export function countRoundTrips(): Sent {
     const name = cmd.name.toLowerCase();
     if (name === 'evalsha') note(`evalsha ${scripts.get(String(cmd.args[0])) ?? String(cmd.args[0]).slice(0, 8)}`);
     else note(name);
-    if (!open.has(this)) {
-      // The first command this connection sends in this turn of the event loop: the others (a
-      // pipeline's, or commands not awaiting each other) travel with it.
+    // A pipeline (or MULTI) hands its commands over with a stream of its own, and writes them at once.
+    if (stream === undefined) sent.roundTrips++;
+    else if (!pipelines.has(stream as object)) {
+      pipelines.add(stream as object);
       sent.roundTrips++;
-      open.add(this);
-      setImmediate(() => open.delete(this));
     }
     return (sendCommand as (...a: unknown[]) => unknown).call(this, command, stream);
   } as typeof sendCommand;
