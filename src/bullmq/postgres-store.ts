@@ -137,6 +137,15 @@ FROM jobwire.job_records j LEFT JOIN LATERAL (
 ) x ON true
 WHERE j.queue = $1 AND j.id = $2 ORDER BY x.seq`;
 
+/**
+ * Under the queue's lock, for a create with `maxQueued`: how many jobs are queued (`n`), and the
+ * job holding the idempotency key (`holder`: its row as JSON, or null). $1 queue, $2 key (or null).
+ */
+const QUEUED_AND_HOLDER = `
+SELECT (SELECT count(*) FROM jobwire.job_records WHERE queue = $1 AND status = 'queued') AS n,
+  (SELECT json_build_object('id', id, 'rec', rec, 'seq', seq, 'last_output', last_output, 'expires_at_ms', expires_at_ms)
+   FROM jobwire.job_records WHERE queue = $1 AND idem_key = $2::text) AS holder`;
+
 /** A NOTIFY payload is at most this many bytes (PostgreSQL's limit is 8000, less one). */
 const NOTIFY_BYTES = 7_999;
 
@@ -259,10 +268,10 @@ export class PostgresJobStore implements JobStore {
     }
     // maxQueued looks at other jobs: the queue's lock keeps two creates from both passing it.
     return this.#transaction(async (client) => {
-      await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [this.queue]);
-      const existing = await this.#holder(client, idem, limits.now);
+      // The key's holder and the queued count, read in one statement once the lock is held.
+      const { rows } = await client.query<{ n: string; holder: (RecordRow & { id: string; expires_at_ms: string | null }) | null }>(QUEUED_AND_HOLDER, [this.queue, idem]);
+      const existing = await this.#liveHolder(client, rows[0]?.holder ?? undefined, limits.now);
       if (existing) return { outcome: 'existing' as const, record: existing };
-      const { rows } = await client.query<{ n: string }>("SELECT count(*) AS n FROM jobwire.job_records WHERE queue = $1 AND status = 'queued'", [this.queue]);
       if (Number(rows[0]?.n ?? 0) >= limits.maxQueued) return { outcome: 'full' as const };
       const { rowCount } = await client.query(INSERT, values);
       if (rowCount) return { outcome: 'created' as const };
@@ -270,7 +279,7 @@ export class PostgresJobStore implements JobStore {
       const holder = await this.#holder(client, idem, limits.now);
       if (holder) return { outcome: 'existing' as const, record: holder };
       throw new JobwireError('UNAVAILABLE', 'Could not create the job: its idempotency key kept changing hands');
-    });
+    }, this.queue);
   }
 
   /** The live job holding an idempotency key; an expired holder is removed, so the key is free again. */
@@ -280,7 +289,11 @@ export class PostgresJobStore implements JobStore {
       'SELECT id, rec, seq, last_output, expires_at_ms FROM jobwire.job_records WHERE queue = $1 AND idem_key = $2',
       [this.queue, idem],
     );
-    const row = rows[0];
+    return this.#liveHolder(db, rows[0], now);
+  }
+
+  /** The record of a key's holder while it lives; an expired one is removed (the key is free again). */
+  async #liveHolder(db: Pool | PoolClient, row: (RecordRow & { id: string; expires_at_ms: string | number | null }) | undefined, now: number): Promise<JobRecord | undefined> {
     if (!row) return undefined;
     if (row.expires_at_ms === null || Number(row.expires_at_ms) > now) return recordOf(row);
     await this.#delete(db, DELETE, [this.queue, [row.id]]);
@@ -420,10 +433,7 @@ export class PostgresJobStore implements JobStore {
    * read-then-write of one thing apart.
    */
   async exclusive<T>(name: string, work: () => Promise<T>): Promise<T> {
-    return this.#transaction(async (client) => {
-      await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`${this.queue}:${name}`]);
-      return work();
-    });
+    return this.#transaction(work, `${this.queue}:${name}`);
   }
 
   /**
@@ -451,10 +461,15 @@ export class PostgresJobStore implements JobStore {
     return body.length <= INLINE_LIMIT ? JSON.stringify({ q: this.queue, e: body }) : JSON.stringify({ q: this.queue, ref: { id: record.id, seq: record.seq } });
   }
 
-  async #transaction<T>(work: (client: PoolClient) => Promise<T>): Promise<T> {
+  /**
+   * Run `work` in a transaction on one client of the pool. With `lock`, the transaction holds that
+   * advisory lock from its start: `BEGIN` and the lock go out as one round trip (the statements
+   * after it see what was committed before the lock was granted).
+   */
+  async #transaction<T>(work: (client: PoolClient) => Promise<T>, lock?: string): Promise<T> {
     return this.#withClient(async (client) => {
-      await client.query('BEGIN');
       try {
+        await client.query(lock === undefined ? 'BEGIN' : `BEGIN; SELECT pg_advisory_xact_lock(hashtext(${client.escapeLiteral(lock)}))`);
         const result = await work(client);
         await client.query('COMMIT');
         return result;

@@ -72,12 +72,17 @@ const NOW = Date.UTC(2030, 0, 1);
 const writes = (from: number): string[] => statements.slice(from).filter((text) => !text.startsWith('SELECT body FROM jobwire.job_events'));
 let ids = 0;
 
-/** A job created in the store and finished at NOW + 2, expiring `ttlMs` later; `input` as given. */
-async function finishedJob(store: PostgresJobStore, ttlMs: number, input: unknown = {}): Promise<JobRecord> {
-  const queued = queuedRecord(`job${++ids}x${Math.random().toString(36).slice(2, 10)}`, {
-    plugin: 'p', input, tenantId: undefined, workspaceId: undefined, metadata: {}, priority: 0, timeoutMs: undefined, idempotencyKey: undefined,
+/** A new queued record; `idempotencyKey` as given. */
+function newRecord(idempotencyKey?: string, input: unknown = {}): JobRecord {
+  return queuedRecord(`job${++ids}x${Math.random().toString(36).slice(2, 10)}`, {
+    plugin: 'p', input, tenantId: undefined, workspaceId: undefined, metadata: {}, priority: 0, timeoutMs: undefined, idempotencyKey,
     attempts: undefined, backoff: undefined, retryOnTimeout: undefined, runAt: undefined, delayMs: undefined, retryOf: undefined, scheduleKey: undefined,
   }, undefined, NOW);
+}
+
+/** A job created in the store and finished at NOW + 2, expiring `ttlMs` later; `input` as given. */
+async function finishedJob(store: PostgresJobStore, ttlMs: number, input: unknown = {}): Promise<JobRecord> {
+  const queued = newRecord(undefined, input);
   expect(await store.create(queued, NOW, { maxQueued: Infinity, now: NOW })).toEqual({ outcome: 'created' });
   const started = startedRecord(queued, NOW + 1);
   expect(await store.commit({ record: started, at: NOW + 1, replacesLast: false })).toEqual({ ok: true });
@@ -85,6 +90,38 @@ async function finishedJob(store: PostgresJobStore, ttlMs: number, input: unknow
   expect(await store.commit({ record: ended, at: NOW + 2, replacesLast: false })).toEqual({ ok: true });
   return ended;
 }
+
+describe.skipIf(!postgresUp)('PostgreSQL job store: a create with maxQueued', () => {
+  it('takes the queue lock with BEGIN, reads the queued count and the key holder in one statement, inserts and commits: four round trips; full and existing answer as before', async () => {
+    const pool = new pg.Pool({ connectionString: POSTGRES_URL, max: 2 });
+    const store = new PostgresJobStore(pool, prefix, 'limited', silentLogger);
+    try {
+      await store.migrate();
+      const limits = { maxQueued: 2, now: NOW };
+      let from = statements.length;
+      const first = newRecord('k1');
+      expect(await store.create(first, NOW, limits)).toEqual({ outcome: 'created' });
+      expect(statements.slice(from)).toHaveLength(4);
+      expect(statements[from]).toMatch(/^BEGIN; SELECT pg_advisory_xact_lock/);
+      expect(statements.at(-1)).toBe('COMMIT');
+      from = statements.length;
+      const again = await store.create(newRecord('k1'), NOW, limits);
+      expect(again.outcome === 'existing' && again.record.id).toBe(first.id);
+      expect(statements.slice(from)).toHaveLength(3); // BEGIN and lock, the read, COMMIT
+      expect(await store.create(newRecord(), NOW, limits)).toEqual({ outcome: 'created' });
+      expect(await store.create(newRecord(), NOW, limits)).toEqual({ outcome: 'full' });
+      // A key whose holder has expired is free again.
+      const started = startedRecord(first, NOW + 1);
+      const done = endedRecord(started, 'completed', NOW + 2, 1_000, { result: null });
+      expect(await store.commit({ record: started, at: NOW + 1, replacesLast: false })).toEqual({ ok: true });
+      expect(await store.commit({ record: done, at: NOW + 2, replacesLast: false })).toEqual({ ok: true });
+      expect(await store.create(newRecord('k1'), NOW + 5_000, { maxQueued: 2, now: NOW + 5_000 })).toEqual({ outcome: 'created' });
+      expect(await store.get(first.id, NOW)).toBeUndefined();
+    } finally {
+      await pool.end();
+    }
+  });
+});
 
 describe.skipIf(!postgresUp)('PostgreSQL job store: removals', () => {
   let pool: pg.Pool;
