@@ -110,7 +110,10 @@ if (!up) {
   const tripsOk = ourTrips <= rawTrips + 1;
   console.log(`jobwire sends per job:\n  ${topKinds(ourRounds.at(-1)!.sent, JOBS, 20)}`);
   console.log(`raw BullMQ sends per job:\n  ${topKinds(rawRounds.at(-1)!.sent, JOBS, 20)}`);
-  const commands = POSTGRES ? '' : ` (commands: jobwire ${perJob(ourRounds, (s) => s.commands)}, raw BullMQ ${perJob(rawRounds, (s) => s.commands)})`;
+  const ourCommands = perJob(ourRounds, (s) => s.commands);
+  const rawCommands = perJob(rawRounds, (s) => s.commands);
+  // Pipelined commands make more commands than round trips: then both are shown.
+  const commands = ourCommands === ourTrips && rawCommands === rawTrips ? '' : ` (commands: jobwire ${ourCommands}, raw BullMQ ${rawCommands})`;
   report({
     name: POSTGRES ? 'bullmq-postgres' : 'bullmq',
     line:
@@ -127,8 +130,8 @@ if (!up) {
       bullmqMs: rawMs.map((t) => round(t)),
       jobwireRoundTripsPerJob: ourTrips,
       bullmqRoundTripsPerJob: rawTrips,
-      jobwireCommandsPerJob: perJob(ourRounds, (s) => s.commands),
-      bullmqCommandsPerJob: perJob(rawRounds, (s) => s.commands),
+      jobwireCommandsPerJob: ourCommands,
+      bullmqCommandsPerJob: rawCommands,
     },
   });
 }
