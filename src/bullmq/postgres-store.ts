@@ -15,7 +15,7 @@ import type { JobCounts } from '../tracker/types.js';
 import { keptOutput } from './kept-output.js';
 import { parseCurrentRecord } from './record-json.js';
 
-/** NOTIFY payloads are capped at 8000 bytes: larger events go by reference and are read back. */
+/** An event body longer than this many characters goes by reference (read back) without trying: NOTIFY payloads are capped at 8000 bytes. */
 const INLINE_LIMIT = 7_000;
 /** An output batch's NOTIFY payload up to this many UTF-8 bytes goes inline; a larger one by reference. */
 const INLINE_OUTPUT_BYTES = 7_900;
@@ -456,9 +456,16 @@ export class PostgresJobStore implements JobStore {
     return Buffer.byteLength(payload, 'utf8') <= INLINE_OUTPUT_BYTES ? payload : null;
   }
 
-  /** The NOTIFY payload of an event: inline when small, a reference to read back when not. */
+  /**
+   * The NOTIFY payload of an event: inline when it fits a notification (counted in UTF-8 bytes, after
+   * the body's own escaping as a string), a reference to read back when not.
+   */
   #eventPayload(record: JobRecord, body: string): string {
-    return body.length <= INLINE_LIMIT ? JSON.stringify({ q: this.queue, e: body }) : JSON.stringify({ q: this.queue, ref: { id: record.id, seq: record.seq } });
+    if (body.length <= INLINE_LIMIT) {
+      const payload = JSON.stringify({ q: this.queue, e: body });
+      if (Buffer.byteLength(payload, 'utf8') <= NOTIFY_BYTES) return payload;
+    }
+    return JSON.stringify({ q: this.queue, ref: { id: record.id, seq: record.seq } });
   }
 
   /**

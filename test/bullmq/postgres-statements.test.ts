@@ -123,6 +123,26 @@ describe.skipIf(!postgresUp)('PostgreSQL job store: a create with maxQueued', ()
   });
 });
 
+describe.skipIf(!postgresUp)('PostgreSQL job store: notifications', () => {
+  it('an event whose notification would pass PostgreSQL\'s 8000 bytes once escaped goes by reference and is read back, whatever its length in characters', async () => {
+    const pool = new pg.Pool({ connectionString: POSTGRES_URL, max: 2 });
+    const store = new PostgresJobStore(pool, prefix, 'escaped', silentLogger);
+    const heard: string[] = [];
+    const bus = new PostgresBus((config) => new pg.Client(config), POSTGRES_URL, store, silentLogger);
+    try {
+      await store.migrate();
+      await bus.subscribe({ event: (event) => void heard.push(event.jobId), removed: () => undefined, resync: () => undefined });
+      // About 6,000 characters of event, but every quote is escaped once more in the notification.
+      const record = newRecord(undefined, { text: '"'.repeat(2_900) });
+      expect(await store.create(record, NOW, { maxQueued: Infinity, now: NOW })).toEqual({ outcome: 'created' });
+      await until(() => heard.includes(record.id));
+    } finally {
+      await bus.close();
+      await pool.end();
+    }
+  });
+});
+
 describe.skipIf(!postgresUp)('PostgreSQL job store: removals', () => {
   let pool: pg.Pool;
   let store: PostgresJobStore;
