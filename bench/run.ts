@@ -9,12 +9,13 @@ import { cpus, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type { BenchResult } from './lib.js';
 
-const MEASURES: { name: string; file: string; flags: string[] }[] = [
+const MEASURES: { name: string; file: string; flags: string[]; args?: string[] }[] = [
   { name: 'throughput', file: 'throughput.ts', flags: [] },
   { name: 'memory', file: 'memory.ts', flags: ['--expose-gc'] },
   { name: 'sse', file: 'sse.ts', flags: [] },
   { name: 'cancel', file: 'cancel.ts', flags: [] },
   { name: 'bullmq', file: 'bullmq.ts', flags: [] },
+  { name: 'bullmq-postgres', file: 'bullmq.ts', flags: [], args: ['--postgres'] },
   { name: 'sweep', file: 'sweep.ts', flags: ['--max-old-space-size=4096'] },
   { name: 'isolation', file: 'isolation.ts', flags: [] },
   { name: 'output', file: 'output.ts', flags: [] },
@@ -29,9 +30,9 @@ if (jsonIndex >= 0 && !jsonFile) throw new Error('--json needs a file name');
 const onlyIndex = args.indexOf('--only');
 const only = onlyIndex >= 0 ? new Set((args[onlyIndex + 1] ?? '').split(',')) : undefined;
 
-function runMeasure(file: string, flags: string[]): Promise<BenchResult> {
+function runMeasure(file: string, flags: string[], extra: string[] = []): Promise<BenchResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', ...flags, fileURLToPath(new URL(file, import.meta.url)), ...(quick ? ['--quick'] : [])], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', ...flags, fileURLToPath(new URL(file, import.meta.url)), ...extra, ...(quick ? ['--quick'] : [])], { stdio: ['ignore', 'pipe', 'inherit'] });
     let output = '';
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
     child.once('exit', (code) => {
@@ -47,6 +48,13 @@ const machine = {
   cores: cpus().length,
   memoryGiB: Math.round(totalmem() / 2 ** 30),
   node: process.version,
+  postgres: (() => {
+    try {
+      return execFileSync('psql', ['-h', '127.0.0.1', '-U', 'postgres', '-Atc', 'SHOW server_version', 'test'], { encoding: 'utf8' }).trim() || 'unknown';
+    } catch {
+      return 'not available';
+    }
+  })(),
   redis: (() => {
     try {
       return /redis_version:(\S+)/.exec(execFileSync('redis-cli', ['info', 'server'], { encoding: 'utf8' }))?.[1] ?? 'unknown';
@@ -55,11 +63,11 @@ const machine = {
     }
   })(),
 };
-console.log(`jobwire benchmarks${quick ? ' (quick pass)' : ''} — ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB, Node ${machine.node}, Redis ${machine.redis}`);
+console.log(`jobwire benchmarks${quick ? ' (quick pass)' : ''} — ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB, Node ${machine.node}, Redis ${machine.redis}, PostgreSQL ${machine.postgres}`);
 const results: BenchResult[] = [];
 for (const measure of MEASURES) {
   if (only && !only.has(measure.name)) continue;
-  const result = await runMeasure(measure.file, measure.flags);
+  const result = await runMeasure(measure.file, measure.flags, measure.args);
   results.push(result);
   console.log(`- ${result.line}`);
 }

@@ -15,7 +15,7 @@ import type { JobCounts } from '../tracker/types.js';
 import { keptOutput } from './kept-output.js';
 import { parseCurrentRecord } from './record-json.js';
 
-/** NOTIFY payloads are capped at 8000 bytes: larger events go by reference and are read back. */
+/** An event body longer than this many characters goes by reference (read back) without trying: NOTIFY payloads are capped at 8000 bytes. */
 const INLINE_LIMIT = 7_000;
 /** An output batch's NOTIFY payload up to this many UTF-8 bytes goes inline; a larger one by reference. */
 const INLINE_OUTPUT_BYTES = 7_900;
@@ -137,12 +137,40 @@ FROM jobwire.job_records j LEFT JOIN LATERAL (
 ) x ON true
 WHERE j.queue = $1 AND j.id = $2 ORDER BY x.seq`;
 
-/** Delete jobs (their events and output too) and notify each removal. $1 queue, $2 ids. Returns the deleted records. */
-const DELETE = `
-WITH gone AS (DELETE FROM jobwire.job_records WHERE queue = $1 AND id = ANY($2) RETURNING id, rec, seq, last_output),
+/**
+ * Under the queue's lock, for a create with `maxQueued`: how many jobs are queued (`n`), and the
+ * job holding the idempotency key (`holder`: its row as JSON, or null). $1 queue, $2 key (or null).
+ */
+const QUEUED_AND_HOLDER = `
+SELECT (SELECT count(*) FROM jobwire.job_records WHERE queue = $1 AND status = 'queued') AS n,
+  (SELECT json_build_object('id', id, 'rec', rec, 'seq', seq, 'last_output', last_output, 'expires_at_ms', expires_at_ms)
+   FROM jobwire.job_records WHERE queue = $1 AND idem_key = $2::text) AS holder`;
+
+/** A NOTIFY payload is at most this many bytes (PostgreSQL's limit is 8000, less one). */
+const NOTIFY_BYTES = 7_999;
+
+/**
+ * Delete the jobs `source` selects (their events and output too), and notify each removal whose
+ * record fits a notification, in one statement: the removal and its notice commit together. $1
+ * queue, then `source`'s own parameters. Returns the deleted records, each with `notified` (false:
+ * too large, the caller announces it without its input and result).
+ */
+const deleteWhere = (source: string): string => `
+WITH gone AS (DELETE FROM jobwire.job_records WHERE queue = $1 AND id IN (${source}) RETURNING id, rec, seq, last_output),
 events AS (DELETE FROM jobwire.job_events e USING gone WHERE e.queue = $1 AND e.job_id = gone.id),
-outputs AS (DELETE FROM jobwire.job_output o USING gone WHERE o.queue = $1 AND o.job_id = gone.id)
-SELECT id, rec, seq, last_output FROM gone`;
+outputs AS (DELETE FROM jobwire.job_output o USING gone WHERE o.queue = $1 AND o.job_id = gone.id),
+payloads AS (SELECT id, json_build_object('q', $1::text, 'r', rec)::text AS payload FROM gone),
+notified AS (SELECT id, pg_notify('${EVENTS_CHANNEL}', payload) FROM payloads WHERE octet_length(payload) <= ${NOTIFY_BYTES}),
+ids AS (SELECT COALESCE(array_agg(id), '{}') AS ids FROM notified)
+SELECT gone.id, rec, seq, last_output, gone.id = ANY (ids.ids) AS notified FROM gone, ids`;
+
+/** Delete jobs by id ($2: ids); see {@link deleteWhere}. */
+const DELETE = deleteWhere('SELECT unnest($2::text[])');
+
+/** Delete up to $3 jobs expired at $2 (ms), soonest first, skipping rows another process holds; see {@link deleteWhere}. */
+const EXPIRE = deleteWhere(
+  'SELECT id FROM jobwire.job_records WHERE queue = $1 AND expires_at_ms IS NOT NULL AND expires_at_ms <= $2 ORDER BY expires_at_ms LIMIT $3 FOR UPDATE SKIP LOCKED',
+);
 
 /**
  * A tenant or workspace id as its filter column holds it: JSON-encoded, because PostgreSQL text
@@ -240,10 +268,10 @@ export class PostgresJobStore implements JobStore {
     }
     // maxQueued looks at other jobs: the queue's lock keeps two creates from both passing it.
     return this.#transaction(async (client) => {
-      await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [this.queue]);
-      const existing = await this.#holder(client, idem, limits.now);
+      // The key's holder and the queued count, read in one statement once the lock is held.
+      const { rows } = await client.query<{ n: string; holder: (RecordRow & { id: string; expires_at_ms: string | null }) | null }>(QUEUED_AND_HOLDER, [this.queue, idem]);
+      const existing = await this.#liveHolder(client, rows[0]?.holder ?? undefined, limits.now);
       if (existing) return { outcome: 'existing' as const, record: existing };
-      const { rows } = await client.query<{ n: string }>("SELECT count(*) AS n FROM jobwire.job_records WHERE queue = $1 AND status = 'queued'", [this.queue]);
       if (Number(rows[0]?.n ?? 0) >= limits.maxQueued) return { outcome: 'full' as const };
       const { rowCount } = await client.query(INSERT, values);
       if (rowCount) return { outcome: 'created' as const };
@@ -251,7 +279,7 @@ export class PostgresJobStore implements JobStore {
       const holder = await this.#holder(client, idem, limits.now);
       if (holder) return { outcome: 'existing' as const, record: holder };
       throw new JobwireError('UNAVAILABLE', 'Could not create the job: its idempotency key kept changing hands');
-    });
+    }, this.queue);
   }
 
   /** The live job holding an idempotency key; an expired holder is removed, so the key is free again. */
@@ -261,10 +289,14 @@ export class PostgresJobStore implements JobStore {
       'SELECT id, rec, seq, last_output, expires_at_ms FROM jobwire.job_records WHERE queue = $1 AND idem_key = $2',
       [this.queue, idem],
     );
-    const row = rows[0];
+    return this.#liveHolder(db, rows[0], now);
+  }
+
+  /** The record of a key's holder while it lives; an expired one is removed (the key is free again). */
+  async #liveHolder(db: Pool | PoolClient, row: (RecordRow & { id: string; expires_at_ms: string | number | null }) | undefined, now: number): Promise<JobRecord | undefined> {
     if (!row) return undefined;
     if (row.expires_at_ms === null || Number(row.expires_at_ms) > now) return recordOf(row);
-    await this.#delete(db, [row.id]);
+    await this.#delete(db, DELETE, [this.queue, [row.id]]);
     return undefined;
   }
 
@@ -376,19 +408,13 @@ export class PostgresJobStore implements JobStore {
   }
 
   async remove(id: string): Promise<JobRecord | undefined> {
-    const [removed] = await this.#delete(this.#pool, [id]);
+    const [removed] = await this.#delete(this.#pool, DELETE, [this.queue, [id]]);
     return removed;
   }
 
   async expire(now: number, limit: number): Promise<string[]> {
-    return this.#transaction(async (client) => {
-      const { rows } = await client.query<{ id: string }>(
-        'SELECT id FROM jobwire.job_records WHERE queue = $1 AND expires_at_ms IS NOT NULL AND expires_at_ms <= $2 ORDER BY expires_at_ms LIMIT $3 FOR UPDATE SKIP LOCKED',
-        [this.queue, now, limit],
-      );
-      const removed = await this.#delete(client, rows.map((row) => row.id));
-      return removed.map((record) => record.id);
-    });
+    const removed = await this.#delete(this.#pool, EXPIRE, [this.queue, now, limit]);
+    return removed.map((record) => record.id);
   }
 
   async counts(now: number): Promise<JobCounts> {
@@ -407,22 +433,18 @@ export class PostgresJobStore implements JobStore {
    * read-then-write of one thing apart.
    */
   async exclusive<T>(name: string, work: () => Promise<T>): Promise<T> {
-    return this.#transaction(async (client) => {
-      await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`${this.queue}:${name}`]);
-      return work();
-    });
+    return this.#transaction(work, `${this.queue}:${name}`);
   }
 
-  /** Delete jobs and their logs, and notify each removal; the records deleted. */
-  async #delete(db: Pool | PoolClient, ids: string[]): Promise<JobRecord[]> {
-    if (ids.length === 0) return [];
-    const { rows } = await db.query<RecordRow & { id: string }>(DELETE, [this.queue, ids]);
+  /**
+   * Run a {@link deleteWhere} statement: jobs and their logs deleted and (most) removals notified
+   * at once. A record too large for a notification is announced right after, without its input
+   * and result. The records deleted.
+   */
+  async #delete(db: Pool | PoolClient, statement: string, values: unknown[]): Promise<JobRecord[]> {
+    const { rows } = await db.query<RecordRow & { id: string; notified: boolean }>(statement, values);
     const records = rows.map(recordOf);
-    // A record too large for a notification is announced without its input and result.
-    const payloads = records.map((record, index) => {
-      const rec = (rows[index] as { rec: string }).rec;
-      return JSON.stringify({ q: this.queue, r: rec.length <= INLINE_LIMIT ? rec : JSON.stringify({ ...record, input: null, result: undefined, metadata: {} }) });
-    });
+    const payloads = records.flatMap((record, index) => (rows[index]!.notified ? [] : [JSON.stringify({ q: this.queue, r: JSON.stringify({ ...record, input: null, result: undefined, metadata: {} }) })]));
     if (payloads.length > 0) await db.query('SELECT pg_notify($1, payload) FROM unnest($2::text[]) AS payload', [EVENTS_CHANNEL, payloads]);
     return records;
   }
@@ -434,15 +456,27 @@ export class PostgresJobStore implements JobStore {
     return Buffer.byteLength(payload, 'utf8') <= INLINE_OUTPUT_BYTES ? payload : null;
   }
 
-  /** The NOTIFY payload of an event: inline when small, a reference to read back when not. */
+  /**
+   * The NOTIFY payload of an event: inline when it fits a notification (counted in UTF-8 bytes, after
+   * the body's own escaping as a string), a reference to read back when not.
+   */
   #eventPayload(record: JobRecord, body: string): string {
-    return body.length <= INLINE_LIMIT ? JSON.stringify({ q: this.queue, e: body }) : JSON.stringify({ q: this.queue, ref: { id: record.id, seq: record.seq } });
+    if (body.length <= INLINE_LIMIT) {
+      const payload = JSON.stringify({ q: this.queue, e: body });
+      if (Buffer.byteLength(payload, 'utf8') <= NOTIFY_BYTES) return payload;
+    }
+    return JSON.stringify({ q: this.queue, ref: { id: record.id, seq: record.seq } });
   }
 
-  async #transaction<T>(work: (client: PoolClient) => Promise<T>): Promise<T> {
+  /**
+   * Run `work` in a transaction on one client of the pool. With `lock`, the transaction holds that
+   * advisory lock from its start: `BEGIN` and the lock go out as one round trip (the statements
+   * after it see what was committed before the lock was granted).
+   */
+  async #transaction<T>(work: (client: PoolClient) => Promise<T>, lock?: string): Promise<T> {
     return this.#withClient(async (client) => {
-      await client.query('BEGIN');
       try {
+        await client.query(lock === undefined ? 'BEGIN' : `BEGIN; SELECT pg_advisory_xact_lock(hashtext(${client.escapeLiteral(lock)}))`);
         const result = await work(client);
         await client.query('COMMIT');
         return result;
