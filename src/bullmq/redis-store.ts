@@ -31,15 +31,17 @@ const recordOf = ([rec, seq, ev]: RecordReply | [string, string?, string?]): Job
 /** The events of an `out:<id>` entry (`<from> <to> <bytes> <batch JSON>`). */
 const batchEvents = (entry: string): LoggedEvent[] => parseOutputBatch(entry.slice(entry.indexOf('{')));
 
-/** Jobs a list reads at most for one page when a filter skips many (the page is short then, with a cursor). */
+/** Jobs a list scans at most for one page when a filter skips many (the page is short then, with a cursor); it reads the records of the page's jobs only. */
 const LIST_SCAN_CAP = 5_000;
-/** Jobs a filtered list reads per round trip. */
+/** Jobs a filtered list scans per batch (their small fields in one round trip). */
 const LIST_BATCH = 500;
 /** Times a create follows an idempotency key to the job it names before giving up (each hop is a create or a removal racing it). */
 const IDEMPOTENCY_HOPS = 10;
 
-/** A job's fields as a list reads them. */
-const LIST_FIELDS = ['status', 'plugin', 'workspaceId', 'expiresAtMs', 'rec', 'ev', 'seq'] as const;
+/** A job's fields a list filters on: small, whatever the job's size (its record is read only once it matches). */
+const FILTER_FIELDS = ['status', 'plugin', 'workspaceId', 'expiresAtMs'] as const;
+/** A matching job's fields as a list reads them for its page: the filter's again (the job may have changed since), then its record. */
+const PAGE_FIELDS = [...FILTER_FIELDS, 'rec', 'ev', 'seq'] as const;
 
 /**
  * jobwire's job records and event logs in Redis, next to BullMQ's queue, one atomic Lua script per
@@ -196,8 +198,11 @@ export class RedisJobStore implements JobStore {
   }
 
   /**
-   * Newest first: a batch of ids from the index, then their fields in one pipeline, filtered here —
-   * two round trips per batch, and no script (which would touch job keys it was not given).
+   * Newest first: a batch of ids from the index, then their small fields (status, plugin,
+   * workspace, expiry) in one pipeline, filtered here; then the records of the matches the page
+   * takes, in one more pipeline. A job's record is read only when it goes into the page, however
+   * many jobs the filter skips or however large their records are: three round trips per batch, and
+   * no script (which would touch job keys it was not given).
    */
   async list(query: StoreListQuery): Promise<RecordPage> {
     let beforeOrder: number | undefined;
@@ -208,6 +213,14 @@ export class RedisJobStore implements JobStore {
     const index = query.tenantId === undefined ? this.keys.index : this.keys.tenantIndex(query.tenantId);
     const wanted = query.statuses ? new Set<string>(query.statuses) : undefined;
     const filtered = wanted !== undefined || query.plugin !== undefined || query.workspaceId !== undefined;
+    /** Whether a job's filter fields (status, plugin, workspaceId, expiresAtMs) pass the query: a job that is gone has no status. */
+    const matches = ([status, plugin, workspaceId, expiresAtMs]: (string | null | undefined)[]): boolean =>
+      status !== null &&
+      status !== undefined &&
+      (expiresAtMs === null || expiresAtMs === undefined || Number(expiresAtMs) > query.now) &&
+      (wanted === undefined || wanted.has(status)) &&
+      (query.plugin === undefined || plugin === query.plugin) &&
+      (query.workspaceId === undefined || workspaceId === query.workspaceId);
     const records: JobRecord[] = [];
     let max = beforeOrder === undefined ? '+inf' : `(${beforeOrder}`;
     let lastOrder = 0;
@@ -217,31 +230,46 @@ export class RedisJobStore implements JobStore {
       const size = Math.min(filtered ? Math.max(LIST_BATCH, query.limit + 1) : query.limit + 1, LIST_SCAN_CAP - scanned);
       const batch = await this.#redis.zrevrangebyscore(index, max, '-inf', 'WITHSCORES', 'LIMIT', 0, size);
       if (batch.length === 0) return { records };
-      const reads = this.#redis.pipeline();
-      for (let i = 0; i < batch.length; i += 2) reads.hmget(this.keys.job(batch[i]!), ...LIST_FIELDS);
-      const rows = ((await reads.exec()) ?? []) as [Error | null, (string | null)[]][];
-      for (let i = 0; i < rows.length; i++) {
-        const [error, row] = rows[i]!;
-        if (error) throw error;
-        const order = Number(batch[2 * i + 1]);
-        const [status, plugin, workspaceId, expiresAtMs, rec, ev, seq] = row;
-        if (
-          status !== null &&
-          status !== undefined &&
-          (expiresAtMs === null || expiresAtMs === undefined || Number(expiresAtMs) > query.now) &&
-          (wanted === undefined || wanted.has(status)) &&
-          (query.plugin === undefined || plugin === query.plugin) &&
-          (query.workspaceId === undefined || workspaceId === query.workspaceId)
-        ) {
-          if (records.length === query.limit) return { records, nextCursor: encodeCursor(lastOrder) };
-          records.push(parseCurrentRecord(rec, seq, ev === 'output'));
-          lastOrder = order;
-        }
-        scanned++;
-        max = `(${order}`;
-        if (scanned >= LIST_SCAN_CAP) return { records, nextCursor: encodeCursor(order) };
+      const ids: string[] = [];
+      const orders: number[] = [];
+      for (let i = 0; i < batch.length; i += 2) {
+        ids.push(batch[i]!);
+        orders.push(Number(batch[i + 1]));
       }
+      const fields = await this.#hmgetAll(ids, FILTER_FIELDS);
+      const candidates = ids.map((_, i) => i).filter((i) => matches(fields[i]!));
+      // The records of as many matches as the page still takes; a match that changed since (or
+      // went) is left out, and the next ones are read in its place.
+      let next = 0;
+      while (next < candidates.length) {
+        if (records.length === query.limit) return { records, nextCursor: encodeCursor(lastOrder) };
+        const taken = candidates.slice(next, next + query.limit - records.length);
+        next += taken.length;
+        const rows = await this.#hmgetAll(taken.map((i) => ids[i]!), PAGE_FIELDS);
+        for (const [n, i] of taken.entries()) {
+          const row = rows[n]!;
+          if (!matches(row)) continue;
+          const [, , , , rec, ev, seq] = row;
+          records.push(parseCurrentRecord(rec, seq, ev === 'output'));
+          lastOrder = orders[i]!;
+        }
+      }
+      const last = orders.at(-1)!;
+      scanned += ids.length;
+      max = `(${last}`;
+      if (scanned >= LIST_SCAN_CAP) return { records, nextCursor: encodeCursor(last) };
     }
+  }
+
+  /** `fields` of each job of `ids`, in one pipeline. */
+  async #hmgetAll(ids: string[], fields: readonly string[]): Promise<(string | null)[][]> {
+    const reads = this.#redis.pipeline();
+    for (const id of ids) reads.hmget(this.keys.job(id), ...fields);
+    const rows = ((await reads.exec()) ?? []) as [Error | null, (string | null)[]][];
+    return rows.map(([error, row]) => {
+      if (error) throw error;
+      return row;
+    });
   }
 
   async remove(id: string): Promise<JobRecord | undefined> {
