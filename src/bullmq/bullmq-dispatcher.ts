@@ -9,7 +9,7 @@ import { settleWithin } from '../engine/settle-within.js';
 import { isValidJobId } from '../valid-job-id.js';
 import { isTickJob, isTickJobId } from './bullmq-scheduler.js';
 import { jobDataOf, jobwireJobOf, type QueuedJobData } from './job-data.js';
-import { bullJobIdOf, copiedJob, endOf, foreignJobOf, notJobwireJob, RetryLater, RETRY_BACKOFF, retryDelayOf } from './job-end.js';
+import { copiedJob, namedEntryOf, endOf, foreignJobOf, notJobwireJob, RetryLater, RETRY_BACKOFF, retryDelayOf } from './job-end.js';
 import { ProgressRelay } from './progress-relay.js';
 import { QueueReconciler, VANISHED_REASON } from './queue-reconciler.js';
 import { SlotGate } from './slot-gate.js';
@@ -149,8 +149,36 @@ export class BullMQDispatcher implements JobDispatcher {
 
   /** Remove the job from its BullMQ queue, whatever set it waits in (delayed included); one a worker holds stays. */
   async discard(record: JobRecord): Promise<void> {
-    const entry = bullJobIdOf(record);
-    await this.#queue(entry.queue ?? this.queueOf(record.plugin)).remove(entry.id);
+    for (const entry of await this.#entriesOf(record)) {
+      if ((await this.#queue(entry.queue).remove(entry.id)) === 1) return;
+    }
+  }
+
+  /**
+   * The queues a plugin's jobs may be in: the one its settings name now first, then the other — a
+   * job stays where it was added when a rolling deploy gives the plugin a `concurrency` cap or takes
+   * it away. Only the main queue for a plugin not registered here: no other queue name is opened.
+   */
+  #queuesOf(plugin: string): string[] {
+    const main = this.#setup.queueName;
+    if (this.#setup.plugins.getMeta(plugin) === undefined) return [main];
+    const own = `${main}.${plugin}`;
+    return this.queueOf(plugin) === main ? [main, own] : [own, main];
+  }
+
+  /**
+   * Where the BullMQ job of a record may be, in the order to look. The entry an adopted job's
+   * metadata names (anyone submitting may write that metadata) counts only when it is in one of the
+   * plugin's queues and its data names this record — adoption writes that; else the job's own id.
+   */
+  async #entriesOf(record: JobRecord): Promise<{ queue: string; id: string }[]> {
+    const queues = this.#queuesOf(record.plugin);
+    const named = namedEntryOf(record);
+    if (named && queues.includes(named.queue) && named.id !== record.id) {
+      const job = await this.#queue(named.queue).getJob(named.id);
+      if (job && jobwireJobOf(job.data)?.id === record.id) return [named];
+    }
+    return queues.map((queue) => ({ queue, id: record.id }));
   }
 
   async start(handlers: DispatchHandlers): Promise<void> {
@@ -171,11 +199,17 @@ export class BullMQDispatcher implements JobDispatcher {
     this.#setup.onStarted();
   }
 
-  /** Whether the BullMQ job of a record is still in its queue, in any state. */
+  /**
+   * Whether the BullMQ job of a record is still in one of its plugin's queues, in any state. A job
+   * found in a plugin's own queue after its cap was removed gets a worker here, so that it runs.
+   */
   async #exists(record: JobRecord): Promise<boolean> {
-    const entry = bullJobIdOf(record);
-    const state = await this.#queue(entry.queue ?? this.queueOf(record.plugin)).getJobState(entry.id);
-    return state !== 'unknown';
+    for (const entry of await this.#entriesOf(record)) {
+      if ((await this.#queue(entry.queue).getJobState(entry.id)) === 'unknown') continue;
+      if (entry.queue !== this.#setup.queueName && !this.#workers.has(entry.queue)) await this.#work(entry.queue, this.#setup.concurrency);
+      return true;
+    }
+    return false;
   }
 
   /**
@@ -356,7 +390,7 @@ export class BullMQDispatcher implements JobDispatcher {
     if (!handlers || job.id === undefined) return undefined;
     let carried = jobwireJobOf(job.data);
     // A copy of another job's entry (Bull Board's Duplicate): not run, not taken for the job it copies.
-    if (carried && carried.id !== job.id && (carried.record === undefined || bullJobIdOf(carried.record).id !== job.id)) throw copiedJob(this.#setup.bullmq, carried.id);
+    if (carried && carried.id !== job.id && (carried.record === undefined || namedEntryOf(carried.record)?.id !== job.id)) throw copiedJob(this.#setup.bullmq, carried.id);
     if (!carried) {
       // Added by hand (`queue.add(plugin, input)`): a jobwire job if the plugin and input are valid, else failed here.
       let record: JobRecord;

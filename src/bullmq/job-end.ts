@@ -25,11 +25,15 @@ export function retryDelayOf(_attemptsMade: number, type?: string, error?: Error
   return Math.max(0, error.runAt - Date.now());
 }
 
-/** Where a jobwire job's BullMQ job is: its own id, or — for a job added by hand — the entry it was adopted from. */
-export function bullJobIdOf(record: JobRecord): { queue: string | undefined; id: string } {
+/**
+ * The BullMQ entry a job's metadata names (`metadata.bullmq`: written when a job added by hand is
+ * adopted), or undefined. Not to be trusted as it is: anyone submitting may write that metadata;
+ * the dispatcher uses it only once the entry's data names the job (see BullMQDispatcher).
+ */
+export function namedEntryOf(record: JobRecord): { queue: string; id: string } | undefined {
   const entry = record.metadata.bullmq as { queue?: unknown; jobId?: unknown } | undefined;
   if (typeof entry === 'object' && entry !== null && typeof entry.queue === 'string' && typeof entry.jobId === 'string') return { queue: entry.queue, id: entry.jobId };
-  return { queue: undefined, id: record.id };
+  return undefined;
 }
 
 /** A BullMQ job added by hand, as the engine adopts it: the plugin it is named after, its data as input. */
