@@ -176,7 +176,7 @@ export class BullMQDispatcher implements JobDispatcher {
     const named = namedEntryOf(record);
     if (named && queues.includes(named.queue) && named.id !== record.id) {
       const job = await this.#queue(named.queue).getJob(named.id);
-      if (job && jobwireJobOf(job.data)?.id === record.id) return [named];
+      if (job && jobwireJobOf(job.data, job.id)?.id === record.id) return [named];
     }
     return queues.map((queue) => ({ queue, id: record.id }));
   }
@@ -388,7 +388,7 @@ export class BullMQDispatcher implements JobDispatcher {
     if (isTickJob(job)) return this.#tick(job, token); // takes no slot: it only submits a job
     const handlers = this.#handlers;
     if (!handlers || job.id === undefined) return undefined;
-    let carried = jobwireJobOf(job.data);
+    let carried = jobwireJobOf(job.data, job.id);
     // A copy of another job's entry (Bull Board's Duplicate): not run, not taken for the job it copies.
     if (carried && carried.id !== job.id && (carried.record === undefined || namedEntryOf(carried.record)?.id !== job.id)) throw copiedJob(this.#setup.bullmq, carried.id);
     if (!carried) {
