@@ -193,6 +193,7 @@ export class BullMQDispatcher implements JobDispatcher {
       listQueued: this.#setup.listQueued,
       exists: (record) => this.#exists(record),
       vanished: (id, reason) => this.#handlers?.vanished(id, reason),
+      beforeRound: () => this.#reapplyCaps(),
       logger: this.#setup.logger,
     });
     this.#reconciler.start();
@@ -273,6 +274,15 @@ export class BullMQDispatcher implements JobDispatcher {
     for (const meta of this.#setup.plugins.list()) {
       if (meta.concurrency !== undefined) await this.#work(this.queueOf(meta.name), Math.min(meta.concurrency, this.#setup.concurrency), meta.concurrency);
     }
+  }
+
+  /**
+   * Set each capped plugin's cap on its queue again (idempotent): BullMQ's `obliterate` deletes the
+   * queue's meta key, which holds it. Run in each reconciler round, so also after a `cleaned` event.
+   */
+  async #reapplyCaps(): Promise<void> {
+    const caps = this.#setup.plugins.list().flatMap(({ name, concurrency }) => (concurrency !== undefined && this.#workers.has(this.queueOf(name)) ? [{ queue: this.queueOf(name), concurrency }] : []));
+    await Promise.all(caps.map(({ queue, concurrency }) => this.#queue(queue).setGlobalConcurrency(concurrency)));
   }
 
   /**

@@ -23,6 +23,8 @@ export interface ReconcilerSetup {
   exists(record: JobRecord): Promise<boolean>;
   /** The engine cancels the job with `reason` if it is still `queued`. */
   vanished(id: string, reason: string): void;
+  /** Run first in each round: what BullMQ's tools may have undone and is cheap to set again (the plugins' caps). */
+  beforeRound?(): Promise<void>;
   logger: Logger;
 }
 
@@ -97,6 +99,7 @@ export class QueueReconciler {
 
   /** One round: the jobs seen missing before, then the next page of queued jobs. */
   async #check(): Promise<void> {
+    await this.#setup.beforeRound?.().catch((error: unknown) => this.#setup.logger.warn({ err: error }, `jobwire: could not set the plugins' caps in BullMQ again: ${messageOf(error)}`));
     const page = await this.#setup.listQueued(this.#cursor, PAGE);
     this.#cursor = page.nextCursor;
     const checked = new Map<string, JobRecord>();
