@@ -748,7 +748,7 @@ export class JobEngine {
   async #adopt(job: ForeignJob): Promise<JobRecord> {
     const { store } = await this.#open();
     const plugins = this.#host.plugins;
-    const input = plugins.validateInput(job.plugin, job.input);
+    const input = adoptedInput(() => plugins.validateInput(job.plugin, job.input), job.plugin);
     const { limits } = this.#host.settings;
     checkedJson(input, 'input', limits.jsonDepth, limits.inputBytes, 'INVALID_INPUT');
     checkedJson(job.metadata, 'metadata', limits.jsonDepth, limits.metadataBytes, 'INVALID_REQUEST');
@@ -784,6 +784,20 @@ const DONE: RunOutcome = Object.freeze({ kind: 'done' });
 /** A job the claim found not runnable (ended, removed, running elsewhere): the record it found, if any. */
 class Skipped {
   constructor(readonly record: JobRecord | undefined) {}
+}
+
+/**
+ * The input of a job to adopt, as its plugin's schema gives it. Any error the schema throws (a
+ * transform that throws, not only a failed check) refuses the job as `INVALID_INPUT`: the entry is
+ * failed in its queue, not adopted again and again.
+ */
+function adoptedInput(validate: () => unknown, plugin: string): unknown {
+  try {
+    return validate();
+  } catch (error) {
+    if (error instanceof JobwireError) throw error;
+    throw new JobwireError('INVALID_INPUT', `Invalid input for plugin "${plugin}": its input schema threw: ${messageOf(error)}`);
+  }
 }
 
 /** The submit options of an adopted job: the defaults (its plugin's, where it has them). */
