@@ -25,6 +25,9 @@ const PROMOTE_TOLERANCE_MS = 1_000;
 /** Where a waiting BullMQ job was when it was removed: a job jobwire still counts as `queued`. */
 const WAITING_STATES: ReadonlySet<string> = new Set(['wait', 'waiting', 'prioritized', 'delayed', 'paused']);
 
+/** How many of the jobs this process removed from BullMQ it remembers, so as not to act on their `removed` events. */
+const REMOVED_HERE_KEPT = 1_000;
+
 /** How often a worker process looks for plugins that gained a `concurrency` cap (and so a queue of their own). */
 const PLUGIN_SCAN_MS = 1_000;
 
@@ -113,6 +116,11 @@ export class BullMQDispatcher implements JobDispatcher {
    * them, so a tick handled here is not left active, to be handed out again once its lock lapses.
    */
   readonly #ticking = new Map<string, { settled: Promise<void>; settle: () => void }>();
+  /**
+   * BullMQ ids of jobs this process removed (a cancel, a remove): their `removed` event asks for
+   * nothing (the engine did it). The oldest are forgotten past {@link REMOVED_HERE_KEPT}.
+   */
+  readonly #removedHere = new Set<string>();
   #handlers: DispatchHandlers | undefined;
   #ticks: TickJobHandler | undefined;
   #scan: NodeJS.Timeout | undefined;
@@ -150,8 +158,21 @@ export class BullMQDispatcher implements JobDispatcher {
   /** Remove the job from its BullMQ queue, whatever set it waits in (delayed included); one a worker holds stays. */
   async discard(record: JobRecord): Promise<void> {
     for (const entry of await this.#entriesOf(record)) {
-      if ((await this.#queue(entry.queue).remove(entry.id)) === 1) return;
+      this.#removing(entry.id);
+      const removed = await this.#queue(entry.queue).remove(entry.id).catch((error: unknown) => {
+        this.#removedHere.delete(entry.id);
+        throw error;
+      });
+      if (removed === 1) return;
+      this.#removedHere.delete(entry.id);
     }
+  }
+
+  /** Remember a job this process is removing from BullMQ (see {@link #removedHere}). */
+  #removing(id: string): void {
+    this.#removedHere.delete(id);
+    this.#removedHere.add(id);
+    if (this.#removedHere.size > REMOVED_HERE_KEPT) this.#removedHere.delete(this.#removedHere.values().next().value as string);
   }
 
   /**
@@ -324,8 +345,9 @@ export class BullMQDispatcher implements JobDispatcher {
       this.#handlers?.lost(jobId, `BullMQ gave up on the job: the worker running it was lost ${stalled.maxStalledCount + 1} times (it stopped, or could not renew its lock) (${failedReason})`);
     });
     // A waiting job removed with BullMQ's tools: cancelled at once (clean and obliterate say
-    // nothing per job: the reconciler finds those).
+    // nothing per job: the reconciler finds those). A removal made here (a cancel) needs nothing.
     events.on('removed', ({ jobId, prev }) => {
+      if (this.#removedHere.delete(jobId)) return;
       if (WAITING_STATES.has(prev) && isValidJobId(jobId)) this.#handlers?.vanished(jobId, VANISHED_REASON);
     });
     events.on('cleaned', () => this.#reconciler?.soon());
