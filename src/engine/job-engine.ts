@@ -729,18 +729,26 @@ export class JobEngine {
   /** A waiting job left its queue without the engine: cancelled with `reason` while it is still `queued` (a job that started meanwhile runs on). */
   async #vanished(id: string, reason: string): Promise<void> {
     try {
-      const { store } = await this.#open();
-      const bounded = this.#bounded(store);
-      let record = await bounded(() => store.get(id, this.#host.now()), 'read a job');
-      while (record?.status === 'queued') {
-        const at = this.#host.now();
-        const next = endedRecord(record, 'cancelled', at, this.#host.settings.ttlMs, { error: { code: 'CANCELLED', message: boundedText(reason, this.#host.settings.limits.messageLength) } });
-        const result = await bounded(() => store.commit({ record: next, at, replacesLast: false }), 'cancel a job its queue lost');
-        if (result.ok) return;
-        record = result.current;
-      }
+      await this.#endWhile(id, (record) => record.status === 'queued', 'cancelled', 'CANCELLED', reason, 'cancel a job its queue lost');
     } catch (error) {
       this.#host.logger.warn({ jobId: id, err: error }, `jobwire: could not cancel a job that left its queue: ${messageOf(error)}`);
+    }
+  }
+
+  /**
+   * End the job `status` with `code` and `reason` while `endable` says so of its stored record: a
+   * read, then a compare-and-set, read again when another change landed first.
+   */
+  async #endWhile(id: string, endable: (record: JobRecord) => boolean, status: 'cancelled' | 'failed', code: 'CANCELLED' | 'PLUGIN_FAILED', reason: string, what: string): Promise<void> {
+    const { store } = await this.#open();
+    const bounded = this.#bounded(store);
+    let record = await bounded(() => store.get(id, this.#host.now()), 'read a job');
+    while (record && endable(record)) {
+      const at = this.#host.now();
+      const next = endedRecord(record, status, at, this.#host.settings.ttlMs, { error: { code, message: boundedText(reason, this.#host.settings.limits.messageLength) } });
+      const result = await bounded(() => store.commit({ record: next, at, replacesLast: false }), what);
+      if (result.ok) return;
+      record = result.current;
     }
   }
 
@@ -760,19 +768,10 @@ export class JobEngine {
     return record;
   }
 
-  /** The dispatcher gave up on a job: it fails, whatever it was doing. */
+  /** The dispatcher gave up on a job: it fails, whatever it was doing (its `failed` event aborts the run, wherever it is). */
   async #lost(id: string, reason: string): Promise<void> {
     try {
-      const { store } = await this.#open();
-      const bounded = this.#bounded(store);
-      let record = await bounded(() => store.get(id, this.#host.now()), 'read a job');
-      while (record && !isTerminalStatus(record.status)) {
-        const at = this.#host.now();
-        const next = endedRecord(record, 'failed', at, this.#host.settings.ttlMs, { error: { code: 'PLUGIN_FAILED', message: boundedText(reason, this.#host.settings.limits.messageLength) } });
-        const result = await bounded(() => store.commit({ record: next, at, replacesLast: false }), 'fail a job');
-        if (result.ok) return; // its `failed` event aborts the run, wherever it is
-        record = result.current;
-      }
+      await this.#endWhile(id, (record) => !isTerminalStatus(record.status), 'failed', 'PLUGIN_FAILED', reason, 'fail a job');
     } catch (error) {
       this.#host.logger.error({ jobId: id, err: error }, `jobwire: could not fail a job its queue gave up on: ${messageOf(error)}`);
     }
