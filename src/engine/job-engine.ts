@@ -108,6 +108,14 @@ export class JobEngine {
    * caller's context (also for `retry` and schedule ticks, which submit through here).
    */
   submit(job: NewJob): Promise<JobSnapshot> {
+    // A submit that fails its checks (a too large or too deep input or metadata) is traced by no span.
+    const { limits } = this.#host.settings;
+    try {
+      checkedJson(job.input, 'input', limits.jsonDepth, limits.inputBytes, 'INVALID_INPUT');
+      checkedJson(job.metadata, 'metadata', limits.jsonDepth, limits.metadataBytes, 'INVALID_REQUEST');
+    } catch (error) {
+      return Promise.reject(error);
+    }
     const tracing = this.#host.tracing;
     if (!tracing) return this.#submit(job);
     let traced: SubmitTrace;
@@ -130,10 +138,8 @@ export class JobEngine {
     return submitting;
   }
 
+  /** Store a new job (its input and metadata checked already) and queue it. */
   async #submit(job: NewJob): Promise<JobSnapshot> {
-    const { limits } = this.#host.settings;
-    checkedJson(job.input, 'input', limits.jsonDepth, limits.inputBytes, 'INVALID_INPUT');
-    checkedJson(job.metadata, 'metadata', limits.jsonDepth, limits.metadataBytes, 'INVALID_REQUEST');
     const drivers = this.#openNow() ?? (await this.#open());
     const { store, dispatcher } = drivers;
     const now = this.#host.now();
