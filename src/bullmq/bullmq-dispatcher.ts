@@ -228,7 +228,8 @@ export class BullMQDispatcher implements JobDispatcher {
   async #exists(record: JobRecord): Promise<boolean> {
     for (const entry of await this.#entriesOf(record)) {
       if ((await this.#queue(entry.queue).getJobState(entry.id)) === 'unknown') continue;
-      if (entry.queue !== this.#setup.queueName && !this.#workers.has(entry.queue)) await this.#work(entry.queue, this.#setup.concurrency);
+      // Left in the plugin's own queue by a cap since removed (a capped plugin's queue is started with its cap, elsewhere).
+      if (entry.queue !== this.#setup.queueName && this.queueOf(record.plugin) === this.#setup.queueName) await this.#work(entry.queue, this.#setup.concurrency);
       return true;
     }
     return false;
