@@ -9,7 +9,7 @@ import { settleWithin } from '../engine/settle-within.js';
 import { isValidJobId } from '../valid-job-id.js';
 import { isTickJob, isTickJobId } from './bullmq-scheduler.js';
 import { jobDataOf, jobwireJobOf, type QueuedJobData } from './job-data.js';
-import { bullJobIdOf, copiedJob, endOf, foreignJobOf, notJobwireJob, RetryLater, RETRY_BACKOFF, retryDelayOf } from './job-end.js';
+import { copiedJob, namedEntryOf, endOf, foreignJobOf, notJobwireJob, RetryLater, RETRY_BACKOFF, retryDelayOf } from './job-end.js';
 import { ProgressRelay } from './progress-relay.js';
 import { QueueReconciler, VANISHED_REASON } from './queue-reconciler.js';
 import { SlotGate } from './slot-gate.js';
@@ -24,6 +24,9 @@ const PROMOTE_TOLERANCE_MS = 1_000;
 
 /** Where a waiting BullMQ job was when it was removed: a job jobwire still counts as `queued`. */
 const WAITING_STATES: ReadonlySet<string> = new Set(['wait', 'waiting', 'prioritized', 'delayed', 'paused']);
+
+/** How many of the jobs this process removed from BullMQ it remembers, so as not to act on their `removed` events. */
+const REMOVED_HERE_KEPT = 1_000;
 
 /** How often a worker process looks for plugins that gained a `concurrency` cap (and so a queue of their own). */
 const PLUGIN_SCAN_MS = 1_000;
@@ -113,6 +116,11 @@ export class BullMQDispatcher implements JobDispatcher {
    * them, so a tick handled here is not left active, to be handed out again once its lock lapses.
    */
   readonly #ticking = new Map<string, { settled: Promise<void>; settle: () => void }>();
+  /**
+   * BullMQ ids of jobs this process removed (a cancel, a remove): their `removed` event asks for
+   * nothing (the engine did it). The oldest are forgotten past {@link REMOVED_HERE_KEPT}.
+   */
+  readonly #removedHere = new Set<string>();
   #handlers: DispatchHandlers | undefined;
   #ticks: TickJobHandler | undefined;
   #scan: NodeJS.Timeout | undefined;
@@ -149,8 +157,49 @@ export class BullMQDispatcher implements JobDispatcher {
 
   /** Remove the job from its BullMQ queue, whatever set it waits in (delayed included); one a worker holds stays. */
   async discard(record: JobRecord): Promise<void> {
-    const entry = bullJobIdOf(record);
-    await this.#queue(entry.queue ?? this.queueOf(record.plugin)).remove(entry.id);
+    for (const entry of await this.#entriesOf(record)) {
+      this.#removing(entry.id);
+      const removed = await this.#queue(entry.queue).remove(entry.id).catch((error: unknown) => {
+        this.#removedHere.delete(entry.id);
+        throw error;
+      });
+      if (removed === 1) return;
+      this.#removedHere.delete(entry.id);
+    }
+  }
+
+  /** Remember a job this process is removing from BullMQ (see {@link #removedHere}). */
+  #removing(id: string): void {
+    this.#removedHere.delete(id);
+    this.#removedHere.add(id);
+    if (this.#removedHere.size > REMOVED_HERE_KEPT) this.#removedHere.delete(this.#removedHere.values().next().value as string);
+  }
+
+  /**
+   * The queues a plugin's jobs may be in: the one its settings name now first, then the other — a
+   * job stays where it was added when a rolling deploy gives the plugin a `concurrency` cap or takes
+   * it away. Only the main queue for a plugin not registered here: no other queue name is opened.
+   */
+  #queuesOf(plugin: string): string[] {
+    const main = this.#setup.queueName;
+    if (this.#setup.plugins.getMeta(plugin) === undefined) return [main];
+    const own = `${main}.${plugin}`;
+    return this.queueOf(plugin) === main ? [main, own] : [own, main];
+  }
+
+  /**
+   * Where the BullMQ job of a record may be, in the order to look. The entry an adopted job's
+   * metadata names (anyone submitting may write that metadata) counts only when it is in one of the
+   * plugin's queues and its data names this record — adoption writes that; else the job's own id.
+   */
+  async #entriesOf(record: JobRecord): Promise<{ queue: string; id: string }[]> {
+    const queues = this.#queuesOf(record.plugin);
+    const named = namedEntryOf(record);
+    if (named && queues.includes(named.queue) && named.id !== record.id) {
+      const job = await this.#queue(named.queue).getJob(named.id);
+      if (job && jobwireJobOf(job.data, job.id)?.id === record.id) return [named];
+    }
+    return queues.map((queue) => ({ queue, id: record.id }));
   }
 
   async start(handlers: DispatchHandlers): Promise<void> {
@@ -165,17 +214,25 @@ export class BullMQDispatcher implements JobDispatcher {
       listQueued: this.#setup.listQueued,
       exists: (record) => this.#exists(record),
       vanished: (id, reason) => this.#handlers?.vanished(id, reason),
+      beforeRound: () => this.#reapplyCaps(),
       logger: this.#setup.logger,
     });
     this.#reconciler.start();
     this.#setup.onStarted();
   }
 
-  /** Whether the BullMQ job of a record is still in its queue, in any state. */
+  /**
+   * Whether the BullMQ job of a record is still in one of its plugin's queues, in any state. A job
+   * found in a plugin's own queue after its cap was removed gets a worker here, so that it runs.
+   */
   async #exists(record: JobRecord): Promise<boolean> {
-    const entry = bullJobIdOf(record);
-    const state = await this.#queue(entry.queue ?? this.queueOf(record.plugin)).getJobState(entry.id);
-    return state !== 'unknown';
+    for (const entry of await this.#entriesOf(record)) {
+      if ((await this.#queue(entry.queue).getJobState(entry.id)) === 'unknown') continue;
+      // Left in the plugin's own queue by a cap since removed (a capped plugin's queue is started with its cap, elsewhere).
+      if (entry.queue !== this.#setup.queueName && this.queueOf(record.plugin) === this.#setup.queueName) await this.#work(entry.queue, this.#setup.concurrency);
+      return true;
+    }
+    return false;
   }
 
   /**
@@ -242,6 +299,15 @@ export class BullMQDispatcher implements JobDispatcher {
   }
 
   /**
+   * Set each capped plugin's cap on its queue again (idempotent): BullMQ's `obliterate` deletes the
+   * queue's meta key, which holds it. Run in each reconciler round, so also after a `cleaned` event.
+   */
+  async #reapplyCaps(): Promise<void> {
+    const caps = this.#setup.plugins.list().flatMap(({ name, concurrency }) => (concurrency !== undefined && this.#workers.has(this.queueOf(name)) ? [{ queue: this.queueOf(name), concurrency }] : []));
+    await Promise.all(caps.map(({ queue, concurrency }) => this.#queue(queue).setGlobalConcurrency(concurrency)));
+  }
+
+  /**
    * Start a worker (and its events reader) on a queue, once. `globalCap`: the most jobs of this
    * queue running at once over every worker process, set on the queue before its worker takes any.
    */
@@ -280,8 +346,9 @@ export class BullMQDispatcher implements JobDispatcher {
       this.#handlers?.lost(jobId, `BullMQ gave up on the job: the worker running it was lost ${stalled.maxStalledCount + 1} times (it stopped, or could not renew its lock) (${failedReason})`);
     });
     // A waiting job removed with BullMQ's tools: cancelled at once (clean and obliterate say
-    // nothing per job: the reconciler finds those).
+    // nothing per job: the reconciler finds those). A removal made here (a cancel) needs nothing.
     events.on('removed', ({ jobId, prev }) => {
+      if (this.#removedHere.delete(jobId)) return;
       if (WAITING_STATES.has(prev) && isValidJobId(jobId)) this.#handlers?.vanished(jobId, VANISHED_REASON);
     });
     events.on('cleaned', () => this.#reconciler?.soon());
@@ -354,9 +421,9 @@ export class BullMQDispatcher implements JobDispatcher {
     if (isTickJob(job)) return this.#tick(job, token); // takes no slot: it only submits a job
     const handlers = this.#handlers;
     if (!handlers || job.id === undefined) return undefined;
-    let carried = jobwireJobOf(job.data);
+    let carried = jobwireJobOf(job.data, job.id);
     // A copy of another job's entry (Bull Board's Duplicate): not run, not taken for the job it copies.
-    if (carried && carried.id !== job.id && (carried.record === undefined || bullJobIdOf(carried.record).id !== job.id)) throw copiedJob(this.#setup.bullmq, carried.id);
+    if (carried && carried.id !== job.id && (carried.record === undefined || namedEntryOf(carried.record)?.id !== job.id)) throw copiedJob(this.#setup.bullmq, carried.id);
     if (!carried) {
       // Added by hand (`queue.add(plugin, input)`): a jobwire job if the plugin and input are valid, else failed here.
       let record: JobRecord;

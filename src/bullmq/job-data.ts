@@ -35,7 +35,7 @@ export interface QueuedJobData {
 /** The shape jobs were queued with before `data` carried the input: still read, for jobs queued by an older version. */
 interface LegacyJobData {
   id: string;
-  record?: string;
+  record: string;
 }
 
 /**
@@ -68,15 +68,20 @@ export function jobDataOf(record: JobRecord, jsonb: boolean): QueuedJobData {
   return { jobwire: { id: record.id, plugin: record.plugin, record: jobwire.record } };
 }
 
-/** The jobwire job a BullMQ job's data names, and the record it carries when readable; undefined for data jobwire did not write. */
-export function jobwireJobOf(data: unknown): { id: string; record: JobRecord | undefined } | undefined {
+/**
+ * The jobwire job a BullMQ job's data names, and the record it carries when readable; undefined for
+ * data jobwire did not write. `jobId` is the BullMQ job's id: data of the older shape (`{ id, record }`)
+ * counts only with the record as JSON text and its own id — data added by hand that happens to hold
+ * an `id` (`{ id: 'img42' }`) is a job to adopt, not a jobwire job.
+ */
+export function jobwireJobOf(data: unknown, jobId: string | undefined): { id: string; record: JobRecord | undefined } | undefined {
   if (typeof data !== 'object' || data === null) return undefined;
   const fields = (data as Partial<QueuedJobData>).jobwire;
   if (typeof fields === 'object' && fields !== null && isValidJobId(fields.id)) {
     return { id: fields.id, record: recordOf(fields.record) };
   }
   const legacy = data as Partial<LegacyJobData>;
-  if (isValidJobId(legacy.id) && Object.keys(data).every((key) => key === 'id' || key === 'record')) {
+  if (isValidJobId(legacy.id) && legacy.id === jobId && typeof legacy.record === 'string' && Object.keys(data).every((key) => key === 'id' || key === 'record')) {
     return { id: legacy.id, record: recordOf(legacy.record) };
   }
   return undefined;

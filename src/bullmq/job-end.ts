@@ -7,12 +7,20 @@ import { showable } from './job-data.js';
 /** The BullMQ backoff type of jobwire's retries: the wait is the one jobwire's backoff policy gave (see {@link retryDelayOf}). */
 export const RETRY_BACKOFF = 'jobwire';
 
+/**
+ * A failure's message as BullMQ can record it: PostgreSQL's text holds no NUL, so BullMQ on
+ * PostgreSQL could not record the failure at all (each becomes U+FFFD).
+ */
+export function failureText(message: string): string {
+  return message.replaceAll('\u0000', '\uFFFD');
+}
+
 /** Thrown by the processor for a try that failed and is retried: BullMQ records the failure and waits until `runAt`. */
 export class RetryLater extends Error {
   override name = 'RetryLater';
 
   constructor(message: string, readonly runAt: number) {
-    super(message);
+    super(failureText(message));
   }
 }
 
@@ -25,11 +33,15 @@ export function retryDelayOf(_attemptsMade: number, type?: string, error?: Error
   return Math.max(0, error.runAt - Date.now());
 }
 
-/** Where a jobwire job's BullMQ job is: its own id, or — for a job added by hand — the entry it was adopted from. */
-export function bullJobIdOf(record: JobRecord): { queue: string | undefined; id: string } {
+/**
+ * The BullMQ entry a job's metadata names (`metadata.bullmq`: written when a job added by hand is
+ * adopted), or undefined. Not to be trusted as it is: anyone submitting may write that metadata;
+ * the dispatcher uses it only once the entry's data names the job (see BullMQDispatcher).
+ */
+export function namedEntryOf(record: JobRecord): { queue: string; id: string } | undefined {
   const entry = record.metadata.bullmq as { queue?: unknown; jobId?: unknown } | undefined;
   if (typeof entry === 'object' && entry !== null && typeof entry.queue === 'string' && typeof entry.jobId === 'string') return { queue: entry.queue, id: entry.jobId };
-  return { queue: undefined, id: record.id };
+  return undefined;
 }
 
 /** A BullMQ job added by hand, as the engine adopts it: the plugin it is named after, its data as input. */
@@ -52,8 +64,9 @@ export function notJobwireJob(bullmq: typeof import('bullmq'), error: unknown): 
  * worker reported the end, not where the plugin failed: the message says what failed).
  */
 function failure(bullmq: typeof import('bullmq'), message: string): Error {
-  const error = new bullmq.UnrecoverableError(message);
-  error.stack = `${error.name}: ${message}`;
+  const text = failureText(message);
+  const error = new bullmq.UnrecoverableError(text);
+  error.stack = `${error.name}: ${text}`;
   return error;
 }
 
@@ -86,8 +99,7 @@ export async function endOf(bullmq: typeof import('bullmq'), job: Job, id: strin
     case 'cancelled': {
       const message = ended.error?.message ?? `Job ${ended.status}`;
       const reason = ended.status === 'cancelled' ? `Cancelled: ${message}` : message;
-      // PostgreSQL's text holds no NUL: BullMQ could not record the failure at all.
-      throw failure(bullmq, (ran ? reason : `${refusal} (${reason})`).replaceAll('\u0000', '\uFFFD'));
+      throw failure(bullmq, ran ? reason : `${refusal} (${reason})`);
     }
     default:
       // Still live: ran elsewhere, or its end could not be recorded here. The store has the truth.

@@ -108,6 +108,14 @@ export class JobEngine {
    * caller's context (also for `retry` and schedule ticks, which submit through here).
    */
   submit(job: NewJob): Promise<JobSnapshot> {
+    // A submit that fails its checks (a too large or too deep input or metadata) is traced by no span.
+    const { limits } = this.#host.settings;
+    try {
+      checkedJson(job.input, 'input', limits.jsonDepth, limits.inputBytes, 'INVALID_INPUT');
+      checkedJson(job.metadata, 'metadata', limits.jsonDepth, limits.metadataBytes, 'INVALID_REQUEST');
+    } catch (error) {
+      return Promise.reject(error);
+    }
     const tracing = this.#host.tracing;
     if (!tracing) return this.#submit(job);
     let traced: SubmitTrace;
@@ -130,10 +138,8 @@ export class JobEngine {
     return submitting;
   }
 
+  /** Store a new job (its input and metadata checked already) and queue it. */
   async #submit(job: NewJob): Promise<JobSnapshot> {
-    const { limits } = this.#host.settings;
-    checkedJson(job.input, 'input', limits.jsonDepth, limits.inputBytes, 'INVALID_INPUT');
-    checkedJson(job.metadata, 'metadata', limits.jsonDepth, limits.metadataBytes, 'INVALID_REQUEST');
     const drivers = this.#openNow() ?? (await this.#open());
     const { store, dispatcher } = drivers;
     const now = this.#host.now();
@@ -729,18 +735,26 @@ export class JobEngine {
   /** A waiting job left its queue without the engine: cancelled with `reason` while it is still `queued` (a job that started meanwhile runs on). */
   async #vanished(id: string, reason: string): Promise<void> {
     try {
-      const { store } = await this.#open();
-      const bounded = this.#bounded(store);
-      let record = await bounded(() => store.get(id, this.#host.now()), 'read a job');
-      while (record?.status === 'queued') {
-        const at = this.#host.now();
-        const next = endedRecord(record, 'cancelled', at, this.#host.settings.ttlMs, { error: { code: 'CANCELLED', message: boundedText(reason, this.#host.settings.limits.messageLength) } });
-        const result = await bounded(() => store.commit({ record: next, at, replacesLast: false }), 'cancel a job its queue lost');
-        if (result.ok) return;
-        record = result.current;
-      }
+      await this.#endWhile(id, (record) => record.status === 'queued', 'cancelled', 'CANCELLED', reason, 'cancel a job its queue lost');
     } catch (error) {
       this.#host.logger.warn({ jobId: id, err: error }, `jobwire: could not cancel a job that left its queue: ${messageOf(error)}`);
+    }
+  }
+
+  /**
+   * End the job `status` with `code` and `reason` while `endable` says so of its stored record: a
+   * read, then a compare-and-set, read again when another change landed first.
+   */
+  async #endWhile(id: string, endable: (record: JobRecord) => boolean, status: 'cancelled' | 'failed', code: 'CANCELLED' | 'PLUGIN_FAILED', reason: string, what: string): Promise<void> {
+    const { store } = await this.#open();
+    const bounded = this.#bounded(store);
+    let record = await bounded(() => store.get(id, this.#host.now()), 'read a job');
+    while (record && endable(record)) {
+      const at = this.#host.now();
+      const next = endedRecord(record, status, at, this.#host.settings.ttlMs, { error: { code, message: boundedText(reason, this.#host.settings.limits.messageLength) } });
+      const result = await bounded(() => store.commit({ record: next, at, replacesLast: false }), what);
+      if (result.ok) return;
+      record = result.current;
     }
   }
 
@@ -748,7 +762,7 @@ export class JobEngine {
   async #adopt(job: ForeignJob): Promise<JobRecord> {
     const { store } = await this.#open();
     const plugins = this.#host.plugins;
-    const input = plugins.validateInput(job.plugin, job.input);
+    const input = adoptedInput(() => plugins.validateInput(job.plugin, job.input), job.plugin);
     const { limits } = this.#host.settings;
     checkedJson(input, 'input', limits.jsonDepth, limits.inputBytes, 'INVALID_INPUT');
     checkedJson(job.metadata, 'metadata', limits.jsonDepth, limits.metadataBytes, 'INVALID_REQUEST');
@@ -760,19 +774,10 @@ export class JobEngine {
     return record;
   }
 
-  /** The dispatcher gave up on a job: it fails, whatever it was doing. */
+  /** The dispatcher gave up on a job: it fails, whatever it was doing (its `failed` event aborts the run, wherever it is). */
   async #lost(id: string, reason: string): Promise<void> {
     try {
-      const { store } = await this.#open();
-      const bounded = this.#bounded(store);
-      let record = await bounded(() => store.get(id, this.#host.now()), 'read a job');
-      while (record && !isTerminalStatus(record.status)) {
-        const at = this.#host.now();
-        const next = endedRecord(record, 'failed', at, this.#host.settings.ttlMs, { error: { code: 'PLUGIN_FAILED', message: boundedText(reason, this.#host.settings.limits.messageLength) } });
-        const result = await bounded(() => store.commit({ record: next, at, replacesLast: false }), 'fail a job');
-        if (result.ok) return; // its `failed` event aborts the run, wherever it is
-        record = result.current;
-      }
+      await this.#endWhile(id, (record) => !isTerminalStatus(record.status), 'failed', 'PLUGIN_FAILED', reason, 'fail a job');
     } catch (error) {
       this.#host.logger.error({ jobId: id, err: error }, `jobwire: could not fail a job its queue gave up on: ${messageOf(error)}`);
     }
@@ -784,6 +789,20 @@ const DONE: RunOutcome = Object.freeze({ kind: 'done' });
 /** A job the claim found not runnable (ended, removed, running elsewhere): the record it found, if any. */
 class Skipped {
   constructor(readonly record: JobRecord | undefined) {}
+}
+
+/**
+ * The input of a job to adopt, as its plugin's schema gives it. Any error the schema throws (a
+ * transform that throws, not only a failed check) refuses the job as `INVALID_INPUT`: the entry is
+ * failed in its queue, not adopted again and again.
+ */
+function adoptedInput(validate: () => unknown, plugin: string): unknown {
+  try {
+    return validate();
+  } catch (error) {
+    if (error instanceof JobwireError) throw error;
+    throw new JobwireError('INVALID_INPUT', `Invalid input for plugin "${plugin}": its input schema threw: ${messageOf(error)}`);
+  }
 }
 
 /** The submit options of an adopted job: the defaults (its plugin's, where it has them). */

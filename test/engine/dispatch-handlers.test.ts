@@ -2,6 +2,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { JobTracker, MemoryBackend } from '../../src/index.js';
 import type { BackendDrivers, DispatchHandlers, JobBackend } from '../../src/backend/index.js';
 import { createFixturePlugins } from '../../src/testing/index.js';
+import { z } from 'zod';
+import { definePlugin } from '../../src/plugin-manager/define-plugin.js';
 import { rejection, until } from '../helpers/deferred.js';
 
 /** A memory backend whose dispatcher hands the test the engine's handlers, as a shared queue's dispatcher gets them. */
@@ -67,6 +69,25 @@ describe("the engine's dispatch handlers for a shared queue's tools", () => {
     const again = await t.handlers().run({ id: record.id, plugin: 'echo', delivery: 1, record: undefined });
     expect(again).toMatchObject({ kind: 'done', ran: false });
     expect(again.kind === 'done' ? await again.ended?.() : undefined).toMatchObject({ status: 'completed', seq: ended?.seq });
+  });
+
+  it("adopt() refuses, as INVALID_INPUT, an input whose plugin's schema throws (not only fails its checks)", async () => {
+    const fx = createFixturePlugins();
+    fx.plugins.register(
+      definePlugin({
+        name: 'brittle',
+        input: z.object({ n: z.number() }).transform((value) => {
+          if (value.n < 0) throw new Error('negative numbers break the transform');
+          return value;
+        }),
+        run: (input) => input,
+      }),
+    );
+    const { backend, handlers } = capturingBackend();
+    tracker = new JobTracker({ plugins: fx.plugins, backend });
+    await tracker.stats(); // open
+    expect(await rejection(handlers().adopt({ plugin: 'brittle', input: { n: -1 }, key: 'b-1', metadata: {} }))).toMatchObject({ code: 'INVALID_INPUT', message: expect.stringContaining('negative numbers break the transform') });
+    expect(await handlers().adopt({ plugin: 'brittle', input: { n: 1 }, key: 'b-2', metadata: {} })).toMatchObject({ status: 'queued', input: { n: 1 } });
   });
 
   it('vanished() cancels a queued job with its reason, and leaves a running one alone', async () => {
