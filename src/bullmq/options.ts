@@ -77,7 +77,8 @@ export interface BullMQBackendOptions {
   /**
    * How often each worker process checks a page of `queued` jobs against BullMQ: a job whose BullMQ
    * job was removed with BullMQ's own tools (`clean`, `obliterate`, `drain`, which do not name the
-   * jobs they remove) is cancelled, seen missing twice in a row. @default 30_000
+   * jobs they remove) is cancelled once it has been missing for this long (at least 5 s). Each
+   * round also sets every capped plugin's queue cap again (an `obliterate` deletes it). @default 30_000
    */
   reconcileIntervalMs?: number;
 }
