@@ -25,13 +25,14 @@ function watchedBackend(backend: BullMQBackend): string[] {
   return vanished;
 }
 
-describe.each(DATABASES)("BullMQ's removed events on $name", (database) => {
+// BullMQ on PostgreSQL sends no `removed` event for remove() (its reconciler finds those jobs: see
+// actions.test.ts), so these run on Redis only.
+describe.each(DATABASES.filter((database) => database.name === 'Redis'))("BullMQ's removed events on $name", (database) => {
   afterAll(async () => {
     if (database.up) await database.cleanup();
   });
 
-  // BullMQ on PostgreSQL sends no `removed` event for remove(): its reconciler finds those jobs.
-  it.skipIf(!database.up || database.name !== 'Redis')("a removal this process made (a cancel) is not read back from the store; one made with BullMQ's tools cancels the job", async () => {
+  it.skipIf(!database.up)("a removal this process made (a cancel) is not read back from the store; one made with BullMQ's tools cancels the job", async () => {
     const queueName = `${prefix}-removed-${++queues}`;
     const fx = createViewPlugins();
     const backend = new BullMQBackend({ connection: database.url, queueName, prefix, role: 'both', concurrency: 1, reconcileIntervalMs: 60_000 });
