@@ -109,10 +109,8 @@ export class JobEngine {
    */
   submit(job: NewJob): Promise<JobSnapshot> {
     // A submit that fails its checks (a too large or too deep input or metadata) is traced by no span.
-    const { limits } = this.#host.settings;
     try {
-      checkedJson(job.input, 'input', limits.jsonDepth, limits.inputBytes, 'INVALID_INPUT');
-      checkedJson(job.metadata, 'metadata', limits.jsonDepth, limits.metadataBytes, 'INVALID_REQUEST');
+      this.#checkJobJson(job.input, job.metadata);
     } catch (error) {
       return Promise.reject(error);
     }
@@ -758,14 +756,22 @@ export class JobEngine {
     }
   }
 
+  /**
+   * A new job's input and metadata within the tracker's JSON limits (size and depth).
+   * @throws JobwireError `INVALID_INPUT` (input) or `INVALID_REQUEST` (metadata).
+   */
+  #checkJobJson(input: unknown, metadata: unknown): void {
+    const { limits } = this.#host.settings;
+    checkedJson(input, 'input', limits.jsonDepth, limits.inputBytes, 'INVALID_INPUT');
+    checkedJson(metadata, 'metadata', limits.jsonDepth, limits.metadataBytes, 'INVALID_REQUEST');
+  }
+
   /** A queue entry that came without a record (added by another program) becomes a `queued` job, once per entry. */
   async #adopt(job: ForeignJob): Promise<JobRecord> {
     const { store } = await this.#open();
     const plugins = this.#host.plugins;
     const input = adoptedInput(() => plugins.validateInput(job.plugin, job.input), job.plugin);
-    const { limits } = this.#host.settings;
-    checkedJson(input, 'input', limits.jsonDepth, limits.inputBytes, 'INVALID_INPUT');
-    checkedJson(job.metadata, 'metadata', limits.jsonDepth, limits.metadataBytes, 'INVALID_REQUEST');
+    this.#checkJobJson(input, job.metadata);
     const now = this.#host.now();
     const record = queuedRecord(createJobId(), { ...ADOPTED, plugin: job.plugin, input, metadata: job.metadata, idempotencyKey: job.key }, plugins.getMeta(job.plugin), now);
     // Already in its queue: it counts against no limit, and is not queued again.
