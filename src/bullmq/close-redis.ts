@@ -1,4 +1,5 @@
 import type { Cluster, Redis } from 'ioredis';
+import { settleWithin } from '../engine/settle-within.js';
 
 /** How long a Redis connection gets to take its leave (`QUIT`) before it is cut. */
 export const QUIT_WAIT_MS = 2_000;
@@ -12,11 +13,6 @@ export const QUIT_WAIT_MS = 2_000;
 export async function closeRedis(client: Redis | Cluster): Promise<void> {
   const status = (): string => client.status; // read afresh: it changes while QUIT is under way
   if (status() === 'end') return;
-  if (status() === 'ready') {
-    let timer: NodeJS.Timeout | undefined;
-    const bound = new Promise<void>((resolve) => (timer = setTimeout(resolve, QUIT_WAIT_MS)));
-    await Promise.race([client.quit().then(() => undefined, () => undefined), bound]);
-    clearTimeout(timer);
-  }
+  if (status() === 'ready') await settleWithin([client.quit()], QUIT_WAIT_MS);
   if (status() !== 'end') client.disconnect();
 }

@@ -1,5 +1,6 @@
 import type { BusHandlers, JobBus } from '../backend/job-bus.js';
 import { parseLoggedEvent } from '../engine/logged-events.js';
+import { settleWithin } from '../engine/settle-within.js';
 import { messageOf } from '../errors.js';
 import { logDebug, type Logger } from '../logger.js';
 import { parseOutputBatch } from '../output/output-events.js';
@@ -68,10 +69,7 @@ export class RedisBus implements JobBus {
       // A cluster's sharded subscribers are dropped at once when it closes: leave the channel
       // first, so that what was published before (this process's own cancels on close among it) is
       // heard — the answer comes after every message the node sent before it. Bounded, as a QUIT is.
-      let timer: NodeJS.Timeout | undefined;
-      const bound = new Promise<void>((resolve) => (timer = setTimeout(resolve, QUIT_WAIT_MS)));
-      await Promise.race([sub.sunsubscribe(this.#store.channel).catch(logDebug(this.#logger, 'leaving the channel failed')), bound]);
-      clearTimeout(timer);
+      await settleWithin([sub.sunsubscribe(this.#store.channel).catch(logDebug(this.#logger, 'leaving the channel failed'))], QUIT_WAIT_MS);
     }
     await closeRedis(sub);
   }
