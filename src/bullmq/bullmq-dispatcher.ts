@@ -293,9 +293,12 @@ export class BullMQDispatcher implements JobDispatcher {
    * BullMQ global concurrency, kept in the database: it holds across every worker process.
    */
   async #workCappedPlugins(): Promise<void> {
-    for (const meta of this.#setup.plugins.list()) {
-      if (meta.concurrency !== undefined) await this.#work(this.queueOf(meta.name), Math.min(meta.concurrency, this.#setup.concurrency), meta.concurrency);
-    }
+    for (const { queue, cap } of this.#cappedQueues()) await this.#work(queue, Math.min(cap, this.#setup.concurrency), cap);
+  }
+
+  /** Each capped plugin's own queue, with the plugin's cap. */
+  #cappedQueues(): { queue: string; cap: number }[] {
+    return this.#setup.plugins.list().flatMap(({ name, concurrency }) => (concurrency === undefined ? [] : [{ queue: this.queueOf(name), cap: concurrency }]));
   }
 
   /**
@@ -303,8 +306,8 @@ export class BullMQDispatcher implements JobDispatcher {
    * queue's meta key, which holds it. Run in each reconciler round, so also after a `cleaned` event.
    */
   async #reapplyCaps(): Promise<void> {
-    const caps = this.#setup.plugins.list().flatMap(({ name, concurrency }) => (concurrency !== undefined && this.#workers.has(this.queueOf(name)) ? [{ queue: this.queueOf(name), concurrency }] : []));
-    await Promise.all(caps.map(({ queue, concurrency }) => this.#queue(queue).setGlobalConcurrency(concurrency)));
+    const served = this.#cappedQueues().filter(({ queue }) => this.#workers.has(queue));
+    await Promise.all(served.map(({ queue, cap }) => this.#queue(queue).setGlobalConcurrency(cap)));
   }
 
   /**
