@@ -11,6 +11,7 @@ import { BullMQScheduler, type ExclusiveRunner } from './bullmq-scheduler.js';
 import { loadDrivers } from './load.js';
 import { checkBullMQOptions, isClusterConnection, type BullMQBackendOptions, type CheckedBullMQOptions } from './options.js';
 import { PostgresBus } from './postgres-bus.js';
+import { queueEntryInsert, type QueueEntryInsert } from './postgres-entry.js';
 import { PostgresJobStore } from './postgres-store.js';
 import { RedisBus } from './redis-bus.js';
 import { RedisJobStore, type RedisClient } from './redis-store.js';
@@ -108,13 +109,16 @@ export class BullMQBackend implements JobBackend {
     let backendFactory: unknown;
     let eventsConnection: () => unknown;
     let exclusive: ExclusiveRunner | undefined;
+    let pgStore: PostgresJobStore | undefined;
+    let pool: import('pg').Pool | undefined;
     if (options.database === 'postgres') {
       const pg = await importOptional<typeof import('pg')>('pg', 'bullmq pg', 'jobwire/bullmq with PostgreSQL');
       const connectionString = options.connection as string;
-      const pool = new pg.Pool({ connectionString, max: 10, connectionTimeoutMillis: 10_000 });
+      pool = new pg.Pool({ connectionString, max: 10, connectionTimeoutMillis: 10_000 });
       pool.on('error', warn('PostgreSQL pool error'));
-      closers.push(() => pool.end());
-      const pgStore = new PostgresJobStore(pool, options.prefix, options.queueName, host.logger);
+      const opened = pool;
+      closers.push(() => opened.end());
+      pgStore = new PostgresJobStore(pool, options.prefix, options.queueName, host.logger);
       await pgStore.migrate();
       store = pgStore;
       bus = new PostgresBus((config) => new pg.Client(config), connectionString, pgStore, host.logger);
@@ -122,7 +126,8 @@ export class BullMQBackend implements JobBackend {
       backendFactory = bullmq.createPostgresBackend;
       eventsConnection = () => bullOptions.connection;
       // BullMQ's PostgreSQL upsert of a job scheduler is not atomic: upserts of a key take turns.
-      exclusive = (key, work) => pgStore.exclusive(`schedule:${key}`, work);
+      const locks = pgStore;
+      exclusive = (key, work) => locks.exclusive(`schedule:${key}`, work);
     } else {
       const { connection } = options;
       const cluster = isClusterConnection(connection);
@@ -161,7 +166,17 @@ export class BullMQBackend implements JobBackend {
       onStarted: () => this.#markReady(),
       listQueued: (cursor, limit) => store.list({ tenantId: undefined, workspaceId: undefined, plugin: undefined, statuses: QUEUED, limit, cursor, now: host.now() }),
       reconcileIntervalMs: options.reconcileIntervalMs,
+      addedWithRecord: (record) => entries?.added.has(record) ?? false,
     });
+    let entries: QueueEntryInsert | undefined;
+    if (pgStore && pool) {
+      // BullMQ's schema is migrated once its first queue is ready; a submit then adds the BullMQ job
+      // in the statement that creates the record (see PostgresJobStore's create).
+      await dispatcher.mainQueue().waitUntilReady();
+      entries = await queueEntryInsert(pool, (record) => dispatcher.addJobArgs(record));
+      if (entries) pgStore.addQueueEntries(entries);
+      else host.logger.warn({}, "jobwire: this BullMQ's PostgreSQL schema has no add_job function of the expected arguments: a submit adds its BullMQ job in a statement of its own");
+    }
     return {
       store,
       bus,

@@ -1,4 +1,4 @@
-import type { Job, Queue, QueueEvents, Worker } from 'bullmq';
+import type { Job, JobsOptions, Queue, Worker } from 'bullmq';
 import type { DispatchHandlers, JobDispatcher, RunOutcome } from '../backend/job-dispatcher.js';
 import type { JobRecord } from '../backend/job-record.js';
 import type { RecordPage } from '../backend/job-store.js';
@@ -11,6 +11,7 @@ import { isTickJob, isTickJobId } from './bullmq-scheduler.js';
 import { jobDataOf, jobwireJobOf, type QueuedJobData } from './job-data.js';
 import { copiedJob, namedEntryOf, endOf, foreignJobOf, notJobwireJob, RetryLater, RETRY_BACKOFF, retryDelayOf } from './job-end.js';
 import { ProgressRelay } from './progress-relay.js';
+import { QueueEventsReader, type QueueEvent } from './queue-events-reader.js';
 import { QueueReconciler, VANISHED_REASON } from './queue-reconciler.js';
 import { SlotGate } from './slot-gate.js';
 
@@ -54,7 +55,7 @@ export interface BullMQDispatcherSetup {
   bullOptions: { connection: never; prefix: string };
   /** BullMQ's datastore factory (PostgreSQL), or undefined for Redis. */
   backendFactory: unknown;
-  /** A fresh connection for a QueueEvents reader. */
+  /** A fresh connection for a queue's events reader. */
   eventsConnection: () => unknown;
   plugins: PluginManager;
   logger: Logger;
@@ -72,6 +73,8 @@ export interface BullMQDispatcherSetup {
   listQueued(cursor: string | undefined, limit: number): Promise<RecordPage>;
   /** How often a worker process checks queued jobs against BullMQ (see {@link QueueReconciler}). */
   reconcileIntervalMs: number;
+  /** True for a record whose create added its BullMQ job too (BullMQ on PostgreSQL): `enqueue` has nothing left to do. */
+  addedWithRecord?(record: JobRecord): boolean;
 }
 
 /**
@@ -105,7 +108,7 @@ export class BullMQDispatcher implements JobDispatcher {
   readonly #setup: BullMQDispatcherSetup;
   readonly #queues = new Map<string, Queue>();
   readonly #workers = new Map<string, Worker>();
-  readonly #events = new Map<string, QueueEvents>();
+  readonly #events = new Map<string, QueueEventsReader>();
   /** Queues whose worker is being started (their cap being set): a second start leaves them to the first. */
   readonly #starting = new Set<string>();
   readonly #gate: SlotGate;
@@ -141,18 +144,43 @@ export class BullMQDispatcher implements JobDispatcher {
 
   /** Add the job to its BullMQ queue; a job with a `runAt` waits in BullMQ's delayed set until then. */
   async enqueue(record: JobRecord): Promise<void> {
+    if (this.#setup.addedWithRecord?.(record)) return; // its create added it (BullMQ on PostgreSQL)
+    const { queue, name, data, opts } = this.#entryOf(record);
+    await this.#queue(queue).add(name, data, opts);
+  }
+
+  /**
+   * The arguments of BullMQ's `add_job` on PostgreSQL for a job, as `Queue.add` sends them (BullMQ
+   * builds the job's stored options itself: `Job#asJSON`), for the store to add the job in the
+   * statement that creates its record (see PostgresJobStore). Undefined for an adopted job: its
+   * BullMQ job is the one added by hand.
+   */
+  addJobArgs(record: JobRecord): unknown[] | undefined {
+    if (namedEntryOf(record)) return undefined; // enqueue() adds it, should the metadata be a submitter's
+    const { queue, name, data, opts } = this.#entryOf(record);
+    const job = new this.#setup.bullmq.Job(this.#queue(queue), name, data, opts, record.id).asJSON();
+    const stored = job.opts as { priority?: number; delay?: number; attempts?: number };
+    return [this.#queue(queue).qualifiedName, record.id, job.name, job.data, JSON.stringify(stored), stored.priority ?? 0, stored.delay ?? 0, job.timestamp, stored.attempts ?? 1, null, null, null, null, null, false];
+  }
+
+  /** A job's BullMQ entry: its queue, name, data and options. */
+  #entryOf(record: JobRecord): { queue: string; name: string; data: QueuedJobData; opts: JobsOptions & { jobId: string } } {
     const ageSeconds = Number.isFinite(this.#setup.ttlMs) ? Math.ceil(this.#setup.ttlMs / 1000) : undefined;
-    const data: QueuedJobData = jobDataOf(record, this.#setup.jsonb);
     const delay = record.runAt === undefined ? 0 : Math.max(0, record.runAt - Date.now());
-    await this.#queue(this.queueOf(record.plugin)).add(record.plugin, data, {
-      jobId: record.id,
-      priority: bullPriority(record.priority),
-      ...(delay > 0 ? { delay } : {}),
-      // Retries are BullMQ's own (attemptsMade, failedReason, the delayed set); the wait before each is jobwire's backoff.
-      ...(record.maxAttempts > 1 ? { attempts: record.maxAttempts, backoff: { type: RETRY_BACKOFF } } : {}),
-      removeOnComplete: ageSeconds === undefined ? false : { age: ageSeconds },
-      removeOnFail: ageSeconds === undefined ? false : { age: ageSeconds },
-    });
+    return {
+      queue: this.queueOf(record.plugin),
+      name: record.plugin,
+      data: jobDataOf(record, this.#setup.jsonb),
+      opts: {
+        jobId: record.id,
+        priority: bullPriority(record.priority),
+        ...(delay > 0 ? { delay } : {}),
+        // Retries are BullMQ's own (attemptsMade, failedReason, the delayed set); the wait before each is jobwire's backoff.
+        ...(record.maxAttempts > 1 ? { attempts: record.maxAttempts, backoff: { type: RETRY_BACKOFF } } : {}),
+        removeOnComplete: ageSeconds === undefined ? false : { age: ageSeconds },
+        removeOnFail: ageSeconds === undefined ? false : { age: ageSeconds },
+      },
+    };
   }
 
   /** Remove the job from its BullMQ queue, whatever set it waits in (delayed included); one a worker holds stays. */
@@ -338,24 +366,42 @@ export class BullMQDispatcher implements JobDispatcher {
     worker.on('error', (error) => logger.warn({ err: error }, `jobwire: BullMQ worker error: ${error.message}`));
     worker.on('completed', (job) => this.#tickRecorded(job.id));
     worker.on('failed', (job) => this.#tickRecorded(job?.id));
-    // A job BullMQ gives up on after the workers holding it kept losing it (stalled more than
-    // maxStalledCount) must be failed in jobwire too: QueueEvents hears it wherever that happened.
-    // Every other failure is one our processor threw, for a job jobwire ended already.
-    const events = new bullmq.QueueEvents(name, { connection: this.#setup.eventsConnection() as never, prefix: bullOptions.prefix }, backendFactory as never);
+    const events = new QueueEventsReader(
+      new bullmq.QueueEvents(name, { connection: this.#setup.eventsConnection() as never, prefix: bullOptions.prefix, autorun: false }, backendFactory as never),
+      (event) => this.#heard(event),
+      logger,
+    );
     this.#events.set(name, events);
-    events.on('error', (error) => logger.warn({ err: error }, `jobwire: BullMQ events error: ${error.message}`));
-    events.on('failed', ({ jobId, failedReason }) => {
-      if (isTickJobId(jobId) || !failedReason.includes(STALLED_TOO_OFTEN)) return; // a tick's failure was logged where it failed
-      this.#handlers?.lost(jobId, `BullMQ gave up on the job: the worker running it was lost ${stalled.maxStalledCount + 1} times (it stopped, or could not renew its lock) (${failedReason})`);
-    });
-    // A waiting job removed with BullMQ's tools: cancelled at once (clean and obliterate say
-    // nothing per job: the reconciler finds those). A removal made here (a cancel) needs nothing.
-    events.on('removed', ({ jobId, prev }) => {
-      if (this.#removedHere.delete(jobId)) return;
-      if (WAITING_STATES.has(prev) && isValidJobId(jobId)) this.#handlers?.vanished(jobId, VANISHED_REASON);
-    });
-    events.on('cleaned', () => this.#reconciler?.soon());
-    await Promise.all([worker.waitUntilReady(), events.waitUntilReady()]);
+    await Promise.all([worker.waitUntilReady(), events.start()]);
+  }
+
+  /**
+   * An event of a queue this process works on, as BullMQ wrote it (read in batches, see
+   * {@link QueueEventsReader}): the few that jobwire must act on, wherever they happened.
+   */
+  #heard(event: QueueEvent): void {
+    const { jobId } = event;
+    if (jobId === undefined) {
+      if (event.event === 'cleaned') this.#reconciler?.soon();
+      return;
+    }
+    switch (event.event) {
+      // A job BullMQ gave up on after the workers holding it kept losing it (stalled more than
+      // maxStalledCount) must be failed in jobwire too. Every other failure is one our processor
+      // threw, for a job jobwire ended already; a tick's failure was logged where it failed.
+      case 'failed': {
+        const reason = event.failedReason ?? '';
+        if (isTickJobId(jobId) || !reason.includes(STALLED_TOO_OFTEN)) return;
+        this.#handlers?.lost(jobId, `BullMQ gave up on the job: the worker running it was lost ${this.#setup.stalled.maxStalledCount + 1} times (it stopped, or could not renew its lock) (${reason})`);
+        return;
+      }
+      // A waiting job removed with BullMQ's tools: cancelled at once (clean and obliterate say
+      // nothing per job: the reconciler finds those). A removal made here (a cancel) needs nothing.
+      case 'removed':
+        if (this.#removedHere.delete(jobId)) return;
+        if (WAITING_STATES.has(event.prev ?? '') && isValidJobId(jobId)) this.#handlers?.vanished(jobId, VANISHED_REASON);
+        return;
+    }
   }
 
   /**

@@ -13,6 +13,7 @@ import { decodeCursor, encodeCursor } from '../ordered-index.js';
 import { gapEvent, lastSeqOf, mergeLog, parseOutputBatch } from '../output/output-events.js';
 import type { JobCounts } from '../tracker/types.js';
 import { keptOutput } from './kept-output.js';
+import type { QueueEntryInsert } from './postgres-entry.js';
 import { parseCurrentRecord } from './record-json.js';
 
 /** An event body longer than this many characters goes by reference (read back) without trying: NOTIFY payloads are capped at 8000 bytes. */
@@ -70,14 +71,16 @@ SELECT to_regclass('jobwire.job_events') IS NOT NULL AND to_regclass('jobwire.jo
 /**
  * Insert a job and its first event, and notify, in one statement. $1 queue, $2 id, $3 status,
  * $4 plugin, $5 tenant, $6 workspace, $7 rec, $8 idem key, $9 event body, $10 notify payload,
- * $11 run_at_ms. No row back: the idempotency key is taken.
+ * $11 run_at_ms. No row back: the idempotency key is taken. With an `entry`, the job's BullMQ entry
+ * is added in the same statement when the job is inserted ($12 on: the entry's arguments).
  */
-const INSERT = `
+const insertSql = (entry?: QueueEntryInsert): string => `
 WITH job AS (
   INSERT INTO jobwire.job_records (queue, id, status, plugin, tenant_id, workspace_id, rec, seq, idem_key, run_at_ms)
   VALUES ($1, $2, $3, $4, $5, $6, $7, 1, $8, $11) ON CONFLICT DO NOTHING RETURNING id),
 ev AS (INSERT INTO jobwire.job_events (queue, job_id, seq, type, body) SELECT $1, id, 1, 'queued', $9 FROM job)
-SELECT pg_notify('${EVENTS_CHANNEL}', $10) AS notified FROM job`;
+SELECT pg_notify('${EVENTS_CHANNEL}', $10) AS notified${entry ? `, ${entry.call(12)} AS entry` : ''} FROM job`;
+const INSERT = insertSql();
 
 /**
  * Compare-and-set a job, append or replace its log's last entry, and notify, in one statement.
@@ -229,6 +232,8 @@ export class PostgresJobStore implements JobStore {
   readonly queue: string;
   readonly #pool: Pool;
   readonly #logger: Logger;
+  /** Adds a created job's BullMQ entry in its insert (see {@link addQueueEntries}). */
+  #entry: { insert: QueueEntryInsert; sql: string } | undefined;
 
   constructor(pool: Pool, prefix: string, queueName: string, logger: Logger) {
     this.#pool = pool;
@@ -252,15 +257,28 @@ export class PostgresJobStore implements JobStore {
     });
   }
 
+  /** From now on, a create adds the job's BullMQ entry in the statement that inserts its record. */
+  addQueueEntries(insert: QueueEntryInsert): void {
+    this.#entry = { insert, sql: insertSql(insert) };
+  }
+
   async create(record: JobRecord, at: number, limits: CreateLimits): Promise<CreateResult> {
     const idem = record.idempotencyKey === undefined ? null : idempotencyScope(record.tenantId, record.idempotencyKey);
     const body = JSON.stringify(eventOf(record, at));
+    const entry = this.#entry;
     const values = [this.queue, record.id, record.status, record.plugin, idColumn(record.tenantId), idColumn(record.workspaceId), JSON.stringify(record), idem, body, this.#eventPayload(record, body), runAtColumn(record)];
+    const entryArgs = entry?.insert.args(record);
+    const insert = entry && entryArgs ? entry.sql : INSERT;
+    if (entryArgs) values.push(...(entryArgs as never[]));
+    const created = <T extends CreateResult>(result: T): T => {
+      if (entry && entryArgs && result.outcome === 'created') entry.insert.added.add(record);
+      return result;
+    };
     if (!Number.isFinite(limits.maxQueued)) {
       // The common case is one statement; the idempotency key is held by the unique index.
       for (let attempt = 0; attempt < 3; attempt++) {
-        const { rowCount } = await this.#pool.query(INSERT, values);
-        if (rowCount) return { outcome: 'created' };
+        const { rowCount } = await this.#pool.query(insert, values);
+        if (rowCount) return created({ outcome: 'created' });
         const existing = await this.#holder(this.#pool, idem, limits.now);
         if (existing) return { outcome: 'existing', record: existing };
       }
@@ -273,8 +291,8 @@ export class PostgresJobStore implements JobStore {
       const existing = await this.#liveHolder(client, rows[0]?.holder ?? undefined, limits.now);
       if (existing) return { outcome: 'existing' as const, record: existing };
       if (Number(rows[0]?.n ?? 0) >= limits.maxQueued) return { outcome: 'full' as const };
-      const { rowCount } = await client.query(INSERT, values);
-      if (rowCount) return { outcome: 'created' as const };
+      const { rowCount } = await client.query(insert, values);
+      if (rowCount) return created({ outcome: 'created' as const });
       // Another process took the key meanwhile (without this lock: it runs without maxQueued).
       const holder = await this.#holder(client, idem, limits.now);
       if (holder) return { outcome: 'existing' as const, record: holder };

@@ -5,6 +5,7 @@ import type { JobRecord } from '../../src/backend/index.js';
 import { definePlugin, JobTracker, LocalPluginManager, silentLogger } from '../../src/index.js';
 import { BullMQBackend } from '../../src/bullmq/index.js';
 import { PostgresBus } from '../../src/bullmq/postgres-bus.js';
+import { queueEntryInsert } from '../../src/bullmq/postgres-entry.js';
 import { PostgresJobStore } from '../../src/bullmq/postgres-store.js';
 import { endedRecord, queuedRecord, startedRecord } from '../../src/engine/records.js';
 import { until } from '../helpers/deferred.js';
@@ -40,7 +41,7 @@ const noop = definePlugin({ name: 'noop', input: z.object({ i: z.number() }), ru
 const storeStatements = (from: number): string[] => statements.slice(from).filter((text) => text.includes('jobwire.'));
 
 describe.skipIf(!postgresUp)('BullMQ backend on PostgreSQL: statements per job', () => {
-  it('a job submitted and completed (no progress) costs the record store three statements, each a change with its event and notification: create, claim, finish', async () => {
+  it('a job submitted and completed (no progress) costs the record store three statements, each a change with its event and notification: create (with the BullMQ job), claim, finish', async () => {
     const backend = new BullMQBackend({ connection: POSTGRES_URL, queueName: `${prefix}-count`, prefix, role: 'both', concurrency: 2 });
     const tracker = new JobTracker({ plugins: new LocalPluginManager().register(noop), backend, logger: silentLogger });
     try {
@@ -58,8 +59,9 @@ describe.skipIf(!postgresUp)('BullMQ backend on PostgreSQL: statements per job',
       expect(changes).toHaveLength(2 * jobs); // queued → running, running → completed
       expect(ours).toHaveLength(3 * jobs); // no reads besides: the worker claims from the record the BullMQ job carries
       for (const text of ours) expect(text).toContain('pg_notify'); // each change notifies in its own statement
-      // BullMQ is told of each job once.
+      // BullMQ is told of each job once, in the statement that creates its record: one statement (and one commit) per submit.
       expect(statements.slice(from).filter((text) => /\badd_job\(/.test(text))).toHaveLength(jobs);
+      for (const text of inserts) expect(text).toMatch(/\bbullmq\.add_job\(/);
     } finally {
       await tracker.close({ timeoutMs: 1_000 });
     }
@@ -191,5 +193,43 @@ describe.skipIf(!postgresUp)('PostgreSQL job store: removals', () => {
     await until(() => removed.some((r) => r.id === soon.id) && removed.some((r) => r.id === later.id));
     expect(await store.get(kept.id, NOW)).toBeDefined();
     expect(await store.expire(NOW + 2 + 2_000, 10)).toEqual([]);
+  });
+});
+
+describe.skipIf(!postgresUp)("PostgreSQL job store: a create adding the BullMQ job", () => {
+  it("calls BullMQ's add_job only where it has the arguments this release knows; elsewhere a create inserts the record alone", async () => {
+    const pool = new pg.Pool({ connectionString: POSTGRES_URL, max: 2 });
+    const store = new PostgresJobStore(pool, prefix, 'entries', silentLogger);
+    try {
+      await store.migrate();
+      // A schema with no such function (another BullMQ): no entry insert, and a create is the record's insert alone.
+      expect(await queueEntryInsert(pool, () => [], 'jobwire')).toBeUndefined();
+      let from = statements.length;
+      const alone = newRecord();
+      expect(await store.create(alone, NOW, { maxQueued: Infinity, now: NOW })).toEqual({ outcome: 'created' });
+      expect(writes(from)).toHaveLength(1);
+      expect(writes(from)[0]).not.toMatch(/add_job/);
+
+      // BullMQ's schema (migrated by the tests above): the entry is added in the create's statement, for a created job only.
+      const queueName = `${prefix}-entries`;
+      const insert = await queueEntryInsert(pool, (record) => [queueName, record.id, 'p', JSON.stringify({ input: {} }), '{}', 0, 0, NOW, 1, null, null, null, null, null, false]);
+      expect(insert).toBeDefined();
+      store.addQueueEntries(insert!);
+      from = statements.length;
+      const record = newRecord('entry-key');
+      expect(await store.create(record, NOW, { maxQueued: Infinity, now: NOW })).toEqual({ outcome: 'created' });
+      expect(writes(from)).toHaveLength(1);
+      expect(insert!.added.has(record)).toBe(true);
+      const { rows } = await pool.query<{ id: string; state: string }>('SELECT id, state FROM bullmq.job WHERE queue = $1', [queueName]);
+      expect(rows).toEqual([{ id: record.id, state: 'waiting' }]);
+      // The same idempotency key again: the job exists, nothing is inserted, and BullMQ gets no second job.
+      const again = newRecord('entry-key');
+      const existing = await store.create(again, NOW, { maxQueued: Infinity, now: NOW });
+      expect(existing.outcome === 'existing' && existing.record.id).toBe(record.id);
+      expect(insert!.added.has(again)).toBe(false);
+      expect((await pool.query('SELECT id FROM bullmq.job WHERE queue = $1', [queueName])).rows).toHaveLength(1);
+    } finally {
+      await pool.end();
+    }
   });
 });

@@ -120,6 +120,7 @@ describe.each(DATABASES)("BullMQ's own view of jobwire jobs on $name", (database
       const id = (completed?.data as { jobwire: { id: string } }).jobwire.id;
       expect(await t.producer.get(id)).toMatchObject({ status: 'completed', plugin: 'flaky', input: { key: 'by-hand', failures: 0 }, metadata: { bullmq: { jobId: added.id } } });
       expect((await t.producer.list()).jobs.map((job) => job.id)).toContain(id);
+      expect(await t.queue.getJob(id)).toBeUndefined(); // its BullMQ job is the one added by hand: adopting it added no second one
 
       const unknown = await t.queue.add('no-such-plugin', { key: 'x' });
       const invalid = await t.queue.add('flaky', { key: 42 });
