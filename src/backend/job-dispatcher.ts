@@ -132,7 +132,8 @@ export interface JobDispatcher {
   enqueue(record: JobRecord): Promise<void>;
   /**
    * Drop a job that will never run (cancelled or removed while it waited — a delayed job or a
-   * retry waiting for its backoff included —, or a create that did not create it). Best effort: a job handed out anyway is found not runnable by the engine's claim.
+   * retry waiting for its backoff included —, a create that did not create it, or one that landed
+   * after its submit had failed, whose queue entry a store may have added with the record). Best effort: a job handed out anyway is found not runnable by the engine's claim.
    */
   discard(record: JobRecord): Promise<void>;
   /**

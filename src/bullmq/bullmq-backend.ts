@@ -103,90 +103,98 @@ export class BullMQBackend implements JobBackend {
     const { bullmq, Redis, Cluster } = await loadDrivers(options.database);
     const warn = (what: string) => (error: Error) => host.logger.warn({ err: error }, `jobwire: ${what}: ${error.message}`);
     const closers: (() => Promise<unknown>)[] = [];
-    let store: Opened['store'];
-    let bus: JobBus;
-    let bullOptions: { connection: never; prefix: string };
-    let backendFactory: unknown;
-    let eventsConnection: () => unknown;
-    let exclusive: ExclusiveRunner | undefined;
-    let pgStore: PostgresJobStore | undefined;
-    let pool: import('pg').Pool | undefined;
-    if (options.database === 'postgres') {
-      const pg = await importOptional<typeof import('pg')>('pg', 'bullmq pg', 'jobwire/bullmq with PostgreSQL');
-      const connectionString = options.connection as string;
-      pool = new pg.Pool({ connectionString, max: 10, connectionTimeoutMillis: 10_000 });
-      pool.on('error', warn('PostgreSQL pool error'));
-      const opened = pool;
-      closers.push(() => opened.end());
-      pgStore = new PostgresJobStore(pool, options.prefix, options.queueName, host.logger);
-      await pgStore.migrate();
-      store = pgStore;
-      bus = new PostgresBus((config) => new pg.Client(config), connectionString, pgStore, host.logger);
-      bullOptions = { connection: { connectionString, migrate: true } as never, prefix: options.prefix };
-      backendFactory = bullmq.createPostgresBackend;
-      eventsConnection = () => bullOptions.connection;
-      // BullMQ's PostgreSQL upsert of a job scheduler is not atomic: upserts of a key take turns.
-      const locks = pgStore;
-      exclusive = (key, work) => locks.exclusive(`schedule:${key}`, work);
-    } else {
-      const { connection } = options;
-      const cluster = isClusterConnection(connection);
-      const make = (extra: object, clusterExtra: object = {}): RedisClient => {
-        const client = cluster
-          ? new Cluster([...connection.cluster], { ...connection.clusterOptions, ...clusterExtra, redisOptions: { ...connection.clusterOptions?.redisOptions, ...extra } })
-          : typeof connection === 'string'
-            ? new Redis(connection, extra)
-            : new Redis({ ...connection, ...extra });
-        client.on('error', warn('Redis connection error'));
-        closers.push(() => closeRedis(client));
-        return client;
-      };
-      const bullConnection = make({ maxRetriesPerRequest: null });
-      // The store shares BullMQ's queue connection: a record and its BullMQ job go out in order (see `ordered`).
-      const redisStore = new RedisJobStore(bullConnection, options.prefix, options.queueName, { sharded: cluster });
-      store = redisStore;
-      bus = new RedisBus(make({}, { shardedSubscribers: true }), redisStore, host.logger);
-      bullOptions = { connection: bullConnection as never, prefix: options.prefix };
-      backendFactory = undefined;
-      eventsConnection = () => make({ maxRetriesPerRequest: null });
-    }
-    const dispatcher = new BullMQDispatcher({
-      bullmq,
-      queueName: options.queueName,
-      bullOptions,
-      backendFactory,
-      eventsConnection,
-      plugins: host.plugins,
-      logger: host.logger,
-      concurrency: options.concurrency ?? host.settings.concurrency,
-      ttlMs: host.settings.ttlMs,
-      stalled: { lockDurationMs: options.lockDurationMs, stalledIntervalMs: options.stalledIntervalMs, maxStalledCount: options.maxStalledCount },
-      ordered: options.database === 'redis',
-      jsonb: options.database === 'postgres',
-      onStarted: () => this.#markReady(),
-      listQueued: (cursor, limit) => store.list({ tenantId: undefined, workspaceId: undefined, plugin: undefined, statuses: QUEUED, limit, cursor, now: host.now() }),
-      reconcileIntervalMs: options.reconcileIntervalMs,
-      addedWithRecord: (record) => entries?.added.has(record) ?? false,
-    });
-    let entries: QueueEntryInsert | undefined;
-    if (pgStore && pool) {
-      // BullMQ's schema is migrated once its first queue is ready; a submit then adds the BullMQ job
-      // in the statement that creates the record (see PostgresJobStore's create).
-      await dispatcher.mainQueue().waitUntilReady();
-      entries = await queueEntryInsert(pool, (record) => dispatcher.addJobArgs(record));
-      if (entries) pgStore.addQueueEntries(entries);
-      else host.logger.warn({}, "jobwire: this BullMQ's PostgreSQL schema has no add_job function of the expected arguments: a submit adds its BullMQ job in a statement of its own");
-    }
-    return {
-      store,
-      bus,
-      dispatcher,
-      scheduler: new BullMQScheduler(dispatcher, host.logger, exclusive),
-      runs: options.role !== 'producer',
-      close: async () => {
-        await dispatcher.close().catch((error: unknown) => host.logger.warn({ err: error }, `jobwire: closing BullMQ failed: ${messageOf(error)}`));
-        for (const close of closers) await close().catch(logDebug(host.logger, 'closing a connection failed'));
-      },
+    /** What is open so far: a failed open closes it again. */
+    const opened: { dispatcher?: BullMQDispatcher } = {};
+    const closeAll = async (): Promise<void> => {
+      await opened.dispatcher?.close().catch((error: unknown) => host.logger.warn({ err: error }, `jobwire: closing BullMQ failed: ${messageOf(error)}`));
+      for (const close of closers) await close().catch(logDebug(host.logger, 'closing a connection failed'));
     };
+    try {
+      let store: Opened['store'];
+      let bus: JobBus;
+      let bullOptions: { connection: never; prefix: string };
+      let backendFactory: unknown;
+      let eventsConnection: () => unknown;
+      let exclusive: ExclusiveRunner | undefined;
+      let pgStore: PostgresJobStore | undefined;
+      let pool: import('pg').Pool | undefined;
+      if (options.database === 'postgres') {
+        const pg = await importOptional<typeof import('pg')>('pg', 'bullmq pg', 'jobwire/bullmq with PostgreSQL');
+        const connectionString = options.connection as string;
+        pool = new pg.Pool({ connectionString, max: 10, connectionTimeoutMillis: 10_000 });
+        pool.on('error', warn('PostgreSQL pool error'));
+        const poolOpened = pool;
+        closers.push(() => poolOpened.end());
+        pgStore = new PostgresJobStore(pool, options.prefix, options.queueName, host.logger);
+        await pgStore.migrate();
+        store = pgStore;
+        bus = new PostgresBus((config) => new pg.Client(config), connectionString, pgStore, host.logger);
+        bullOptions = { connection: { connectionString, migrate: true } as never, prefix: options.prefix };
+        backendFactory = bullmq.createPostgresBackend;
+        eventsConnection = () => bullOptions.connection;
+        // BullMQ's PostgreSQL upsert of a job scheduler is not atomic: upserts of a key take turns.
+        const locks = pgStore;
+        exclusive = (key, work) => locks.exclusive(`schedule:${key}`, work);
+      } else {
+        const { connection } = options;
+        const cluster = isClusterConnection(connection);
+        const make = (extra: object, clusterExtra: object = {}): RedisClient => {
+          const client = cluster
+            ? new Cluster([...connection.cluster], { ...connection.clusterOptions, ...clusterExtra, redisOptions: { ...connection.clusterOptions?.redisOptions, ...extra } })
+            : typeof connection === 'string'
+              ? new Redis(connection, extra)
+              : new Redis({ ...connection, ...extra });
+          client.on('error', warn('Redis connection error'));
+          closers.push(() => closeRedis(client));
+          return client;
+        };
+        const bullConnection = make({ maxRetriesPerRequest: null });
+        // The store shares BullMQ's queue connection: a record and its BullMQ job go out in order (see `ordered`).
+        const redisStore = new RedisJobStore(bullConnection, options.prefix, options.queueName, { sharded: cluster });
+        store = redisStore;
+        bus = new RedisBus(make({}, { shardedSubscribers: true }), redisStore, host.logger);
+        bullOptions = { connection: bullConnection as never, prefix: options.prefix };
+        backendFactory = undefined;
+        eventsConnection = () => make({ maxRetriesPerRequest: null });
+      }
+      const dispatcher = (opened.dispatcher = new BullMQDispatcher({
+        bullmq,
+        queueName: options.queueName,
+        bullOptions,
+        backendFactory,
+        eventsConnection,
+        plugins: host.plugins,
+        logger: host.logger,
+        concurrency: options.concurrency ?? host.settings.concurrency,
+        ttlMs: host.settings.ttlMs,
+        stalled: { lockDurationMs: options.lockDurationMs, stalledIntervalMs: options.stalledIntervalMs, maxStalledCount: options.maxStalledCount },
+        ordered: options.database === 'redis',
+        jsonb: options.database === 'postgres',
+        onStarted: () => this.#markReady(),
+        listQueued: (cursor, limit) => store.list({ tenantId: undefined, workspaceId: undefined, plugin: undefined, statuses: QUEUED, limit, cursor, now: host.now() }),
+        reconcileIntervalMs: options.reconcileIntervalMs,
+        addedWithRecord: (record) => entries?.added.has(record) ?? false,
+      }));
+      let entries: QueueEntryInsert | undefined;
+      if (pgStore && pool) {
+        // BullMQ's schema is migrated once its first queue is ready; a submit then adds the BullMQ job
+        // in the statement that creates the record (see PostgresJobStore's create).
+        await dispatcher.mainQueue().waitUntilReady();
+        entries = await queueEntryInsert(pool, (record) => dispatcher.addJobArgs(record));
+        if (entries) pgStore.addQueueEntries(entries);
+        else host.logger.warn({}, "jobwire: this BullMQ's PostgreSQL schema has no add_job function of the expected arguments: a submit adds its BullMQ job in a statement of its own");
+      }
+      return {
+        store,
+        bus,
+        dispatcher,
+        scheduler: new BullMQScheduler(dispatcher, host.logger, exclusive),
+        runs: options.role !== 'producer',
+        close: closeAll,
+      };
+    } catch (error) {
+      await closeAll();
+      throw error;
+    }
   }
 }

@@ -16,6 +16,14 @@ import { keptOutput } from './kept-output.js';
 import type { QueueEntryInsert } from './postgres-entry.js';
 import { parseCurrentRecord } from './record-json.js';
 
+/** A create's statement adding the job's BullMQ job, and how it is built. */
+interface EntryInsert {
+  insert: QueueEntryInsert;
+  sql: string;
+}
+
+/** PostgreSQL's code for a call to a function that does not exist (with these argument types). */
+const UNDEFINED_FUNCTION = '42883';
 /** An event body longer than this many characters goes by reference (read back) without trying: NOTIFY payloads are capped at 8000 bytes. */
 const INLINE_LIMIT = 7_000;
 /** An output batch's NOTIFY payload up to this many UTF-8 bytes goes inline; a larger one by reference. */
@@ -233,7 +241,7 @@ export class PostgresJobStore implements JobStore {
   readonly #pool: Pool;
   readonly #logger: Logger;
   /** Adds a created job's BullMQ entry in its insert (see {@link addQueueEntries}). */
-  #entry: { insert: QueueEntryInsert; sql: string } | undefined;
+  #entry: EntryInsert | undefined;
 
   constructor(pool: Pool, prefix: string, queueName: string, logger: Logger) {
     this.#pool = pool;
@@ -263,9 +271,22 @@ export class PostgresJobStore implements JobStore {
   }
 
   async create(record: JobRecord, at: number, limits: CreateLimits): Promise<CreateResult> {
+    const entry = this.#entry;
+    try {
+      return await this.#create(record, at, limits, entry);
+    } catch (error) {
+      if (!entry || (error as { code?: unknown }).code !== UNDEFINED_FUNCTION) throw error;
+      // BullMQ's add_job changed since this process started (a newer BullMQ migrated its schema):
+      // the failed statement wrote nothing; from now on a record goes in alone, and enqueue adds its BullMQ job.
+      this.#logger.warn({ err: error }, "jobwire: BullMQ's add_job no longer takes the arguments this release knows: a submit now adds its BullMQ job in a statement of its own");
+      if (this.#entry === entry) this.#entry = undefined;
+      return this.#create(record, at, limits, undefined);
+    }
+  }
+
+  async #create(record: JobRecord, at: number, limits: CreateLimits, entry: EntryInsert | undefined): Promise<CreateResult> {
     const idem = record.idempotencyKey === undefined ? null : idempotencyScope(record.tenantId, record.idempotencyKey);
     const body = JSON.stringify(eventOf(record, at));
-    const entry = this.#entry;
     const values = [this.queue, record.id, record.status, record.plugin, idColumn(record.tenantId), idColumn(record.workspaceId), JSON.stringify(record), idem, body, this.#eventPayload(record, body), runAtColumn(record)];
     const entryArgs = entry?.insert.args(record);
     const insert = entry && entryArgs ? entry.sql : INSERT;

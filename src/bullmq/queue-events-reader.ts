@@ -2,8 +2,8 @@ import type { QueueEvents } from 'bullmq';
 import { messageOf } from '../errors.js';
 import type { Logger } from '../logger.js';
 
-/** How long a read waits for the queue's first event when there is none yet (BullMQ's `XREAD BLOCK`, or a wait for its NOTIFY). */
-const BLOCK_MS = 5_000;
+/** How long a read waits for an event when there is none (BullMQ's `XREAD BLOCK`, or a wait for its NOTIFY): `QueueEvents`' default. */
+const BLOCK_MS = 10_000;
 
 /**
  * The pause after a read that found less than {@link FULL_READ} events: events meanwhile pile up
@@ -11,11 +11,17 @@ const BLOCK_MS = 5_000;
  */
 export const READ_PACE_MS = 250;
 
-/** A read this large may have left events behind (BullMQ on PostgreSQL reads 100 at a time): the next one goes at once. */
+/**
+ * A read this large may have left events behind (BullMQ on PostgreSQL reads 100 at a time; on
+ * Redis a read takes every event there is): the next one goes at once.
+ */
 const FULL_READ = 100;
 
 /** How long the reader waits before reading again after a read failed (an outage). */
 const RETRY_MS = 1_000;
+
+/** The suffix BullMQ gives a `QueueEvents` connection's name, by which `Queue#getQueueEvents` (and Bull Board) list readers. */
+const READER_NAME_SUFFIX = ':qe';
 
 /** One event of a BullMQ queue's event stream: its name and fields, as BullMQ wrote them. */
 export interface QueueEvent {
@@ -44,6 +50,8 @@ export class QueueEventsReader {
   #loop: Promise<void> | undefined;
   /** Ends the pause under way at once (closing). */
   #wake: (() => void) | undefined;
+  /** Reads have failed since the last one that did not (an outage): only the first failure is a warning. */
+  #failing = false;
 
   /** `events`: a `QueueEvents` made with `autorun: false`; the reader closes it. */
   constructor(events: QueueEvents, onEvent: (event: QueueEvent) => void, logger: Logger) {
@@ -56,6 +64,9 @@ export class QueueEventsReader {
   /** Resolves once the reader's connection is ready; reading starts then, from the events written after it. */
   async start(): Promise<void> {
     await this.#events.waitUntilReady();
+    // Named as BullMQ names its readers, so that its tools list this one.
+    const { backend } = this.#events;
+    await backend.setName(backend.clientName(READER_NAME_SUFFIX)).catch((error: unknown) => this.#logger.debug({ err: error }, `jobwire: could not name a BullMQ events connection: ${messageOf(error)}`));
     this.#loop ??= this.#read();
   }
 
@@ -75,16 +86,21 @@ export class QueueEventsReader {
         read = await this.#events.backend.readEvents(id, BLOCK_MS);
       } catch (error) {
         if (this.#closed) return;
-        this.#logger.warn({ err: error }, `jobwire: could not read BullMQ's queue events; reading again: ${messageOf(error)}`);
+        const message = `jobwire: could not read BullMQ's queue events; reading again every ${RETRY_MS / 1000} s: ${messageOf(error)}`;
+        if (this.#failing) this.#logger.debug({ err: error }, message);
+        else this.#logger.warn({ err: error }, message);
+        this.#failing = true;
         await this.#pause(RETRY_MS);
         continue;
       }
+      this.#failing = false;
       const entries = (read?.[0]?.[1] ?? []) as [string, string[]][];
       for (const [entryId, fields] of entries) {
         id = entryId;
         this.#hand(fields);
       }
-      // Until one event is read, '$' means "from now": reading again at once misses nothing.
+      // Until one event is read, '$' means "from now": the next read goes at once (events written
+      // between two such reads are missed, as by BullMQ's own QueueEvents).
       if (id !== '$' && entries.length < FULL_READ) await this.#pause(READ_PACE_MS);
     }
   }

@@ -8,9 +8,9 @@ const PAGE = 200;
 
 /**
  * The least time a job must have been missing from BullMQ before it is cancelled, whatever the
- * interval: a submit whose queue entry is not added in its record's statement (on PostgreSQL, with
- * a BullMQ whose `add_job` this release does not know) stores its record just before its queue
- * entry, and the late enqueue of an idempotent submit tries that again.
+ * interval: a submit whose queue entry is not added in its record's statement (on Redis; on
+ * PostgreSQL with a BullMQ whose `add_job` this release does not know) stores its record just
+ * before its queue entry, and the late enqueue of an idempotent submit tries that again.
  */
 const MIN_MISSING_MS = 5_000;
 

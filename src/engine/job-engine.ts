@@ -210,6 +210,8 @@ export class JobEngine {
         if (created && !keep) this.#removeLate(store, record.id);
         if (!queued) {
           if (keep) this.#enqueueLate(dispatcher, record);
+          // A store that adds the queue entry with the record (BullMQ on PostgreSQL) added it too.
+          else if (created) await dispatcher.discard(record);
           return;
         }
         const entered = await queued.then(() => true, () => false);

@@ -1,3 +1,4 @@
+import { createPostgresBackend, Queue } from 'bullmq';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
@@ -5,7 +6,7 @@ import type { JobRecord } from '../../src/backend/index.js';
 import { definePlugin, JobTracker, LocalPluginManager, silentLogger } from '../../src/index.js';
 import { BullMQBackend } from '../../src/bullmq/index.js';
 import { PostgresBus } from '../../src/bullmq/postgres-bus.js';
-import { queueEntryInsert } from '../../src/bullmq/postgres-entry.js';
+import { queueEntryInsert, type QueueEntryInsert } from '../../src/bullmq/postgres-entry.js';
 import { PostgresJobStore } from '../../src/bullmq/postgres-store.js';
 import { endedRecord, queuedRecord, startedRecord } from '../../src/engine/records.js';
 import { until } from '../helpers/deferred.js';
@@ -210,8 +211,11 @@ describe.skipIf(!postgresUp)("PostgreSQL job store: a create adding the BullMQ j
       expect(writes(from)).toHaveLength(1);
       expect(writes(from)[0]).not.toMatch(/add_job/);
 
-      // BullMQ's schema (migrated by the tests above): the entry is added in the create's statement, for a created job only.
+      // BullMQ's schema: the entry is added in the create's statement, for a created job only.
       const queueName = `${prefix}-entries`;
+      const migrated = new Queue(queueName, { connection: { connectionString: POSTGRES_URL, migrate: true }, prefix } as never, createPostgresBackend as never);
+      await migrated.waitUntilReady();
+      await migrated.close();
       const insert = await queueEntryInsert(pool, (record) => [queueName, record.id, 'p', JSON.stringify({ input: {} }), '{}', 0, 0, NOW, 1, null, null, null, null, null, false]);
       expect(insert).toBeDefined();
       store.addQueueEntries(insert!);
@@ -228,8 +232,48 @@ describe.skipIf(!postgresUp)("PostgreSQL job store: a create adding the BullMQ j
       expect(existing.outcome === 'existing' && existing.record.id).toBe(record.id);
       expect(insert!.added.has(again)).toBe(false);
       expect((await pool.query('SELECT id FROM bullmq.job WHERE queue = $1', [queueName])).rows).toHaveLength(1);
+
+      // BullMQ's function changed under a running process (a newer BullMQ migrated its schema): the
+      // create that meets it goes in alone, as does every create after it.
+      const gone: QueueEntryInsert = { call: (first) => `jobwire.no_such_add_job($${first}::text)`, args: () => ['x'], added: new WeakSet() };
+      store.addQueueEntries(gone);
+      const after = newRecord();
+      expect(await store.create(after, NOW, { maxQueued: Infinity, now: NOW })).toEqual({ outcome: 'created' });
+      expect(gone.added.has(after)).toBe(false);
+      from = statements.length;
+      expect(await store.create(newRecord(), NOW, { maxQueued: Infinity, now: NOW })).toEqual({ outcome: 'created' });
+      expect(writes(from)).toHaveLength(1);
+      expect(writes(from)[0]).not.toMatch(/no_such_add_job/);
     } finally {
       await pool.end();
+    }
+  });
+
+  it("stores the BullMQ job as BullMQ's own Queue.add stores it with the same data and options", async () => {
+    const slow = definePlugin({ name: 'slow', input: z.object({ i: z.number() }), run: async () => ({ ok: true }) });
+    const queueName = `${prefix}-same`;
+    const backend = new BullMQBackend({ connection: POSTGRES_URL, queueName, prefix, role: 'producer' });
+    const tracker = new JobTracker({ plugins: new LocalPluginManager().register(slow), backend, logger: silentLogger });
+    const queue = new Queue(queueName, { connection: { connectionString: POSTGRES_URL }, prefix } as never, createPostgresBackend as never);
+    const columns = 'name, state, data, opts, priority, delay_ms, max_attempts, process_at_ms - added_at_ms AS wait_ms';
+    try {
+      await backend.ready();
+      // Delayed, with retries and a priority: every column add_job derives from the options.
+      const job = await tracker.submit('slow', { i: 1 }, { priority: 3, attempts: 4, delayMs: 60_000 });
+      const pool = new pg.Pool({ connectionString: POSTGRES_URL, max: 1 });
+      try {
+        const [row] = (await pool.query(`SELECT ${columns} FROM bullmq.job WHERE queue = $1 AND id = $2`, [queueName, job.id])).rows as Record<string, unknown>[];
+        expect(row).toBeDefined();
+        const copy = await queue.add(row!.name as string, row!.data, { ...(row!.opts as object), jobId: `${job.id}-copy` });
+        const [own] = (await pool.query(`SELECT ${columns} FROM bullmq.job WHERE queue = $1 AND id = $2`, [queueName, copy.id])).rows as Record<string, unknown>[];
+        expect({ ...row, opts: { ...(row!.opts as object), jobId: undefined } }).toEqual({ ...own, opts: { ...(own!.opts as object), jobId: undefined } });
+        expect(row).toMatchObject({ state: 'delayed', max_attempts: 4 });
+      } finally {
+        await pool.end();
+      }
+    } finally {
+      await tracker.close({ timeoutMs: 1_000 });
+      await queue.close();
     }
   });
 });

@@ -68,8 +68,12 @@ describe('a submit whose queue does not answer', () => {
     }, 5_000);
   }
 
-  /** A queue that answers once the database is back (`back()`), recording what it holds; a create that waits too. */
-  function lateDatabase(ordered: boolean): { backend: JobBackend; store: () => MemoryStore; back: () => void; landed: () => number; queue: Set<string> } {
+  /**
+   * A queue that answers once the database is back (`back()`), recording what it holds; a create that
+   * waits too. `entryWithCreate`: the create adds the job's queue entry itself, in the same write (as
+   * BullMQ on PostgreSQL does), so `enqueue` has nothing left to do for a job it created.
+   */
+  function lateDatabase(ordered: boolean, entryWithCreate = false): { backend: JobBackend; store: () => MemoryStore; back: () => void; landed: () => number; queue: Set<string> } {
     let back!: () => void;
     const down = new Promise<void>((resolve) => (back = resolve));
     const queue = new Set<string>();
@@ -81,6 +85,7 @@ describe('a submit whose queue does not answer', () => {
         await down;
         queue.add(record.id);
       },
+      ...(entryWithCreate ? { enqueue: async () => {} } : {}),
       discard: async (record) => {
         queue.delete(record.id);
       },
@@ -93,6 +98,7 @@ describe('a submit whose queue does not answer', () => {
       create: async (record, at, limits) => {
         await down;
         const result = await inner.create(record, at, limits);
+        if (entryWithCreate && result.outcome === 'created') queue.add(record.id);
         landed++;
         return result;
       },
@@ -109,6 +115,20 @@ describe('a submit whose queue does not answer', () => {
       await until(() => late.landed() === 1, 5_000, 'the late create to land');
       await until(async () => (await late.store().counts(Date.now())).total === 0, 5_000, 'the late job to be removed again');
       await until(() => late.queue.size === 0, 5_000, 'its queue entry to be dropped');
+    } finally {
+      await tracker.close({ timeoutMs: 0 });
+    }
+  }, 15_000);
+
+  it('a create that adds its queue entry itself and lands late, without a key, is removed again with its queue entry', async () => {
+    const late = lateDatabase(false, true);
+    const tracker = new JobTracker({ plugins: createFixturePlugins().plugins, storeTimeoutMs: 200, backend: late.backend });
+    try {
+      await failsUnavailableLeavingNothingUnhandled(tracker.submit('echo', { text: 'x' }), 200);
+      late.back();
+      await until(() => late.landed() === 1, 5_000, 'the late create to land');
+      await until(async () => (await late.store().counts(Date.now())).total === 0, 5_000, 'the late job to be removed again');
+      await until(() => late.queue.size === 0, 5_000, 'the queue entry its create added to be dropped');
     } finally {
       await tracker.close({ timeoutMs: 0 });
     }
