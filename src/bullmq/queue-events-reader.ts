@@ -66,7 +66,7 @@ export class QueueEventsReader {
     await this.#events.waitUntilReady();
     // Named as BullMQ names its readers, so that its tools list this one.
     const { backend } = this.#events;
-    await backend.setName(backend.clientName(READER_NAME_SUFFIX)).catch((error: unknown) => this.#logger.debug({ err: error }, `jobwire: could not name a BullMQ events connection: ${messageOf(error)}`));
+    void backend.setName(backend.clientName(READER_NAME_SUFFIX)).catch((error: unknown) => this.#logger.debug({ err: error }, `jobwire: could not name a BullMQ events connection: ${messageOf(error)}`));
     this.#loop ??= this.#read();
   }
 
