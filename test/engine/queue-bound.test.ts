@@ -106,8 +106,12 @@ describe('a submit whose queue does not answer', () => {
     return { backend, store, back, landed: () => landed, queue };
   }
 
-  it.each([true, false])('a store and a queue that both hang (ordered: %s): UNAVAILABLE, nothing left unhandled; without a key, a create that lands late is removed again', async (ordered) => {
-    const late = lateDatabase(ordered);
+  it.each([
+    { ordered: true, entryWithCreate: false },
+    { ordered: false, entryWithCreate: false },
+    { ordered: false, entryWithCreate: true },
+  ])('a store and a queue that both hang (ordered: $ordered, queue entry added by the create: $entryWithCreate): UNAVAILABLE, nothing left unhandled; without a key, a create that lands late is removed again, with its queue entry', async ({ ordered, entryWithCreate }) => {
+    const late = lateDatabase(ordered, entryWithCreate);
     const tracker = new JobTracker({ plugins: createFixturePlugins().plugins, storeTimeoutMs: 200, backend: late.backend });
     try {
       await failsUnavailableLeavingNothingUnhandled(tracker.submit('echo', { text: 'x' }), 200);
@@ -115,20 +119,6 @@ describe('a submit whose queue does not answer', () => {
       await until(() => late.landed() === 1, 5_000, 'the late create to land');
       await until(async () => (await late.store().counts(Date.now())).total === 0, 5_000, 'the late job to be removed again');
       await until(() => late.queue.size === 0, 5_000, 'its queue entry to be dropped');
-    } finally {
-      await tracker.close({ timeoutMs: 0 });
-    }
-  }, 15_000);
-
-  it('a create that adds its queue entry itself and lands late, without a key, is removed again with its queue entry', async () => {
-    const late = lateDatabase(false, true);
-    const tracker = new JobTracker({ plugins: createFixturePlugins().plugins, storeTimeoutMs: 200, backend: late.backend });
-    try {
-      await failsUnavailableLeavingNothingUnhandled(tracker.submit('echo', { text: 'x' }), 200);
-      late.back();
-      await until(() => late.landed() === 1, 5_000, 'the late create to land');
-      await until(async () => (await late.store().counts(Date.now())).total === 0, 5_000, 'the late job to be removed again');
-      await until(() => late.queue.size === 0, 5_000, 'the queue entry its create added to be dropped');
     } finally {
       await tracker.close({ timeoutMs: 0 });
     }
