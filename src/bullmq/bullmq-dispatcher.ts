@@ -158,9 +158,10 @@ export class BullMQDispatcher implements JobDispatcher {
   addJobArgs(record: JobRecord): unknown[] | undefined {
     if (namedEntryOf(record)) return undefined; // enqueue() adds it, should the metadata be a submitter's
     const { queue, name, data, opts } = this.#entryOf(record);
-    const job = new this.#setup.bullmq.Job(this.#queue(queue), name, data, opts, record.id).asJSON();
+    const bullQueue = this.#queue(queue);
+    const job = new this.#setup.bullmq.Job(bullQueue, name, data, opts, record.id).asJSON();
     const stored = job.opts as { priority?: number; delay?: number; attempts?: number };
-    return [this.#queue(queue).qualifiedName, record.id, job.name, job.data, JSON.stringify(stored), stored.priority ?? 0, stored.delay ?? 0, job.timestamp, stored.attempts ?? 1, null, null, null, null, null, false];
+    return [bullQueue.qualifiedName, record.id, job.name, job.data, JSON.stringify(stored), stored.priority ?? 0, stored.delay ?? 0, job.timestamp, stored.attempts ?? 1, null, null, null, null, null, false];
   }
 
   /** A job's BullMQ entry: its queue, name, data and options. */
