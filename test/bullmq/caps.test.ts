@@ -4,7 +4,7 @@ import { JobTracker } from '../../src/index.js';
 import { BullMQBackend } from '../../src/bullmq/index.js';
 import { definePlugin } from '../../src/plugin-manager/define-plugin.js';
 import { LocalPluginManager } from '../../src/plugin-manager/local-plugin-manager.js';
-import { deferred, type Deferred, until } from '../helpers/deferred.js';
+import { keyedDeferreds, until } from '../helpers/deferred.js';
 import { bullmqDatabases } from '../helpers/bullmq-databases.js';
 import { uniquePrefix } from '../helpers/redis.js';
 
@@ -12,12 +12,8 @@ const prefix = uniquePrefix();
 const DATABASES = await bullmqDatabases(prefix, "a plugin's cap after BullMQ's tools");
 let queues = 0;
 
-const gates = new Map<string, Deferred<void>>();
-const gate = (key: string): Deferred<void> => {
-  let entry = gates.get(key);
-  if (!entry) gates.set(key, (entry = deferred<void>()));
-  return entry;
-};
+/** Gates of the `single` plugin, by key. */
+const gate = keyedDeferreds();
 
 /** `single`, capped at 1: waits for its key's gate. */
 function plugins(): LocalPluginManager {

@@ -4,7 +4,7 @@ import { JobTracker } from '../../src/index.js';
 import { BullMQBackend } from '../../src/bullmq/index.js';
 import { definePlugin } from '../../src/plugin-manager/define-plugin.js';
 import { LocalPluginManager } from '../../src/plugin-manager/local-plugin-manager.js';
-import { deferred, type Deferred, until } from '../helpers/deferred.js';
+import { keyedDeferreds, until } from '../helpers/deferred.js';
 import { bullmqDatabases } from '../helpers/bullmq-databases.js';
 import { uniquePrefix } from '../helpers/redis.js';
 
@@ -13,12 +13,7 @@ const DATABASES = await bullmqDatabases(prefix, "where jobwire looks for a job's
 let queues = 0;
 
 /** Gates of the `hold` plugin, by key: shared by every plugin manager of this file. */
-const gates = new Map<string, Deferred<void>>();
-const gate = (key: string): Deferred<void> => {
-  let entry = gates.get(key);
-  if (!entry) gates.set(key, (entry = deferred<void>()));
-  return entry;
-};
+const gate = keyedDeferreds();
 
 /** Plugins with `hold` (waits for its key's gate, returns `{ held: key }`), capped at `cap` when given. */
 function plugins(cap?: number): LocalPluginManager {

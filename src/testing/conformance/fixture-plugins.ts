@@ -3,7 +3,7 @@ import { definePlugin } from '../../plugin-manager/define-plugin.js';
 import type { PluginContext } from '../../plugin-manager/types.js';
 import { LocalPluginManager } from '../../plugin-manager/local-plugin-manager.js';
 import { NonRetryableError } from '../../retry/non-retryable-error.js';
-import { deferred, type Deferred } from './wait.js';
+import { keyedDeferreds } from './wait.js';
 
 /** A value nested `depth` levels deep (`{ a: { a: … } }`), built without recursion. */
 export function nested(depth: number): unknown {
@@ -79,12 +79,7 @@ export function outputChunk(kind: 'object' | 'string', i: number, pad = 0): unkn
  *   carry, and waits for its signal. Every `ctx.write` that throws is recorded in `writeThrew`.
  */
 export function createFixturePlugins() {
-  const gates = new Map<string, Deferred<unknown>>();
-  const gate = (key: string): Deferred<unknown> => {
-    let entry = gates.get(key);
-    if (!entry) gates.set(key, (entry = deferred<unknown>()));
-    return entry;
-  };
+  const gate = keyedDeferreds<unknown>();
   const started: string[] = [];
   const aborted = new Map<string, unknown>();
   const running = new Map<string, number>();

@@ -17,6 +17,16 @@ export function deferred<T = void>(): Deferred<T> {
   return { promise, resolve, reject };
 }
 
+/** Deferreds by key, each made on first use: a test opens a plugin's gate by the key its job was given. */
+export function keyedDeferreds<T = void>(): (key: string) => Deferred<T> {
+  const byKey = new Map<string, Deferred<T>>();
+  return (key) => {
+    let entry = byKey.get(key);
+    if (!entry) byKey.set(key, (entry = deferred<T>()));
+    return entry;
+  };
+}
+
 /** Real-time sleep. */
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
